@@ -1,0 +1,39 @@
+# Two entry points that work on a fresh machine with Python 3.11, make and git:
+#   make demo   - create the virtual environment from the lock, run the regional exchange
+#   make test   - the same environment, then the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test install lint typecheck proto bench clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+demo: install
+	$(BIN)/pxhub demo
+
+test: install
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check hub adapters flows tests bench
+	cd proto && ../$(BIN)/buf lint
+
+typecheck: install
+	$(BIN)/mypy hub adapters flows
+
+proto: install
+	$(BIN)/python -m hub.dev.protos
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

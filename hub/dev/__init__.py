@@ -1,0 +1,1 @@
+"""Developer tooling: code generation and checks (not used at run time)."""

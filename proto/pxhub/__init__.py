@@ -1,0 +1,1 @@
+"""Generated protobuf package of the pxhub contract (see proto/)."""
