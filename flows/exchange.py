@@ -1,0 +1,188 @@
+"""Outbound and inbound sync flows of the regional exchange.
+
+Secrets never travel as flow parameters (Prefect stores parameters): the key
+passphrase comes from PXHUB_KEY_PASSPHRASE or PXHUB_KEY_PASSPHRASE_FILE.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from google.protobuf import json_format
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_table_artifact
+
+from flows.plans import ExchangePlan, outgoing_records
+from hub.core.envelope import EnvelopeError
+from hub.pki import passphrase_from_env
+from hub.sdk import MemberClient, OpenedDelivery
+from pxhub.v1 import envelope_pb2
+
+Outcome = envelope_pb2.Receipt.Outcome
+
+
+@dataclass
+class OutboundResult:
+    member_id: str
+    submitted: int = 0
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (message id, reason, detail)
+    sent_to: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class InboundResult:
+    member_id: str
+    received: int = 0
+    opened: int = 0
+    refused: list[tuple[str, str, str]] = field(default_factory=list)
+    acknowledged: int = 0
+    from_members: dict[str, int] = field(default_factory=dict)
+    sink_file: str = ""
+
+
+async def _connect(member_id: str, target: str, federation_dir: str) -> MemberClient:
+    return await MemberClient.connect(target, Path(federation_dir), member_id, passphrase_from_env())
+
+
+@task(retries=3, retry_delay_seconds=[1, 2, 4])
+async def seal_and_submit(
+    member_id: str, target: str, federation_dir: str, plan: ExchangePlan, batch_size: int = 64
+) -> OutboundResult:
+    """Seal every planned record and submit them on one stream."""
+    client = await _connect(member_id, target, federation_dir)
+    try:
+        outgoing = list(outgoing_records(plan))
+        envelopes = [client.seal(o.record, o.metadata, o.recipients) for o in outgoing]
+        receipts = await client.submit(envelopes, batch_size=batch_size)
+    finally:
+        await client.close()
+    result = OutboundResult(member_id, submitted=len(receipts))
+    sent: Counter[str] = Counter()
+    for item, receipt in zip(outgoing, receipts, strict=True):
+        if receipt.outcome == Outcome.OUTCOME_ACCEPTED:
+            result.accepted += 1
+        elif receipt.outcome == Outcome.OUTCOME_DUPLICATE:
+            result.duplicates += 1
+        else:
+            reason = envelope_pb2.Reason.Name(receipt.reason).removeprefix("REASON_")
+            result.rejected.append((receipt.message_id, reason, receipt.detail))
+            continue
+        sent.update(item.recipients)
+    result.sent_to = dict(sent)
+    return result
+
+
+@flow(name="outbound-sync", log_prints=False)
+async def outbound_sync(member_id: str, target: str, federation_dir: str, plan: ExchangePlan) -> OutboundResult:
+    """Build this member's records, seal them to their recipients and submit them."""
+    result = await seal_and_submit(member_id, target, federation_dir, plan)
+    get_run_logger().info(
+        "outbound %s: %d submitted, %d accepted, %d duplicates, %d rejected",
+        member_id,
+        result.submitted,
+        result.accepted,
+        result.duplicates,
+        len(result.rejected),
+    )
+    await create_table_artifact(
+        key=f"outbound-{member_id.lower()}",
+        table=[{"recipient": k, "accepted": v} for k, v in sorted(result.sent_to.items())]
+        + [{"recipient": f"rejected {mid}", "accepted": f"{reason}: {detail}"} for mid, reason, detail in result.rejected],
+        description=f"Outbound sync of {member_id}",
+    )
+    return result
+
+
+def write_atomically(path: Path, lines: list[str]) -> None:
+    """Write, fsync, rename: the sink either has the whole batch or none of it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".part")
+    with temporary.open("w", encoding="utf-8") as handle:
+        for line in lines:
+            handle.write(line + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+    directory_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory_fd)
+    finally:
+        os.close(directory_fd)
+
+
+def sink_line(opened: OpenedDelivery) -> str:
+    metadata = opened.verified.metadata
+    return json.dumps(
+        {
+            "message_id": metadata.message_id,
+            "sender": metadata.sender.member_id,
+            "purpose": envelope_pb2.Purpose.Name(metadata.purpose),
+            "legal_basis": envelope_pb2.LegalBasis.Name(metadata.legal_basis),
+            "record": json_format.MessageToDict(opened.record),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+@task(retries=3, retry_delay_seconds=[1, 2, 4])
+async def fetch_open_write_acknowledge(
+    member_id: str, target: str, federation_dir: str, sink_dir: str, batch: int = 256
+) -> InboundResult:
+    """Fetch the mailbox, verify and open each delivery, write the batch durably, then acknowledge."""
+    client = await _connect(member_id, target, federation_dir)
+    result = InboundResult(member_id)
+    senders: Counter[str] = Counter()
+    try:
+        deliveries = [d async for d in client.fetch(batch_size=batch)]
+        result.received = len(deliveries)
+        opened: list[OpenedDelivery] = []
+        acknowledgements = []
+        for delivery in deliveries:
+            try:
+                item = client.open(delivery)
+            except EnvelopeError as error:
+                reason = envelope_pb2.Reason.Name(error.reason).removeprefix("REASON_")  # type: ignore[arg-type]
+                result.refused.append((delivery.cursor, reason, error.detail))
+                continue
+            opened.append(item)
+            senders[item.sender] += 1
+        if opened:
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            path = Path(sink_dir) / member_id / f"inbox-{stamp}.jsonl"
+            write_atomically(path, [sink_line(o) for o in opened])
+            result.sink_file = str(path)
+            # Only now, with the batch durable in the national sink, does the hub's duty end.
+            acknowledgements = [client.receipt_for(o.verified) for o in opened]
+        results = await client.acknowledge(acknowledgements)
+    finally:
+        await client.close()
+    result.opened = len(opened)
+    result.acknowledged = sum(
+        1 for r in results if r.outcome in (1, 2)  # RECORDED or DUPLICATE
+    )
+    result.from_members = dict(senders)
+    return result
+
+
+@flow(name="inbound-sync", log_prints=False)
+async def inbound_sync(member_id: str, target: str, federation_dir: str, sink_dir: str) -> InboundResult:
+    """Fetch, verify, open, write to the national sink, acknowledge."""
+    result = await fetch_open_write_acknowledge(member_id, target, federation_dir, sink_dir)
+    get_run_logger().info(
+        "inbound %s: %d received, %d opened, %d acknowledged", member_id, result.received, result.opened,
+        result.acknowledged,
+    )
+    await create_table_artifact(
+        key=f"inbound-{member_id.lower()}",
+        table=[{"sender": k, "opened": v} for k, v in sorted(result.from_members.items())],
+        description=f"Inbound sync of {member_id}",
+    )
+    return result

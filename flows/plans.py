@@ -1,0 +1,132 @@
+"""What a member sends in the regional exchange: records with their headers.
+
+Pure (no I/O): builds canonical records and the cleartext metadata the hub
+decides on, per record kind, purpose and legal basis.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from adapters.best_practice import records_for
+from adapters.integrity import generate_ethics_training, generate_integrity_audits
+from adapters.synthetic import generate_profiles
+from hub.core.members import MEMBERS
+from pxhub.v1 import envelope_pb2, record_pb2
+
+E = envelope_pb2
+MEMBER_IDS = tuple(m.member_id for m in MEMBERS)
+# Bilateral security-cooperation partners in the demo (each sends profiles to the next two).
+PARTNERS = {m: (MEMBER_IDS[(i + 1) % 7], MEMBER_IDS[(i + 2) % 7]) for i, m in enumerate(MEMBER_IDS)}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One record to seal, its header and its recipients."""
+
+    record: record_pb2.Record
+    metadata: envelope_pb2.RecordMetadata
+    recipients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ExchangePlan:
+    """Parameters of one member's part in a regional exchange (JSON-friendly for Prefect)."""
+
+    member_id: str
+    seed: int = 2025
+    profiles_per_partner: int = 25
+    audits: int = 1
+    partners: tuple[str, ...] = field(default_factory=tuple)
+
+    def partner_ids(self) -> tuple[str, ...]:
+        return self.partners or PARTNERS[self.member_id]
+
+
+def stable_message_id(member_id: str, kind: str, key: str) -> str:
+    """Deterministic message id, so re-running a sync resends the same ids (DUPLICATE, never a copy)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pxhub:{member_id}:{kind}:{key}"))
+
+
+def _metadata(
+    member_id: str,
+    message_id: str,
+    purpose: int,
+    legal_basis: int,
+    classification: int,
+    instruments: tuple[str, ...],
+    language: str = "es",
+) -> envelope_pb2.RecordMetadata:
+    return E.RecordMetadata(
+        message_id=message_id,
+        status=E.MESSAGE_STATUS_ACTUAL,
+        type=E.MESSAGE_TYPE_REPORT,
+        sender=E.Party(member_id=member_id),
+        purpose=purpose,  # type: ignore[arg-type]
+        legal_basis=legal_basis,  # type: ignore[arg-type]
+        legal_instruments=list(instruments),
+        handling=E.HandlingInstructions(classification=classification),  # type: ignore[arg-type]
+        language=language,
+        record_version=1,
+    )
+
+
+def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
+    """The member's profiles (bilateral), integrity audits and training (all), programmes (all)."""
+    member = plan.member_id
+    others = tuple(m for m in MEMBER_IDS if m != member)
+    for partner in plan.partner_ids():
+        instrument = f"Convenio bilateral de cooperación penitenciaria {member}/{partner}"
+        for profile in generate_profiles(member, plan.profiles_per_partner, plan.seed + MEMBER_IDS.index(partner)):
+            key = f"{partner}:{profile.profile_id}"
+            metadata = _metadata(
+                member,
+                stable_message_id(member, "profile", key),
+                E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
+                E.LEGAL_BASIS_BILATERAL_AGREEMENT,
+                E.CLASSIFICATION_RESTRICTED,
+                (instrument, "UNTOC art. 27"),
+            )
+            metadata.originating_record_id = profile.profile_id
+            yield Outgoing(record_pb2.Record(inmate_security_profile=profile), metadata, (partner,))
+    for audit in generate_integrity_audits(member, plan.audits, plan.seed):
+        yield Outgoing(
+            record_pb2.Record(integrity_audit=audit),
+            _metadata(
+                member,
+                stable_message_id(member, "audit", audit.audit_id),
+                E.PURPOSE_OVERSIGHT_AND_AUDIT,
+                E.LEGAL_BASIS_NOT_PERSONAL_DATA,
+                E.CLASSIFICATION_INTERNAL,
+                ("Declaración de México (2011)",),
+            ),
+            others,
+        )
+    training = generate_ethics_training(member, plan.seed)
+    yield Outgoing(
+        record_pb2.Record(ethics_training=training),
+        _metadata(
+            member,
+            stable_message_id(member, "training", training.training_id),
+            E.PURPOSE_OVERSIGHT_AND_AUDIT,
+            E.LEGAL_BASIS_NOT_PERSONAL_DATA,
+            E.CLASSIFICATION_INTERNAL,
+            ("Declaración de México (2011)",),
+        ),
+        others,
+    )
+    for practice in records_for(member):
+        yield Outgoing(
+            record_pb2.Record(best_practice=practice),
+            _metadata(
+                member,
+                stable_message_id(member, "practice", practice.practice_id),
+                E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING,
+                E.LEGAL_BASIS_NOT_PERSONAL_DATA,
+                E.CLASSIFICATION_PUBLIC,
+                ("Declaración de México (2011)",),
+            ),
+            others,
+        )

@@ -1,0 +1,153 @@
+"""The ``pxhub`` command: identities, the hub server, the member list and the demo.
+
+Thin: every command parses its options and calls the module that does the work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True)
+pki_app = typer.Typer(help="Identities and keys of a federation.", no_args_is_help=True)
+app.add_typer(pki_app, name="pki")
+console = Console()
+err_console = Console(stderr=True)
+
+EXPIRY_WARNING = timedelta(days=30)
+
+
+def _fail(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/bold red] {message}")
+    return typer.Exit(code=2)
+
+
+@pki_app.command("init")
+def pki_init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create (must not exist or be empty).")],
+    hostname: Annotated[
+        list[str] | None, typer.Option("--hostname", help="Hub DNS name for its TLS certificate (repeatable).")
+    ] = None,
+) -> None:
+    """Create a development federation: CA, hub, the seven members, an auditor and an operator.
+
+    Private keys are encrypted with the passphrase from PXHUB_KEY_PASSPHRASE or the file named by
+    PXHUB_KEY_PASSPHRASE_FILE, and written with mode 0600.
+    """
+    from hub.pki import PkiError, init_federation, passphrase_from_env
+
+    try:
+        passphrase = passphrase_from_env()
+        manifest = init_federation(directory, passphrase, hub_hostnames=tuple(hostname or ("localhost",)))
+    except (PkiError, ValueError, FileExistsError) as error:
+        raise _fail(str(error)) from error
+    console.print(f"created federation in {directory} with {len(manifest.identities)} identities")
+
+
+@app.command()
+def serve(
+    config: Annotated[Path | None, typer.Option(help="TOML file with hub settings (section [hub]).")] = None,
+    federation_dir: Annotated[Path | None, typer.Option(help="Federation folder (PXHUB_FEDERATION_DIR).")] = None,
+    listen: Annotated[str | None, typer.Option(help="host:port (PXHUB_LISTEN).")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL; default SQLite under --data-dir (PXHUB_DATABASE_URL).")
+    ] = None,
+    data_dir: Annotated[Path | None, typer.Option(help="Folder of the default SQLite file (PXHUB_DATA_DIR).")] = None,
+    log_format: Annotated[str | None, typer.Option(help="console or json (PXHUB_LOG_FORMAT).")] = None,
+) -> None:
+    """Run the hub until SIGINT or SIGTERM."""
+    from pydantic import ValidationError
+
+    from hub.directory import Directory
+    from hub.logs import configure_logging
+    from hub.pki import PkiError, load_hub, passphrase_from_env
+    from hub.server.app import start_hub
+    from hub.settings import HubSettings
+    from hub.store import open_store
+
+    try:
+        settings = HubSettings.load(
+            config,
+            federation_dir=federation_dir,
+            listen=listen,
+            database_url=database_url,
+            data_dir=data_dir,
+            log_format=log_format,
+        )
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise _fail(f"setting {'.'.join(str(p) for p in first['loc'])}: {first['msg']}") from error
+    configure_logging(settings.log_format, settings.log_level)
+    try:
+        credentials = load_hub(settings.federation_dir, passphrase_from_env())
+        directory = Directory.from_federation(settings.federation_dir)
+    except (PkiError, ValueError, FileNotFoundError) as error:
+        raise _fail(str(error)) from error
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+    async def run() -> None:
+        hub = await start_hub(settings, credentials, directory, open_store(settings.sqlalchemy_url))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        await stop.wait()
+        await hub.stop()
+
+    asyncio.run(run())
+
+
+@app.command()
+def members(
+    federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
+) -> None:
+    """List members, roles, keys and certificate expiry (warns within 30 days)."""
+    from hub.directory import Directory
+
+    try:
+        directory = Directory.from_federation(federation_dir)
+    except (FileNotFoundError, ValueError) as error:
+        raise _fail(str(error)) from error
+    now = datetime.now(UTC)
+    table = Table(title=f"Directory of {directory.hub_origin}")
+    for column in ("id", "role", "institution", "country", "status", "keys", "certificate expires"):
+        table.add_column(column)
+    for member in directory.members.values():
+        expires = member.certificate_not_after
+        expiry = "-" if expires is None else expires.date().isoformat()
+        if expires is not None and expires - now < EXPIRY_WARNING:
+            expiry = f"[bold yellow]{expiry} (expires in {(expires - now).days} d)[/bold yellow]"
+        table.add_row(
+            member.member_id,
+            member.role,
+            member.institution_name,
+            member.country_iso2,
+            member.status,
+            ", ".join(f"{k.use}:{k.key_id.rsplit('/', 1)[-1][:8]}" for k in member.keys),
+            expiry,
+        )
+    console.print(table)
+
+
+@app.command()
+def demo(
+    workdir: Annotated[Path | None, typer.Option(help="Folder for the run (default: a new temporary folder).")] = None,
+    profiles: Annotated[int, typer.Option(min=1, max=10_000, help="Profiles each member sends to each partner.")] = 25,
+) -> None:
+    """Run a complete regional exchange among the seven members on the embedded defaults."""
+    from hub.demo import run_demo
+
+    report = run_demo(workdir, profiles_per_partner=profiles, console=console)
+    if sum(report.sent.values()) != sum(report.acknowledged.values()):
+        raise _fail("not every accepted record was acknowledged")
+
+
+if __name__ == "__main__":
+    app()

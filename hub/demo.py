@@ -1,0 +1,248 @@
+"""``pxhub demo``: a complete regional exchange among the seven members, on the embedded defaults.
+
+A fresh federation and SQLite file in a temporary folder, the hub on a free
+loopback port, one outbound-sync flow per member, a few deliberately bad
+submissions (to show precise rejections), one inbound-sync flow per member,
+then a table of sent / received / acknowledged per member pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from hub.prefect_env import use_local_prefect
+
+
+@dataclass
+class DemoReport:
+    sent: Counter[tuple[str, str]] = field(default_factory=Counter)
+    received: Counter[tuple[str, str]] = field(default_factory=Counter)
+    acknowledged: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rejects: list[tuple[str, str, str, str]] = field(default_factory=list)  # member, message, reason, detail
+    audit_entries: int = 0
+    seconds: float = 0.0
+
+
+class HubThread:
+    """Runs the hub in its own thread and event loop, as a separate server would."""
+
+    def __init__(self, settings: object, federation_dir: Path, passphrase: bytes) -> None:
+        self.settings = settings
+        self.federation_dir = federation_dir
+        self.passphrase = passphrase
+        self.port = 0
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="pxhub-hub", daemon=True)
+        self.running: object = None
+
+    def start(self) -> int:
+        self._thread.start()
+        self.ready.wait(60)
+        if self.error is not None:
+            raise self.error
+        return self.port
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        from hub.directory import Directory
+        from hub.pki import load_hub
+        from hub.server.app import start_hub
+        from hub.store import open_store
+
+        try:
+            settings = self.settings
+            store = open_store(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+            running = await start_hub(
+                settings,  # type: ignore[arg-type]
+                load_hub(self.federation_dir, self.passphrase),
+                Directory.from_federation(self.federation_dir),
+                store,
+            )
+            self.running = running
+            self.port = running.port
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+        except BaseException as error:
+            self.error = error
+            self.ready.set()
+            raise
+        self.ready.set()
+        await self._stop.wait()
+        await running.stop()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes) -> list[tuple[str, str, str, str]]:
+    """What members get wrong in real life, and the precise answer the hub gives to each."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from flows.plans import ExchangePlan, outgoing_records
+    from hub.core.envelope import RecipientKey, SignerKey, seal
+    from hub.sdk import MemberClient
+    from pxhub.v1 import envelope_pb2
+
+    client = await MemberClient.connect(target, federation_dir, "GT-DGSP", passphrase)
+    try:
+        plan = ExchangePlan("GT-DGSP", seed=7, profiles_per_partner=5, partners=("CO-INPEC",))
+        items = [o for o in outgoing_records(plan) if o.record.HasField("inmate_security_profile")][:5]
+
+        def fresh(index: int) -> envelope_pb2.RecordMetadata:
+            metadata = envelope_pb2.RecordMetadata()
+            metadata.CopyFrom(items[index].metadata)
+            metadata.message_id = ""
+            return metadata
+
+        tampered = client.seal(items[0].record, fresh(0), ("CO-INPEC",))
+        tampered.ciphertext = tampered.ciphertext[:-1] + bytes([tampered.ciphertext[-1] ^ 1])
+        first = client.seal(items[1].record, fresh(1), ("CO-INPEC",))
+        replay_metadata = envelope_pb2.EnvelopeHeader.FromString(first.header).metadata
+        same_id = envelope_pb2.RecordMetadata.FromString(replay_metadata)
+        replay = client.seal(items[2].record, same_id, ("CO-INPEC",))
+        signer = SignerKey("GT-DGSP", client.identity.signing_key_id, client.identity.signing_key)
+        stranger_key = X25519PrivateKey.generate().public_key()
+        stranger = seal(items[3].record, fresh(3), signer, [RecipientKey("AR-SPF", "AR-SPF/encryption/0", stranger_key)])
+        impostor = client.seal(items[4].record, fresh(4), ("CO-INPEC",))
+        header = envelope_pb2.EnvelopeHeader.FromString(impostor.header)
+        metadata = envelope_pb2.RecordMetadata.FromString(header.metadata)
+        metadata.sender.member_id = "CO-INPEC"  # claims to be another member
+        header.metadata = metadata.SerializeToString()
+        impostor.header = header.SerializeToString()
+        cases = [
+            ("tampered ciphertext", tampered),
+            ("first send", first),
+            ("resend of the same envelope", first),
+            ("same message id, other content", replay),
+            ("recipient outside the network", stranger),
+            ("header claims sender CO-INPEC", impostor),
+        ]
+        receipts = await client.submit([envelope for _, envelope in cases])
+    finally:
+        await client.close()
+    rows = []
+    for (label, _), receipt in zip(cases, receipts, strict=True):
+        if receipt.outcome == envelope_pb2.Receipt.OUTCOME_ACCEPTED:
+            continue
+        reason = (
+            envelope_pb2.Reason.Name(receipt.reason).removeprefix("REASON_")
+            if receipt.reason
+            else envelope_pb2.Receipt.Outcome.Name(receipt.outcome).removeprefix("OUTCOME_")
+        )
+        rows.append(("GT-DGSP", label, reason, receipt.detail))
+    return rows
+
+
+async def _run_flows(target: str, federation_dir: Path, sink_dir: Path, passphrase: bytes, progress: Progress,
+                     profiles_per_partner: int) -> DemoReport:
+    from flows.exchange import inbound_sync, outbound_sync
+    from flows.plans import MEMBER_IDS, ExchangePlan
+
+    report = DemoReport()
+    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 2 + 1)
+    for member_id in MEMBER_IDS:
+        progress.update(step, description=f"outbound-sync {member_id}")
+        result = await outbound_sync(
+            member_id, target, str(federation_dir), ExchangePlan(member_id, profiles_per_partner=profiles_per_partner)
+        )
+        for recipient, count in result.sent_to.items():
+            report.sent[(member_id, recipient)] += count
+        report.rejects.extend((member_id, m, r, d) for m, r, d in result.rejected)
+        progress.advance(step)
+    progress.update(step, description="bad submissions (expected rejections)")
+    report.rejects.extend(await _bad_submissions(target, federation_dir, passphrase))
+    progress.advance(step)
+    for member_id in MEMBER_IDS:
+        progress.update(step, description=f"inbound-sync {member_id}")
+        inbound = await inbound_sync(member_id, target, str(federation_dir), str(sink_dir))
+        for sender, count in inbound.from_members.items():
+            report.received[(sender, member_id)] += count
+        if inbound.acknowledged == inbound.opened:
+            for sender, count in inbound.from_members.items():
+                report.acknowledged[(sender, member_id)] += count
+        report.rejects.extend((member_id, c, r, d) for c, r, d in inbound.refused)
+        progress.advance(step)
+    return report
+
+
+def run_demo(workdir: Path | None = None, profiles_per_partner: int = 25, console: Console | None = None) -> DemoReport:
+    """Run the whole regional exchange; returns what happened for the summary table and for tests."""
+    console = console or Console()
+    use_local_prefect(Path("var") / "prefect")
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from hub.logs import configure_logging
+    from hub.pki import init_federation
+    from hub.settings import HubSettings
+
+    configure_logging("console", "warning")
+    started = time.perf_counter()
+    base = Path(workdir or tempfile.mkdtemp(prefix="pxhub-demo-"))
+    federation_dir = base / "federation"
+    passphrase = secrets.token_urlsafe(24).encode()
+    os.environ["PXHUB_KEY_PASSPHRASE"] = passphrase.decode()
+    init_federation(federation_dir, passphrase)
+    settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
+    hub = HubThread(settings, federation_dir, passphrase)
+    port = hub.start()
+    target = f"127.0.0.1:{port}"
+    console.print(f"[bold]pxhub demo[/bold]: hub on {target}, database {settings.sqlalchemy_url}, work folder {base}")
+    try:
+        with (
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+            Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as progress,
+        ):
+            report = asyncio.run(_run_flows(target, federation_dir, base / "sinks", passphrase, progress,
+                                            profiles_per_partner))
+        stats = hub.running.store.stats()  # type: ignore[attr-defined]
+        report.audit_entries = stats.audit_entries
+    finally:
+        hub.stop()
+    report.seconds = time.perf_counter() - started
+    print_report(report, console)
+    return report
+
+
+def print_report(report: DemoReport, console: Console) -> None:
+    table = Table(title="Regional exchange: per member pair")
+    for column in ("sender", "recipient", "sent", "received", "acknowledged"):
+        table.add_column(column, justify="right" if column in ("sent", "received", "acknowledged") else "left")
+    for sender, recipient in sorted(report.sent.keys() | report.received.keys()):
+        pair = (sender, recipient)
+        table.add_row(
+            sender, recipient, str(report.sent[pair]), str(report.received[pair]), str(report.acknowledged[pair])
+        )
+    table.add_row(
+        "[bold]total[/bold]",
+        "",
+        str(sum(report.sent.values())),
+        str(sum(report.received.values())),
+        str(sum(report.acknowledged.values())),
+    )
+    console.print(table)
+    rejects = Table(title="Rejections (each with its reason)")
+    for column in ("member", "item", "reason", "detail"):
+        rejects.add_column(column)
+    for row in report.rejects:
+        rejects.add_row(*row)
+    console.print(rejects)
+    console.print(f"audit log: {report.audit_entries} entries; finished in {report.seconds:.1f} s")

@@ -1,0 +1,236 @@
+"""The exchange itself: admit envelopes, serve mailboxes, record acknowledgements.
+
+No gRPC here: the servicer translates requests and calls these methods from
+a worker thread (they verify signatures and write to the database, both of
+which would otherwise block the event loop).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from hub import audit_events
+from hub.admission import AdmissionLimits, check_admission, check_size
+from hub.core.envelope import EnvelopeError, header_sha256, verify, verify_delivery_receipt
+from hub.directory import Directory
+from hub.identity import HUB_CALLER, Caller
+from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem
+from pxhub.v1 import envelope_pb2, exchange_pb2
+
+Outcome = envelope_pb2.Receipt.Outcome
+
+
+@dataclass(frozen=True)
+class SubmitSummary:
+    """What one batch did, for the RPC log line."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    reasons: tuple[str, ...]
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _message_id_hint(envelope: envelope_pb2.Envelope) -> str:
+    """Best-effort message id of an envelope that failed verification (for the receipt only)."""
+    try:
+        header = envelope_pb2.EnvelopeHeader.FromString(envelope.header)
+        return envelope_pb2.RecordMetadata.FromString(header.metadata).message_id[:64]
+    except Exception:
+        return ""
+
+
+class Exchange:
+    def __init__(
+        self,
+        store: HubStore,
+        directory: Directory,
+        limits: AdmissionLimits | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.limits = limits or AdmissionLimits()
+        self.clock = clock
+
+    def submit(
+        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
+    ) -> tuple[list[envelope_pb2.Receipt], SubmitSummary]:
+        """Check every envelope, store the admissible ones atomically, answer one receipt each."""
+        now = self.clock()
+        stamp = _timestamp(now)
+        receipts: list[envelope_pb2.Receipt | None] = [None] * len(envelopes)
+        admissions: list[Admission] = []
+        positions: list[int] = []
+        metadata_by_id: dict[str, envelope_pb2.RecordMetadata] = {}
+        denials: list[bytes] = []
+        for position, envelope in enumerate(envelopes):
+            size = envelope.ByteSize()
+            try:
+                check_size(size, self.limits)
+                verified = verify(envelope, self.directory)
+                check_admission(caller.id, verified, self.directory, self.limits, now)
+            except EnvelopeError as error:
+                message_id = _message_id_hint(envelope)
+                receipts[position] = envelope_pb2.Receipt(
+                    message_id=message_id,
+                    outcome=Outcome.OUTCOME_REJECTED,
+                    reason=error.reason,  # type: ignore[arg-type]
+                    detail=error.detail,
+                    received_at=stamp,
+                )
+                denials.append(
+                    audit_events.submit_decision(
+                        caller, now, message_id=message_id, permitted=False, reason=error.reason, size=size
+                    )
+                )
+                continue
+            metadata = verified.metadata
+            metadata_by_id[metadata.message_id] = metadata
+            admissions.append(
+                Admission(
+                    message_id=metadata.message_id,
+                    sender=metadata.sender.member_id,
+                    recipients=tuple(r.member_id for r in metadata.recipients),
+                    header_sha256=verified.header_sha256,
+                    envelope=envelope.SerializeToString(),
+                    payload_kind=metadata.payload_kind,
+                    purpose=metadata.purpose,
+                )
+            )
+            positions.append(position)
+
+        def entry_for(admission: Admission, outcome: AdmitOutcome, when: datetime) -> bytes:
+            replayed = outcome is AdmitOutcome.REPLAYED
+            return audit_events.submit_decision(
+                caller,
+                when,
+                message_id=admission.message_id,
+                permitted=not replayed,
+                reason=envelope_pb2.REASON_REPLAYED if replayed else 0,
+                metadata=metadata_by_id[admission.message_id],
+                size=len(admission.envelope),
+            )
+
+        results = self.store.admit(admissions, entry_for, denials, now=now)
+        for position, admission, result in zip(positions, admissions, results, strict=True):
+            receipt = envelope_pb2.Receipt(
+                message_id=admission.message_id,
+                received_at=stamp,
+                header_sha256=admission.header_sha256,
+            )
+            if result.outcome is AdmitOutcome.ACCEPTED:
+                receipt.outcome = Outcome.OUTCOME_ACCEPTED
+            elif result.outcome is AdmitOutcome.DUPLICATE:
+                receipt.outcome = Outcome.OUTCOME_DUPLICATE
+                receipt.detail = f"already accepted at {result.accepted_at.isoformat()}"
+            else:
+                receipt.outcome = Outcome.OUTCOME_REJECTED
+                receipt.reason = envelope_pb2.REASON_REPLAYED
+                receipt.detail = "message id already used for a different envelope"
+            receipts[position] = receipt
+        final = [r for r in receipts if r is not None]
+        summary = SubmitSummary(
+            accepted=sum(1 for r in final if r.outcome == Outcome.OUTCOME_ACCEPTED),
+            duplicates=sum(1 for r in final if r.outcome == Outcome.OUTCOME_DUPLICATE),
+            rejected=sum(1 for r in final if r.outcome == Outcome.OUTCOME_REJECTED),
+            reasons=tuple(sorted({audit_events.reason_name(r.reason) for r in final if r.reason})),
+        )
+        return final, summary
+
+    def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
+        return self.store.fetch(caller.id, after_seq, limit)
+
+    def acknowledge(
+        self, caller: Caller, acknowledgements: Sequence[exchange_pb2.Acknowledgement]
+    ) -> list[exchange_pb2.AcknowledgeResult]:
+        results = []
+        for ack in acknowledgements:
+            now = self.clock()
+            try:
+                receipt = verify_delivery_receipt(ack, self.directory)
+                if receipt.recipient != caller.id:
+                    raise EnvelopeError(
+                        envelope_pb2.REASON_SENDER_MISMATCH,
+                        f"receipt is signed for {receipt.recipient!r} but the caller is {caller.id!r}",
+                    )
+            except EnvelopeError as error:
+                results.append(
+                    exchange_pb2.AcknowledgeResult(
+                        outcome=exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED,
+                        reason=error.reason,  # type: ignore[arg-type]
+                        detail=error.detail,
+                    )
+                )
+                self.store.append_audit(
+                    [audit_events.simple(caller, now, "acknowledge", "deny", reason=error.reason)]
+                )
+                continue
+            status = envelope_pb2.DeliveryReceipt.DeliveryStatus.Name(receipt.status).removeprefix(
+                "DELIVERY_STATUS_"
+            )
+            entry = audit_events.simple(
+                caller,
+                now,
+                "acknowledge",
+                "ok",
+                object_ids=(f"message:{receipt.message_id}",),
+                details={"status": status},
+                officer_pseudonym=receipt.officer_pseudonym,
+            )
+            outcome = self.store.acknowledge(
+                caller.id,
+                receipt.message_id,
+                receipt.header_sha256,
+                ack.receipt,
+                ack.signature.value,
+                entry,
+                now=now,
+            )
+            result = exchange_pb2.AcknowledgeResult(message_id=receipt.message_id)
+            if outcome is AcknowledgeOutcome.RECORDED:
+                result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED
+            elif outcome is AcknowledgeOutcome.DUPLICATE:
+                result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_DUPLICATE
+            else:
+                result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED
+                if outcome is AcknowledgeOutcome.NOT_A_RECIPIENT:
+                    result.reason = envelope_pb2.REASON_NOT_A_RECIPIENT
+                    result.detail = "no delivery of that message to the caller"
+                else:
+                    result.reason = envelope_pb2.REASON_RECEIPT_MISMATCH
+                    result.detail = "receipt header digest differs from the delivered envelope"
+                self.store.append_audit(
+                    [
+                        audit_events.simple(
+                            caller,
+                            now,
+                            "acknowledge",
+                            "deny",
+                            object_ids=(f"message:{receipt.message_id}",),
+                            reason=result.reason,
+                        )
+                    ]
+                )
+            results.append(result)
+        return results
+
+    def purge(self, retention_cutoff: datetime) -> int:
+        """Drop ciphertexts acknowledged by all recipients before the cutoff."""
+        now = self.clock()
+        return self.store.purge_acknowledged(
+            retention_cutoff,
+            lambda message_id: audit_events.simple(HUB_CALLER, now, "purge", "ok", object_ids=(f"message:{message_id}",)),
+        )
+
+
+__all__ = ["Exchange", "SubmitSummary", "header_sha256"]

@@ -1,0 +1,237 @@
+"""Async member client over grpc.aio with mTLS."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import grpc
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from hub.core.envelope import (
+    RecipientKey,
+    SignerKey,
+    VerifiedEnvelope,
+    open_record,
+    seal,
+    sign_delivery_receipt,
+    verify,
+)
+from hub.directory import Directory, verify_directory
+from hub.pki import IdentityCredentials, load_identity, load_manifest
+from pxhub.v1 import (
+    directory_pb2,
+    directory_pb2_grpc,
+    envelope_pb2,
+    exchange_pb2,
+    exchange_pb2_grpc,
+    record_pb2,
+)
+
+DEFAULT_BATCH = 64
+
+
+class SubmitError(RuntimeError):
+    """The hub's Submit stream ended before every batch had its receipts."""
+
+
+@dataclass(frozen=True)
+class OpenedDelivery:
+    """A delivery that verified and opened: what an inbound sync writes to the national system."""
+
+    delivery: exchange_pb2.Delivery
+    verified: VerifiedEnvelope
+    record: record_pb2.Record
+
+    @property
+    def message_id(self) -> str:
+        return self.verified.metadata.message_id
+
+    @property
+    def sender(self) -> str:
+        return self.verified.metadata.sender.member_id
+
+
+def channel_credentials(identity: IdentityCredentials) -> grpc.ChannelCredentials:
+    return grpc.ssl_channel_credentials(
+        root_certificates=identity.ca_certificate_pem,
+        private_key=identity.tls_private_key_pem,
+        certificate_chain=identity.tls_certificate_pem,
+    )
+
+
+CHANNEL_OPTIONS = [
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.max_send_message_length", 64 * 1024 * 1024),
+    ("grpc.keepalive_time_ms", 60_000),
+]
+
+
+class MemberClient:
+    def __init__(
+        self,
+        channel: grpc.aio.Channel,
+        identity: IdentityCredentials,
+        hub_public_key: Ed25519PublicKey,
+        directory: Directory,
+    ) -> None:
+        self.channel = channel
+        self.identity = identity
+        self.hub_public_key = hub_public_key
+        self.directory = directory
+        self.exchange = exchange_pb2_grpc.ExchangeServiceStub(channel)
+        self.directory_stub = directory_pb2_grpc.DirectoryServiceStub(channel)
+
+    @property
+    def member_id(self) -> str:
+        return self.identity.identity_id
+
+    @classmethod
+    async def connect(
+        cls,
+        target: str,
+        federation_dir: Path,
+        member_id: str,
+        passphrase: bytes,
+        *,
+        server_name: str | None = None,
+    ) -> MemberClient:
+        """Open an mTLS channel as ``member_id`` and load the hub-signed directory."""
+        identity = load_identity(federation_dir, member_id, passphrase)
+        manifest = load_manifest(federation_dir)
+        options = list(CHANNEL_OPTIONS)
+        if server_name:
+            options.append(("grpc.ssl_target_name_override", server_name))
+        channel = grpc.aio.secure_channel(target, channel_credentials(identity), options=options)
+        client = cls(channel, identity, manifest.hub_public_key(), Directory([]))
+        await client.refresh_directory()
+        return client
+
+    async def refresh_directory(self) -> Directory:
+        response = await self.directory_stub.GetDirectory(directory_pb2.GetDirectoryRequest(), timeout=30)
+        self.directory = Directory.from_proto(verify_directory(response, self.hub_public_key))
+        return self.directory
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+    async def __aenter__(self) -> MemberClient:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def seal(
+        self,
+        record: record_pb2.Record,
+        metadata: envelope_pb2.RecordMetadata,
+        recipients: Sequence[str],
+        *,
+        approve: bool = False,
+    ) -> envelope_pb2.Envelope:
+        """Seal ``record`` to the current encryption keys of ``recipients`` (from the signed directory)."""
+        keys = []
+        for member_id in recipients:
+            found = self.directory.encryption_key(member_id)
+            if found is None:
+                raise ValueError(f"recipient {member_id!r} has no current encryption key in the directory")
+            keys.append(RecipientKey(member_id, found[0], found[1]))
+        signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
+        approver = None
+        if approve:
+            if self.identity.approver_key is None or self.identity.approver_key_id is None:
+                raise ValueError(f"{self.member_id} has no approver key loaded")
+            approver = SignerKey(self.member_id, self.identity.approver_key_id, self.identity.approver_key)
+        return seal(record, metadata, signer, keys, approver=approver)
+
+    async def submit(
+        self, envelopes: Iterable[envelope_pb2.Envelope], batch_size: int = DEFAULT_BATCH, timeout: float = 600
+    ) -> list[envelope_pb2.Receipt]:
+        """Stream envelopes in batches on one Submit call; one receipt per envelope, in order."""
+        batches: list[list[envelope_pb2.Envelope]] = []
+        current: list[envelope_pb2.Envelope] = []
+        for envelope in envelopes:
+            current.append(envelope)
+            if len(current) >= batch_size:
+                batches.append(current)
+                current = []
+        if current:
+            batches.append(current)
+        if not batches:
+            return []
+
+        async def requests() -> AsyncIterator[exchange_pb2.SubmitRequest]:
+            for batch in batches:
+                yield exchange_pb2.SubmitRequest(envelopes=batch)
+
+        receipts: list[envelope_pb2.Receipt] = []
+        call = self.exchange.Submit(requests(), timeout=timeout)
+        async for response in call:
+            receipts.extend(response.receipts)
+        expected = sum(len(b) for b in batches)
+        if len(receipts) != expected:
+            raise SubmitError(f"hub answered {len(receipts)} receipts for {expected} envelopes")
+        return receipts
+
+    # -- receiving -------------------------------------------------------------------------
+
+    async def fetch(
+        self, cursor: str = "", *, follow: bool = False, limit: int = 0, batch_size: int = DEFAULT_BATCH,
+        timeout: float | None = None,
+    ) -> AsyncIterator[exchange_pb2.Delivery]:
+        request = exchange_pb2.FetchRequest(cursor=cursor, follow=follow, limit=limit, batch_size=batch_size)
+        async for response in self.exchange.Fetch(request, timeout=timeout):
+            for delivery in response.deliveries:
+                yield delivery
+
+    def open(self, delivery: exchange_pb2.Delivery) -> OpenedDelivery:
+        """Verify under the signed directory, then decrypt with this member's key."""
+        verified = verify(delivery.envelope, self.directory)
+        key = self.identity.encryption_key
+        key_id = self.identity.encryption_key_id
+        if key is None or key_id is None:
+            raise ValueError(f"{self.member_id} has no encryption key loaded")
+        record = open_record(verified, self.member_id, key_id, key)
+        return OpenedDelivery(delivery, verified, record)
+
+    def receipt_for(
+        self,
+        verified: VerifiedEnvelope,
+        *,
+        refused_reason: int = 0,
+        detail: str = "",
+        officer_pseudonym: str = "",
+    ) -> exchange_pb2.Acknowledgement:
+        stamp = Timestamp()
+        stamp.FromDatetime(datetime.now(UTC))
+        receipt = envelope_pb2.DeliveryReceipt(
+            message_id=verified.metadata.message_id,
+            recipient=self.member_id,
+            header_sha256=verified.header_sha256,
+            status=(
+                envelope_pb2.DeliveryReceipt.DELIVERY_STATUS_REFUSED
+                if refused_reason
+                else envelope_pb2.DeliveryReceipt.DELIVERY_STATUS_PROCESSED
+            ),
+            reason=refused_reason,  # type: ignore[arg-type]
+            detail=detail,
+            acknowledged_at=stamp,
+            officer_pseudonym=officer_pseudonym,
+        )
+        signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
+        return sign_delivery_receipt(receipt, signer)
+
+    async def acknowledge(
+        self, acknowledgements: Sequence[exchange_pb2.Acknowledgement], timeout: float = 60
+    ) -> list[exchange_pb2.AcknowledgeResult]:
+        if not acknowledgements:
+            return []
+        response = await self.exchange.Acknowledge(
+            exchange_pb2.AcknowledgeRequest(acknowledgements=acknowledgements), timeout=timeout
+        )
+        return list(response.results)

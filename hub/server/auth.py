@@ -1,0 +1,68 @@
+"""Caller identity from the mTLS client certificate, and who may call what.
+
+grpc.aio interceptors cannot see the peer certificate, so each servicer
+method asks ``Authenticator.caller(context, ...)`` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+import grpc
+
+from hub.directory import Directory
+from hub.identity import Caller
+from hub.pki import PkiError, identity_from_certificate
+from hub.server.errors import RpcRefusal
+from pxhub.v1 import envelope_pb2
+
+
+class Authenticator:
+    def __init__(self, directory: Directory) -> None:
+        self.directory = directory
+        self._by_certificate: dict[bytes, Caller] = {}
+
+    def identify(self, context: grpc.aio.ServicerContext) -> Caller:  # type: ignore[type-arg]
+        certificates = context.auth_context().get("x509_pem_cert") or []
+        if not certificates:
+            raise RpcRefusal(
+                grpc.StatusCode.UNAUTHENTICATED, envelope_pb2.REASON_UNKNOWN_CALLER, "no client certificate"
+            )
+        pem = certificates[0]
+        cached = self._by_certificate.get(pem)
+        if cached is not None:
+            return cached
+        try:
+            role, identity = identity_from_certificate(pem)
+        except (PkiError, ValueError) as error:
+            raise RpcRefusal(
+                grpc.StatusCode.UNAUTHENTICATED, envelope_pb2.REASON_UNKNOWN_CALLER, str(error)
+            ) from error
+        caller = Caller(role, identity)
+        if len(self._by_certificate) < 10_000:
+            self._by_certificate[pem] = caller
+        return caller
+
+    def caller(
+        self, context: grpc.aio.ServicerContext, roles: Collection[str]  # type: ignore[type-arg]
+    ) -> Caller:
+        """The authenticated caller, if it is an active directory entry with one of ``roles``."""
+        caller = self.identify(context)
+        entry = self.directory.member(caller.id)
+        if entry is None or entry.role != caller.role:
+            raise RpcRefusal(
+                grpc.StatusCode.UNAUTHENTICATED,
+                envelope_pb2.REASON_UNKNOWN_CALLER,
+                f"{caller} is not in the directory",
+            )
+        if not entry.active:
+            raise RpcRefusal(
+                grpc.StatusCode.PERMISSION_DENIED, envelope_pb2.REASON_SENDER_INACTIVE, f"{caller} is {entry.status}"
+            )
+        if caller.role not in roles:
+            raise RpcRefusal(
+                grpc.StatusCode.PERMISSION_DENIED,
+                envelope_pb2.REASON_ROLE_NOT_PERMITTED,
+                f"role {caller.role!r} may not call this method",
+            )
+        return caller

@@ -1,0 +1,84 @@
+"""What every RPC does around its handler: identify, log one event, map refusals.
+
+One event per RPC with the caller, method, message ids, outcome, reason and
+latency; never payloads or key material. Refusals become a gRPC status with
+ErrorInfo and an audit entry.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import grpc
+
+from hub import audit_events
+from hub.identity import Caller
+from hub.logs import get_logger
+from hub.server.auth import Authenticator
+from hub.server.errors import RpcRefusal, to_status
+from hub.store import HubStore
+
+log = get_logger("pxhub.rpc")
+
+MEMBERS = ("member",)
+ANY_ROLE = ("member", "auditor", "operator")
+
+
+@dataclass
+class RpcEvent:
+    """Accumulates what the log line for one RPC will say."""
+
+    method: str
+    started: float = field(default_factory=time.perf_counter)
+    caller: Caller | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+
+    def emit(self, outcome: str, reason: str = "") -> None:
+        log.info(
+            "rpc",
+            method=self.method,
+            caller=str(self.caller) if self.caller else "unauthenticated",
+            outcome=outcome,
+            reason=reason or None,
+            latency_ms=round((time.perf_counter() - self.started) * 1000, 2),
+            **self.fields,
+        )
+
+
+class RpcGuard:
+    def __init__(self, authenticator: Authenticator, store: HubStore) -> None:
+        self.authenticator = authenticator
+        self.store = store
+
+    def authenticate(
+        self, event: RpcEvent, context: grpc.aio.ServicerContext, roles: Collection[str]  # type: ignore[type-arg]
+    ) -> Caller:
+        event.caller = self.authenticator.caller(context, roles)
+        return event.caller
+
+    async def refuse(
+        self, event: RpcEvent, refusal: RpcRefusal, context: grpc.aio.ServicerContext  # type: ignore[type-arg]
+    ) -> None:
+        """Log, audit and abort with the refusal's status."""
+        event.emit("refused", refusal.reason_name)
+        caller = event.caller
+        if caller is None:
+            try:
+                caller = self.authenticator.identify(context)
+            except RpcRefusal:
+                caller = Caller("anonymous", context.peer() or "unknown")
+        entry = audit_events.simple(
+            caller,
+            datetime.now(UTC),
+            "auth.refuse",
+            "deny",
+            reason=refusal.reason,
+            details={"method": event.method},
+        )
+        await asyncio.to_thread(self.store.append_audit, [entry])
+        await context.abort_with_status(to_status(refusal))

@@ -1,0 +1,62 @@
+"""Hub settings: flags, then ``PXHUB_*`` environment variables, then a TOML file.
+
+One place reads configuration so the CLI, the demo and the tests build the
+hub the same way.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATA_DIR = Path("var")
+
+
+class HubSettings(BaseSettings):
+    """Everything ``pxhub serve`` can be told."""
+
+    model_config = SettingsConfigDict(env_prefix="PXHUB_", extra="forbid")
+
+    federation_dir: Path = Field(DEFAULT_DATA_DIR / "federation", description="Output of `pxhub pki init`.")
+    database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file under data_dir.")
+    data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the default SQLite file lives.")
+    listen: str = Field("127.0.0.1:50051", description="host:port to listen on (port 0 = any free port).")
+    max_envelope_bytes: int = Field(1_048_576, ge=1024, description="Largest envelope accepted.")
+    max_message_bytes: int = Field(16 * 1_048_576, ge=65_536, description="Largest gRPC message.")
+    clock_skew_seconds: int = Field(300, ge=0, description="Allowed distance of created_at from hub time.")
+    retention_seconds: int = Field(
+        86_400, ge=0, description="Keep ciphertext this long after every recipient acknowledged."
+    )
+    purge_interval_seconds: float = Field(30.0, gt=0, description="How often acknowledged envelopes purge.")
+    follow_wait_seconds: float = Field(
+        30.0, gt=0, description="Longest server-side wait for new mail in one Fetch poll."
+    )
+    log_format: str = Field("console", pattern="^(console|json)$", description="console or json.")
+    log_level: str = Field("info", description="debug, info, warning or error.")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'pxhub.db').resolve()}"
+
+    @property
+    def retention(self) -> timedelta:
+        return timedelta(seconds=self.retention_seconds)
+
+    @classmethod
+    def load(cls, toml_path: Path | None = None, **overrides: Any) -> HubSettings:
+        """Merge a TOML file (section ``[hub]`` or top level) under env vars and flags."""
+        file_values: dict[str, Any] = {}
+        if toml_path is not None:
+            with toml_path.open("rb") as handle:
+                data = tomllib.load(handle)
+            file_values = dict(data.get("hub", data))
+        env_values = cls().model_dump(exclude_unset=True)
+        merged = {**file_values, **env_values, **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(**merged)

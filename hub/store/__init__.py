@@ -1,0 +1,37 @@
+"""Durable state of the hub: envelopes, mailboxes and the audit log.
+
+``HubStore`` is the one abstract store; ``SqlHubStore`` (SQLite by default,
+PostgreSQL by URL) and ``MemoryHubStore`` implement it and pass one shared
+test suite (tests/test_store.py).
+"""
+
+from hub.store.base import (
+    AcknowledgeOutcome,
+    Admission,
+    AdmitOutcome,
+    AdmitResult,
+    HubStore,
+    MailboxItem,
+    StoreStats,
+)
+
+__all__ = [
+    "AcknowledgeOutcome",
+    "AdmitOutcome",
+    "AdmitResult",
+    "Admission",
+    "HubStore",
+    "MailboxItem",
+    "StoreStats",
+]
+
+
+def open_store(url: str) -> HubStore:
+    """Open the store for a SQLAlchemy URL, or ``memory://`` for tests."""
+    if url == "memory://":
+        from hub.store.memory import MemoryHubStore
+
+        return MemoryHubStore()
+    from hub.store.sql import SqlHubStore
+
+    return SqlHubStore(url)

@@ -1,0 +1,320 @@
+"""SQL store on SQLAlchemy Core over the SQLModel tables.
+
+SQLite (WAL, synchronous=FULL, BEGIN IMMEDIATE) is the embedded default;
+PostgreSQL is the same code with another URL. The hot path uses Core
+``executemany`` statements, not per-row ORM objects.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, update
+from sqlmodel import SQLModel
+
+from hub.store.audit_append import plan_append
+from hub.store.base import (
+    AcknowledgeOutcome,
+    Admission,
+    AdmitOutcome,
+    AdmitResult,
+    AuditEntryFor,
+    HubStore,
+    MailboxItem,
+    StoreStats,
+)
+from hub.store.tables import AuditEntryRow, EnvelopeRow, MailboxRow, MerkleNodeRow
+
+ENVELOPES = EnvelopeRow.__table__  # type: ignore[attr-defined]
+MAILBOX = MailboxRow.__table__  # type: ignore[attr-defined]
+AUDIT = AuditEntryRow.__table__  # type: ignore[attr-defined]
+NODES = MerkleNodeRow.__table__  # type: ignore[attr-defined]
+
+# Key of the PostgreSQL advisory lock that makes the audit log one linear sequence.
+AUDIT_SEQUENCER_LOCK = 0x70786875
+
+
+def _as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time in pxhub is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy's begin event issue BEGIN IMMEDIATE (writers queue, never deadlock).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin_immediate(connection: Connection) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+class SqlHubStore(HubStore):
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._is_postgres = self.engine.dialect.name == "postgresql"
+        # One writer at a time within a process; across replicas the database lock decides.
+        self._write_lock = threading.Lock()
+        SQLModel.metadata.create_all(self.engine)
+
+    # -- audit log ---------------------------------------------------------------------------
+
+    def _lock_sequencer(self, conn: Connection) -> None:
+        if self._is_postgres:
+            conn.execute(select(func.pg_advisory_xact_lock(AUDIT_SEQUENCER_LOCK)))
+
+    def _append(self, conn: Connection, entries: Sequence[bytes]) -> int:
+        """Append inside the caller's transaction; returns the new log size."""
+        current = conn.execute(select(func.max(AUDIT.c.idx))).scalar()
+        first = 0 if current is None else int(current) + 1
+        if not entries:
+            return first
+
+        def get_node(level: int, index: int) -> bytes:
+            found = conn.execute(
+                select(NODES.c.hash).where(and_(NODES.c.level == level, NODES.c.idx == index))
+            ).scalar()
+            if found is None:
+                raise KeyError((level, index))
+            return bytes(found)
+
+        leaves, nodes = plan_append(first, entries, get_node)
+        conn.execute(AUDIT.insert(), [{"idx": i, "entry": e, "leaf_hash": h} for i, e, h in leaves])
+        conn.execute(NODES.insert(), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+        return first + len(entries)
+
+    # -- exchange ----------------------------------------------------------------------------
+
+    def admit(
+        self,
+        admissions: Sequence[Admission],
+        audit_entry_for: AuditEntryFor,
+        extra_audit_entries: Sequence[bytes] = (),
+        now: datetime | None = None,
+    ) -> list[AdmitResult]:
+        now = now or datetime.now(UTC)
+        ids = list({a.message_id for a in admissions})
+        with self._write_lock, self.engine.begin() as conn:
+            self._lock_sequencer(conn)
+            known: dict[str, tuple[bytes, datetime]] = {}
+            if ids:
+                rows = conn.execute(
+                    select(ENVELOPES.c.message_id, ENVELOPES.c.header_sha256, ENVELOPES.c.accepted_at).where(
+                        ENVELOPES.c.message_id.in_(ids)
+                    )
+                )
+                known = {r[0]: (bytes(r[1]), _as_utc(r[2])) for r in rows}
+            results: list[AdmitResult] = []
+            entries = list(extra_audit_entries)
+            batch: dict[str, Admission] = {}
+            for admission in admissions:
+                earlier = known.get(admission.message_id)
+                earlier_digest = earlier[0] if earlier else None
+                if earlier_digest is None and admission.message_id in batch:
+                    earlier_digest = batch[admission.message_id].header_sha256
+                if earlier_digest is None:
+                    outcome = AdmitOutcome.ACCEPTED
+                    batch[admission.message_id] = admission
+                elif earlier_digest == admission.header_sha256:
+                    outcome = AdmitOutcome.DUPLICATE
+                else:
+                    outcome = AdmitOutcome.REPLAYED
+                results.append(AdmitResult(outcome, earlier[1] if earlier else now))
+                entries.append(audit_entry_for(admission, outcome, now))
+            if batch:
+                conn.execute(
+                    ENVELOPES.insert(),
+                    [
+                        {
+                            "message_id": a.message_id,
+                            "sender": a.sender,
+                            "header_sha256": a.header_sha256,
+                            "envelope": a.envelope,
+                            "payload_kind": a.payload_kind,
+                            "purpose": a.purpose,
+                            "size": len(a.envelope),
+                            "recipients": len(a.recipients),
+                            "accepted_at": now,
+                            "purged_at": None,
+                        }
+                        for a in batch.values()
+                    ],
+                )
+                conn.execute(
+                    MAILBOX.insert(),
+                    [
+                        {
+                            "recipient": r,
+                            "message_id": a.message_id,
+                            "accepted_at": now,
+                            "delivered_count": 0,
+                        }
+                        for a in batch.values()
+                        for r in a.recipients
+                    ],
+                )
+            self._append(conn, entries)
+        return results
+
+    def fetch(self, recipient: str, after_seq: int, limit: int) -> list[MailboxItem]:
+        query = (
+            select(
+                MAILBOX.c.seq,
+                MAILBOX.c.message_id,
+                ENVELOPES.c.envelope,
+                MAILBOX.c.accepted_at,
+                MAILBOX.c.delivered_count,
+            )
+            .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
+            .where(
+                MAILBOX.c.recipient == recipient,
+                MAILBOX.c.seq > after_seq,
+                MAILBOX.c.acknowledged_at.is_(None),
+                ENVELOPES.c.envelope.is_not(None),
+            )
+            .order_by(MAILBOX.c.seq)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).all()
+        items = [MailboxItem(int(r[0]), r[1], bytes(r[2]), _as_utc(r[3]), int(r[4])) for r in rows]
+        if items:
+            now = datetime.now(UTC)
+            with self._write_lock, self.engine.begin() as conn:
+                conn.execute(
+                    update(MAILBOX)
+                    .where(MAILBOX.c.seq.in_([i.seq for i in items]))
+                    .values(
+                        delivered_count=MAILBOX.c.delivered_count + 1,
+                        first_delivered_at=func.coalesce(MAILBOX.c.first_delivered_at, now),
+                    )
+                )
+        return items
+
+    def acknowledge(
+        self,
+        recipient: str,
+        message_id: str,
+        header_sha256: bytes,
+        receipt: bytes,
+        signature: bytes,
+        audit_entry: bytes,
+        now: datetime | None = None,
+    ) -> AcknowledgeOutcome:
+        now = now or datetime.now(UTC)
+        with self._write_lock, self.engine.begin() as conn:
+            self._lock_sequencer(conn)
+            row = conn.execute(
+                select(MAILBOX.c.seq, MAILBOX.c.acknowledged_at, ENVELOPES.c.header_sha256)
+                .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
+                .where(MAILBOX.c.message_id == message_id, MAILBOX.c.recipient == recipient)
+            ).first()
+            if row is None:
+                return AcknowledgeOutcome.NOT_A_RECIPIENT
+            if bytes(row[2]) != header_sha256:
+                return AcknowledgeOutcome.MISMATCH
+            if row[1] is not None:
+                return AcknowledgeOutcome.DUPLICATE
+            conn.execute(
+                update(MAILBOX)
+                .where(MAILBOX.c.seq == row[0])
+                .values(acknowledged_at=now, receipt=receipt, receipt_signature=signature)
+            )
+            self._append(conn, [audit_entry])
+        return AcknowledgeOutcome.RECORDED
+
+    def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:
+        unacked = (
+            select(MAILBOX.c.message_id)
+            .where(
+                MAILBOX.c.message_id == ENVELOPES.c.message_id,
+                (MAILBOX.c.acknowledged_at.is_(None)) | (MAILBOX.c.acknowledged_at >= older_than),
+            )
+            .exists()
+        )
+        with self._write_lock, self.engine.begin() as conn:
+            self._lock_sequencer(conn)
+            ids = [
+                r[0]
+                for r in conn.execute(
+                    select(ENVELOPES.c.message_id).where(ENVELOPES.c.envelope.is_not(None), ~unacked).limit(5000)
+                )
+            ]
+            if not ids:
+                return 0
+            conn.execute(
+                update(ENVELOPES)
+                .where(ENVELOPES.c.message_id.in_(ids))
+                .values(envelope=None, purged_at=datetime.now(UTC))
+            )
+            self._append(conn, [audit_entry_for(m) for m in ids])
+        return len(ids)
+
+    def append_audit(self, entries: Sequence[bytes]) -> int:
+        with self._write_lock, self.engine.begin() as conn:
+            self._lock_sequencer(conn)
+            return self._append(conn, entries)
+
+    def audit_size(self) -> int:
+        with self.engine.connect() as conn:
+            current = conn.execute(select(func.max(AUDIT.c.idx))).scalar()
+        return 0 if current is None else int(current) + 1
+
+    def audit_entries(self, start: int, end: int) -> list[bytes]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(AUDIT.c.entry).where(AUDIT.c.idx >= start, AUDIT.c.idx < end).order_by(AUDIT.c.idx)
+            )
+            return [bytes(r[0]) for r in rows]
+
+    def merkle_node(self, level: int, index: int) -> bytes:
+        with self.engine.connect() as conn:
+            found = conn.execute(
+                select(NODES.c.hash).where(and_(NODES.c.level == level, NODES.c.idx == index))
+            ).scalar()
+        if found is None:
+            raise KeyError((level, index))
+        return bytes(found)
+
+    def stats(self) -> StoreStats:
+        with self.engine.connect() as conn:
+            envelopes = conn.execute(select(func.count()).select_from(ENVELOPES)).scalar() or 0
+            stored = (
+                conn.execute(
+                    select(func.count()).select_from(ENVELOPES).where(ENVELOPES.c.envelope.is_not(None))
+                ).scalar()
+                or 0
+            )
+            pending = (
+                conn.execute(
+                    select(func.count()).select_from(MAILBOX).where(MAILBOX.c.acknowledged_at.is_(None))
+                ).scalar()
+                or 0
+            )
+            acked = (
+                conn.execute(
+                    select(func.count()).select_from(MAILBOX).where(MAILBOX.c.acknowledged_at.is_not(None))
+                ).scalar()
+                or 0
+            )
+            audit = conn.execute(select(func.count()).select_from(AUDIT)).scalar() or 0
+        return StoreStats(int(envelopes), int(stored), int(pending), int(acked), int(audit))
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,111 @@
+"""One contract suite for every store backend (in-memory and SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hub.core import merkle
+from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, open_store
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubStore]:
+    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'store.db'}"
+    opened = open_store(url)
+    yield opened
+    opened.close()
+
+
+def admission(message_id: str, recipients: tuple[str, ...] = ("PE-INPE",), digest: bytes = b"h" * 32) -> Admission:
+    return Admission(
+        message_id=message_id,
+        sender="CO-INPEC",
+        recipients=recipients,
+        header_sha256=digest,
+        envelope=b"envelope-" + message_id.encode(),
+        payload_kind=1,
+        purpose=1,
+    )
+
+
+def entry_for(item: Admission, outcome: AdmitOutcome, _when: datetime) -> bytes:
+    return f"{outcome.value}:{item.message_id}".encode()
+
+
+def test_admit_stores_envelope_mailbox_and_audit_atomically(store: HubStore) -> None:
+    results = store.admit([admission("m1", ("PE-INPE", "GT-DGSP"))], entry_for, [b"deny:x"])
+    assert [r.outcome for r in results] == [AdmitOutcome.ACCEPTED]
+    assert store.audit_entries(0, 10) == [b"deny:x", b"accepted:m1"]
+    assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m1"]
+    assert [i.message_id for i in store.fetch("GT-DGSP", 0, 10)] == ["m1"]
+    assert store.fetch("CO-INPEC", 0, 10) == []
+    stats = store.stats()
+    assert (stats.envelopes, stats.mailbox_pending, stats.audit_entries) == (1, 2, 2)
+
+
+def test_resend_is_duplicate_and_other_content_is_replayed(store: HubStore) -> None:
+    store.admit([admission("m1")], entry_for)
+    again = store.admit([admission("m1"), admission("m1", digest=b"x" * 32)], entry_for)
+    assert [r.outcome for r in again] == [AdmitOutcome.DUPLICATE, AdmitOutcome.REPLAYED]
+    assert store.stats().envelopes == 1
+    assert store.stats().mailbox_pending == 1
+
+
+def test_duplicate_within_one_batch(store: HubStore) -> None:
+    results = store.admit([admission("m1"), admission("m1")], entry_for)
+    assert [r.outcome for r in results] == [AdmitOutcome.ACCEPTED, AdmitOutcome.DUPLICATE]
+
+
+def test_fetch_is_ordered_resumable_and_counts_redeliveries(store: HubStore) -> None:
+    store.admit([admission(f"m{i}") for i in range(5)], entry_for)
+    first = store.fetch("PE-INPE", 0, 2)
+    assert [i.message_id for i in first] == ["m0", "m1"]
+    rest = store.fetch("PE-INPE", first[-1].seq, 10)
+    assert [i.message_id for i in rest] == ["m2", "m3", "m4"]
+    again = store.fetch("PE-INPE", 0, 1)
+    assert again[0].message_id == "m0" and again[0].delivered_count == 1
+
+
+def test_acknowledge_ends_delivery_and_is_idempotent(store: HubStore) -> None:
+    store.admit([admission("m1"), admission("m2")], entry_for)
+    outcome = store.acknowledge("PE-INPE", "m1", b"h" * 32, b"receipt", b"sig", b"ack:m1")
+    assert outcome is AcknowledgeOutcome.RECORDED
+    assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m2"]
+    assert store.acknowledge("PE-INPE", "m1", b"h" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.DUPLICATE
+    assert store.acknowledge("GT-DGSP", "m1", b"h" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.NOT_A_RECIPIENT
+    assert store.acknowledge("PE-INPE", "m2", b"z" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.MISMATCH
+    assert store.audit_entries(0, 10)[-1] == b"ack:m1"
+
+
+def test_purge_only_when_every_recipient_acknowledged(store: HubStore) -> None:
+    store.admit([admission("m1", ("PE-INPE", "GT-DGSP"))], entry_for)
+    store.acknowledge("PE-INPE", "m1", b"h" * 32, b"r", b"s", b"ack")
+    future = datetime.now(UTC) + timedelta(seconds=5)
+    assert store.purge_acknowledged(future, lambda m: f"purge:{m}".encode()) == 0
+    store.acknowledge("GT-DGSP", "m1", b"h" * 32, b"r", b"s", b"ack")
+    past = datetime.now(UTC) - timedelta(hours=1)
+    assert store.purge_acknowledged(past, lambda m: f"purge:{m}".encode()) == 0  # still within retention
+    assert store.purge_acknowledged(future, lambda m: f"purge:{m}".encode()) == 1
+    assert store.stats().stored_ciphertexts == 0
+    assert store.audit_entries(0, 100)[-1] == b"purge:m1"
+
+
+def test_audit_nodes_give_the_rfc9162_root(store: HubStore) -> None:
+    entries = [f"entry-{i}".encode() for i in range(37)]
+    for chunk in (entries[:1], entries[1:20], entries[20:]):
+        store.append_audit(chunk)
+    assert store.audit_size() == 37
+    reference = merkle.MemoryNodeStore()
+    for entry in entries:
+        reference.append(merkle.leaf_hash(entry))
+
+    class Reader:
+        def get_node(self, level: int, index: int) -> bytes:
+            return store.merkle_node(level, index)
+
+    for size in (1, 2, 3, 16, 37):
+        assert merkle.root(size, Reader()) == merkle.root(size, reference)
