@@ -20,10 +20,11 @@ from hub.pki import HubCredentials
 from hub.server.auth import Authenticator
 from hub.server.directory_servicer import DirectoryServicer
 from hub.server.exchange_servicer import ExchangeServicer, MailboxSignals
+from hub.server.registration import add_servicer
 from hub.server.rpc import RpcGuard
 from hub.settings import HubSettings
 from hub.store import HubStore
-from pxhub.v1 import directory_pb2, directory_pb2_grpc, exchange_pb2, exchange_pb2_grpc
+from pxhub.v1 import directory_pb2, exchange_pb2
 
 log = get_logger("pxhub.hub")
 
@@ -93,11 +94,15 @@ async def start_hub(
         valid_from=datetime(2000, 1, 1, tzinfo=UTC),
         valid_until=datetime(9999, 1, 1, tzinfo=UTC),
     )
-    exchange_pb2_grpc.add_ExchangeServiceServicer_to_server(
-        ExchangeServicer(exchange, guard, MailboxSignals(), settings.follow_wait_seconds), server
+    add_servicer(
+        server,
+        exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"],
+        ExchangeServicer(exchange, guard, MailboxSignals(), settings.follow_wait_seconds),
     )
-    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
-        DirectoryServicer(directory, guard, credentials.signing_key, hub_key_entry), server
+    add_servicer(
+        server,
+        directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"],
+        DirectoryServicer(directory, guard, credentials.signing_key, hub_key_entry),
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)

@@ -27,7 +27,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     ) -> directory_pb2.GetDirectoryResponse:
         event = RpcEvent("GetDirectory")
         try:
-            self.guard.authenticate(event, context, ANY_ROLE)
+            self.guard.authenticate(event, context, ANY_ROLE, request)
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             raise
@@ -44,7 +44,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     ) -> directory_pb2.GetMemberResponse:
         event = RpcEvent("GetMember")
         try:
-            self.guard.authenticate(event, context, ANY_ROLE)
+            self.guard.authenticate(event, context, ANY_ROLE, request)
             member = self.directory.member(request.member_id)
             if member is None:
                 raise RpcRefusal(

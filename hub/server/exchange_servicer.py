@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.exchange import Exchange
 from hub.server.errors import RpcRefusal
-from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard
+from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard, check_parsed
 from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc
 
 DEFAULT_BATCH = 64
@@ -59,6 +59,11 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             await self.guard.refuse(event, refusal, context)
             return
         async for request in request_iterator:
+            try:
+                check_parsed(request)
+            except RpcRefusal as refusal:
+                await self.guard.refuse(event, refusal, context)
+                return
             receipts, summary = await asyncio.to_thread(self.exchange.submit, caller, list(request.envelopes))
             accepted_for: set[str] = set()
             for envelope_receipt, envelope in zip(receipts, request.envelopes, strict=True):
@@ -88,7 +93,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     ) -> AsyncIterator[exchange_pb2.FetchResponse]:
         event = RpcEvent("Fetch")
         try:
-            caller = self.guard.authenticate(event, context, MEMBERS)
+            caller = self.guard.authenticate(event, context, MEMBERS, request)
             after = parse_cursor(request.cursor)
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
@@ -130,7 +135,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     ) -> exchange_pb2.AcknowledgeResponse:
         event = RpcEvent("Acknowledge")
         try:
-            caller = self.guard.authenticate(event, context, MEMBERS)
+            caller = self.guard.authenticate(event, context, MEMBERS, request)
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             raise  # abort_with_status already raised; keeps type checkers honest

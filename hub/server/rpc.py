@@ -21,7 +21,9 @@ from hub.identity import Caller
 from hub.logs import get_logger
 from hub.server.auth import Authenticator
 from hub.server.errors import RpcRefusal, to_status
+from hub.server.registration import MalformedRequest
 from hub.store import HubStore
+from pxhub.v1 import envelope_pb2
 
 log = get_logger("pxhub.rpc")
 
@@ -50,15 +52,30 @@ class RpcEvent:
         )
 
 
+def check_parsed(request: object) -> None:
+    if isinstance(request, MalformedRequest):
+        raise RpcRefusal(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            envelope_pb2.REASON_MALFORMED,
+            f"request is not a valid {request.type_name}: {request.error}",
+        )
+
+
 class RpcGuard:
     def __init__(self, authenticator: Authenticator, store: HubStore) -> None:
         self.authenticator = authenticator
         self.store = store
 
     def authenticate(
-        self, event: RpcEvent, context: grpc.aio.ServicerContext, roles: Collection[str]  # type: ignore[type-arg]
+        self,
+        event: RpcEvent,
+        context: grpc.aio.ServicerContext,  # type: ignore[type-arg]
+        roles: Collection[str],
+        request: object = None,
     ) -> Caller:
+        """The caller, once it may call this method and its request parsed."""
         event.caller = self.authenticator.caller(context, roles)
+        check_parsed(request)
         return event.caller
 
     async def refuse(

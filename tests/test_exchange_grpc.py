@@ -1,0 +1,342 @@
+"""The exchange over real gRPC and real mTLS on loopback: no mocks of the hub."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import grpc
+import pytest
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from hub.core.envelope import RecipientKey, SignerKey, seal
+from hub.core.members import MEMBERS
+from hub.server.errors import reason_of
+from pxhub.v1 import (
+    best_practice_pb2,
+    directory_pb2,
+    directory_pb2_grpc,
+    envelope_pb2,
+    exchange_pb2,
+    exchange_pb2_grpc,
+    inmate_profile_pb2,
+    record_pb2,
+)
+from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
+
+E = envelope_pb2
+Outcome = E.Receipt.Outcome
+MEMBER_IDS = [m.member_id for m in MEMBERS]
+
+
+def practice(owner: str, title: str = "VIVIF") -> record_pb2.Record:
+    return record_pb2.Record(
+        best_practice=best_practice_pb2.BestPracticeRecord(practice_id=str(uuid.uuid4()), owner=owner, title=title)
+    )
+
+
+def profile(custodian: str) -> record_pb2.Record:
+    return record_pb2.Record(
+        inmate_security_profile=inmate_profile_pb2.InmateSecurityProfile(
+            profile_id=str(uuid.uuid4()),
+            custodian=custodian,
+            identity=inmate_profile_pb2.PersonIdentity(given_names="Ana", first_surname="Pérez"),
+        )
+    )
+
+
+def knowledge_metadata() -> envelope_pb2.RecordMetadata:
+    return E.RecordMetadata(
+        purpose=E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING, legal_basis=E.LEGAL_BASIS_NOT_PERSONAL_DATA
+    )
+
+
+def security_metadata() -> envelope_pb2.RecordMetadata:
+    return E.RecordMetadata(
+        purpose=E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
+        legal_basis=E.LEGAL_BASIS_BILATERAL_AGREEMENT,
+        handling=E.HandlingInstructions(classification=E.CLASSIFICATION_RESTRICTED),
+    )
+
+
+async def test_exchange_among_all_seven(hub_server: HubHandle) -> None:
+    clients = {m: await hub_server.client(m) for m in MEMBER_IDS}
+    try:
+        sent: dict[str, set[str]] = {m: set() for m in MEMBER_IDS}
+        for sender, client in clients.items():
+            others = [m for m in MEMBER_IDS if m != sender]
+            envelopes = [client.seal(practice(sender), knowledge_metadata(), others)]
+            envelopes += [client.seal(profile(sender), security_metadata(), [r]) for r in others]
+            receipts = await client.submit(envelopes, batch_size=3)
+            assert [r.outcome for r in receipts] == [Outcome.OUTCOME_ACCEPTED] * len(envelopes)
+            for envelope, receipt in zip(envelopes, receipts, strict=True):
+                for wrap in envelope.key_wraps:
+                    sent[wrap.recipient].add(receipt.message_id)
+        for member, client in clients.items():
+            deliveries = [d async for d in client.fetch()]
+            opened = [client.open(d) for d in deliveries]
+            assert {o.message_id for o in opened} == sent[member]
+            assert len(opened) == 12  # six programme records and six profiles
+            assert {o.sender for o in opened} == set(MEMBER_IDS) - {member}
+            results = await client.acknowledge([client.receipt_for(o.verified) for o in opened])
+            assert all(r.outcome == exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED for r in results)
+            assert [d async for d in client.fetch()] == []  # nothing comes back after acknowledgement
+        stats = hub_server.store.stats()
+        assert stats.mailbox_pending == 0 and stats.mailbox_acknowledged == 7 * 12
+    finally:
+        for client in clients.values():
+            await client.close()
+
+
+def _flip(data: bytes, position: int) -> bytes:
+    return data[:position] + bytes([data[position] ^ 0x01]) + data[position + 1 :]
+
+
+TAMPERS = {
+    "header": (lambda e: setattr(e, "header", _flip(e.header, len(e.header) // 2)), E.REASON_SIGNATURE_INVALID),
+    "ciphertext": (
+        lambda e: setattr(e, "ciphertext", _flip(e.ciphertext, 20)),
+        E.REASON_CIPHERTEXT_DIGEST_MISMATCH,
+    ),
+    "key wrap": (
+        lambda e: setattr(e.key_wraps[0], "enc", _flip(e.key_wraps[0].enc, 5)),
+        E.REASON_KEY_WRAPS_DIGEST_MISMATCH,
+    ),
+    "signature": (
+        lambda e: setattr(e.signatures[0], "value", _flip(e.signatures[0].value, 3)),
+        E.REASON_SIGNATURE_INVALID,
+    ),
+    "signer key id": (
+        lambda e: setattr(e.signatures[0], "key_id", "CO-INPEC/signing/0000000000000000"),
+        E.REASON_UNKNOWN_SIGNING_KEY,
+    ),
+    "malformed header bytes": (lambda e: setattr(e, "header", b"\xff\xff\xff"), E.REASON_MALFORMED),
+}
+
+
+@pytest.mark.parametrize("case", sorted(TAMPERS))
+async def test_each_tamper_is_rejected_with_its_reason_and_nothing_stored(hub_server: HubHandle, case: str) -> None:
+    mutate, reason = TAMPERS[case]
+    co = await hub_server.client("CO-INPEC")
+    try:
+        good = co.seal(profile("CO-INPEC"), security_metadata(), ["PE-INPE"])
+        bad = co.seal(profile("CO-INPEC"), security_metadata(), ["PE-INPE"])
+        mutate(bad)
+        receipts = await co.submit([bad, good])
+    finally:
+        await co.close()
+    assert receipts[0].outcome == Outcome.OUTCOME_REJECTED
+    assert receipts[0].reason == reason, receipts[0].detail
+    assert receipts[0].detail
+    assert receipts[1].outcome == Outcome.OUTCOME_ACCEPTED  # one bad item never sinks the batch
+    stats = hub_server.store.stats()
+    assert stats.envelopes == 1 and stats.mailbox_pending == 1
+    last = hub_server.store.audit_entries(0, stats.audit_entries)
+    assert any(b'"outcome":"deny"' in entry for entry in last)
+
+
+async def test_resend_is_duplicate_and_replay_is_refused(hub_server: HubHandle) -> None:
+    co = await hub_server.client("CO-INPEC")
+    try:
+        first = co.seal(profile("CO-INPEC"), security_metadata(), ["PE-INPE"])
+        message_id = E.RecordMetadata.FromString(E.EnvelopeHeader.FromString(first.header).metadata).message_id
+        replay = co.seal(profile("CO-INPEC"), E.RecordMetadata(
+            message_id=message_id,
+            purpose=E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
+            legal_basis=E.LEGAL_BASIS_BILATERAL_AGREEMENT,
+        ), ["PE-INPE"])
+        receipts = await co.submit([first])
+        again = await co.submit([first, replay])
+    finally:
+        await co.close()
+    assert receipts[0].outcome == Outcome.OUTCOME_ACCEPTED
+    assert again[0].outcome == Outcome.OUTCOME_DUPLICATE
+    assert again[1].outcome == Outcome.OUTCOME_REJECTED and again[1].reason == E.REASON_REPLAYED
+    assert hub_server.store.stats().mailbox_pending == 1
+
+
+async def test_unknown_recipient(hub_server: HubHandle) -> None:
+    co = await hub_server.client("CO-INPEC")
+    try:
+        signer = SignerKey("CO-INPEC", co.identity.signing_key_id, co.identity.signing_key)
+        stranger = RecipientKey("AR-SPF", "AR-SPF/encryption/0", X25519PrivateKey.generate().public_key())
+        envelope = seal(profile("CO-INPEC"), security_metadata(), signer, [stranger])
+        receipts = await co.submit([envelope])
+    finally:
+        await co.close()
+    assert receipts[0].reason == E.REASON_UNKNOWN_RECIPIENT
+    assert hub_server.store.stats().envelopes == 0
+
+
+async def test_member_cannot_act_as_another(hub_server: HubHandle) -> None:
+    co = await hub_server.client("CO-INPEC")
+    pe = await hub_server.client("PE-INPE")
+    try:
+        # PE signs correctly as itself but submits over CO's connection.
+        as_pe = pe.seal(profile("PE-INPE"), security_metadata(), ["GT-DGSP"])
+        # CO claims PE's key id but signs with its own key.
+        signer = SignerKey("PE-INPE", pe.identity.signing_key_id, co.identity.signing_key)
+        found = co.directory.encryption_key("GT-DGSP")
+        assert found is not None
+        forged = seal(profile("PE-INPE"), security_metadata(), signer, [RecipientKey("GT-DGSP", *found)])
+        receipts = await co.submit([as_pe, forged])
+    finally:
+        await co.close()
+        await pe.close()
+    assert receipts[0].reason == E.REASON_SENDER_MISMATCH
+    assert receipts[1].reason == E.REASON_SIGNATURE_INVALID
+    assert hub_server.store.stats().envelopes == 0
+
+
+async def test_clock_skew_and_oversize(federation_dir: Path, tmp_path: Path) -> None:
+    handle = await start_test_hub(
+        federation_dir, f"sqlite:///{tmp_path / 'h.db'}", max_envelope_bytes=4096, clock_skew_seconds=60
+    )
+    co = await handle.client("CO-INPEC")
+    try:
+        old = security_metadata()
+        old.created_at.FromSeconds(1_600_000_000)
+        stale = co.seal(profile("CO-INPEC"), old, ["PE-INPE"])
+        big_record = practice("CO-INPEC", title="x" * 10_000)
+        big = co.seal(big_record, knowledge_metadata(), ["PE-INPE"])
+        receipts = await co.submit([stale, big])
+    finally:
+        await co.close()
+        await handle.running.stop(0.1)  # type: ignore[attr-defined]
+    assert receipts[0].reason == E.REASON_CLOCK_SKEW
+    assert receipts[1].reason == E.REASON_TOO_LARGE
+    assert "4096" in receipts[1].detail
+
+
+async def test_message_over_grpc_limit_is_refused_and_hub_keeps_serving(hub_server: HubHandle) -> None:
+    co = await hub_server.client("CO-INPEC")
+    try:
+        huge = E.Envelope(header=b"h", ciphertext=b"\0" * (17 * 1024 * 1024))
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await co.submit([huge])
+        assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        ok = await co.submit([co.seal(practice("CO-INPEC"), knowledge_metadata(), ["PE-INPE"])])
+        assert ok[0].outcome == Outcome.OUTCOME_ACCEPTED
+    finally:
+        await co.close()
+
+
+async def test_malformed_protobuf_bytes(hub_server: HubHandle) -> None:
+    co = await hub_server.client("CO-INPEC")
+    try:
+        raw = co.channel.stream_stream(
+            "/pxhub.v1.ExchangeService/Submit",
+            request_serializer=lambda b: b,
+            response_deserializer=exchange_pb2.SubmitResponse.FromString,
+        )
+
+        async def garbage():  # type: ignore[no-untyped-def]
+            yield b"\x0a\xff\xff\xff\xff\x0f"  # field 1 with an impossible length
+
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            async for _ in raw(garbage()):
+                pass
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert reason_of(raised.value) == "MALFORMED"
+        ok = await co.submit([co.seal(practice("CO-INPEC"), knowledge_metadata(), ["PE-INPE"])])
+        assert ok[0].outcome == Outcome.OUTCOME_ACCEPTED
+    finally:
+        await co.close()
+    assert hub_server.store.stats().envelopes == 1
+
+
+async def test_client_without_certificate_cannot_connect(hub_server: HubHandle) -> None:
+    identity_ca = (hub_server.federation_dir / "ca" / "ca.crt").read_bytes()
+    channel = grpc.aio.secure_channel(hub_server.target, grpc.ssl_channel_credentials(root_certificates=identity_ca))
+    try:
+        stub = directory_pb2_grpc.DirectoryServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.GetDirectory(directory_pb2.GetDirectoryRequest(), timeout=10)
+        assert raised.value.code() == grpc.StatusCode.UNAVAILABLE
+    finally:
+        await channel.close()
+
+
+async def test_auditor_may_read_directory_but_not_submit(hub_server: HubHandle) -> None:
+    from hub.pki import load_identity
+    from hub.sdk.client import channel_credentials
+
+    auditor = load_identity(hub_server.federation_dir, "AUDITOR-1", PASSPHRASE)
+    channel = grpc.aio.secure_channel(hub_server.target, channel_credentials(auditor))
+    try:
+        directory = await directory_pb2_grpc.DirectoryServiceStub(channel).GetDirectory(
+            directory_pb2.GetDirectoryRequest(), timeout=10
+        )
+        assert directory.directory
+        stub = exchange_pb2_grpc.ExchangeServiceStub(channel)
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await stub.Acknowledge(exchange_pb2.AcknowledgeRequest(), timeout=10)
+        assert raised.value.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert reason_of(raised.value) == "ROLE_NOT_PERMITTED"
+    finally:
+        await channel.close()
+    entries = hub_server.store.audit_entries(0, hub_server.store.audit_size())
+    assert any(b'"action":"auth.refuse"' in e and b"ROLE_NOT_PERMITTED" in e for e in entries)
+
+
+async def test_fetch_resumes_from_cursor_and_follows_new_arrivals(hub_server: HubHandle) -> None:
+    co = await hub_server.client("CO-INPEC")
+    pe = await hub_server.client("PE-INPE")
+    try:
+        await co.submit([co.seal(practice("CO-INPEC", f"p{i}"), knowledge_metadata(), ["PE-INPE"]) for i in range(3)])
+        first = [d async for d in pe.fetch(limit=2)]
+        assert len(first) == 2
+        rest = [d async for d in pe.fetch(first[-1].cursor)]
+        assert len(rest) == 1
+        stream = pe.fetch(rest[-1].cursor, follow=True, timeout=20)
+        await co.submit([co.seal(practice("CO-INPEC", "later"), knowledge_metadata(), ["PE-INPE"])])
+        arrived = await anext(stream)
+        assert pe.open(arrived).record.best_practice.title == "later"
+        await stream.aclose()
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            _ = [d async for d in pe.fetch("not-a-cursor")]
+        assert reason_of(raised.value) == "INVALID_CURSOR"
+    finally:
+        await co.close()
+        await pe.close()
+
+
+async def test_acknowledgement_must_be_the_recipients_own(hub_server: HubHandle) -> None:
+    co = await hub_server.client("CO-INPEC")
+    pe = await hub_server.client("PE-INPE")
+    gt = await hub_server.client("GT-DGSP")
+    try:
+        await co.submit([co.seal(practice("CO-INPEC"), knowledge_metadata(), ["PE-INPE"])])
+        opened = pe.open([d async for d in pe.fetch()][0])
+        not_mine = await gt.acknowledge([gt.receipt_for(opened.verified)])
+        assert not_mine[0].reason == E.REASON_NOT_A_RECIPIENT
+        forwarded = await gt.acknowledge([pe.receipt_for(opened.verified)])  # PE's receipt sent by GT
+        assert forwarded[0].reason == E.REASON_SENDER_MISMATCH
+        mine = await pe.acknowledge([pe.receipt_for(opened.verified)])
+        assert mine[0].outcome == exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED
+    finally:
+        for client in (co, pe, gt):
+            await client.close()
+
+
+async def test_ciphertext_purged_after_retention(federation_dir: Path) -> None:
+    handle = await start_test_hub(federation_dir, "memory://", retention_seconds=0, purge_interval_seconds=0.05)
+    co = await handle.client("CO-INPEC")
+    pe = await handle.client("PE-INPE")
+    try:
+        await co.submit([co.seal(practice("CO-INPEC"), knowledge_metadata(), ["PE-INPE"])])
+        opened = pe.open([d async for d in pe.fetch()][0])
+        await pe.acknowledge([pe.receipt_for(opened.verified)])
+        import asyncio
+
+        for _ in range(100):
+            if handle.store.stats().stored_ciphertexts == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert handle.store.stats().stored_ciphertexts == 0
+        entries = handle.store.audit_entries(0, handle.store.audit_size())
+        assert b'"action":"purge"' in entries[-1]
+    finally:
+        await co.close()
+        await pe.close()
+        await handle.running.stop(0.1)  # type: ignore[attr-defined]
