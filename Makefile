@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck proto bench clean
+.PHONY: demo test install lint typecheck proto bench lock clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ proto: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# Re-pin every dependency after changing pyproject.toml (run in a fresh environment).
+lock:
+	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

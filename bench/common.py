@@ -1,0 +1,118 @@
+"""Shared pieces of the benchmark scenarios: result tables, JSON output, subprocess servers."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+RESULTS_DIR = Path(__file__).parent / "results"
+
+
+@dataclass
+class Measurement:
+    name: str
+    unit: str
+    rounds: list[float]
+    baseline_of: str = ""
+    notes: str = ""
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.rounds)
+
+
+@dataclass
+class ScenarioResult:
+    scenario: str
+    parameters: dict[str, Any]
+    measurements: list[Measurement] = field(default_factory=list)
+    ratios: dict[str, float] = field(default_factory=dict)
+    targets: dict[str, str] = field(default_factory=dict)
+
+    def print(self, console: Console | None = None) -> None:
+        console = console or Console()
+        table = Table(title=f"{self.scenario} ({', '.join(f'{k}={v}' for k, v in self.parameters.items())})")
+        for column in ("measurement", "median", "unit", "rounds"):
+            table.add_column(column)
+        for m in self.measurements:
+            table.add_row(m.name, f"{m.median:,.1f}", m.unit, ", ".join(f"{r:,.0f}" for r in m.rounds))
+        for name, value in self.ratios.items():
+            table.add_row(name, f"{value:.2f}", "ratio", "")
+        for name, value in self.targets.items():
+            table.add_row(f"target {name}", value, "", "")
+        console.print(table)
+
+    def write(self) -> Path:
+        RESULTS_DIR.mkdir(exist_ok=True)
+        path = RESULTS_DIR / f"{self.scenario}.json"
+        data = asdict(self)
+        data["medians"] = {m.name: m.median for m in self.measurements}
+        data["machine"] = {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "at": datetime.now(UTC).isoformat(),
+        }
+        path.write_text(json.dumps(data, indent=2))
+        return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_process(
+    args: list[str], log_path: Path, env: dict[str, str] | None = None, ready_port: int | None = None
+) -> subprocess.Popen[bytes]:
+    """Start ``python args...`` with its output in ``log_path``; wait until ``ready_port`` accepts."""
+    log = log_path.open("wb")
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+        [sys.executable, *args],
+        env={**os.environ, **(env or {})},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    if ready_port is not None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited: {log_path.read_text()[-2000:]}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", ready_port)) == 0:
+                    return process
+            time.sleep(0.05)
+        process.kill()
+        raise TimeoutError(f"server on port {ready_port} did not start")
+    return process
+
+
+def rss_mb(pid: int) -> float:
+    """Resident set size of a process, from /proc (Linux)."""
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as handle:
+        for line in handle:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
