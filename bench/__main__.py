@@ -11,8 +11,12 @@ SCENARIOS = {"submit_throughput": submit_throughput.run}
 
 def main() -> None:
     parser = argparse.ArgumentParser(description="pxhub benchmarks (each beside its baseline, same run)")
-    parser.add_argument("scenarios", nargs="*", default=list(SCENARIOS), help="which scenarios (default: all)")
-    parser.add_argument("--count", type=int, default=None, help="records per round, where a scenario takes it")
+    parser.add_argument(
+        "scenarios", nargs="*", default=list(SCENARIOS), help="which scenarios (default: all)"
+    )
+    parser.add_argument(
+        "--count", type=int, default=None, help="records per round, where a scenario takes it"
+    )
     args = parser.parse_args()
     for name in args.scenarios:
         print(f"== {name}")

@@ -81,7 +81,7 @@ def start_process(
 ) -> subprocess.Popen[bytes]:
     """Start ``python args...`` with its output in ``log_path``; wait until ``ready_port`` accepts."""
     log = log_path.open("wb")
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         [sys.executable, *args],
         env={**os.environ, **(env or {})},
         stdout=log,

@@ -16,18 +16,22 @@ import time
 from pathlib import Path
 
 import grpc
+from pxhub.v1 import exchange_pb2
 
 from bench.common import Measurement, ScenarioResult, free_port, peak_rss_mb, start_process
 from flows.plans import ExchangePlan, outgoing_records
 from hub.pki import init_federation, load_identity
 from hub.sdk.client import CHANNEL_OPTIONS, MemberClient, channel_credentials
-from pxhub.v1 import exchange_pb2
 
 
-async def _seal_requests(target: str, federation: Path, passphrase: bytes, count: int, batch: int, seed: int) -> list[bytes]:
+async def _seal_requests(
+    target: str, federation: Path, passphrase: bytes, count: int, batch: int, seed: int
+) -> list[bytes]:
     client = await MemberClient.connect(target, federation, "CO-INPEC", passphrase)
     try:
-        plan = ExchangePlan("CO-INPEC", seed=seed, profiles_per_partner=count, partners=("PE-INPE",), audits=0)
+        plan = ExchangePlan(
+            "CO-INPEC", seed=seed, profiles_per_partner=count, partners=("PE-INPE",), audits=0
+        )
         envelopes = [
             client.seal(o.record, o.metadata, o.recipients)
             for o in outgoing_records(plan)
@@ -36,20 +40,28 @@ async def _seal_requests(target: str, federation: Path, passphrase: bytes, count
     finally:
         await client.close()
     sizes = [e.ByteSize() for e in envelopes]
-    print(f"  sealed {len(envelopes)} profiles, envelope size median {statistics.median(sizes):.0f} B "
-          f"(min {min(sizes)}, max {max(sizes)})")
+    print(
+        f"  sealed {len(envelopes)} profiles, envelope size median {statistics.median(sizes):.0f} B "
+        f"(min {min(sizes)}, max {max(sizes)})"
+    )
     return [
         exchange_pb2.SubmitRequest(envelopes=envelopes[i : i + batch]).SerializeToString()
         for i in range(0, len(envelopes), batch)
     ]
 
 
-async def _stream(target: str, federation: Path, passphrase: bytes, requests: list[bytes]) -> tuple[float, int]:
+async def _stream(
+    target: str, federation: Path, passphrase: bytes, requests: list[bytes]
+) -> tuple[float, int]:
     """Send pre-serialised requests on one Submit stream; returns (seconds, responses)."""
     identity = load_identity(federation, "CO-INPEC", passphrase)
-    async with grpc.aio.secure_channel(target, channel_credentials(identity), options=CHANNEL_OPTIONS) as channel:
+    async with grpc.aio.secure_channel(
+        target, channel_credentials(identity), options=CHANNEL_OPTIONS
+    ) as channel:
         submit = channel.stream_stream(
-            "/pxhub.v1.ExchangeService/Submit", request_serializer=lambda b: b, response_deserializer=lambda b: b
+            "/pxhub.v1.ExchangeService/Submit",
+            request_serializer=lambda b: b,
+            response_deserializer=lambda b: b,
         )
 
         async def requests_iter():  # type: ignore[no-untyped-def]
@@ -73,21 +85,40 @@ def run(count: int = 5000, rounds: int = 3, batch: int = 64) -> ScenarioResult:
     env = {"PXHUB_KEY_PASSPHRASE": passphrase.decode(), "PXHUB_LOG_FORMAT": "json"}
     hub_port, noop_port = free_port(), free_port()
     hub = start_process(
-        ["-m", "hub.cli.main", "serve", "--federation-dir", str(federation), "--listen", f"127.0.0.1:{hub_port}",
-         "--data-dir", str(work / "data")],
-        work / "hub.log", env, ready_port=hub_port,
+        [
+            "-m",
+            "hub.cli.main",
+            "serve",
+            "--federation-dir",
+            str(federation),
+            "--listen",
+            f"127.0.0.1:{hub_port}",
+            "--data-dir",
+            str(work / "data"),
+        ],
+        work / "hub.log",
+        env,
+        ready_port=hub_port,
     )
-    noop = start_process(["-m", "bench.noop_server", str(federation), passphrase.decode(), str(noop_port)],
-                         work / "noop.log", env, ready_port=noop_port)
+    noop = start_process(
+        ["-m", "bench.noop_server", str(federation), passphrase.decode(), str(noop_port)],
+        work / "noop.log",
+        env,
+        ready_port=noop_port,
+    )
     hub_rates, raw_rates = [], []
     try:
         for round_index in range(rounds):
             requests = asyncio.run(
-                _seal_requests(f"127.0.0.1:{hub_port}", federation, passphrase, count, batch, seed=1000 + round_index)
+                _seal_requests(
+                    f"127.0.0.1:{hub_port}", federation, passphrase, count, batch, seed=1000 + round_index
+                )
             )
             seconds, _ = asyncio.run(_stream(f"127.0.0.1:{noop_port}", federation, passphrase, requests))
             raw_rates.append(count / seconds)
-            seconds, responses = asyncio.run(_stream(f"127.0.0.1:{hub_port}", federation, passphrase, requests))
+            seconds, responses = asyncio.run(
+                _stream(f"127.0.0.1:{hub_port}", federation, passphrase, requests)
+            )
             assert responses == len(requests)
             hub_rates.append(count / seconds)
             print(f"  round {round_index + 1}: raw {raw_rates[-1]:,.0f}/s, hub {hub_rates[-1]:,.0f}/s")
@@ -99,7 +130,12 @@ def run(count: int = 5000, rounds: int = 3, batch: int = 64) -> ScenarioResult:
         noop.wait(10)
     result = ScenarioResult(
         "submit_throughput",
-        {"profiles_per_round": count, "batch": batch, "rounds": rounds, "store": "sqlite WAL synchronous=FULL"},
+        {
+            "profiles_per_round": count,
+            "batch": batch,
+            "rounds": rounds,
+            "store": "sqlite WAL synchronous=FULL",
+        },
         [
             Measurement("hub Submit, durable + audited", "records/s", hub_rates),
             Measurement("raw grpc.aio stream, no-op servicer", "records/s", raw_rates),
@@ -107,5 +143,7 @@ def run(count: int = 5000, rounds: int = 3, batch: int = 64) -> ScenarioResult:
         ],
     )
     result.ratios["hub / raw stream"] = statistics.median(hub_rates) / statistics.median(raw_rates)
-    result.targets["hub ingest"] = ">= 2,000 records/s (foundation issue); >= 5,000 and >= 0.35 of raw (scale issue)"
+    result.targets["hub ingest"] = (
+        ">= 2,000 records/s (foundation issue); >= 5,000 and >= 0.35 of raw (scale issue)"
+    )
     return result

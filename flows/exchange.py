@@ -15,13 +15,13 @@ from pathlib import Path
 
 from google.protobuf import json_format
 from prefect import flow, get_run_logger, task
-from prefect.artifacts import create_table_artifact
+from prefect.artifacts import acreate_table_artifact
+from pxhub.v1 import envelope_pb2
 
 from flows.plans import ExchangePlan, outgoing_records
 from hub.core.envelope import EnvelopeError
 from hub.pki import passphrase_from_env
 from hub.sdk import MemberClient, OpenedDelivery
-from pxhub.v1 import envelope_pb2
 
 Outcome = envelope_pb2.Receipt.Outcome
 
@@ -80,7 +80,9 @@ async def seal_and_submit(
 
 
 @flow(name="outbound-sync", log_prints=False)
-async def outbound_sync(member_id: str, target: str, federation_dir: str, plan: ExchangePlan) -> OutboundResult:
+async def outbound_sync(
+    member_id: str, target: str, federation_dir: str, plan: ExchangePlan
+) -> OutboundResult:
     """Build this member's records, seal them to their recipients and submit them."""
     result = await seal_and_submit(member_id, target, federation_dir, plan)
     get_run_logger().info(
@@ -91,10 +93,13 @@ async def outbound_sync(member_id: str, target: str, federation_dir: str, plan: 
         result.duplicates,
         len(result.rejected),
     )
-    await create_table_artifact(
+    await acreate_table_artifact(
         key=f"outbound-{member_id.lower()}",
         table=[{"recipient": k, "accepted": v} for k, v in sorted(result.sent_to.items())]
-        + [{"recipient": f"rejected {mid}", "accepted": f"{reason}: {detail}"} for mid, reason, detail in result.rejected],
+        + [
+            {"recipient": f"rejected {mid}", "accepted": f"{reason}: {detail}"}
+            for mid, reason, detail in result.rejected
+        ],
         description=f"Outbound sync of {member_id}",
     )
     return result
@@ -149,7 +154,7 @@ async def fetch_open_write_acknowledge(
             try:
                 item = client.open(delivery)
             except EnvelopeError as error:
-                reason = envelope_pb2.Reason.Name(error.reason).removeprefix("REASON_")  # type: ignore[arg-type]
+                reason = envelope_pb2.Reason.Name(error.reason).removeprefix("REASON_")
                 result.refused.append((delivery.cursor, reason, error.detail))
                 continue
             opened.append(item)
@@ -166,7 +171,9 @@ async def fetch_open_write_acknowledge(
         await client.close()
     result.opened = len(opened)
     result.acknowledged = sum(
-        1 for r in results if r.outcome in (1, 2)  # RECORDED or DUPLICATE
+        1
+        for r in results
+        if r.outcome in (1, 2)  # RECORDED or DUPLICATE
     )
     result.from_members = dict(senders)
     return result
@@ -177,10 +184,13 @@ async def inbound_sync(member_id: str, target: str, federation_dir: str, sink_di
     """Fetch, verify, open, write to the national sink, acknowledge."""
     result = await fetch_open_write_acknowledge(member_id, target, federation_dir, sink_dir)
     get_run_logger().info(
-        "inbound %s: %d received, %d opened, %d acknowledged", member_id, result.received, result.opened,
+        "inbound %s: %d received, %d opened, %d acknowledged",
+        member_id,
+        result.received,
+        result.opened,
         result.acknowledged,
     )
-    await create_table_artifact(
+    await acreate_table_artifact(
         key=f"inbound-{member_id.lower()}",
         table=[{"sender": k, "opened": v} for k, v in sorted(result.from_members.items())],
         description=f"Inbound sync of {member_id}",

@@ -10,11 +10,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from adapters.best_practice import records_for
 from adapters.integrity import generate_ethics_training, generate_integrity_audits
 from adapters.synthetic import generate_profiles
-from hub.core.members import MEMBERS
 from pxhub.v1 import envelope_pb2, record_pb2
+
+from adapters.best_practice import records_for
+from hub.core.members import MEMBERS
 
 E = envelope_pb2
 MEMBER_IDS = tuple(m.member_id for m in MEMBERS)
@@ -79,7 +80,9 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
     others = tuple(m for m in MEMBER_IDS if m != member)
     for partner in plan.partner_ids():
         instrument = f"Convenio bilateral de cooperación penitenciaria {member}/{partner}"
-        for profile in generate_profiles(member, plan.profiles_per_partner, plan.seed + MEMBER_IDS.index(partner)):
+        for profile in generate_profiles(
+            member, plan.profiles_per_partner, plan.seed + MEMBER_IDS.index(partner)
+        ):
             key = f"{partner}:{profile.profile_id}"
             metadata = _metadata(
                 member,

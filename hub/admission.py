@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from pxhub.v1 import envelope_pb2
+
 from hub.core.envelope import EnvelopeError, VerifiedEnvelope
 from hub.directory import Directory
-from pxhub.v1 import envelope_pb2
 
 R = envelope_pb2
 
@@ -25,7 +26,9 @@ class AdmissionLimits:
 
 def check_size(size: int, limits: AdmissionLimits) -> None:
     if size > limits.max_envelope_bytes:
-        raise EnvelopeError(R.REASON_TOO_LARGE, f"envelope is {size} bytes; the limit is {limits.max_envelope_bytes}")
+        raise EnvelopeError(
+            R.REASON_TOO_LARGE, f"envelope is {size} bytes; the limit is {limits.max_envelope_bytes}"
+        )
 
 
 def check_admission(
@@ -34,7 +37,9 @@ def check_admission(
     metadata = verified.metadata
     sender = metadata.sender.member_id
     if sender != caller_id:
-        raise EnvelopeError(R.REASON_SENDER_MISMATCH, f"header names sender {sender!r} but the caller is {caller_id!r}")
+        raise EnvelopeError(
+            R.REASON_SENDER_MISMATCH, f"header names sender {sender!r} but the caller is {caller_id!r}"
+        )
     member = directory.member(sender)
     if member is None or not member.active:
         raise EnvelopeError(R.REASON_SENDER_INACTIVE, f"sender {sender!r} is not an active member")

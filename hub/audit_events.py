@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pxhub.v1 import envelope_pb2
+
 from hub.core.audit_entry import AuditEntry
 from hub.identity import Caller
-from pxhub.v1 import envelope_pb2
 
 PURPOSE_NAMES = {v: k.removeprefix("PURPOSE_") for k, v in envelope_pb2.Purpose.items()}
 KIND_NAMES = {v: k.removeprefix("PAYLOAD_KIND_") for k, v in envelope_pb2.PayloadKind.items()}
@@ -36,9 +37,9 @@ def submit_decision(
         details["kind"] = KIND_NAMES.get(metadata.payload_kind, str(metadata.payload_kind))
         details["purpose"] = PURPOSE_NAMES.get(metadata.purpose, str(metadata.purpose))
         details["recipients"] = ",".join(r.member_id for r in metadata.recipients)
-        details["classification"] = envelope_pb2.Classification.Name(metadata.handling.classification).removeprefix(
-            "CLASSIFICATION_"
-        )
+        details["classification"] = envelope_pb2.Classification.Name(
+            metadata.handling.classification
+        ).removeprefix("CLASSIFICATION_")
     return AuditEntry(
         time=now,
         actor_kind=caller.role,

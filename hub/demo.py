@@ -93,14 +93,16 @@ class HubThread:
         self._thread.join(30)
 
 
-async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes) -> list[tuple[str, str, str, str]]:
+async def _bad_submissions(
+    target: str, federation_dir: Path, passphrase: bytes
+) -> list[tuple[str, str, str, str]]:
     """What members get wrong in real life, and the precise answer the hub gives to each."""
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+    from pxhub.v1 import envelope_pb2
 
     from flows.plans import ExchangePlan, outgoing_records
     from hub.core.envelope import RecipientKey, SignerKey, seal
     from hub.sdk import MemberClient
-    from pxhub.v1 import envelope_pb2
 
     client = await MemberClient.connect(target, federation_dir, "GT-DGSP", passphrase)
     try:
@@ -121,7 +123,9 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes)
         replay = client.seal(items[2].record, same_id, ("CO-INPEC",))
         signer = SignerKey("GT-DGSP", client.identity.signing_key_id, client.identity.signing_key)
         stranger_key = X25519PrivateKey.generate().public_key()
-        stranger = seal(items[3].record, fresh(3), signer, [RecipientKey("AR-SPF", "AR-SPF/encryption/0", stranger_key)])
+        stranger = seal(
+            items[3].record, fresh(3), signer, [RecipientKey("AR-SPF", "AR-SPF/encryption/0", stranger_key)]
+        )
         impostor = client.seal(items[4].record, fresh(4), ("CO-INPEC",))
         header = envelope_pb2.EnvelopeHeader.FromString(impostor.header)
         metadata = envelope_pb2.RecordMetadata.FromString(header.metadata)
@@ -152,8 +156,14 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes)
     return rows
 
 
-async def _run_flows(target: str, federation_dir: Path, sink_dir: Path, passphrase: bytes, progress: Progress,
-                     profiles_per_partner: int) -> DemoReport:
+async def _run_flows(
+    target: str,
+    federation_dir: Path,
+    sink_dir: Path,
+    passphrase: bytes,
+    progress: Progress,
+    profiles_per_partner: int,
+) -> DemoReport:
     from flows.exchange import inbound_sync, outbound_sync
     from flows.plans import MEMBER_IDS, ExchangePlan
 
@@ -162,7 +172,10 @@ async def _run_flows(target: str, federation_dir: Path, sink_dir: Path, passphra
     for member_id in MEMBER_IDS:
         progress.update(step, description=f"outbound-sync {member_id}")
         result = await outbound_sync(
-            member_id, target, str(federation_dir), ExchangePlan(member_id, profiles_per_partner=profiles_per_partner)
+            member_id,
+            target,
+            str(federation_dir),
+            ExchangePlan(member_id, profiles_per_partner=profiles_per_partner),
         )
         for recipient, count in result.sent_to.items():
             report.sent[(member_id, recipient)] += count
@@ -184,7 +197,9 @@ async def _run_flows(target: str, federation_dir: Path, sink_dir: Path, passphra
     return report
 
 
-def run_demo(workdir: Path | None = None, profiles_per_partner: int = 25, console: Console | None = None) -> DemoReport:
+def run_demo(
+    workdir: Path | None = None, profiles_per_partner: int = 25, console: Console | None = None
+) -> DemoReport:
     """Run the whole regional exchange; returns what happened for the summary table and for tests."""
     console = console or Console()
     use_local_prefect(Path("var") / "prefect")
@@ -205,14 +220,19 @@ def run_demo(workdir: Path | None = None, profiles_per_partner: int = 25, consol
     hub = HubThread(settings, federation_dir, passphrase)
     port = hub.start()
     target = f"127.0.0.1:{port}"
-    console.print(f"[bold]pxhub demo[/bold]: hub on {target}, database {settings.sqlalchemy_url}, work folder {base}")
+    console.print(
+        f"[bold]pxhub demo[/bold]: hub on {target}, database {settings.sqlalchemy_url}, work folder {base}"
+    )
     try:
         with (
             temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-            Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as progress,
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+            ) as progress,
         ):
-            report = asyncio.run(_run_flows(target, federation_dir, base / "sinks", passphrase, progress,
-                                            profiles_per_partner))
+            report = asyncio.run(
+                _run_flows(target, federation_dir, base / "sinks", passphrase, progress, profiles_per_partner)
+            )
         stats = hub.running.store.stats()  # type: ignore[attr-defined]
         report.audit_entries = stats.audit_entries
     finally:
@@ -225,11 +245,17 @@ def run_demo(workdir: Path | None = None, profiles_per_partner: int = 25, consol
 def print_report(report: DemoReport, console: Console) -> None:
     table = Table(title="Regional exchange: per member pair")
     for column in ("sender", "recipient", "sent", "received", "acknowledged"):
-        table.add_column(column, justify="right" if column in ("sent", "received", "acknowledged") else "left")
+        table.add_column(
+            column, justify="right" if column in ("sent", "received", "acknowledged") else "left"
+        )
     for sender, recipient in sorted(report.sent.keys() | report.received.keys()):
         pair = (sender, recipient)
         table.add_row(
-            sender, recipient, str(report.sent[pair]), str(report.received[pair]), str(report.acknowledged[pair])
+            sender,
+            recipient,
+            str(report.sent[pair]),
+            str(report.received[pair]),
+            str(report.acknowledged[pair]),
         )
     table.add_row(
         "[bold]total[/bold]",

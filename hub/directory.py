@@ -6,7 +6,7 @@ Loaded from the federation manifest (``pxhub pki init``), served signed by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,9 +14,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
+from pxhub.v1 import directory_pb2, envelope_pb2
 
 from hub.core import signing
-from pxhub.v1 import directory_pb2, envelope_pb2
 
 ROLE_TO_PROTO = {
     "member": directory_pb2.MEMBER_ROLE_MEMBER,
@@ -28,7 +28,10 @@ USE_TO_PROTO = {
     "encryption": directory_pb2.KEY_USE_ENCRYPTION,
     "approver": directory_pb2.KEY_USE_APPROVER,
 }
-ALGORITHM_TO_PROTO = {"ed25519": directory_pb2.KEY_ALGORITHM_ED25519, "x25519": directory_pb2.KEY_ALGORITHM_X25519}
+ALGORITHM_TO_PROTO = {
+    "ed25519": directory_pb2.KEY_ALGORITHM_ED25519,
+    "x25519": directory_pb2.KEY_ALGORITHM_X25519,
+}
 KEY_STATUS_TO_PROTO = {
     "current": directory_pb2.KEY_STATUS_CURRENT,
     "previous": directory_pb2.KEY_STATUS_PREVIOUS,
@@ -159,7 +162,9 @@ class Directory:
             return None
         return key.key_id, X25519PublicKey.from_public_bytes(key.public_key)
 
-    def to_proto(self, hub_key: KeyEntry | None = None, now: datetime | None = None) -> directory_pb2.Directory:
+    def to_proto(
+        self, hub_key: KeyEntry | None = None, now: datetime | None = None
+    ) -> directory_pb2.Directory:
         message = directory_pb2.Directory(
             version=self.version, hub_origin=self.hub_origin, issued_at=_timestamp(now or datetime.now(UTC))
         )
@@ -202,12 +207,16 @@ def member_to_proto(member: MemberEntry) -> directory_pb2.Member:
     return message
 
 
-def _reverse(mapping: dict[str, int]) -> dict[int, str]:
+def _reverse(mapping: Mapping[str, int]) -> dict[int, str]:
     return {v: k for k, v in mapping.items()}
 
 
 def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
-    uses, algorithms, statuses = _reverse(USE_TO_PROTO), _reverse(ALGORITHM_TO_PROTO), _reverse(KEY_STATUS_TO_PROTO)
+    uses, algorithms, statuses = (
+        _reverse(USE_TO_PROTO),
+        _reverse(ALGORITHM_TO_PROTO),
+        _reverse(KEY_STATUS_TO_PROTO),
+    )
     return MemberEntry(
         member_id=message.member_id,
         role=_reverse(ROLE_TO_PROTO)[message.role],
@@ -217,7 +226,9 @@ def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
         country_name=message.country_name,
         status={1: "active", 2: "suspended", 3: "revoked"}.get(message.status, "suspended"),
         certificate_not_after=(
-            message.certificate_not_after.ToDatetime(UTC) if message.HasField("certificate_not_after") else None
+            message.certificate_not_after.ToDatetime(UTC)
+            if message.HasField("certificate_not_after")
+            else None
         ),
         keys=[
             KeyEntry(

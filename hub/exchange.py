@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from pxhub.v1 import envelope_pb2, exchange_pb2
 
 from hub import audit_events
 from hub.admission import AdmissionLimits, check_admission, check_size
@@ -19,7 +20,6 @@ from hub.core.envelope import EnvelopeError, header_sha256, verify, verify_deliv
 from hub.directory import Directory
 from hub.identity import HUB_CALLER, Caller
 from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem
-from pxhub.v1 import envelope_pb2, exchange_pb2
 
 Outcome = envelope_pb2.Receipt.Outcome
 
@@ -84,7 +84,7 @@ class Exchange:
                 receipts[position] = envelope_pb2.Receipt(
                     message_id=message_id,
                     outcome=Outcome.OUTCOME_REJECTED,
-                    reason=error.reason,  # type: ignore[arg-type]
+                    reason=error.reason,
                     detail=error.detail,
                     received_at=stamp,
                 )
@@ -167,7 +167,7 @@ class Exchange:
                 results.append(
                     exchange_pb2.AcknowledgeResult(
                         outcome=exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED,
-                        reason=error.reason,  # type: ignore[arg-type]
+                        reason=error.reason,
                         detail=error.detail,
                     )
                 )
@@ -229,7 +229,9 @@ class Exchange:
         now = self.clock()
         return self.store.purge_acknowledged(
             retention_cutoff,
-            lambda message_id: audit_events.simple(HUB_CALLER, now, "purge", "ok", object_ids=(f"message:{message_id}",)),
+            lambda message_id: audit_events.simple(
+                HUB_CALLER, now, "purge", "ok", object_ids=(f"message:{message_id}",)
+            ),
         )
 
 

@@ -62,7 +62,9 @@ class HubHandle:
         return await MemberClient.connect(self.target, self.federation_dir, member_id, PASSPHRASE)
 
 
-async def start_test_hub(federation_dir: Path, database_url: str = "memory://", **overrides: object) -> HubHandle:
+async def start_test_hub(
+    federation_dir: Path, database_url: str = "memory://", **overrides: object
+) -> HubHandle:
     from hub.directory import Directory
     from hub.pki import load_hub
     from hub.server.app import start_hub
@@ -71,7 +73,9 @@ async def start_test_hub(federation_dir: Path, database_url: str = "memory://", 
 
     settings = HubSettings(federation_dir=federation_dir, listen="127.0.0.1:0", **overrides)  # type: ignore[arg-type]
     running = await start_hub(
-        settings, load_hub(federation_dir, PASSPHRASE), Directory.from_federation(federation_dir),
+        settings,
+        load_hub(federation_dir, PASSPHRASE),
+        Directory.from_federation(federation_dir),
         open_store(database_url),
     )
     return HubHandle(running, federation_dir)

@@ -29,7 +29,16 @@ def test_pki_init_then_members(tmp_path: Path) -> None:
     assert b"ENCRYPTED" in key.read_bytes()
     listing = runner.invoke(app, ["members", "--federation-dir", str(tmp_path / "fed")])
     assert listing.exit_code == 0, listing.output
-    for member in ("CO-INPEC", "PE-INPE", "GT-DGSP", "EC-SNAI", "UY-INR", "DO-DGSPC", "MX-OADPRS", "AUDITOR-1"):
+    for member in (
+        "CO-INPEC",
+        "PE-INPE",
+        "GT-DGSP",
+        "EC-SNAI",
+        "UY-INR",
+        "DO-DGSPC",
+        "MX-OADPRS",
+        "AUDITOR-1",
+    ):
         assert member in listing.output
     again = runner.invoke(app, ["pki", "init", str(tmp_path / "fed")], env=env)
     assert again.exit_code == 2 and "error" in again.output
@@ -37,7 +46,9 @@ def test_pki_init_then_members(tmp_path: Path) -> None:
 
 def test_pki_init_without_passphrase_names_the_variables(tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["pki", "init", str(tmp_path / "fed")], env={"PXHUB_KEY_PASSPHRASE": "", "PXHUB_KEY_PASSPHRASE_FILE": ""}
+        app,
+        ["pki", "init", str(tmp_path / "fed")],
+        env={"PXHUB_KEY_PASSPHRASE": "", "PXHUB_KEY_PASSPHRASE_FILE": ""},
     )
     assert result.exit_code == 2
     assert "PXHUB_KEY_PASSPHRASE" in result.output

@@ -13,7 +13,9 @@ from hub.dev.protos import PROTO_ROOT, generate, generated_files
 
 
 def test_generated_code_is_current(tmp_path: Path) -> None:
-    shutil.copytree(PROTO_ROOT / "pxhub", tmp_path / "pxhub", ignore=shutil.ignore_patterns("*_pb2*", "__pycache__"))
+    shutil.copytree(
+        PROTO_ROOT / "pxhub", tmp_path / "pxhub", ignore=shutil.ignore_patterns("*_pb2*", "__pycache__")
+    )
     generate(tmp_path, root=tmp_path)
     fresh = generated_files(tmp_path)
     committed = generated_files(PROTO_ROOT)
@@ -26,7 +28,7 @@ def test_buf_lint_standard_is_clean() -> None:
     buf = Path(sys.executable).parent / "buf"
     if not buf.exists():
         pytest.fail("buf is not installed in the virtual environment (package buf-bin)")
-    result = subprocess.run([str(buf), "lint"], cwd=PROTO_ROOT, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run([str(buf), "lint"], cwd=PROTO_ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

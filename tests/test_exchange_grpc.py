@@ -8,10 +8,6 @@ from pathlib import Path
 import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-
-from hub.core.envelope import RecipientKey, SignerKey, seal
-from hub.core.members import MEMBERS
-from hub.server.errors import reason_of
 from pxhub.v1 import (
     best_practice_pb2,
     directory_pb2,
@@ -22,6 +18,10 @@ from pxhub.v1 import (
     inmate_profile_pb2,
     record_pb2,
 )
+
+from hub.core.envelope import RecipientKey, SignerKey, seal
+from hub.core.members import MEMBERS
+from hub.server.errors import reason_of
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 
 E = envelope_pb2
@@ -31,7 +31,9 @@ MEMBER_IDS = [m.member_id for m in MEMBERS]
 
 def practice(owner: str, title: str = "VIVIF") -> record_pb2.Record:
     return record_pb2.Record(
-        best_practice=best_practice_pb2.BestPracticeRecord(practice_id=str(uuid.uuid4()), owner=owner, title=title)
+        best_practice=best_practice_pb2.BestPracticeRecord(
+            practice_id=str(uuid.uuid4()), owner=owner, title=title
+        )
     )
 
 
@@ -93,7 +95,10 @@ def _flip(data: bytes, position: int) -> bytes:
 
 
 TAMPERS = {
-    "header": (lambda e: setattr(e, "header", _flip(e.header, len(e.header) // 2)), E.REASON_SIGNATURE_INVALID),
+    "header": (
+        lambda e: setattr(e, "header", _flip(e.header, len(e.header) // 2)),
+        E.REASON_SIGNATURE_INVALID,
+    ),
     "ciphertext": (
         lambda e: setattr(e, "ciphertext", _flip(e.ciphertext, 20)),
         E.REASON_CIPHERTEXT_DIGEST_MISMATCH,
@@ -115,7 +120,9 @@ TAMPERS = {
 
 
 @pytest.mark.parametrize("case", sorted(TAMPERS))
-async def test_each_tamper_is_rejected_with_its_reason_and_nothing_stored(hub_server: HubHandle, case: str) -> None:
+async def test_each_tamper_is_rejected_with_its_reason_and_nothing_stored(
+    hub_server: HubHandle, case: str
+) -> None:
     mutate, reason = TAMPERS[case]
     co = await hub_server.client("CO-INPEC")
     try:
@@ -139,12 +146,18 @@ async def test_resend_is_duplicate_and_replay_is_refused(hub_server: HubHandle) 
     co = await hub_server.client("CO-INPEC")
     try:
         first = co.seal(profile("CO-INPEC"), security_metadata(), ["PE-INPE"])
-        message_id = E.RecordMetadata.FromString(E.EnvelopeHeader.FromString(first.header).metadata).message_id
-        replay = co.seal(profile("CO-INPEC"), E.RecordMetadata(
-            message_id=message_id,
-            purpose=E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
-            legal_basis=E.LEGAL_BASIS_BILATERAL_AGREEMENT,
-        ), ["PE-INPE"])
+        message_id = E.RecordMetadata.FromString(
+            E.EnvelopeHeader.FromString(first.header).metadata
+        ).message_id
+        replay = co.seal(
+            profile("CO-INPEC"),
+            E.RecordMetadata(
+                message_id=message_id,
+                purpose=E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
+                legal_basis=E.LEGAL_BASIS_BILATERAL_AGREEMENT,
+            ),
+            ["PE-INPE"],
+        )
         receipts = await co.submit([first])
         again = await co.submit([first, replay])
     finally:
@@ -247,7 +260,9 @@ async def test_malformed_protobuf_bytes(hub_server: HubHandle) -> None:
 
 async def test_client_without_certificate_cannot_connect(hub_server: HubHandle) -> None:
     identity_ca = (hub_server.federation_dir / "ca" / "ca.crt").read_bytes()
-    channel = grpc.aio.secure_channel(hub_server.target, grpc.ssl_channel_credentials(root_certificates=identity_ca))
+    channel = grpc.aio.secure_channel(
+        hub_server.target, grpc.ssl_channel_credentials(root_certificates=identity_ca)
+    )
     try:
         stub = directory_pb2_grpc.DirectoryServiceStub(channel)
         with pytest.raises(grpc.aio.AioRpcError) as raised:
@@ -283,7 +298,9 @@ async def test_fetch_resumes_from_cursor_and_follows_new_arrivals(hub_server: Hu
     co = await hub_server.client("CO-INPEC")
     pe = await hub_server.client("PE-INPE")
     try:
-        await co.submit([co.seal(practice("CO-INPEC", f"p{i}"), knowledge_metadata(), ["PE-INPE"]) for i in range(3)])
+        await co.submit(
+            [co.seal(practice("CO-INPEC", f"p{i}"), knowledge_metadata(), ["PE-INPE"]) for i in range(3)]
+        )
         first = [d async for d in pe.fetch(limit=2)]
         assert len(first) == 2
         rest = [d async for d in pe.fetch(first[-1].cursor)]
@@ -307,7 +324,7 @@ async def test_acknowledgement_must_be_the_recipients_own(hub_server: HubHandle)
     gt = await hub_server.client("GT-DGSP")
     try:
         await co.submit([co.seal(practice("CO-INPEC"), knowledge_metadata(), ["PE-INPE"])])
-        opened = pe.open([d async for d in pe.fetch()][0])
+        opened = pe.open(await anext(pe.fetch()))
         not_mine = await gt.acknowledge([gt.receipt_for(opened.verified)])
         assert not_mine[0].reason == E.REASON_NOT_A_RECIPIENT
         forwarded = await gt.acknowledge([pe.receipt_for(opened.verified)])  # PE's receipt sent by GT
@@ -320,12 +337,14 @@ async def test_acknowledgement_must_be_the_recipients_own(hub_server: HubHandle)
 
 
 async def test_ciphertext_purged_after_retention(federation_dir: Path) -> None:
-    handle = await start_test_hub(federation_dir, "memory://", retention_seconds=0, purge_interval_seconds=0.05)
+    handle = await start_test_hub(
+        federation_dir, "memory://", retention_seconds=0, purge_interval_seconds=0.05
+    )
     co = await handle.client("CO-INPEC")
     pe = await handle.client("PE-INPE")
     try:
         await co.submit([co.seal(practice("CO-INPEC"), knowledge_metadata(), ["PE-INPE"])])
-        opened = pe.open([d async for d in pe.fetch()][0])
+        opened = pe.open(await anext(pe.fetch()))
         await pe.acknowledge([pe.receipt_for(opened.verified)])
         import asyncio
 

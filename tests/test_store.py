@@ -20,7 +20,9 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubStore]:
     opened.close()
 
 
-def admission(message_id: str, recipients: tuple[str, ...] = ("PE-INPE",), digest: bytes = b"h" * 32) -> Admission:
+def admission(
+    message_id: str, recipients: tuple[str, ...] = ("PE-INPE",), digest: bytes = b"h" * 32
+) -> Admission:
     return Admission(
         message_id=message_id,
         sender="CO-INPEC",
@@ -76,7 +78,9 @@ def test_acknowledge_ends_delivery_and_is_idempotent(store: HubStore) -> None:
     assert outcome is AcknowledgeOutcome.RECORDED
     assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m2"]
     assert store.acknowledge("PE-INPE", "m1", b"h" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.DUPLICATE
-    assert store.acknowledge("GT-DGSP", "m1", b"h" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.NOT_A_RECIPIENT
+    assert (
+        store.acknowledge("GT-DGSP", "m1", b"h" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.NOT_A_RECIPIENT
+    )
     assert store.acknowledge("PE-INPE", "m2", b"z" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.MISMATCH
     assert store.audit_entries(0, 10)[-1] == b"ack:m1"
 

@@ -15,7 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-app = typer.Typer(help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True)
+app = typer.Typer(
+    help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True
+)
 pki_app = typer.Typer(help="Identities and keys of a federation.", no_args_is_help=True)
 app.add_typer(pki_app, name="pki")
 console = Console()
@@ -33,7 +35,8 @@ def _fail(message: str) -> typer.Exit:
 def pki_init(
     directory: Annotated[Path, typer.Argument(help="Folder to create (must not exist or be empty).")],
     hostname: Annotated[
-        list[str] | None, typer.Option("--hostname", help="Hub DNS name for its TLS certificate (repeatable).")
+        list[str] | None,
+        typer.Option("--hostname", help="Hub DNS name for its TLS certificate (repeatable)."),
     ] = None,
 ) -> None:
     """Create a development federation: CA, hub, the seven members, an auditor and an operator.
@@ -54,12 +57,16 @@ def pki_init(
 @app.command()
 def serve(
     config: Annotated[Path | None, typer.Option(help="TOML file with hub settings (section [hub]).")] = None,
-    federation_dir: Annotated[Path | None, typer.Option(help="Federation folder (PXHUB_FEDERATION_DIR).")] = None,
+    federation_dir: Annotated[
+        Path | None, typer.Option(help="Federation folder (PXHUB_FEDERATION_DIR).")
+    ] = None,
     listen: Annotated[str | None, typer.Option(help="host:port (PXHUB_LISTEN).")] = None,
     database_url: Annotated[
         str | None, typer.Option(help="SQLAlchemy URL; default SQLite under --data-dir (PXHUB_DATABASE_URL).")
     ] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Folder of the default SQLite file (PXHUB_DATA_DIR).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Folder of the default SQLite file (PXHUB_DATA_DIR).")
+    ] = None,
     log_format: Annotated[str | None, typer.Option(help="console or json (PXHUB_LOG_FORMAT).")] = None,
 ) -> None:
     """Run the hub until SIGINT or SIGTERM."""
@@ -138,8 +145,12 @@ def members(
 
 @app.command()
 def demo(
-    workdir: Annotated[Path | None, typer.Option(help="Folder for the run (default: a new temporary folder).")] = None,
-    profiles: Annotated[int, typer.Option(min=1, max=10_000, help="Profiles each member sends to each partner.")] = 25,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Folder for the run (default: a new temporary folder).")
+    ] = None,
+    profiles: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Profiles each member sends to each partner.")
+    ] = 25,
 ) -> None:
     """Run a complete regional exchange among the seven members on the embedded defaults."""
     from hub.demo import run_demo

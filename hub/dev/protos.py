@@ -7,7 +7,6 @@ anything differs from what is committed.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 

@@ -10,6 +10,14 @@ from pathlib import Path
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
+from pxhub.v1 import (
+    directory_pb2,
+    directory_pb2_grpc,
+    envelope_pb2,
+    exchange_pb2,
+    exchange_pb2_grpc,
+    record_pb2,
+)
 
 from hub.core.envelope import (
     RecipientKey,
@@ -22,14 +30,6 @@ from hub.core.envelope import (
 )
 from hub.directory import Directory, verify_directory
 from hub.pki import IdentityCredentials, load_identity, load_manifest
-from pxhub.v1 import (
-    directory_pb2,
-    directory_pb2_grpc,
-    envelope_pb2,
-    exchange_pb2,
-    exchange_pb2_grpc,
-    record_pb2,
-)
 
 DEFAULT_BATCH = 64
 
@@ -63,7 +63,7 @@ def channel_credentials(identity: IdentityCredentials) -> grpc.ChannelCredential
     )
 
 
-CHANNEL_OPTIONS = [
+CHANNEL_OPTIONS: list[tuple[str, int | str]] = [
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.max_send_message_length", 64 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 60_000),
@@ -102,7 +102,7 @@ class MemberClient:
         """Open an mTLS channel as ``member_id`` and load the hub-signed directory."""
         identity = load_identity(federation_dir, member_id, passphrase)
         manifest = load_manifest(federation_dir)
-        options = list(CHANNEL_OPTIONS)
+        options: list[tuple[str, int | str]] = list(CHANNEL_OPTIONS)
         if server_name:
             options.append(("grpc.ssl_target_name_override", server_name))
         channel = grpc.aio.secure_channel(target, channel_credentials(identity), options=options)
@@ -150,7 +150,10 @@ class MemberClient:
         return seal(record, metadata, signer, keys, approver=approver)
 
     async def submit(
-        self, envelopes: Iterable[envelope_pb2.Envelope], batch_size: int = DEFAULT_BATCH, timeout: float = 600
+        self,
+        envelopes: Iterable[envelope_pb2.Envelope],
+        batch_size: int = DEFAULT_BATCH,
+        timeout: float = 600,
     ) -> list[envelope_pb2.Receipt]:
         """Stream envelopes in batches on one Submit call; one receipt per envelope, in order."""
         batches: list[list[envelope_pb2.Envelope]] = []
@@ -181,7 +184,12 @@ class MemberClient:
     # -- receiving -------------------------------------------------------------------------
 
     async def fetch(
-        self, cursor: str = "", *, follow: bool = False, limit: int = 0, batch_size: int = DEFAULT_BATCH,
+        self,
+        cursor: str = "",
+        *,
+        follow: bool = False,
+        limit: int = 0,
+        batch_size: int = DEFAULT_BATCH,
         timeout: float | None = None,
     ) -> AsyncIterator[exchange_pb2.Delivery]:
         request = exchange_pb2.FetchRequest(cursor=cursor, follow=follow, limit=limit, batch_size=batch_size)

@@ -11,6 +11,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (grpcio-health-checking)
 from grpc_reflection.v1alpha import reflection
+from pxhub.v1 import directory_pb2, exchange_pb2
 
 from hub.admission import AdmissionLimits
 from hub.directory import Directory, KeyEntry
@@ -24,7 +25,6 @@ from hub.server.registration import add_servicer
 from hub.server.rpc import RpcGuard
 from hub.settings import HubSettings
 from hub.store import HubStore
-from pxhub.v1 import directory_pb2, exchange_pb2
 
 log = get_logger("pxhub.hub")
 
@@ -106,7 +106,9 @@ async def start_hub(
     )
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection((*SERVICE_NAMES, reflection.SERVICE_NAME, "grpc.health.v1.Health"), server)
+    reflection.enable_server_reflection(
+        (*SERVICE_NAMES, reflection.SERVICE_NAME, "grpc.health.v1.Health"), server
+    )
     tls = grpc.ssl_server_credentials(
         [(credentials.tls_private_key_pem, credentials.tls_certificate_pem)],
         root_certificates=credentials.ca_certificate_pem,

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import grpc
+from pxhub.v1 import envelope_pb2
 
 from hub.directory import Directory
 from hub.identity import Caller
 from hub.pki import PkiError, identity_from_certificate
-from hub.server.errors import RpcRefusal
-from pxhub.v1 import envelope_pb2
+from hub.server.errors import Context, RpcRefusal
 
 
 class Authenticator:
@@ -22,8 +22,8 @@ class Authenticator:
         self.directory = directory
         self._by_certificate: dict[bytes, Caller] = {}
 
-    def identify(self, context: grpc.aio.ServicerContext) -> Caller:  # type: ignore[type-arg]
-        certificates = context.auth_context().get("x509_pem_cert") or []
+    def identify(self, context: Context) -> Caller:
+        certificates = list(context.auth_context().get("x509_pem_cert") or [])
         if not certificates:
             raise RpcRefusal(
                 grpc.StatusCode.UNAUTHENTICATED, envelope_pb2.REASON_UNKNOWN_CALLER, "no client certificate"
@@ -44,7 +44,9 @@ class Authenticator:
         return caller
 
     def caller(
-        self, context: grpc.aio.ServicerContext, roles: Collection[str]  # type: ignore[type-arg]
+        self,
+        context: Context,
+        roles: Collection[str],
     ) -> Caller:
         """The authenticated caller, if it is an active directory entry with one of ``roles``."""
         caller = self.identify(context)
@@ -57,7 +59,9 @@ class Authenticator:
             )
         if not entry.active:
             raise RpcRefusal(
-                grpc.StatusCode.PERMISSION_DENIED, envelope_pb2.REASON_SENDER_INACTIVE, f"{caller} is {entry.status}"
+                grpc.StatusCode.PERMISSION_DENIED,
+                envelope_pb2.REASON_SENDER_INACTIVE,
+                f"{caller} is {entry.status}",
             )
         if caller.role not in roles:
             raise RpcRefusal(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2
 
 from hub.directory import Directory, KeyEntry, member_to_proto, sign_directory
-from hub.server.errors import RpcRefusal
+from hub.server.errors import Context, RpcRefusal
 from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
-from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2
 
 
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
@@ -20,10 +20,10 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         self.hub_key = hub_key
         self.hub_key_entry = hub_key_entry
 
-    async def GetDirectory(  # noqa: N802 - gRPC method name
+    async def GetDirectory(
         self,
         request: directory_pb2.GetDirectoryRequest,
-        context: grpc.aio.ServicerContext,  # type: ignore[type-arg]
+        context: Context,
     ) -> directory_pb2.GetDirectoryResponse:
         event = RpcEvent("GetDirectory")
         try:
@@ -37,10 +37,10 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         event.emit("ok")
         return response
 
-    async def GetMember(  # noqa: N802
+    async def GetMember(
         self,
         request: directory_pb2.GetMemberRequest,
-        context: grpc.aio.ServicerContext,  # type: ignore[type-arg]
+        context: Context,
     ) -> directory_pb2.GetMemberResponse:
         event = RpcEvent("GetMember")
         try:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import error_details_pb2, status_pb2
 from grpc_status import rpc_status
-
 from pxhub.v1 import envelope_pb2
 
 DOMAIN = "pxhub.v1"
+
+# The servicer context of every pxhub RPC (requests and responses are protobuf messages).
+Context = grpc.aio.ServicerContext[Any, Any]
 
 
 class RpcRefusal(Exception):
@@ -35,7 +39,7 @@ def to_status(refusal: RpcRefusal) -> grpc.Status:
 
 def reason_of(error: grpc.RpcError) -> str:
     """Client side: the ErrorInfo reason of a failed call ('' if none)."""
-    status = rpc_status.from_call(error)  # type: ignore[arg-type]
+    status = rpc_status.from_call(error)  # type: ignore[arg-type]  # aio errors are calls too
     if status is None:
         return ""
     for detail in status.details:

@@ -8,11 +8,11 @@ from datetime import UTC
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
+from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc
 
 from hub.exchange import Exchange
-from hub.server.errors import RpcRefusal
+from hub.server.errors import Context, RpcRefusal
 from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard, check_parsed
-from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc
 
 DEFAULT_BATCH = 64
 MAX_BATCH = 1024
@@ -36,21 +36,25 @@ def parse_cursor(cursor: str) -> int:
     if not cursor:
         return 0
     if not cursor.isdigit() or len(cursor) > 19:
-        raise RpcRefusal(grpc.StatusCode.INVALID_ARGUMENT, envelope_pb2.REASON_INVALID_CURSOR, "cursor is not valid")
+        raise RpcRefusal(
+            grpc.StatusCode.INVALID_ARGUMENT, envelope_pb2.REASON_INVALID_CURSOR, "cursor is not valid"
+        )
     return int(cursor)
 
 
 class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
-    def __init__(self, exchange: Exchange, guard: RpcGuard, signals: MailboxSignals, follow_wait: float) -> None:
+    def __init__(
+        self, exchange: Exchange, guard: RpcGuard, signals: MailboxSignals, follow_wait: float
+    ) -> None:
         self.exchange = exchange
         self.guard = guard
         self.signals = signals
         self.follow_wait = follow_wait
 
-    async def Submit(  # noqa: N802 - gRPC method name
+    async def Submit(
         self,
         request_iterator: AsyncIterator[exchange_pb2.SubmitRequest],
-        context: grpc.aio.ServicerContext,  # type: ignore[type-arg]
+        context: Context,
     ) -> AsyncIterator[exchange_pb2.SubmitResponse]:
         event = RpcEvent("Submit")
         try:
@@ -86,10 +90,10 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     def _recipients(envelope: envelope_pb2.Envelope) -> list[str]:
         return [wrap.recipient for wrap in envelope.key_wraps]
 
-    async def Fetch(  # noqa: N802
+    async def Fetch(
         self,
         request: exchange_pb2.FetchRequest,
-        context: grpc.aio.ServicerContext,  # type: ignore[type-arg]
+        context: Context,
     ) -> AsyncIterator[exchange_pb2.FetchResponse]:
         event = RpcEvent("Fetch")
         try:
@@ -128,10 +132,10 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         event.fields = {"delivered": sent, "cursor": str(after)}
         event.emit("ok")
 
-    async def Acknowledge(  # noqa: N802
+    async def Acknowledge(
         self,
         request: exchange_pb2.AcknowledgeRequest,
-        context: grpc.aio.ServicerContext,  # type: ignore[type-arg]
+        context: Context,
     ) -> exchange_pb2.AcknowledgeResponse:
         event = RpcEvent("Acknowledge")
         try:

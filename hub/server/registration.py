@@ -47,7 +47,7 @@ _HANDLER_FACTORIES = {
 
 def add_servicer(server: grpc.aio.Server, service: ServiceDescriptor, servicer: Any) -> None:
     """Register every method of ``service`` implemented by ``servicer``."""
-    handlers = {}
+    handlers: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     for method in service.methods:
         request_class = message_factory.GetMessageClass(method.input_type)
         factory = _HANDLER_FACTORIES[(method.client_streaming, method.server_streaming)]

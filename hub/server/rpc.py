@@ -15,15 +15,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grpc
+from pxhub.v1 import envelope_pb2
 
 from hub import audit_events
 from hub.identity import Caller
 from hub.logs import get_logger
 from hub.server.auth import Authenticator
-from hub.server.errors import RpcRefusal, to_status
+from hub.server.errors import Context, RpcRefusal, to_status
 from hub.server.registration import MalformedRequest
 from hub.store import HubStore
-from pxhub.v1 import envelope_pb2
 
 log = get_logger("pxhub.rpc")
 
@@ -69,7 +69,7 @@ class RpcGuard:
     def authenticate(
         self,
         event: RpcEvent,
-        context: grpc.aio.ServicerContext,  # type: ignore[type-arg]
+        context: Context,
         roles: Collection[str],
         request: object = None,
     ) -> Caller:
@@ -79,7 +79,10 @@ class RpcGuard:
         return event.caller
 
     async def refuse(
-        self, event: RpcEvent, refusal: RpcRefusal, context: grpc.aio.ServicerContext  # type: ignore[type-arg]
+        self,
+        event: RpcEvent,
+        refusal: RpcRefusal,
+        context: Context,
     ) -> None:
         """Log, audit and abort with the refusal's status."""
         event.emit("refused", refusal.reason_name)

@@ -17,9 +17,9 @@ from hub.store.base import (
 
 __all__ = [
     "AcknowledgeOutcome",
+    "Admission",
     "AdmitOutcome",
     "AdmitResult",
-    "Admission",
     "HubStore",
     "MailboxItem",
     "StoreStats",

@@ -101,7 +101,9 @@ class MemoryHubStore(HubStore):
                 envelope = self._envelopes[mail.message_id].envelope
                 if envelope is None:
                     continue
-                items.append(MailboxItem(seq, mail.message_id, envelope, mail.accepted_at, mail.delivered_count))
+                items.append(
+                    MailboxItem(seq, mail.message_id, envelope, mail.accepted_at, mail.delivered_count)
+                )
                 mail.delivered_count += 1
                 if len(items) >= limit:
                     break

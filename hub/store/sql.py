@@ -253,7 +253,9 @@ class SqlHubStore(HubStore):
             ids = [
                 r[0]
                 for r in conn.execute(
-                    select(ENVELOPES.c.message_id).where(ENVELOPES.c.envelope.is_not(None), ~unacked).limit(5000)
+                    select(ENVELOPES.c.message_id)
+                    .where(ENVELOPES.c.envelope.is_not(None), ~unacked)
+                    .limit(5000)
                 )
             ]
             if not ids:
