@@ -93,9 +93,7 @@ class HubThread:
         self._thread.join(30)
 
 
-async def _bad_submissions(
-    target: str, federation_dir: Path, passphrase: bytes
-) -> list[tuple[str, str, str, str]]:
+async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes, report: DemoReport) -> None:
     """What members get wrong in real life, and the precise answer the hub gives to each."""
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
     from pxhub.v1 import envelope_pb2
@@ -126,34 +124,33 @@ async def _bad_submissions(
         stranger = seal(
             items[3].record, fresh(3), signer, [RecipientKey("AR-SPF", "AR-SPF/encryption/0", stranger_key)]
         )
-        impostor = client.seal(items[4].record, fresh(4), ("CO-INPEC",))
-        header = envelope_pb2.EnvelopeHeader.FromString(impostor.header)
-        metadata = envelope_pb2.RecordMetadata.FromString(header.metadata)
-        metadata.sender.member_id = "CO-INPEC"  # claims to be another member
-        header.metadata = metadata.SerializeToString()
-        impostor.header = header.SerializeToString()
+        colombia = await MemberClient.connect(target, federation_dir, "CO-INPEC", passphrase)
+        try:  # a record validly signed by CO-INPEC, relayed by GT-DGSP as if it were its own
+            relayed = colombia.seal(items[4].record, fresh(4), ("PE-INPE",))
+        finally:
+            await colombia.close()
         cases = [
             ("tampered ciphertext", tampered),
             ("first send", first),
             ("resend of the same envelope", first),
             ("same message id, other content", replay),
             ("recipient outside the network", stranger),
-            ("header claims sender CO-INPEC", impostor),
+            ("relays a record signed by CO-INPEC", relayed),
         ]
         receipts = await client.submit([envelope for _, envelope in cases])
     finally:
         await client.close()
-    rows = []
-    for (label, _), receipt in zip(cases, receipts, strict=True):
+    for (label, envelope), receipt in zip(cases, receipts, strict=True):
         if receipt.outcome == envelope_pb2.Receipt.OUTCOME_ACCEPTED:
+            for wrap in envelope.key_wraps:
+                report.sent[("GT-DGSP", wrap.recipient)] += 1
             continue
         reason = (
             envelope_pb2.Reason.Name(receipt.reason).removeprefix("REASON_")
             if receipt.reason
             else envelope_pb2.Receipt.Outcome.Name(receipt.outcome).removeprefix("OUTCOME_")
         )
-        rows.append(("GT-DGSP", label, reason, receipt.detail))
-    return rows
+        report.rejects.append(("GT-DGSP", label, reason, receipt.detail))
 
 
 async def _run_flows(
@@ -182,7 +179,7 @@ async def _run_flows(
         report.rejects.extend((member_id, m, r, d) for m, r, d in result.rejected)
         progress.advance(step)
     progress.update(step, description="bad submissions (expected rejections)")
-    report.rejects.extend(await _bad_submissions(target, federation_dir, passphrase))
+    await _bad_submissions(target, federation_dir, passphrase, report)
     progress.advance(step)
     for member_id in MEMBER_IDS:
         progress.update(step, description=f"inbound-sync {member_id}")
@@ -214,7 +211,8 @@ def run_demo(
     base = Path(workdir or tempfile.mkdtemp(prefix="pxhub-demo-"))
     federation_dir = base / "federation"
     passphrase = secrets.token_urlsafe(24).encode()
-    os.environ["PXHUB_KEY_PASSPHRASE"] = passphrase.decode()
+    previous_passphrase = os.environ.get("PXHUB_KEY_PASSPHRASE")
+    os.environ["PXHUB_KEY_PASSPHRASE"] = passphrase.decode()  # the flows read it from the environment
     init_federation(federation_dir, passphrase)
     settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
     hub = HubThread(settings, federation_dir, passphrase)
@@ -237,6 +235,10 @@ def run_demo(
         report.audit_entries = stats.audit_entries
     finally:
         hub.stop()
+        if previous_passphrase is None:
+            os.environ.pop("PXHUB_KEY_PASSPHRASE", None)
+        else:
+            os.environ["PXHUB_KEY_PASSPHRASE"] = previous_passphrase
     report.seconds = time.perf_counter() - started
     print_report(report, console)
     return report
