@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import grpc
+from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (grpcio-health-checking)
 from grpc_reflection.v1alpha import reflection
@@ -28,11 +31,6 @@ from hub.store import HubStore
 
 log = get_logger("pxhub.hub")
 
-SERVICE_NAMES = (
-    exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"].full_name,
-    directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,
-)
-
 
 def server_options(settings: HubSettings) -> list[tuple[str, int]]:
     return [
@@ -47,32 +45,84 @@ def server_options(settings: HubSettings) -> list[tuple[str, int]]:
 
 
 @dataclass
-class RunningHub:
-    server: grpc.aio.Server
-    port: int
-    exchange: Exchange
-    store: HubStore
+class HubContext:
+    """Everything a service or background task of the hub is built from."""
+
+    settings: HubSettings
+    credentials: HubCredentials
     directory: Directory
-    _purger: asyncio.Task[None]
-
-    async def stop(self, grace: float = 2.0) -> None:
-        self._purger.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._purger
-        await self.server.stop(grace)
-        self.store.close()
+    store: HubStore
+    exchange: Exchange
+    guard: RpcGuard
+    hub_key_entry: KeyEntry
+    signals: MailboxSignals
 
 
-async def _purge_forever(exchange: Exchange, settings: HubSettings) -> None:
+# A service installer registers one service and returns its descriptor (for health and reflection).
+ServiceInstaller = Callable[[grpc.aio.Server, HubContext], ServiceDescriptor]
+# A background task runs for the life of the hub and must never raise.
+BackgroundTask = Callable[[HubContext], Coroutine[Any, Any, None]]
+
+
+def install_exchange(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
+    service = exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"]
+    servicer = ExchangeServicer(hub.exchange, hub.guard, hub.signals, hub.settings.follow_wait_seconds)
+    add_servicer(server, service, servicer)
+    return service
+
+
+def install_directory(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
+    service = directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"]
+    servicer = DirectoryServicer(hub.directory, hub.guard, hub.credentials.signing_key, hub.hub_key_entry)
+    add_servicer(server, service, servicer)
+    return service
+
+
+async def purge_forever(hub: HubContext) -> None:
+    """Drop ciphertexts every recipient acknowledged longer ago than the retention."""
     while True:
-        await asyncio.sleep(settings.purge_interval_seconds)
+        await asyncio.sleep(hub.settings.purge_interval_seconds)
         try:
-            cutoff = datetime.now(UTC) - timedelta(seconds=settings.retention_seconds)
-            purged = await asyncio.to_thread(exchange.purge, cutoff)
+            cutoff = datetime.now(UTC) - timedelta(seconds=hub.settings.retention_seconds)
+            purged = await asyncio.to_thread(hub.exchange.purge, cutoff)
             if purged:
                 log.info("purged", envelopes=purged)
         except Exception as error:  # the purge must never take the hub down
             log.error("purge_failed", error=type(error).__name__)
+
+
+SERVICES: tuple[ServiceInstaller, ...] = (install_exchange, install_directory)
+BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (purge_forever,)
+
+
+@dataclass
+class RunningHub:
+    server: grpc.aio.Server
+    port: int
+    context: HubContext
+    service_names: tuple[str, ...]
+    _tasks: list[asyncio.Task[None]]
+
+    @property
+    def exchange(self) -> Exchange:
+        return self.context.exchange
+
+    @property
+    def store(self) -> HubStore:
+        return self.context.store
+
+    @property
+    def directory(self) -> Directory:
+        return self.context.directory
+
+    async def stop(self, grace: float = 2.0) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.server.stop(grace)
+        self.store.close()
 
 
 async def start_hub(
@@ -85,7 +135,6 @@ async def start_hub(
         directory,
         AdmissionLimits(settings.max_envelope_bytes, timedelta(seconds=settings.clock_skew_seconds)),
     )
-    guard = RpcGuard(Authenticator(directory), store)
     hub_key_entry = KeyEntry(
         key_id=credentials.signing_key_id,
         use="signing",
@@ -94,32 +143,28 @@ async def start_hub(
         valid_from=datetime(2000, 1, 1, tzinfo=UTC),
         valid_until=datetime(9999, 1, 1, tzinfo=UTC),
     )
-    add_servicer(
-        server,
-        exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"],
-        ExchangeServicer(exchange, guard, MailboxSignals(), settings.follow_wait_seconds),
+    context = HubContext(
+        settings=settings,
+        credentials=credentials,
+        directory=directory,
+        store=store,
+        exchange=exchange,
+        guard=RpcGuard(Authenticator(directory), store),
+        hub_key_entry=hub_key_entry,
+        signals=MailboxSignals(),
     )
-    add_servicer(
-        server,
-        directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"],
-        DirectoryServicer(directory, guard, credentials.signing_key, hub_key_entry),
-    )
+    service_names = tuple(install(server, context).full_name for install in SERVICES)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
-        (*SERVICE_NAMES, reflection.SERVICE_NAME, "grpc.health.v1.Health"), server
+        (*service_names, reflection.SERVICE_NAME, "grpc.health.v1.Health"), server
     )
-    tls = grpc.ssl_server_credentials(
-        [(credentials.tls_private_key_pem, credentials.tls_certificate_pem)],
-        root_certificates=credentials.ca_certificate_pem,
-        require_client_auth=True,
-    )
-    port = server.add_secure_port(settings.listen, tls)
+    port = server.add_secure_port(settings.listen, credentials.grpc_server_credentials())
     if port == 0:
         raise OSError(f"cannot listen on {settings.listen}")
     await server.start()
-    for name in ("", *SERVICE_NAMES):
+    for name in ("", *service_names):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
-    purger = asyncio.create_task(_purge_forever(exchange, settings))
+    tasks = [asyncio.create_task(task(context)) for task in BACKGROUND_TASKS]
     log.info("hub_started", listen=settings.listen, port=port, members=len(directory.members))
-    return RunningHub(server, port, exchange, store, directory, purger)
+    return RunningHub(server, port, context, service_names, tasks)
