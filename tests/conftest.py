@@ -81,9 +81,49 @@ async def start_test_hub(
     return HubHandle(running, federation_dir)
 
 
+POSTGRES_URL = os.environ.get("PXHUB_TEST_POSTGRES_URL", "")
+SQL_BACKENDS = ["sqlite", "postgresql"]
+
+
+def fresh_database_url(backend: str, tmp_path: Path) -> str:
+    """An empty database of the given backend for one test."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'hub.db'}"
+    if backend == "memory":
+        return "memory://"
+    if not POSTGRES_URL:
+        if os.environ.get("CI"):
+            pytest.fail("PXHUB_TEST_POSTGRES_URL is not set: .ci/run starts PostgreSQL and sets it")
+        pytest.skip("PostgreSQL not configured (run .ci/postgres.sh and set PXHUB_TEST_POSTGRES_URL)")
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(POSTGRES_URL)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return POSTGRES_URL
+
+
+@pytest.fixture(params=SQL_BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each service test runs once on SQLite and once on PostgreSQL."""
+    return fresh_database_url(request.param, tmp_path)
+
+
+@pytest.fixture(params=["memory", *SQL_BACKENDS])
+def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Every store backend, for the shared store contract suite."""
+    from hub.store import open_store
+
+    opened = open_store(fresh_database_url(request.param, tmp_path))
+    yield opened
+    opened.close()
+
+
 @pytest.fixture
-async def hub_server(federation_dir: Path, tmp_path: Path) -> AsyncIterator[HubHandle]:
-    """A fresh hub on a fresh SQLite file for each test."""
-    handle = await start_test_hub(federation_dir, f"sqlite:///{tmp_path / 'hub.db'}")
+async def hub_server(federation_dir: Path, database_url: str) -> AsyncIterator[HubHandle]:
+    """A fresh hub on a fresh database (SQLite and PostgreSQL) for each test."""
+    handle = await start_test_hub(federation_dir, database_url)
     yield handle
     await handle.running.stop(grace=0.1)  # type: ignore[attr-defined]

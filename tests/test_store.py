@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-
-import pytest
 
 from hub.core import merkle
-from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, open_store
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[HubStore]:
-    url = "memory://" if request.param == "memory" else f"sqlite:///{tmp_path / 'store.db'}"
-    opened = open_store(url)
-    yield opened
-    opened.close()
+from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore
 
 
 def admission(
