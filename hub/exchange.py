@@ -7,7 +7,9 @@ which would otherwise block the event loop).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -16,12 +18,23 @@ from pxhub.v1 import envelope_pb2, exchange_pb2
 
 from hub import audit_events
 from hub.admission import AdmissionLimits, check_admission, check_size
-from hub.core.envelope import EnvelopeError, header_sha256, verify, verify_delivery_receipt
+from hub.core.envelope import (
+    EnvelopeError,
+    VerifiedEnvelope,
+    header_sha256,
+    verify,
+    verify_delivery_receipt,
+)
 from hub.directory import Directory
 from hub.identity import HUB_CALLER, Caller
 from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem
 
 Outcome = envelope_pb2.Receipt.Outcome
+
+# Signature checks of one batch run in parallel threads (cryptography releases the GIL).
+CHECK_WORKERS = max(2, os.cpu_count() or 2)
+PARALLEL_MIN_BATCH = 8
+_CHECK_POOL = ThreadPoolExecutor(max_workers=CHECK_WORKERS, thread_name_prefix="pxhub-verify")
 
 
 @dataclass(frozen=True)
@@ -62,6 +75,33 @@ class Exchange:
         self.limits = limits or AdmissionLimits()
         self.clock = clock
 
+    def check_one(
+        self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime
+    ) -> tuple[int, VerifiedEnvelope | EnvelopeError]:
+        """Every check of one envelope; the error, if any, is returned rather than raised."""
+        size = envelope.ByteSize()
+        try:
+            check_size(size, self.limits)
+            verified = verify(envelope, self.directory)
+            check_admission(caller.id, verified, self.directory, self.limits, now)
+        except EnvelopeError as error:
+            return size, error
+        return size, verified
+
+    def _check_all(
+        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope], now: datetime
+    ) -> list[tuple[int, VerifiedEnvelope | EnvelopeError]]:
+        """Check a batch on every core: Ed25519 verification releases the GIL."""
+        if len(envelopes) < PARALLEL_MIN_BATCH:
+            return [self.check_one(caller, envelope, now) for envelope in envelopes]
+        chunks = [envelopes[i::CHECK_WORKERS] for i in range(CHECK_WORKERS)]
+        results = list(_CHECK_POOL.map(lambda chunk: [self.check_one(caller, e, now) for e in chunk], chunks))
+        # Re-interleave the strided chunks back into submission order.
+        ordered: list[tuple[int, VerifiedEnvelope | EnvelopeError]] = []
+        for i in range(len(envelopes)):
+            ordered.append(results[i % CHECK_WORKERS][i // CHECK_WORKERS])
+        return ordered
+
     def submit(
         self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
     ) -> tuple[list[envelope_pb2.Receipt], SubmitSummary]:
@@ -73,13 +113,11 @@ class Exchange:
         positions: list[int] = []
         metadata_by_id: dict[str, envelope_pb2.RecordMetadata] = {}
         denials: list[bytes] = []
-        for position, envelope in enumerate(envelopes):
-            size = envelope.ByteSize()
-            try:
-                check_size(size, self.limits)
-                verified = verify(envelope, self.directory)
-                check_admission(caller.id, verified, self.directory, self.limits, now)
-            except EnvelopeError as error:
+        for position, (envelope, (size, checked)) in enumerate(
+            zip(envelopes, self._check_all(caller, envelopes, now), strict=True)
+        ):
+            if isinstance(checked, EnvelopeError):
+                error = checked
                 message_id = _message_id_hint(envelope)
                 receipts[position] = envelope_pb2.Receipt(
                     message_id=message_id,
@@ -94,6 +132,7 @@ class Exchange:
                     )
                 )
                 continue
+            verified = checked
             metadata = verified.metadata
             metadata_by_id[metadata.message_id] = metadata
             admissions.append(

@@ -106,8 +106,12 @@ def _format_time(t: datetime) -> str:
     return f"{date}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond:06d}Z"
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _has_control(text: str) -> bool:
-    return any(ch < " " or "\x7f" <= ch <= "\x9f" for ch in text)
+    # One regex scan: entries are built for every submission, so this is on the hot path.
+    return _CONTROL.search(text) is not None
 
 
 def _check_str(name: str, value: object) -> str:

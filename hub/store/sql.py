@@ -7,8 +7,9 @@ PostgreSQL is the same code with another URL. The hot path uses Core
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +36,11 @@ NODES = MerkleNodeRow.__table__  # type: ignore[attr-defined]
 
 # Key of the PostgreSQL advisory lock that makes the audit log one linear sequence.
 AUDIT_SEQUENCER_LOCK = 0x70786875
+
+
+def frontier_keys(size: int) -> list[tuple[int, int]]:
+    """(level, index) of the perfect subtrees that make up a tree of ``size`` leaves."""
+    return [(level, (size >> level) - 1) for level in range(size.bit_length()) if (size >> level) & 1]
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -71,7 +77,25 @@ class SqlHubStore(HubStore):
         self._is_postgres = self.engine.dialect.name == "postgresql"
         # One writer at a time within a process; across replicas the database lock decides.
         self._write_lock = threading.Lock()
+        # Committed right-frontier nodes of the log, so an append reads its left siblings from memory.
+        self._frontier: dict[tuple[int, int], bytes] = {}
+        self._pending_nodes: dict[tuple[int, int], bytes] = {}
+        self._pending_size = -1
         SQLModel.metadata.create_all(self.engine)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """One write transaction holding the audit sequencer; the node cache learns only what committed."""
+        with self._write_lock:
+            self._pending_nodes, self._pending_size = {}, -1
+            with self.engine.begin() as conn:
+                self._lock_sequencer(conn)
+                yield conn
+            if self._pending_size >= 0:
+                known = {**self._frontier, **self._pending_nodes}
+                self._frontier = {
+                    key: known[key] for key in frontier_keys(self._pending_size) if key in known
+                }
 
     # -- audit log ---------------------------------------------------------------------------
 
@@ -87,6 +111,9 @@ class SqlHubStore(HubStore):
             return first
 
         def get_node(level: int, index: int) -> bytes:
+            cached = self._frontier.get((level, index))
+            if cached is not None:
+                return cached
             found = conn.execute(
                 select(NODES.c.hash).where(and_(NODES.c.level == level, NODES.c.idx == index))
             ).scalar()
@@ -97,6 +124,8 @@ class SqlHubStore(HubStore):
         leaves, nodes = plan_append(first, entries, get_node)
         conn.execute(AUDIT.insert(), [{"idx": i, "entry": e, "leaf_hash": h} for i, e, h in leaves])
         conn.execute(NODES.insert(), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+        self._pending_nodes.update({(lv, i): h for lv, i, h in nodes})
+        self._pending_size = first + len(entries)
         return first + len(entries)
 
     # -- exchange ----------------------------------------------------------------------------
@@ -110,8 +139,7 @@ class SqlHubStore(HubStore):
     ) -> list[AdmitResult]:
         now = now or datetime.now(UTC)
         ids = list({a.message_id for a in admissions})
-        with self._write_lock, self.engine.begin() as conn:
-            self._lock_sequencer(conn)
+        with self._write() as conn:
             known: dict[str, tuple[bytes, datetime]] = {}
             if ids:
                 rows = conn.execute(
@@ -218,8 +246,7 @@ class SqlHubStore(HubStore):
         now: datetime | None = None,
     ) -> AcknowledgeOutcome:
         now = now or datetime.now(UTC)
-        with self._write_lock, self.engine.begin() as conn:
-            self._lock_sequencer(conn)
+        with self._write() as conn:
             row = conn.execute(
                 select(MAILBOX.c.seq, MAILBOX.c.acknowledged_at, ENVELOPES.c.header_sha256)
                 .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
@@ -248,8 +275,7 @@ class SqlHubStore(HubStore):
             )
             .exists()
         )
-        with self._write_lock, self.engine.begin() as conn:
-            self._lock_sequencer(conn)
+        with self._write() as conn:
             ids = [
                 r[0]
                 for r in conn.execute(
@@ -269,8 +295,7 @@ class SqlHubStore(HubStore):
         return len(ids)
 
     def append_audit(self, entries: Sequence[bytes]) -> int:
-        with self._write_lock, self.engine.begin() as conn:
-            self._lock_sequencer(conn)
+        with self._write() as conn:
             return self._append(conn, entries)
 
     def audit_size(self) -> int:
