@@ -1,0 +1,71 @@
+"""Health, reflection, the blocking SDK and settings sources."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
+
+from hub.pki import load_identity
+from hub.sdk import SyncMemberClient
+from hub.sdk.client import channel_credentials
+from hub.settings import HubSettings
+from tests.conftest import PASSPHRASE, HubHandle
+
+
+async def test_health_and_reflection(hub_server: HubHandle) -> None:
+    identity = load_identity(hub_server.federation_dir, "CO-INPEC", PASSPHRASE)
+    async with grpc.aio.secure_channel(hub_server.target, channel_credentials(identity)) as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "pxhub.v1.ExchangeService", "pxhub.v1.DirectoryService"):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+
+        async def ask():  # type: ignore[no-untyped-def]
+            yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+        services = set()
+        async for reply in stub.ServerReflectionInfo(ask()):
+            services |= {s.name for s in reply.list_services_response.service}
+        assert {"pxhub.v1.ExchangeService", "pxhub.v1.DirectoryService"} <= services
+
+
+async def test_sync_client_round_trip(hub_server: HubHandle) -> None:
+    """The blocking client drives its own loop; it runs in a thread while the hub's loop serves."""
+
+    def exchange() -> str:
+        record = record_pb2.Record(
+            best_practice=best_practice_pb2.BestPracticeRecord(practice_id="p", owner="UY-INR", title="t")
+        )
+        metadata = envelope_pb2.RecordMetadata(
+            purpose=envelope_pb2.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING,
+            legal_basis=envelope_pb2.LEGAL_BASIS_NOT_PERSONAL_DATA,
+        )
+        with SyncMemberClient(hub_server.target, hub_server.federation_dir, "UY-INR", PASSPHRASE) as uy:
+            receipts = uy.submit([uy.seal(record, metadata, ["DO-DGSPC"])])
+            assert receipts[0].outcome == envelope_pb2.Receipt.OUTCOME_ACCEPTED
+        with SyncMemberClient(hub_server.target, hub_server.federation_dir, "DO-DGSPC", PASSPHRASE) as do:
+            opened = [do.open(d) for d in do.fetch()]
+            results = do.acknowledge(opened)
+            assert len(results) == 1
+            return opened[0].record.best_practice.title
+
+    assert await asyncio.to_thread(exchange) == "t"
+
+
+def test_settings_from_toml_env_and_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "hub.toml"
+    config.write_text('[hub]\nlisten = "127.0.0.1:6000"\nretention_seconds = 60\nlog_format = "json"\n')
+    monkeypatch.setenv("PXHUB_RETENTION_SECONDS", "120")
+    settings = HubSettings.load(config, log_format="console")
+    assert settings.listen == "127.0.0.1:6000"  # from the file
+    assert settings.retention_seconds == 120  # the environment beats the file
+    assert settings.log_format == "console"  # a flag beats both
+    monkeypatch.setenv("PXHUB_DATABASE_URL", "postgresql+psycopg://u:p@db/pxhub")
+    assert HubSettings.load().sqlalchemy_url == "postgresql+psycopg://u:p@db/pxhub"
