@@ -33,8 +33,11 @@ class HubSettings(BaseSettings):
         86_400, ge=0, description="Keep ciphertext this long after every recipient acknowledged."
     )
     purge_interval_seconds: float = Field(30.0, gt=0, description="How often acknowledged envelopes purge.")
-    follow_wait_seconds: float = Field(
-        30.0, gt=0, description="Longest server-side wait for new mail in one Fetch poll."
+    follow_poll_seconds: float = Field(
+        0.5,
+        gt=0,
+        description="A following Fetch re-reads the mailbox this often when no local arrival woke it "
+        "(mail accepted by another replica).",
     )
     log_format: str = Field("console", pattern="^(console|json)$", description="console or json.")
     log_level: str = Field("info", description="debug, info, warning or error.")

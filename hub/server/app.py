@@ -66,7 +66,7 @@ BackgroundTask = Callable[[HubContext], Coroutine[Any, Any, None]]
 
 def install_exchange(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
     service = exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"]
-    servicer = ExchangeServicer(hub.exchange, hub.guard, hub.signals, hub.settings.follow_wait_seconds)
+    servicer = ExchangeServicer(hub.exchange, hub.guard, hub.signals, hub.settings.follow_poll_seconds)
     add_servicer(server, service, servicer)
     return service
 

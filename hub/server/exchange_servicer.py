@@ -44,12 +44,12 @@ def parse_cursor(cursor: str) -> int:
 
 class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     def __init__(
-        self, exchange: Exchange, guard: RpcGuard, signals: MailboxSignals, follow_wait: float
+        self, exchange: Exchange, guard: RpcGuard, signals: MailboxSignals, follow_poll: float
     ) -> None:
         self.exchange = exchange
         self.guard = guard
         self.signals = signals
-        self.follow_wait = follow_wait
+        self.follow_poll = follow_poll
 
     async def Submit(
         self,
@@ -126,7 +126,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             if not request.follow or (remaining is not None and sent >= remaining):
                 break
             try:
-                await asyncio.wait_for(signal.wait(), timeout=self.follow_wait)
+                await asyncio.wait_for(signal.wait(), timeout=self.follow_poll)
             except TimeoutError:
                 continue
         event.fields = {"delivered": sent, "cursor": str(after)}
