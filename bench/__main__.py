@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bench import submit_throughput
+from bench import envelope_rates, latency, submit_throughput
 
-SCENARIOS = {"submit_throughput": submit_throughput.run}
+SCENARIOS = {
+    "envelope_rates": envelope_rates.run,
+    "submit_throughput": submit_throughput.run,
+    "latency": latency.run,
+}
 
 
 def main() -> None:

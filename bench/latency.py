@@ -1,0 +1,141 @@
+"""Submit → available-to-fetch latency at a steady rate, and the hub's memory over the run.
+
+One sender streams single-envelope requests at a fixed rate on one Submit
+stream; one recipient holds a following Fetch stream. Latency is measured
+from the moment a request is handed to gRPC to the moment the delivery
+arrives at the follower (same machine, same clock). The baseline is the same
+two streams against the raw no-op server: its latency is the floor of
+gRPC + mTLS on this machine, answered instead of delivered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.common import Measurement, ScenarioResult, free_port, rss_mb, start_process
+from flows.plans import ExchangePlan, outgoing_records
+from hub.pki import init_federation
+from hub.sdk.client import MemberClient
+from pxhub.v1 import envelope_pb2, exchange_pb2
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def _run(target: str, federation: Path, passphrase: bytes, rate: float, seconds: float, hub_pid: int):
+    sender = await MemberClient.connect(target, federation, "CO-INPEC", passphrase)
+    receiver = await MemberClient.connect(target, federation, "PE-INPE", passphrase)
+    count = int(rate * seconds)
+    plan = ExchangePlan("CO-INPEC", seed=77, profiles_per_partner=count, partners=("PE-INPE",), audits=0)
+    envelopes = [
+        sender.seal(o.record, o.metadata, o.recipients)
+        for o in outgoing_records(plan)
+        if o.record.HasField("inmate_security_profile")
+    ][:count]
+    ids = [
+        envelope_pb2.RecordMetadata.FromString(
+            envelope_pb2.EnvelopeHeader.FromString(e.header).metadata
+        ).message_id
+        for e in envelopes
+    ]
+    sent_at: dict[str, float] = {}
+    latencies: list[float] = []
+    memory: list[float] = []
+    follower = receiver.fetch(follow=True, batch_size=64)
+    done = asyncio.Event()
+
+    async def follow() -> None:
+        async for delivery in follower:
+            header = envelope_pb2.EnvelopeHeader.FromString(delivery.envelope.header)
+            message_id = envelope_pb2.RecordMetadata.FromString(header.metadata).message_id
+            latencies.append(time.perf_counter() - sent_at[message_id])
+            if len(latencies) >= count:
+                done.set()
+                return
+
+    async def requests():  # type: ignore[no-untyped-def]
+        started = time.perf_counter()
+        for index, (envelope, message_id) in enumerate(zip(envelopes, ids, strict=True)):
+            due = started + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            sent_at[message_id] = time.perf_counter()
+            if index % int(rate) == 0:
+                memory.append(rss_mb(hub_pid))
+            yield exchange_pb2.SubmitRequest(envelopes=[envelope])
+
+    follower_task = asyncio.create_task(follow())
+    receipts = 0
+    receipt_latencies: list[float] = []
+    async for response in sender.exchange.Submit(requests()):
+        for receipt in response.receipts:
+            receipt_latencies.append(time.perf_counter() - sent_at[receipt.message_id])
+        receipts += len(response.receipts)
+    print(
+        f"  receipt latency p50 {statistics.median(receipt_latencies) * 1000:.1f} ms, "
+        f"p99 {_percentile(receipt_latencies, 0.99) * 1000:.1f} ms"
+    )
+    await asyncio.wait_for(done.wait(), timeout=60)
+    follower_task.cancel()
+    await sender.close()
+    await receiver.close()
+    return latencies, memory
+
+
+def run(rate: float = 500.0, seconds: float = 20.0, count: int | None = None) -> ScenarioResult:
+    if count:
+        seconds = count / rate
+    work = Path(tempfile.mkdtemp(prefix="pxhub-latency-"))
+    federation = work / "federation"
+    passphrase = secrets.token_urlsafe(18).encode()
+    init_federation(federation, passphrase)
+    port = free_port()
+    hub = start_process(
+        [
+            "-m",
+            "hub.cli.main",
+            "serve",
+            "--federation-dir",
+            str(federation),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--data-dir",
+            str(work / "data"),
+            "--log-format",
+            "json",
+        ],
+        work / "hub.log",
+        {"PXHUB_KEY_PASSPHRASE": passphrase.decode()},
+        ready_port=port,
+    )
+    try:
+        latencies, memory = asyncio.run(
+            _run(f"127.0.0.1:{port}", federation, passphrase, rate, seconds, hub.pid)
+        )
+    finally:
+        hub.terminate()
+        hub.wait(10)
+    ms = [value * 1000 for value in latencies]
+    result = ScenarioResult(
+        "submit_to_fetch_latency",
+        {"rate_per_s": rate, "seconds": seconds, "records": len(ms), "store": "sqlite WAL synchronous=FULL"},
+        [
+            Measurement("latency p50", "ms", [_percentile(ms, 0.50)]),
+            Measurement("latency p99", "ms", [_percentile(ms, 0.99)]),
+            Measurement("latency max", "ms", [max(ms)]),
+            Measurement("hub RSS, first second", "MB", [memory[0] if memory else 0.0]),
+            Measurement("hub RSS, last second", "MB", [memory[-1] if memory else 0.0]),
+        ],
+    )
+    result.ratios["RSS last / first"] = (memory[-1] / memory[0]) if memory and memory[0] else 0.0
+    result.targets["latency p99"] = "<= 50 ms at a steady 500 records/s"
+    print(f"  mean {statistics.mean(ms):.1f} ms over {len(ms)} records")
+    return result
