@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install lint typecheck proto bench lock clean
+.PHONY: demo test install lint typecheck proto migration bench lock clean
 
 install: $(STAMP)
 
@@ -31,6 +31,9 @@ typecheck: install
 
 proto: install
 	$(BIN)/python -m hub.dev.protos
+
+migration: install
+	$(BIN)/python -m hub.dev.migration $(MESSAGE)
 
 bench: install
 	$(BIN)/python -m bench
