@@ -1,0 +1,370 @@
+"""``pxhub audit``: verify, export and report on the hub's audit log, as an auditor.
+
+Thin: parse options, load the auditor's own trust anchors from the
+federation folder, connect, and call ``hub.audit``. Exit codes: 0 verified,
+1 the log failed verification (the message names the first bad entry when
+there is one), 2 a usage or connection problem (the message names the option).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+if TYPE_CHECKING:
+    from hub.audit.client import AuditClient
+    from hub.audit.verify import TrustAnchors, VerifiedLog
+
+audit_app = typer.Typer(
+    help="The tamper-evident audit log: verify it, export it, report on it (auditors).",
+    no_args_is_help=True,
+)
+
+_TARGET = re.compile(r"[^\s:]+:[0-9]{1,5}|\[[0-9a-fA-F:.]+\]:[0-9]{1,5}")
+
+TargetOption = Annotated[str, typer.Option("--target", help="Hub address, HOST:PORT.")]
+FederationOption = Annotated[
+    Path, typer.Option("--federation-dir", help="Federation folder with federation.json and your keys.")
+]
+IdentityOption = Annotated[
+    str, typer.Option("--identity", help="Your identity in the federation (an auditor).")
+]
+WitnessOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--witness", help="Require a valid cosignature of this witness (repeatable), e.g. --witness UY-INR."
+    ),
+]
+SavedOption = Annotated[
+    Path | None,
+    typer.Option("--checkpoint", help="A checkpoint saved by an earlier run; the log must extend it."),
+]
+ServerNameOption = Annotated[
+    str | None,
+    typer.Option("--server-name", help="TLS name of the hub when it differs from the target host."),
+]
+IssueOption = Annotated[
+    bool, typer.Option("--issue/--no-issue", help="Ask the hub to sign a checkpoint of the log as it is now.")
+]
+BackdateOption = Annotated[
+    float,
+    typer.Option(
+        "--max-backdate", min=0, help="Seconds an entry's time may lie before an earlier entry's time."
+    ),
+]
+
+
+class UsageProblem(Exception):
+    """A problem with the command line or the local files; the message names the option."""
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=code)
+
+
+@dataclass
+class _Setup:
+    target: str
+    federation_dir: Path
+    identity: str
+    server_name: str | None
+    anchors: TrustAnchors
+    log_verifier_key: str
+    passphrase: bytes
+    saved_note: str | None
+
+
+def _setup(
+    target: str,
+    federation_dir: Path,
+    identity: str,
+    server_name: str | None,
+    witnesses: list[str] | None,
+    saved: Path | None,
+) -> _Setup:
+    from hub.audit.client import log_verifier_key, trust_anchors
+    from hub.pki import PkiError, load_manifest, passphrase_from_env
+
+    if not _TARGET.fullmatch(target):
+        raise UsageProblem(f"--target must be HOST:PORT, got {target!r}")
+    try:
+        passphrase = passphrase_from_env()
+    except PkiError as error:
+        raise UsageProblem(str(error)) from None
+    try:
+        manifest = load_manifest(federation_dir)
+    except (PkiError, OSError) as error:
+        raise UsageProblem(f"--federation-dir {federation_dir}: {error}") from None
+    try:
+        manifest.identity(identity)
+    except PkiError as error:
+        raise UsageProblem(f"--identity {identity}: {error}") from None
+    names = tuple(dict.fromkeys(witnesses or ()))
+    for name in names:
+        try:
+            trust_anchors(manifest, (name,))
+        except PkiError as error:
+            raise UsageProblem(f"--witness {name}: {error}") from None
+    saved_note = None
+    if saved is not None:
+        try:
+            saved_note = saved.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UsageProblem(f"--checkpoint {saved}: cannot read it: {error}") from None
+    return _Setup(
+        target,
+        federation_dir,
+        identity,
+        server_name,
+        trust_anchors(manifest, names),
+        log_verifier_key(manifest),
+        passphrase,
+        saved_note,
+    )
+
+
+class _Source:
+    """The hub as an ``AuditSource``; ListEntries calls say whether they export."""
+
+    def __init__(self, client: AuditClient, for_export: bool) -> None:
+        self.client = client
+        self.for_export = for_export
+
+    async def checkpoint_note(self, issue: bool, cosigned_by: tuple[str, ...] = ()) -> str:
+        import grpc
+
+        from hub.audit.verify import VerificationFailure
+
+        try:
+            return await self.client.checkpoint_note(issue, cosigned_by)
+        except grpc.aio.AioRpcError as error:
+            if cosigned_by and error.code() == grpc.StatusCode.NOT_FOUND:
+                raise VerificationFailure(
+                    f"no checkpoint is cosigned by all the required witnesses ({', '.join(cosigned_by)})"
+                ) from None
+            raise
+
+    def entry_pages(self, start: int, end: int) -> AsyncIterator[list[tuple[int, bytes]]]:
+        return self.client.entry_pages(start, end, for_export=self.for_export)
+
+    async def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
+        return await self.client.consistency_proof(old_size, new_size)
+
+
+def _run_verification(
+    setup: _Setup,
+    *,
+    issue: bool,
+    keep_entries: bool,
+    check_entries: bool,
+    max_backdate: float,
+    for_export: bool = False,
+) -> VerifiedLog:
+    """Connect and verify; usage and connection problems raise ``typer.Exit(2)``, failures ``Exit(1)``."""
+    import grpc
+
+    from hub.audit.client import AuditClient
+    from hub.audit.verify import VerificationFailure, verify_log
+    from hub.pki import PkiError
+
+    async def run() -> VerifiedLog:
+        try:
+            client = await AuditClient.connect(
+                setup.target,
+                setup.federation_dir,
+                setup.identity,
+                setup.passphrase,
+                server_name=setup.server_name,
+            )
+        except PkiError as error:
+            raise UsageProblem(f"--identity {setup.identity}: {error}") from None
+        try:
+            return await verify_log(
+                _Source(client, for_export),
+                setup.anchors,
+                saved_note=setup.saved_note,
+                issue=issue,
+                keep_entries=keep_entries,
+                check_entries=check_entries,
+                max_backdate=timedelta(seconds=max_backdate),
+            )
+        finally:
+            await client.close()
+
+    try:
+        return asyncio.run(run())
+    except UsageProblem as problem:
+        raise _fail(str(problem)) from None
+    except VerificationFailure as failure:
+        typer.echo(f"FAILED: {failure.message}", err=True)
+        raise typer.Exit(code=1) from None
+    except grpc.aio.AioRpcError as error:
+        raise _fail(
+            f"the hub at --target {setup.target} answered {error.code().name}: {error.details()}"
+        ) from None
+
+
+def _summary(verified: VerifiedLog, setup: _Setup) -> str:
+    checkpoint = verified.checkpoint
+    root = base64.b64encode(checkpoint.root_hash).decode("ascii")
+    lines = [
+        f"OK: {checkpoint.size:,} entries verified against the checkpoint of size {checkpoint.size} "
+        f"signed by {checkpoint.origin}",
+        f"    root {root}",
+        f"    hub key {setup.log_verifier_key}",
+    ]
+    for name, stamp in sorted(verified.cosigned.items()):
+        when = datetime.fromtimestamp(stamp, UTC).isoformat()
+        lines.append(f"    cosigned by {name} at {when}")
+    if verified.saved is not None:
+        lines.append(f"    extends the saved checkpoint of size {verified.saved.size}")
+    return "\n".join(lines)
+
+
+@audit_app.command()
+def verify(
+    target: TargetOption,
+    federation_dir: FederationOption = Path("var/federation"),
+    identity: IdentityOption = "AUDITOR-1",
+    checkpoint: SavedOption = None,
+    save_checkpoint: Annotated[
+        Path | None,
+        typer.Option("--save-checkpoint", help="Write the verified checkpoint here for the next run."),
+    ] = None,
+    witness: WitnessOption = None,
+    issue: IssueOption = True,
+    check_entries: Annotated[
+        bool,
+        typer.Option(
+            "--check-entries", help="Also decode every entry and refuse non-canonical ones (slower)."
+        ),
+    ] = False,
+    max_backdate: BackdateOption = 60.0,
+    server_name: ServerNameOption = None,
+) -> None:
+    """Fetch every entry, recompute the tree and check it against the hub's signed checkpoint.
+
+    Also checks the hub key from federation.json, the witnesses' cosignatures, a saved checkpoint.
+
+    On a mismatch it names the first bad entry and exits with status 1.
+    """
+    try:
+        setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint)
+    except UsageProblem as problem:
+        raise _fail(str(problem)) from None
+    verified = _run_verification(
+        setup, issue=issue, keep_entries=False, check_entries=check_entries, max_backdate=max_backdate
+    )
+    typer.echo(_summary(verified, setup))
+    if save_checkpoint is not None:
+        try:
+            save_checkpoint.write_text(verified.note, encoding="utf-8")
+        except OSError as error:
+            raise _fail(f"--save-checkpoint {save_checkpoint}: cannot write it: {error}") from None
+        typer.echo(f"saved the checkpoint to {save_checkpoint}")
+
+
+@audit_app.command()
+def export(
+    target: TargetOption,
+    out: Annotated[Path, typer.Option("--out", help="JSON Lines file to write.")],
+    federation_dir: FederationOption = Path("var/federation"),
+    identity: IdentityOption = "AUDITOR-1",
+    checkpoint: SavedOption = None,
+    witness: WitnessOption = None,
+    issue: IssueOption = True,
+    server_name: ServerNameOption = None,
+) -> None:
+    """Verify the log, then write it as JSON Lines with an inclusion proof per entry.
+
+    Line 1 is the signed checkpoint; each further line one entry, checkable offline.
+    """
+    from hub.audit.export import export_lines
+
+    try:
+        setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint)
+    except UsageProblem as problem:
+        raise _fail(str(problem)) from None
+    verified = _run_verification(
+        setup, issue=issue, keep_entries=True, check_entries=False, max_backdate=60.0, for_export=True
+    )
+    try:
+        with out.open("w", encoding="utf-8") as handle:
+            for line in export_lines(verified, setup.log_verifier_key):
+                handle.write(line + "\n")
+    except OSError as error:
+        raise _fail(f"--out {out}: cannot write it: {error}") from None
+    typer.echo(_summary(verified, setup))
+    typer.echo(f"exported {verified.checkpoint.size:,} entries with inclusion proofs to {out}")
+
+
+@audit_app.command()
+def report(
+    target: TargetOption,
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write (self-contained).")],
+    federation_dir: FederationOption = Path("var/federation"),
+    identity: IdentityOption = "AUDITOR-1",
+    checkpoint: SavedOption = None,
+    witness: WitnessOption = None,
+    issue: IssueOption = True,
+    server_name: ServerNameOption = None,
+) -> None:
+    """Verify the log, then write one self-contained HTML report with charts.
+
+    No report is written for a log that fails verification.
+    """
+    from hub.audit.report import ReportHeader, build_report_data, render_report
+
+    try:
+        setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint)
+    except UsageProblem as problem:
+        raise _fail(str(problem)) from None
+    verified = _run_verification(
+        setup, issue=issue, keep_entries=True, check_entries=False, max_backdate=60.0
+    )
+    header = ReportHeader(
+        origin=verified.checkpoint.origin,
+        size=verified.checkpoint.size,
+        root_hash_b64=base64.b64encode(verified.checkpoint.root_hash).decode("ascii"),
+        log_verifier_key=setup.log_verifier_key,
+        witnesses=verified.cosigned,
+        verified_at=datetime.now(UTC),
+        target=setup.target,
+    )
+    page = render_report(build_report_data(verified.entries or []), header)
+    try:
+        out.write_text(page, encoding="utf-8")
+    except OSError as error:
+        raise _fail(f"--out {out}: cannot write it: {error}") from None
+    typer.echo(_summary(verified, setup))
+    typer.echo(f"wrote the report to {out}")
+
+
+@audit_app.command()
+def keys(federation_dir: FederationOption = Path("var/federation")) -> None:
+    """Print the hub's verifier key and every witness key (C2SP vkeys) from federation.json."""
+    from hub.audit.client import log_verifier_key, witness_key
+    from hub.core.checkpoint import SIG_TYPE_COSIGNATURE_V1, verifier_key_string
+    from hub.pki import PkiError, load_manifest
+
+    try:
+        manifest = load_manifest(federation_dir)
+    except (PkiError, OSError) as error:
+        raise _fail(f"--federation-dir {federation_dir}: {error}") from None
+    typer.echo(f"log     {log_verifier_key(manifest)}")
+    for record in manifest.identities:
+        if record.role in ("member", "auditor"):
+            key = witness_key(manifest, record.id)
+            typer.echo(f"witness {verifier_key_string(record.id, key, SIG_TYPE_COSIGNATURE_V1)}")
+
+
+__all__ = ["audit_app"]
