@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from bench import envelope_rates, latency, submit_throughput
+from bench import audit_log, envelope_rates, latency, submit_throughput
 
 SCENARIOS = {
     "envelope_rates": envelope_rates.run,
     "submit_throughput": submit_throughput.run,
     "latency": latency.run,
+    "audit_log": audit_log.run,
 }
 
 

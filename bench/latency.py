@@ -20,6 +20,7 @@ from pathlib import Path
 from bench.common import Measurement, ScenarioResult, free_port, rss_mb, start_process
 from flows.plans import ExchangePlan, outgoing_records
 from hub.pki import init_federation
+from hub.policy import sign_default_policy
 from hub.sdk.client import MemberClient
 from pxhub.v1 import envelope_pb2, exchange_pb2
 
@@ -97,6 +98,7 @@ def run(rate: float = 500.0, seconds: float = 20.0, count: int | None = None) ->
     federation = work / "federation"
     passphrase = secrets.token_urlsafe(18).encode()
     init_federation(federation, passphrase)
+    sign_default_policy(federation, passphrase)  # as `pxhub pki init` does; without it the hub denies all
     port = free_port()
     hub = start_process(
         [

@@ -21,6 +21,7 @@ from pxhub.v1 import exchange_pb2
 from bench.common import Measurement, ScenarioResult, free_port, peak_rss_mb, start_process
 from flows.plans import ExchangePlan, outgoing_records
 from hub.pki import init_federation, load_identity
+from hub.policy import sign_default_policy
 from hub.sdk.client import CHANNEL_OPTIONS, MemberClient, channel_credentials
 
 
@@ -82,6 +83,7 @@ def run(count: int = 5000, rounds: int = 3, batch: int = 64) -> ScenarioResult:
     federation = work / "federation"
     passphrase = secrets.token_urlsafe(18).encode()
     init_federation(federation, passphrase)
+    sign_default_policy(federation, passphrase)  # as `pxhub pki init` does; without it the hub denies all
     env = {"PXHUB_KEY_PASSPHRASE": passphrase.decode(), "PXHUB_LOG_FORMAT": "json"}
     hub_port, noop_port = free_port(), free_port()
     hub = start_process(

@@ -22,6 +22,11 @@ from flows.plans import ExchangePlan, outgoing_records
 from hub.core.envelope import EnvelopeError
 from hub.pki import passphrase_from_env
 from hub.sdk import MemberClient, OpenedDelivery
+from hub.sdk.policy_consent import RecipientGuardError
+
+# Public-record information a member must keep (GT: LAIP, Decreto 57-2008, art. 36): after a withdrawal
+# it is blocked from use and retained under legal hold instead of deleted, and attested as such.
+LEGAL_HOLDS = {"GT-DGSP": "LAIP (Decreto 57-2008) art. 36: información de registros públicos"}
 
 Outcome = envelope_pb2.Receipt.Outcome
 
@@ -45,6 +50,12 @@ class InboundResult:
     acknowledged: int = 0
     from_members: dict[str, int] = field(default_factory=dict)
     sink_file: str = ""
+    # Deliveries the recipients' guard refused, acknowledged as REFUSED.
+    refused_acknowledged: int = 0
+    # Revocation notices received, records deleted (or blocked) from the sink, attestations recorded.
+    notices: int = 0
+    deleted: int = 0
+    attested: int = 0
 
 
 async def _connect(member_id: str, target: str, federation_dir: str) -> MemberClient:
@@ -105,6 +116,27 @@ async def outbound_sync(
     return result
 
 
+def delete_from_sink(member_dir: Path, message_ids: set[str], legal_hold: str = "") -> int:
+    """Remove (or, under a legal hold, mark blocked) the sink lines of ``message_ids``; returns how many."""
+    changed = 0
+    for path in sorted(member_dir.glob("inbox-*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        kept = []
+        for line in lines:
+            item = json.loads(line)
+            if item.get("message_id") not in message_ids or item.get("blocked"):
+                kept.append(line)
+                continue
+            changed += 1
+            if legal_hold:
+                item["blocked"] = f"consent withdrawn; retained under legal hold: {legal_hold}"
+                item["record"] = {}
+                kept.append(json.dumps(item, ensure_ascii=False, sort_keys=True))
+        if kept != lines:
+            write_atomically(path, kept)
+    return changed
+
+
 def write_atomically(path: Path, lines: list[str]) -> None:
     """Write, fsync, rename: the sink either has the whole batch or none of it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -150,12 +182,19 @@ async def fetch_open_write_acknowledge(
         result.received = len(deliveries)
         opened: list[OpenedDelivery] = []
         acknowledgements = []
+        refusals = []
+        notices = []
         for delivery in deliveries:
+            if delivery.HasField("revocation_notice"):
+                notices.append(delivery.revocation_notice)
+                continue
             try:
                 item = client.open(delivery)
             except EnvelopeError as error:
                 reason = envelope_pb2.Reason.Name(error.reason).removeprefix("REASON_")
                 result.refused.append((delivery.cursor, reason, error.detail))
+                if isinstance(error, RecipientGuardError) and error.acknowledgement is not None:
+                    refusals.append(error.acknowledgement)
                 continue
             opened.append(item)
             senders[item.sender] += 1
@@ -166,15 +205,27 @@ async def fetch_open_write_acknowledge(
             result.sink_file = str(path)
             # Only now, with the batch durable in the national sink, does the hub's duty end.
             acknowledgements = [client.receipt_for(o.verified) for o in opened]
-        results = await client.acknowledge(acknowledgements)
+        results = await client.acknowledge(acknowledgements + refusals)
+        if notices:
+            # A withdrawn consent: delete what was received under it (durably), then attest it, signed.
+            hold = LEGAL_HOLDS.get(member_id, "")
+            result.notices = len(notices)
+            result.deleted = delete_from_sink(
+                Path(sink_dir) / member_id, {n.message_id for n in notices}, legal_hold=hold
+            )
+            attested = await client.attest_deletion(
+                [client.attestation_for(n, legal_hold_basis=hold) for n in notices]
+            )
+            result.attested = sum(1 for r in attested if r.outcome in (1, 2))
     finally:
         await client.close()
     result.opened = len(opened)
     result.acknowledged = sum(
         1
-        for r in results
+        for r in results[: len(acknowledgements)]
         if r.outcome in (1, 2)  # RECORDED or DUPLICATE
     )
+    result.refused_acknowledged = sum(1 for r in results[len(acknowledgements) :] if r.outcome in (1, 2))
     result.from_members = dict(senders)
     return result
 

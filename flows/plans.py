@@ -1,7 +1,10 @@
 """What a member sends in the regional exchange: records with their headers.
 
 Pure (no I/O): builds canonical records and the cleartext metadata the hub
-decides on, per record kind, purpose and legal basis.
+decides on, per record kind, purpose and legal basis. Partners and legal
+instruments come from the default policy (``hub/policy/default_policy.json``),
+so the plan cannot drift from what the hub permits, and every profile is
+projected to the layers its purpose permits before it is sealed.
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from adapters.integrity import generate_ethics_training, generate_integrity_audits
 from adapters.synthetic import generate_profiles
@@ -16,11 +20,25 @@ from pxhub.v1 import envelope_pb2, record_pb2
 
 from adapters.best_practice import records_for
 from hub.core.members import MEMBERS
+from hub.core.policy import project
+from hub.policy import default_policy
 
 E = envelope_pb2
 MEMBER_IDS = tuple(m.member_id for m in MEMBERS)
-# Bilateral security-cooperation partners in the demo (each sends profiles to the next two).
-PARTNERS = {m: (MEMBER_IDS[(i + 1) % 7], MEMBER_IDS[(i + 2) % 7]) for i, m in enumerate(MEMBER_IDS)}
+SECURITY = (E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME, E.LEGAL_BASIS_BILATERAL_AGREEMENT)
+# Bilateral security-cooperation partners: the members with whose country the default policy has an
+# agreement in force for organised-crime cooperation under a bilateral agreement.
+PARTNERS = {
+    m: tuple(default_policy().partners(m, *SECURITY, MEMBER_IDS, datetime.now(UTC))) for m in MEMBER_IDS
+}
+
+
+def instruments(member_id: str, partner: str, purpose: int, basis: int) -> tuple[str, ...]:
+    """The instrument (and agreement id) the default policy names for this pair, purpose and basis."""
+    agreement = default_policy().agreement_for(member_id, partner, purpose, basis, datetime.now(UTC))
+    if agreement is None:
+        return ()
+    return (agreement.instrument, agreement.agreement_id)
 
 
 @dataclass(frozen=True)
@@ -78,8 +96,14 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
     """The member's profiles (bilateral), integrity audits and training (all), programmes (all)."""
     member = plan.member_id
     others = tuple(m for m in MEMBER_IDS if m != member)
+    oversight = instruments(member, others[0], E.PURPOSE_OVERSIGHT_AND_AUDIT, E.LEGAL_BASIS_NOT_PERSONAL_DATA)
+    knowledge = instruments(
+        member, others[0], E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING, E.LEGAL_BASIS_NOT_PERSONAL_DATA
+    )
+    security_layers = default_policy().allowed_layers(E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME)
+    assert security_layers is not None
     for partner in plan.partner_ids():
-        instrument = f"Convenio bilateral de cooperación penitenciaria {member}/{partner}"
+        cited = (*instruments(member, partner, *SECURITY), "UNTOC art. 27")
         for profile in generate_profiles(
             member, plan.profiles_per_partner, plan.seed + MEMBER_IDS.index(partner)
         ):
@@ -90,10 +114,12 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
                 E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
                 E.LEGAL_BASIS_BILATERAL_AGREEMENT,
                 E.CLASSIFICATION_RESTRICTED,
-                (instrument, "UNTOC art. 27"),
+                cited,
             )
             metadata.originating_record_id = profile.profile_id
-            yield Outgoing(record_pb2.Record(inmate_security_profile=profile), metadata, (partner,))
+            # Field-level minimisation: no care alerts, contacts, gender identity or source handles.
+            record = project(record_pb2.Record(inmate_security_profile=profile), security_layers)
+            yield Outgoing(record, metadata, (partner,))
     for audit in generate_integrity_audits(member, plan.audits, plan.seed):
         yield Outgoing(
             record_pb2.Record(integrity_audit=audit),
@@ -103,7 +129,7 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
                 E.PURPOSE_OVERSIGHT_AND_AUDIT,
                 E.LEGAL_BASIS_NOT_PERSONAL_DATA,
                 E.CLASSIFICATION_INTERNAL,
-                ("Declaración de México (2011)",),
+                oversight,
             ),
             others,
         )
@@ -116,7 +142,7 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
             E.PURPOSE_OVERSIGHT_AND_AUDIT,
             E.LEGAL_BASIS_NOT_PERSONAL_DATA,
             E.CLASSIFICATION_INTERNAL,
-            ("Declaración de México (2011)",),
+            oversight,
         ),
         others,
     )
@@ -129,7 +155,7 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
                 E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING,
                 E.LEGAL_BASIS_NOT_PERSONAL_DATA,
                 E.CLASSIFICATION_PUBLIC,
-                ("Declaración de México (2011)",),
+                knowledge,
             ),
             others,
         )

@@ -14,6 +14,8 @@ from hub.core.audit_entry import AuditEntry
 from hub.identity import Caller
 
 PURPOSE_NAMES = {v: k.removeprefix("PURPOSE_") for k, v in envelope_pb2.Purpose.items()}
+CONSENT = envelope_pb2.LEGAL_BASIS_CONSENT
+BASIS_NAMES = {v: k.removeprefix("LEGAL_BASIS_") for k, v in envelope_pb2.LegalBasis.items()}
 KIND_NAMES = {v: k.removeprefix("PAYLOAD_KIND_") for k, v in envelope_pb2.PayloadKind.items()}
 
 
@@ -40,13 +42,16 @@ def submit_decision(
         details["classification"] = envelope_pb2.Classification.Name(
             metadata.handling.classification
         ).removeprefix("CLASSIFICATION_")
+        details["legal_basis"] = BASIS_NAMES.get(metadata.legal_basis, str(metadata.legal_basis))
+    consent = metadata.consent_ref if metadata is not None and metadata.legal_basis == CONSENT else ""
+    objects = (f"message:{message_id}",) if message_id else ()
     return AuditEntry(
         time=now,
         actor_kind=caller.role,
         actor_id=caller.id,
         officer_pseudonym=metadata.sender.officer_pseudonym if metadata is not None else "",
         action="submit",
-        object_ids=(f"message:{message_id}",) if message_id else (),
+        object_ids=objects + ((f"consent:{consent}",) if consent else ()),
         outcome="permit" if permitted else "deny",
         reason=reason_name(reason),
         details=details,

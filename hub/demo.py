@@ -31,6 +31,9 @@ class DemoReport:
     received: Counter[tuple[str, str]] = field(default_factory=Counter)
     acknowledged: Counter[tuple[str, str]] = field(default_factory=Counter)
     rejects: list[tuple[str, str, str, str]] = field(default_factory=list)  # member, message, reason, detail
+    # The consent scenario: what was withdrawn, and per recipient received / acknowledged / attested.
+    withdrawal: str = ""
+    lineage: list[tuple[str, str, str, str]] = field(default_factory=list)
     audit_entries: int = 0
     seconds: float = 0.0
 
@@ -104,8 +107,8 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes,
 
     client = await MemberClient.connect(target, federation_dir, "GT-DGSP", passphrase)
     try:
-        plan = ExchangePlan("GT-DGSP", seed=7, profiles_per_partner=5, partners=("CO-INPEC",))
-        items = [o for o in outgoing_records(plan) if o.record.HasField("inmate_security_profile")][:5]
+        plan = ExchangePlan("GT-DGSP", seed=7, profiles_per_partner=6, partners=("PE-INPE",))
+        items = [o for o in outgoing_records(plan) if o.record.HasField("inmate_security_profile")][:6]
 
         def fresh(index: int) -> envelope_pb2.RecordMetadata:
             metadata = envelope_pb2.RecordMetadata()
@@ -113,12 +116,14 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes,
             metadata.message_id = ""
             return metadata
 
-        tampered = client.seal(items[0].record, fresh(0), ("CO-INPEC",))
+        tampered = client.seal(items[0].record, fresh(0), ("PE-INPE",))
         tampered.ciphertext = tampered.ciphertext[:-1] + bytes([tampered.ciphertext[-1] ^ 1])
-        first = client.seal(items[1].record, fresh(1), ("CO-INPEC",))
+        first = client.seal(items[1].record, fresh(1), ("PE-INPE",))
         replay_metadata = envelope_pb2.EnvelopeHeader.FromString(first.header).metadata
         same_id = envelope_pb2.RecordMetadata.FromString(replay_metadata)
-        replay = client.seal(items[2].record, same_id, ("CO-INPEC",))
+        replay = client.seal(items[2].record, same_id, ("PE-INPE",))
+        # GT and CO have no security-cooperation agreement in the default policy.
+        no_agreement = client.seal(items[5].record, fresh(5), ("CO-INPEC",))
         signer = SignerKey("GT-DGSP", client.identity.signing_key_id, client.identity.signing_key)
         stranger_key = X25519PrivateKey.generate().public_key()
         stranger = seal(
@@ -135,6 +140,7 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes,
             ("resend of the same envelope", first),
             ("same message id, other content", replay),
             ("recipient outside the network", stranger),
+            ("profile to a member without an agreement", no_agreement),
             ("relays a record signed by CO-INPEC", relayed),
         ]
         receipts = await client.submit([envelope for _, envelope in cases])
@@ -153,6 +159,11 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes,
         report.rejects.append(("GT-DGSP", label, reason, receipt.detail))
 
 
+# A sentenced person in Colombia asks to serve the sentence near family; PE and MX receive the file.
+CONSENT_CONTROLLER = "CO-INPEC"
+CONSENT_RECIPIENTS = ("PE-INPE", "MX-OADPRS")
+
+
 async def _run_flows(
     target: str,
     federation_dir: Path,
@@ -164,8 +175,10 @@ async def _run_flows(
     from flows.exchange import inbound_sync, outbound_sync
     from flows.plans import MEMBER_IDS, ExchangePlan
 
+    from flows.consent import consent_transfer, consent_withdrawal, track
+
     report = DemoReport()
-    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 2 + 1)
+    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 2 + 3)
     for member_id in MEMBER_IDS:
         progress.update(step, description=f"outbound-sync {member_id}")
         result = await outbound_sync(
@@ -178,6 +191,14 @@ async def _run_flows(
             report.sent[(member_id, recipient)] += count
         report.rejects.extend((member_id, m, r, d) for m, r, d in result.rejected)
         progress.advance(step)
+    progress.update(step, description="consent-transfer CO-INPEC (a transfer at the subject's request)")
+    transfer = await consent_transfer(CONSENT_CONTROLLER, CONSENT_RECIPIENTS, target, str(federation_dir))
+    if transfer.outcome == "ACCEPTED":
+        for recipient in transfer.recipients:
+            report.sent[(CONSENT_CONTROLLER, recipient)] += 1
+    else:
+        report.rejects.append((CONSENT_CONTROLLER, "transfer under consent", transfer.outcome, ""))
+    progress.advance(step)
     progress.update(step, description="bad submissions (expected rejections)")
     await _bad_submissions(target, federation_dir, passphrase, report)
     progress.advance(step)
@@ -191,6 +212,19 @@ async def _run_flows(
                 report.acknowledged[(sender, member_id)] += count
         report.rejects.extend((member_id, c, r, d) for c, r, d in inbound.refused)
         progress.advance(step)
+    # The subject withdraws: notices reach the recipients, whose next inbound sync deletes and attests.
+    progress.update(step, description="consent-withdrawal CO-INPEC, then inbound-sync of the recipients")
+    withdrawn = await consent_withdrawal(CONSENT_CONTROLLER, transfer.consent_id, target, str(federation_dir))
+    attested = 0
+    for member_id in transfer.recipients:
+        attested += (await inbound_sync(member_id, target, str(federation_dir), str(sink_dir))).attested
+    report.withdrawal = (
+        f"consent {transfer.consent_id} of {transfer.subject} withdrawn: "
+        f"{withdrawn.purged} ciphertext(s) purged, "
+        f"{withdrawn.notices} notice(s), {attested} signed deletion attestation(s)"
+    )
+    report.lineage = await track(CONSENT_CONTROLLER, transfer.message_id, target, str(federation_dir))
+    progress.advance(step)
     return report
 
 
@@ -204,6 +238,7 @@ def run_demo(
 
     from hub.logs import configure_logging
     from hub.pki import init_federation
+    from hub.policy import sign_default_policy
     from hub.settings import HubSettings
 
     configure_logging("console", "warning")
@@ -214,6 +249,7 @@ def run_demo(
     previous_passphrase = os.environ.get("PXHUB_KEY_PASSPHRASE")
     os.environ["PXHUB_KEY_PASSPHRASE"] = passphrase.decode()  # the flows read it from the environment
     init_federation(federation_dir, passphrase)
+    sign_default_policy(federation_dir, passphrase)  # as `pxhub pki init` does
     settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
     hub = HubThread(settings, federation_dir, passphrase)
     port = hub.start()
@@ -273,4 +309,11 @@ def print_report(report: DemoReport, console: Console) -> None:
     for row in report.rejects:
         rejects.add_row(*row)
     console.print(rejects)
+    if report.withdrawal:
+        lineage = Table(title=f"Consent withdrawal (pxhub track): {report.withdrawal}")
+        for column in ("recipient", "received", "acknowledged", "deletion attested"):
+            lineage.add_column(column)
+        for row in report.lineage:
+            lineage.add_row(*row)
+        console.print(lineage)
     console.print(f"audit log: {report.audit_entries} entries; finished in {report.seconds:.1f} s")

@@ -26,7 +26,9 @@ from hub.core.envelope import (
     verify_delivery_receipt,
 )
 from hub.directory import Directory
+from hub.consents import ConsentRegistry
 from hub.identity import HUB_CALLER, Caller
+from hub.policy_gate import PolicyBook, PolicyGate
 from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem
 
 Outcome = envelope_pb2.Receipt.Outcome
@@ -45,6 +47,15 @@ class SubmitSummary:
     duplicates: int
     rejected: int
     reasons: tuple[str, ...]
+
+
+def summarize(receipts: Sequence[envelope_pb2.Receipt]) -> SubmitSummary:
+    return SubmitSummary(
+        accepted=sum(1 for r in receipts if r.outcome == Outcome.OUTCOME_ACCEPTED),
+        duplicates=sum(1 for r in receipts if r.outcome == Outcome.OUTCOME_DUPLICATE),
+        rejected=sum(1 for r in receipts if r.outcome == Outcome.OUTCOME_REJECTED),
+        reasons=tuple(sorted({audit_events.reason_name(r.reason) for r in receipts if r.reason})),
+    )
 
 
 def _timestamp(value: datetime) -> Timestamp:
@@ -74,6 +85,9 @@ class Exchange:
         self.directory = directory
         self.limits = limits or AdmissionLimits()
         self.clock = clock
+        self.policies = PolicyBook(store, directory)
+        self.gate = PolicyGate(self.policies, store, clock)
+        self.consents = ConsentRegistry(store, directory, clock)
 
     def check_one(
         self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime
@@ -84,6 +98,7 @@ class Exchange:
             check_size(size, self.limits)
             verified = verify(envelope, self.directory)
             check_admission(caller.id, verified, self.directory, self.limits, now)
+            self.gate.check(verified, now)
         except EnvelopeError as error:
             return size, error
         return size, verified
@@ -144,6 +159,7 @@ class Exchange:
                     envelope=envelope.SerializeToString(),
                     payload_kind=metadata.payload_kind,
                     purpose=metadata.purpose,
+                    consent_ref=metadata.consent_ref if metadata.legal_basis == audit_events.CONSENT else "",
                 )
             )
             positions.append(position)
@@ -161,6 +177,7 @@ class Exchange:
             )
 
         results = self.store.admit(admissions, entry_for, denials, now=now)
+        self.gate.after_admit(admissions, results, now)
         for position, admission, result in zip(positions, admissions, results, strict=True):
             receipt = envelope_pb2.Receipt(
                 message_id=admission.message_id,
@@ -178,13 +195,7 @@ class Exchange:
                 receipt.detail = "message id already used for a different envelope"
             receipts[position] = receipt
         final = [r for r in receipts if r is not None]
-        summary = SubmitSummary(
-            accepted=sum(1 for r in final if r.outcome == Outcome.OUTCOME_ACCEPTED),
-            duplicates=sum(1 for r in final if r.outcome == Outcome.OUTCOME_DUPLICATE),
-            rejected=sum(1 for r in final if r.outcome == Outcome.OUTCOME_REJECTED),
-            reasons=tuple(sorted({audit_events.reason_name(r.reason) for r in final if r.reason})),
-        )
-        return final, summary
+        return final, summarize(final)
 
     def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
         return self.store.fetch(caller.id, after_seq, limit)

@@ -39,6 +39,9 @@ class HubSettings(BaseSettings):
         description="A following Fetch re-reads the mailbox this often when no local arrival woke it "
         "(mail accepted by another replica).",
     )
+    checkpoint_interval_seconds: float = Field(
+        2.0, gt=0, description="How often the hub signs a new audit-log checkpoint when the log grew."
+    )
     log_format: str = Field("console", pattern="^(console|json)$", description="console or json.")
     log_level: str = Field("info", description="debug, info, warning or error.")
 

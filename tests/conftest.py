@@ -25,6 +25,9 @@ def federation_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     directory = tmp_path_factory.mktemp("federation") / "fed"
     init_federation(directory, PASSPHRASE)
+    from hub.policy import sign_default_policy
+
+    sign_default_policy(directory, PASSPHRASE)  # as `pxhub pki init` does: the operator signs it
     return directory
 
 

@@ -33,8 +33,12 @@ def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) 
         "REPLAYED",
         "UNKNOWN_RECIPIENT",
         "SENDER_MISMATCH",
+        "NO_AGREEMENT",  # a profile to a member its country has no agreement with
     }
     assert report.audit_entries > sum(report.sent.values())
+    # The consent scenario: both recipients received, acknowledged and attested deletion after the withdrawal.
+    assert "withdrawn" in report.withdrawal and len(report.lineage) == 2
+    assert all(row[3].endswith("deleted") for row in report.lineage)
     sinks = list((tmp_path / "demo" / "sinks").rglob("*.jsonl"))
     assert len(sinks) == len(member_ids)
     assert not list((tmp_path / "demo" / "sinks").rglob("*.part"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
@@ -21,12 +22,23 @@ from pxhub.v1 import (
 
 from hub.core.envelope import RecipientKey, SignerKey, seal
 from hub.core.members import MEMBERS
+from hub.policy import default_policy
 from hub.server.errors import reason_of
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 
 E = envelope_pb2
 Outcome = E.Receipt.Outcome
 MEMBER_IDS = [m.member_id for m in MEMBERS]
+PARTNERS = {
+    m: default_policy().partners(
+        m,
+        E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
+        E.LEGAL_BASIS_BILATERAL_AGREEMENT,
+        MEMBER_IDS,
+        datetime.now(UTC),
+    )
+    for m in MEMBER_IDS
+}
 
 
 def practice(owner: str, title: str = "VIVIF") -> record_pb2.Record:
@@ -68,7 +80,8 @@ async def test_exchange_among_all_seven(hub_server: HubHandle) -> None:
         for sender, client in clients.items():
             others = [m for m in MEMBER_IDS if m != sender]
             envelopes = [client.seal(practice(sender), knowledge_metadata(), others)]
-            envelopes += [client.seal(profile(sender), security_metadata(), [r]) for r in others]
+            # Profiles travel only to bilateral security-cooperation partners under the default policy.
+            envelopes += [client.seal(profile(sender), security_metadata(), [r]) for r in PARTNERS[sender]]
             receipts = await client.submit(envelopes, batch_size=3)
             assert [r.outcome for r in receipts] == [Outcome.OUTCOME_ACCEPTED] * len(envelopes)
             for envelope, receipt in zip(envelopes, receipts, strict=True):
@@ -78,13 +91,13 @@ async def test_exchange_among_all_seven(hub_server: HubHandle) -> None:
             deliveries = [d async for d in client.fetch()]
             opened = [client.open(d) for d in deliveries]
             assert {o.message_id for o in opened} == sent[member]
-            assert len(opened) == 12  # six programme records and six profiles
+            assert len(opened) == 8  # six programme records and a profile from each of two partners
             assert {o.sender for o in opened} == set(MEMBER_IDS) - {member}
             results = await client.acknowledge([client.receipt_for(o.verified) for o in opened])
             assert all(r.outcome == exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED for r in results)
             assert [d async for d in client.fetch()] == []  # nothing comes back after acknowledgement
         stats = hub_server.store.stats()
-        assert stats.mailbox_pending == 0 and stats.mailbox_acknowledged == 7 * 12
+        assert stats.mailbox_pending == 0 and stats.mailbox_acknowledged == 7 * 8
     finally:
         for client in clients.values():
             await client.close()

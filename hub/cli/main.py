@@ -15,11 +15,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hub.cli.audit import audit_app
+from hub.cli.consent import consent_app, policy_app, track
+
 app = typer.Typer(
     help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True
 )
 pki_app = typer.Typer(help="Identities and keys of a federation.", no_args_is_help=True)
 app.add_typer(pki_app, name="pki")
+app.add_typer(audit_app, name="audit")
+app.add_typer(consent_app, name="consent")
+app.add_typer(policy_app, name="policy")
+app.command("track")(track)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -42,16 +49,20 @@ def pki_init(
     """Create a development federation: CA, hub, the seven members, an auditor and an operator.
 
     Private keys are encrypted with the passphrase from PXHUB_KEY_PASSPHRASE or the file named by
-    PXHUB_KEY_PASSPHRASE_FILE, and written with mode 0600.
+    PXHUB_KEY_PASSPHRASE_FILE, and written with mode 0600. The default exchange policy is signed by
+    the operator into policy/signed-policy.binpb (docs/policy.md).
     """
     from hub.pki import PkiError, init_federation, passphrase_from_env
+    from hub.policy import sign_default_policy
 
     try:
         passphrase = passphrase_from_env()
         manifest = init_federation(directory, passphrase, hub_hostnames=tuple(hostname or ("localhost",)))
+        policy = sign_default_policy(directory, passphrase)  # the operator signs the default policy
     except (PkiError, ValueError, FileExistsError) as error:
         raise _fail(str(error)) from error
     console.print(f"created federation in {directory} with {len(manifest.identities)} identities")
+    console.print(f"default policy v{policy.version} signed by {policy.signature.signer}")
 
 
 @app.command()

@@ -64,6 +64,7 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "key.shred": "a data key was destroyed (crypto-shredding)",
         "audit.query": "an auditor or member read audit entries or proofs",
         "audit.export": "audit entries were exported",
+        "audit.cosign": "a witness cosigned a checkpoint of the audit log",
         "auth.refuse": "a caller was refused before any other decision",
         "rights.request": "a data-subject rights request was received or answered",
         "record.rectify": "a record was rectified",

@@ -30,6 +30,7 @@ from hub.core.envelope import (
 )
 from hub.directory import Directory, verify_directory
 from hub.pki import IdentityCredentials, load_identity, load_manifest
+from hub.sdk.policy_consent import PolicyConsentClientMixin
 
 DEFAULT_BATCH = 64
 
@@ -70,7 +71,7 @@ CHANNEL_OPTIONS: list[tuple[str, int | str]] = [
 ]
 
 
-class MemberClient:
+class MemberClient(PolicyConsentClientMixin):
     def __init__(
         self,
         channel: grpc.aio.Channel,
@@ -108,6 +109,7 @@ class MemberClient:
         channel = grpc.aio.secure_channel(target, channel_credentials(identity), options=options)
         client = cls(channel, identity, manifest.hub_public_key(), Directory([]))
         await client.refresh_directory()
+        await client.refresh_policy()
         return client
 
     async def refresh_directory(self) -> Directory:
@@ -205,6 +207,7 @@ class MemberClient:
         if key is None or key_id is None:
             raise ValueError(f"{self.member_id} has no encryption key loaded")
         record = open_record(verified, self.member_id, key_id, key)
+        self.guard(verified, record)  # the recipients' guard: nothing beyond the purpose's layers
         return OpenedDelivery(delivery, verified, record)
 
     def receipt_for(

@@ -21,11 +21,16 @@ from hub.directory import Directory, KeyEntry
 from hub.exchange import Exchange
 from hub.logs import get_logger
 from hub.pki import HubCredentials
+from hub.server.audit_servicer import install_audit, issue_checkpoints_forever
 from hub.server.auth import Authenticator
+from hub.server.consent_servicer import install_consent
 from hub.server.directory_servicer import DirectoryServicer
-from hub.server.exchange_servicer import ExchangeServicer, MailboxSignals
+from hub.server.exchange_servicer import ExchangeServicer
+from hub.server.policy_servicer import install_policy
 from hub.server.registration import add_servicer
 from hub.server.rpc import RpcGuard
+from hub.server.signals import MailboxSignals
+from hub.server.submit_batcher import SubmitBatcher
 from hub.settings import HubSettings
 from hub.store import HubStore
 
@@ -56,6 +61,7 @@ class HubContext:
     guard: RpcGuard
     hub_key_entry: KeyEntry
     signals: MailboxSignals
+    batcher: SubmitBatcher
 
 
 # A service installer registers one service and returns its descriptor (for health and reflection).
@@ -66,7 +72,9 @@ BackgroundTask = Callable[[HubContext], Coroutine[Any, Any, None]]
 
 def install_exchange(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
     service = exchange_pb2.DESCRIPTOR.services_by_name["ExchangeService"]
-    servicer = ExchangeServicer(hub.exchange, hub.guard, hub.signals, hub.settings.follow_poll_seconds)
+    servicer = ExchangeServicer(
+        hub.exchange, hub.guard, hub.signals, hub.batcher, hub.settings.follow_poll_seconds
+    )
     add_servicer(server, service, servicer)
     return service
 
@@ -91,8 +99,23 @@ async def purge_forever(hub: HubContext) -> None:
             log.error("purge_failed", error=type(error).__name__)
 
 
-SERVICES: tuple[ServiceInstaller, ...] = (install_exchange, install_directory)
-BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (purge_forever,)
+async def commit_submissions(hub: HubContext) -> None:
+    """The group-commit writer of Submit (see submit_batcher)."""
+    await hub.batcher.run()
+
+
+SERVICES: tuple[ServiceInstaller, ...] = (
+    install_exchange,
+    install_directory,
+    install_audit,
+    install_policy,
+    install_consent,
+)
+BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
+    commit_submissions,
+    purge_forever,
+    issue_checkpoints_forever,
+)
 
 
 @dataclass
@@ -143,6 +166,7 @@ async def start_hub(
         valid_from=datetime(2000, 1, 1, tzinfo=UTC),
         valid_until=datetime(9999, 1, 1, tzinfo=UTC),
     )
+    signals = MailboxSignals()
     context = HubContext(
         settings=settings,
         credentials=credentials,
@@ -151,7 +175,8 @@ async def start_hub(
         exchange=exchange,
         guard=RpcGuard(Authenticator(directory), store),
         hub_key_entry=hub_key_entry,
-        signals=MailboxSignals(),
+        signals=signals,
+        batcher=SubmitBatcher(exchange, signals),
     )
     service_names = tuple(install(server, context).full_name for install in SERVICES)
     health = HealthServicer()

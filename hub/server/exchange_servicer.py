@@ -3,33 +3,58 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import UTC
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
-from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc
 
-from hub.exchange import Exchange
+from hub.exchange import Exchange, SubmitSummary
+from hub.server.consent_servicer import ExchangeLineageMixin, notice_response
 from hub.server.errors import Context, RpcRefusal
 from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard, check_parsed
+from hub.server.signals import MailboxSignals
+from hub.server.submit_batcher import SubmitBatcher
+from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc
 
 DEFAULT_BATCH = 64
+# A Submit stream reads ahead while earlier requests commit, so queued requests share one
+# transaction; bounded in requests and bytes so a fast client cannot grow the hub's memory.
+IN_FLIGHT_REQUESTS = 128
+IN_FLIGHT_BYTES = 8 * 1024 * 1024
 MAX_BATCH = 1024
 
 
-class MailboxSignals:
-    """Wakes a member's following Fetch streams when new mail arrives."""
+@dataclass(frozen=True)
+class InFlight:
+    """A request handed to the batcher: its size and its future receipts."""
 
-    def __init__(self) -> None:
-        self._events: dict[str, asyncio.Event] = {}
+    size: int
+    result: asyncio.Future[tuple[list[envelope_pb2.Receipt], SubmitSummary]]
 
-    def event(self, member_id: str) -> asyncio.Event:
-        return self._events.setdefault(member_id, asyncio.Event())
 
-    def notify(self, member_ids: set[str]) -> None:
-        for member_id in member_ids:
-            self.event(member_id).set()
+class ByteBudget:
+    """Waits until ``size`` bytes fit under the limit (one request always fits)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used = 0
+        self._changed = asyncio.Condition()
+
+    async def take(self, size: int) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self.used == 0 or self.used + size <= self.limit)
+            self.used += size
+
+    def give(self, size: int) -> None:
+        self.used -= size
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
 
 
 def parse_cursor(cursor: str) -> int:
@@ -42,13 +67,19 @@ def parse_cursor(cursor: str) -> int:
     return int(cursor)
 
 
-class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
+class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceServicer):
     def __init__(
-        self, exchange: Exchange, guard: RpcGuard, signals: MailboxSignals, follow_poll: float
+        self,
+        exchange: Exchange,
+        guard: RpcGuard,
+        signals: MailboxSignals,
+        batcher: SubmitBatcher,
+        follow_poll: float,
     ) -> None:
         self.exchange = exchange
         self.guard = guard
         self.signals = signals
+        self.batcher = batcher
         self.follow_poll = follow_poll
 
     async def Submit(
@@ -62,33 +93,47 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             return
-        async for request in request_iterator:
-            try:
-                check_parsed(request)
-            except RpcRefusal as refusal:
-                await self.guard.refuse(event, refusal, context)
-                return
-            receipts, summary = await asyncio.to_thread(self.exchange.submit, caller, list(request.envelopes))
-            accepted_for: set[str] = set()
-            for envelope_receipt, envelope in zip(receipts, request.envelopes, strict=True):
-                if envelope_receipt.outcome == envelope_pb2.Receipt.OUTCOME_ACCEPTED:
-                    accepted_for.update(self._recipients(envelope))
-            self.signals.notify(accepted_for)
-            ids = [r.message_id for r in receipts]
-            event.fields = {
-                "batch": len(receipts),
-                "accepted": summary.accepted,
-                "duplicates": summary.duplicates,
-                "rejected": summary.rejected,
-                "message_ids": ids if len(ids) <= 16 else f"{len(ids)} ids",
-            }
-            event.emit("ok" if not summary.rejected else "partial", ",".join(summary.reasons))
-            event = RpcEvent("Submit", caller=caller)
-            yield exchange_pb2.SubmitResponse(receipts=receipts)
+        # Read ahead while earlier requests commit (bounded: gRPC flow control pushes back beyond it).
+        in_flight: asyncio.Queue[InFlight | Exception | None] = asyncio.Queue(maxsize=IN_FLIGHT_REQUESTS)
+        budget = ByteBudget(IN_FLIGHT_BYTES)
 
-    @staticmethod
-    def _recipients(envelope: envelope_pb2.Envelope) -> list[str]:
-        return [wrap.recipient for wrap in envelope.key_wraps]
+        async def read_requests() -> None:
+            try:
+                async for request in request_iterator:
+                    check_parsed(request)
+                    size = request.ByteSize()
+                    await budget.take(size)
+                    await in_flight.put(InFlight(size, self.batcher.enqueue(caller, list(request.envelopes))))
+            except Exception as error:  # surfaced in order, after earlier receipts
+                await in_flight.put(error)
+                return
+            await in_flight.put(None)
+
+        reader = asyncio.create_task(read_requests())
+        try:
+            while (item := await in_flight.get()) is not None:
+                if isinstance(item, RpcRefusal):
+                    await self.guard.refuse(event, item, context)
+                    return
+                if isinstance(item, Exception):
+                    raise item
+                receipts, summary = await item.result
+                budget.give(item.size)
+                ids = [r.message_id for r in receipts]
+                event.fields = {
+                    "batch": len(receipts),
+                    "accepted": summary.accepted,
+                    "duplicates": summary.duplicates,
+                    "rejected": summary.rejected,
+                    "message_ids": ids if len(ids) <= 16 else f"{len(ids)} ids",
+                }
+                event.emit("ok" if not summary.rejected else "partial", ",".join(summary.reasons))
+                event = RpcEvent("Submit", caller=caller)
+                yield exchange_pb2.SubmitResponse(receipts=receipts)
+        finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await reader
 
     async def Fetch(
         self,
@@ -106,9 +151,15 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         remaining = request.limit or None
         signal = self.signals.event(caller.id)
         sent = 0
+        notices_sent: set[str] = set()
         while True:
             signal.clear()
             want = batch if remaining is None else min(batch, remaining - sent)
+            notices = await notice_response(self.exchange, caller, notices_sent, str(after), want)
+            if notices is not None:  # revocation notices first, until attested; the cursor stays
+                sent += len(notices.deliveries)
+                yield notices
+                continue
             items = await asyncio.to_thread(self.exchange.fetch, caller, after, want) if want > 0 else []
             if items:
                 after = items[-1].seq

@@ -40,6 +40,8 @@ class Admission:
     envelope: bytes
     payload_kind: int
     purpose: int
+    # Consent the envelope was sent under (legal basis CONSENT), else empty.
+    consent_ref: str = ""
 
 
 @dataclass(frozen=True, slots=True)

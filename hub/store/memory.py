@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hub.store.audit_append import plan_append
+from hub.store.audit_memory import MemoryAuditMixin
 from hub.store.base import (
     AcknowledgeOutcome,
     Admission,
@@ -18,6 +19,7 @@ from hub.store.base import (
     MailboxItem,
     StoreStats,
 )
+from hub.store.policy_consent_memory import MemoryPolicyConsentMixin
 
 
 @dataclass
@@ -38,10 +40,11 @@ class _Mail:
     acknowledged_at: datetime | None = None
     receipt: bytes | None = None
     signature: bytes | None = None
+    first_delivered_at: datetime | None = None
 
 
 @dataclass
-class MemoryHubStore(HubStore):
+class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, HubStore):
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _envelopes: dict[str, _Envelope] = field(default_factory=dict)
     _mail: dict[int, _Mail] = field(default_factory=dict)
@@ -52,6 +55,7 @@ class MemoryHubStore(HubStore):
 
     def _append(self, entries: Sequence[bytes]) -> None:
         _, nodes = plan_append(len(self._entries), entries, self.merkle_node)
+        self._index_appended(len(self._entries), entries)
         self._entries.extend(entries)
         for level, index, node in nodes:
             self._nodes[(level, index)] = node
@@ -105,6 +109,7 @@ class MemoryHubStore(HubStore):
                     MailboxItem(seq, mail.message_id, envelope, mail.accepted_at, mail.delivered_count)
                 )
                 mail.delivered_count += 1
+                mail.first_delivered_at = mail.first_delivered_at or datetime.now(UTC)
                 if len(items) >= limit:
                     break
             return items

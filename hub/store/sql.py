@@ -13,10 +13,11 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, text, update
 from sqlmodel import SQLModel
 
 from hub.store.audit_append import plan_append
+from hub.store.audit_sql import SqlAuditMixin, bulk_insert
 from hub.store.base import (
     AcknowledgeOutcome,
     Admission,
@@ -27,6 +28,7 @@ from hub.store.base import (
     MailboxItem,
     StoreStats,
 )
+from hub.store.policy_consent_sql import SqlPolicyConsentMixin
 from hub.store.tables import AuditEntryRow, EnvelopeRow, MailboxRow, MerkleNodeRow
 
 ENVELOPES = EnvelopeRow.__table__  # type: ignore[attr-defined]
@@ -48,7 +50,8 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, durable: bool = True) -> Engine:
+    """An engine for ``url``; ``durable=False`` (SQLite) commits without waiting for the disk."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -58,7 +61,7 @@ def make_engine(url: str) -> Engine:
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
@@ -70,11 +73,13 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
 
 
-class SqlHubStore(HubStore):
+class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self._is_postgres = self.engine.dialect.name == "postgresql"
+        # Delivery counters are bookkeeping, not evidence: their commits need not wait for the disk.
+        self._bookkeeping_engine = self.engine if self._is_postgres else make_engine(url, durable=False)
         # One writer at a time within a process; across replicas the database lock decides.
         self._write_lock = threading.Lock()
         # Committed right-frontier nodes of the log, so an append reads its left siblings from memory.
@@ -122,8 +127,9 @@ class SqlHubStore(HubStore):
             return bytes(found)
 
         leaves, nodes = plan_append(first, entries, get_node)
-        conn.execute(AUDIT.insert(), [{"idx": i, "entry": e, "leaf_hash": h} for i, e, h in leaves])
-        conn.execute(NODES.insert(), [{"level": lv, "idx": i, "hash": h} for lv, i, h in nodes])
+        bulk_insert(conn, AUDIT, ("idx", "entry", "leaf_hash"), leaves)
+        bulk_insert(conn, NODES, ("level", "idx", "hash"), nodes)
+        self._index_appended(conn, leaves)
         self._pending_nodes.update({(lv, i): h for lv, i, h in nodes})
         self._pending_size = first + len(entries)
         return first + len(entries)
@@ -176,6 +182,7 @@ class SqlHubStore(HubStore):
                             "envelope": a.envelope,
                             "payload_kind": a.payload_kind,
                             "purpose": a.purpose,
+                            "consent_ref": a.consent_ref,
                             "size": len(a.envelope),
                             "recipients": len(a.recipients),
                             "accepted_at": now,
@@ -224,7 +231,9 @@ class SqlHubStore(HubStore):
         items = [MailboxItem(int(r[0]), r[1], bytes(r[2]), _as_utc(r[3]), int(r[4])) for r in rows]
         if items:
             now = datetime.now(UTC)
-            with self._write_lock, self.engine.begin() as conn:
+            with self._bookkeeping_engine.begin() as conn:
+                if self._is_postgres:
+                    conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
                 conn.execute(
                     update(MAILBOX)
                     .where(MAILBOX.c.seq.in_([i.seq for i in items]))
@@ -345,3 +354,4 @@ class SqlHubStore(HubStore):
 
     def close(self) -> None:
         self.engine.dispose()
+        self._bookkeeping_engine.dispose()

@@ -22,6 +22,7 @@ class EnvelopeRow(SQLModel, table=True):
     envelope: bytes | None = Field(default=None, sa_column=Column(LargeBinary, nullable=True))
     payload_kind: int
     purpose: int
+    consent_ref: str = Field(default="", max_length=36, index=True)
     size: int
     recipients: int
     accepted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

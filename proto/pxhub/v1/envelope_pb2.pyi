@@ -329,6 +329,51 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     REASON_DUPLICATE_RECIPIENT: _Reason.ValueType  # 48
     """Duplicate recipient in one envelope."""
     REASON_NO_RECIPIENTS: _Reason.ValueType  # 49
+    REASON_POLICY_UNAVAILABLE: _Reason.ValueType  # 50
+    """Policy and consent (policy.proto, consent.proto).
+    No signed policy is in force at the hub: everything personal is denied.
+    """
+    REASON_POLICY_SIGNATURE_INVALID: _Reason.ValueType  # 51
+    """A policy's operator signature does not verify."""
+    REASON_POLICY_VERSION_NOT_NEWER: _Reason.ValueType  # 52
+    """A published policy's version is not greater than the one in force."""
+    REASON_KIND_NOT_PERMITTED: _Reason.ValueType  # 53
+    """The payload kind may not travel for the declared purpose."""
+    REASON_LEGAL_BASIS_NOT_PERMITTED: _Reason.ValueType  # 54
+    """The legal basis is not admissible for the declared purpose."""
+    REASON_CONSENT_SIGNATURE_INVALID: _Reason.ValueType  # 55
+    """A consent record's or consent event's controller signature does not verify."""
+    REASON_CONSENT_CONTROLLER_MISMATCH: _Reason.ValueType  # 56
+    """The consent belongs to another controller than the caller or sender."""
+    REASON_CONSENT_SUBJECT_MISMATCH: _Reason.ValueType  # 57
+    """The consent's subject pseudonym is not the header's."""
+    REASON_UNKNOWN_CONSENT: _Reason.ValueType  # 58
+    """No consent record with that id is registered."""
+    REASON_NOT_ORIGINATOR: _Reason.ValueType  # 59
+    """Only the originator of a record may track it."""
+    REASON_NO_REVOCATION_NOTICE: _Reason.ValueType  # 60
+    """A deletion attestation for a record the hub sent no revocation notice about."""
+    REASON_SUBJECT_PSEUDONYM_INVALID: _Reason.ValueType  # 61
+    """A subject pseudonym that is not a keyed pseudonym (e.g. a raw national id)."""
+    REASON_CHECKPOINT_UNKNOWN: _Reason.ValueType  # 70
+    """Audit log (audit_log.proto), numbers 70-79.
+    The hub issued no checkpoint for the requested tree size.
+    """
+    REASON_PROOF_RANGE: _Reason.ValueType  # 71
+    """A proof or entry range lies outside the log: index not below the tree
+    size, a tree size larger than the log, or a consistency proof from size 0
+    or from a larger to a smaller tree.
+    """
+    REASON_COSIGNATURE_INVALID: _Reason.ValueType  # 72
+    """A witness cosignature does not parse, names another witness than the
+    caller, or does not verify under the witness's directory signing key.
+    """
+    REASON_WITNESS_INCONSISTENT: _Reason.ValueType  # 73
+    """A witness cosigned a checkpoint smaller than one it cosigned before."""
+    REASON_AUDIT_FILTER_INVALID: _Reason.ValueType  # 74
+    """An audit query filter is not valid (unknown action, malformed id, empty
+    time range, another member's entries asked for by a member).
+    """
 
 class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper):
     """Why an item was refused. One enum for every refusal the hub gives, in
@@ -393,6 +438,51 @@ REASON_TRANSFER_NOT_PERMITTED: Reason.ValueType  # 47
 REASON_DUPLICATE_RECIPIENT: Reason.ValueType  # 48
 """Duplicate recipient in one envelope."""
 REASON_NO_RECIPIENTS: Reason.ValueType  # 49
+REASON_POLICY_UNAVAILABLE: Reason.ValueType  # 50
+"""Policy and consent (policy.proto, consent.proto).
+No signed policy is in force at the hub: everything personal is denied.
+"""
+REASON_POLICY_SIGNATURE_INVALID: Reason.ValueType  # 51
+"""A policy's operator signature does not verify."""
+REASON_POLICY_VERSION_NOT_NEWER: Reason.ValueType  # 52
+"""A published policy's version is not greater than the one in force."""
+REASON_KIND_NOT_PERMITTED: Reason.ValueType  # 53
+"""The payload kind may not travel for the declared purpose."""
+REASON_LEGAL_BASIS_NOT_PERMITTED: Reason.ValueType  # 54
+"""The legal basis is not admissible for the declared purpose."""
+REASON_CONSENT_SIGNATURE_INVALID: Reason.ValueType  # 55
+"""A consent record's or consent event's controller signature does not verify."""
+REASON_CONSENT_CONTROLLER_MISMATCH: Reason.ValueType  # 56
+"""The consent belongs to another controller than the caller or sender."""
+REASON_CONSENT_SUBJECT_MISMATCH: Reason.ValueType  # 57
+"""The consent's subject pseudonym is not the header's."""
+REASON_UNKNOWN_CONSENT: Reason.ValueType  # 58
+"""No consent record with that id is registered."""
+REASON_NOT_ORIGINATOR: Reason.ValueType  # 59
+"""Only the originator of a record may track it."""
+REASON_NO_REVOCATION_NOTICE: Reason.ValueType  # 60
+"""A deletion attestation for a record the hub sent no revocation notice about."""
+REASON_SUBJECT_PSEUDONYM_INVALID: Reason.ValueType  # 61
+"""A subject pseudonym that is not a keyed pseudonym (e.g. a raw national id)."""
+REASON_CHECKPOINT_UNKNOWN: Reason.ValueType  # 70
+"""Audit log (audit_log.proto), numbers 70-79.
+The hub issued no checkpoint for the requested tree size.
+"""
+REASON_PROOF_RANGE: Reason.ValueType  # 71
+"""A proof or entry range lies outside the log: index not below the tree
+size, a tree size larger than the log, or a consistency proof from size 0
+or from a larger to a smaller tree.
+"""
+REASON_COSIGNATURE_INVALID: Reason.ValueType  # 72
+"""A witness cosignature does not parse, names another witness than the
+caller, or does not verify under the witness's directory signing key.
+"""
+REASON_WITNESS_INCONSISTENT: Reason.ValueType  # 73
+"""A witness cosigned a checkpoint smaller than one it cosigned before."""
+REASON_AUDIT_FILTER_INVALID: Reason.ValueType  # 74
+"""An audit query filter is not valid (unknown action, malformed id, empty
+time range, another member's entries asked for by a member).
+"""
 Global___Reason: _TypeAlias = Reason  # noqa: Y015
 
 @_typing.final

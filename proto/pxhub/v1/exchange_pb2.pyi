@@ -9,6 +9,7 @@ from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from pxhub.v1 import consent_pb2 as _consent_pb2
 from pxhub.v1 import envelope_pb2 as _envelope_pb2
 import builtins as _builtins
 import sys
@@ -143,6 +144,7 @@ class Delivery(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
     ENVELOPE_FIELD_NUMBER: _builtins.int
+    REVOCATION_NOTICE_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
     ACCEPTED_AT_FIELD_NUMBER: _builtins.int
     REDELIVERY_COUNT_FIELD_NUMBER: _builtins.int
@@ -153,20 +155,25 @@ class Delivery(_message.Message):
     @_builtins.property
     def envelope(self) -> _envelope_pb2.Envelope: ...
     @_builtins.property
+    def revocation_notice(self) -> _consent_pb2.RevocationNotice: ...
+    @_builtins.property
     def accepted_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         envelope: _envelope_pb2.Envelope | None = ...,
+        revocation_notice: _consent_pb2.RevocationNotice | None = ...,
         cursor: _builtins.str = ...,
         accepted_at: _timestamp_pb2.Timestamp | None = ...,
         redelivery_count: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "envelope", b"envelope"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "envelope", b"envelope", "item", b"item", "revocation_notice", b"revocation_notice"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "cursor", b"cursor", "envelope", b"envelope", "redelivery_count", b"redelivery_count"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "cursor", b"cursor", "envelope", b"envelope", "item", b"item", "redelivery_count", b"redelivery_count", "revocation_notice", b"revocation_notice"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType_item: _TypeAlias = _typing.Literal["envelope", "revocation_notice"]  # noqa: Y015
+    _WhichOneofArgType_item: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType_item) -> _WhichOneofReturnType_item | None: ...
 
 Global___Delivery: _TypeAlias = Delivery  # noqa: Y015
 
@@ -267,3 +274,111 @@ class AcknowledgeResult(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AcknowledgeResult: _TypeAlias = AcknowledgeResult  # noqa: Y015
+
+@_typing.final
+class TrackRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    message_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        message_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["message_id", b"message_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrackRequest: _TypeAlias = TrackRequest  # noqa: Y015
+
+@_typing.final
+class TrackResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LINEAGE_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def lineage(self) -> _consent_pb2.RecordLineage: ...
+    def __init__(
+        self,
+        *,
+        lineage: _consent_pb2.RecordLineage | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lineage", b"lineage"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["lineage", b"lineage"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TrackResponse: _TypeAlias = TrackResponse  # noqa: Y015
+
+@_typing.final
+class AttestDeletionRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ATTESTATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def attestations(self) -> _containers.RepeatedCompositeFieldContainer[_consent_pb2.SignedDeletionAttestation]: ...
+    def __init__(
+        self,
+        *,
+        attestations: _abc.Iterable[_consent_pb2.SignedDeletionAttestation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["attestations", b"attestations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttestDeletionRequest: _TypeAlias = AttestDeletionRequest  # noqa: Y015
+
+@_typing.final
+class AttestDeletionResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttestDeletionResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___AttestDeletionResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttestDeletionResponse: _TypeAlias = AttestDeletionResponse  # noqa: Y015
+
+@_typing.final
+class AttestDeletionResult(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DETAIL_FIELD_NUMBER: _builtins.int
+    message_id: _builtins.str
+    outcome: Global___AcknowledgeOutcome.ValueType
+    """RECORDED, DUPLICATE (already attested) or REJECTED with a reason."""
+    reason: _envelope_pb2.Reason.ValueType
+    detail: _builtins.str
+    def __init__(
+        self,
+        *,
+        message_id: _builtins.str = ...,
+        outcome: Global___AcknowledgeOutcome.ValueType = ...,
+        reason: _envelope_pb2.Reason.ValueType = ...,
+        detail: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["detail", b"detail", "message_id", b"message_id", "outcome", b"outcome", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AttestDeletionResult: _TypeAlias = AttestDeletionResult  # noqa: Y015

@@ -53,6 +53,16 @@ class ExchangeServiceStub:
                 request_serializer=pxhub_dot_v1_dot_exchange__pb2.AcknowledgeRequest.SerializeToString,
                 response_deserializer=pxhub_dot_v1_dot_exchange__pb2.AcknowledgeResponse.FromString,
                 _registered_method=True)
+        self.Track = channel.unary_unary(
+                '/pxhub.v1.ExchangeService/Track',
+                request_serializer=pxhub_dot_v1_dot_exchange__pb2.TrackRequest.SerializeToString,
+                response_deserializer=pxhub_dot_v1_dot_exchange__pb2.TrackResponse.FromString,
+                _registered_method=True)
+        self.AttestDeletion = channel.unary_unary(
+                '/pxhub.v1.ExchangeService/AttestDeletion',
+                request_serializer=pxhub_dot_v1_dot_exchange__pb2.AttestDeletionRequest.SerializeToString,
+                response_deserializer=pxhub_dot_v1_dot_exchange__pb2.AttestDeletionResponse.FromString,
+                _registered_method=True)
 
 
 class ExchangeServiceServicer:
@@ -91,6 +101,22 @@ class ExchangeServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Track(self, request, context):
+        """The originator's view of one record: who received it, who acknowledged,
+        who was sent a revocation notice and who attested deletion.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AttestDeletion(self, request, context):
+        """Signed deletion attestations answering revocation notices (consent
+        withdrawn or revoked). Each ends the hub's duty to notify that recipient.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExchangeServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -108,6 +134,16 @@ def add_ExchangeServiceServicer_to_server(servicer, server):
                     servicer.Acknowledge,
                     request_deserializer=pxhub_dot_v1_dot_exchange__pb2.AcknowledgeRequest.FromString,
                     response_serializer=pxhub_dot_v1_dot_exchange__pb2.AcknowledgeResponse.SerializeToString,
+            ),
+            'Track': grpc.unary_unary_rpc_method_handler(
+                    servicer.Track,
+                    request_deserializer=pxhub_dot_v1_dot_exchange__pb2.TrackRequest.FromString,
+                    response_serializer=pxhub_dot_v1_dot_exchange__pb2.TrackResponse.SerializeToString,
+            ),
+            'AttestDeletion': grpc.unary_unary_rpc_method_handler(
+                    servicer.AttestDeletion,
+                    request_deserializer=pxhub_dot_v1_dot_exchange__pb2.AttestDeletionRequest.FromString,
+                    response_serializer=pxhub_dot_v1_dot_exchange__pb2.AttestDeletionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -195,6 +231,60 @@ class ExchangeService:
             '/pxhub.v1.ExchangeService/Acknowledge',
             pxhub_dot_v1_dot_exchange__pb2.AcknowledgeRequest.SerializeToString,
             pxhub_dot_v1_dot_exchange__pb2.AcknowledgeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Track(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pxhub.v1.ExchangeService/Track',
+            pxhub_dot_v1_dot_exchange__pb2.TrackRequest.SerializeToString,
+            pxhub_dot_v1_dot_exchange__pb2.TrackResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AttestDeletion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pxhub.v1.ExchangeService/AttestDeletion',
+            pxhub_dot_v1_dot_exchange__pb2.AttestDeletionRequest.SerializeToString,
+            pxhub_dot_v1_dot_exchange__pb2.AttestDeletionResponse.FromString,
             options,
             channel_credentials,
             insecure,

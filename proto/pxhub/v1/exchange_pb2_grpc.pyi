@@ -54,6 +54,14 @@ class ExchangeServiceStub:
     """Signed receipts from the recipient; ends the hub's duty to keep the
     ciphertext for that recipient.
     """
+    Track: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.TrackRequest, _exchange_pb2.TrackResponse]
+    """The originator's view of one record: who received it, who acknowledged,
+    who was sent a revocation notice and who attested deletion.
+    """
+    AttestDeletion: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.AttestDeletionRequest, _exchange_pb2.AttestDeletionResponse]
+    """Signed deletion attestations answering revocation notices (consent
+    withdrawn or revoked). Each ends the hub's duty to notify that recipient.
+    """
 
 @_typing.type_check_only
 class ExchangeServiceAsyncStub(ExchangeServiceStub):
@@ -80,6 +88,14 @@ class ExchangeServiceAsyncStub(ExchangeServiceStub):
     Acknowledge: _aio.UnaryUnaryMultiCallable[_exchange_pb2.AcknowledgeRequest, _exchange_pb2.AcknowledgeResponse]  # type: ignore[assignment]
     """Signed receipts from the recipient; ends the hub's duty to keep the
     ciphertext for that recipient.
+    """
+    Track: _aio.UnaryUnaryMultiCallable[_exchange_pb2.TrackRequest, _exchange_pb2.TrackResponse]  # type: ignore[assignment]
+    """The originator's view of one record: who received it, who acknowledged,
+    who was sent a revocation notice and who attested deletion.
+    """
+    AttestDeletion: _aio.UnaryUnaryMultiCallable[_exchange_pb2.AttestDeletionRequest, _exchange_pb2.AttestDeletionResponse]  # type: ignore[assignment]
+    """Signed deletion attestations answering revocation notices (consent
+    withdrawn or revoked). Each ends the hub's duty to notify that recipient.
     """
 
 class ExchangeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -122,6 +138,26 @@ class ExchangeServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_exchange_pb2.AcknowledgeResponse, _abc.Awaitable[_exchange_pb2.AcknowledgeResponse]]:
         """Signed receipts from the recipient; ends the hub's duty to keep the
         ciphertext for that recipient.
+        """
+
+    @_abc_1.abstractmethod
+    def Track(
+        self,
+        request: _exchange_pb2.TrackRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.TrackResponse, _abc.Awaitable[_exchange_pb2.TrackResponse]]:
+        """The originator's view of one record: who received it, who acknowledged,
+        who was sent a revocation notice and who attested deletion.
+        """
+
+    @_abc_1.abstractmethod
+    def AttestDeletion(
+        self,
+        request: _exchange_pb2.AttestDeletionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_exchange_pb2.AttestDeletionResponse, _abc.Awaitable[_exchange_pb2.AttestDeletionResponse]]:
+        """Signed deletion attestations answering revocation notices (consent
+        withdrawn or revoked). Each ends the hub's duty to notify that recipient.
         """
 
 def add_ExchangeServiceServicer_to_server(servicer: ExchangeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

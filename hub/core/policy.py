@@ -1,0 +1,584 @@
+"""The exchange policy and the one decision the hub takes on every submission.
+
+Pure: no I/O, no clock, no gRPC. The hub, the member SDK and the flows share
+it, so the sender's projection, the hub's decision and the recipient's guard
+read the same policy the same way.
+
+* :func:`verify_signed_policy` checks the operator's signature over the exact
+  policy bytes (``"pxhub/v1/policy" || 0x00 || bytes``) before it parses them,
+  then checks the policy is coherent; every refusal is a
+  :class:`~hub.core.envelope.EnvelopeError` with one precise reason.
+* :func:`decide` is ``(header, approved, policy, consents, now) -> Decision``:
+  permit, or deny with a reason and a detail. Deny by default: whatever the
+  policy does not permit is refused. The checks run in a fixed order, listed
+  in ``docs/policy.md``, so one defect always yields the same reason.
+* :func:`project` strips a record to the layers a purpose permits (senders
+  call it before sealing); :func:`forbidden_fields` is the recipients' guard.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Final
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from google.protobuf import json_format
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+
+from hub.core import signing
+from hub.core.consent import Consent, is_pseudonym
+from hub.core.envelope import EnvelopeError, SignerKey
+from pxhub.v1 import envelope_pb2, options_pb2, policy_pb2, record_pb2
+
+__all__ = [
+    "DOMAIN_POLICY",
+    "NEVER_BY_DEFAULT",
+    "AllowedLayers",
+    "Decision",
+    "ExchangePolicy",
+    "OperatorKeys",
+    "check_policy",
+    "country_of",
+    "decide",
+    "forbidden_fields",
+    "layer_name",
+    "policy_from_json",
+    "project",
+    "sign_policy",
+    "verify_signed_policy",
+]
+
+R = envelope_pb2
+S = options_pb2
+
+#: Signature domain of a policy (operator's Ed25519 key over the serialised Policy).
+DOMAIN_POLICY: Final = "pxhub/v1/policy"
+#: Layers no default policy lets travel (domain model §2.5); SOURCE_PROTECTION never leaves the originator.
+NEVER_BY_DEFAULT: Final = frozenset({S.SENSITIVITY_SPECIAL_CATEGORY, S.SENSITIVITY_SOURCE_PROTECTION})
+_NONE: Final = S.SENSITIVITY_NONE
+
+#: (operator id, key id) -> the operator's Ed25519 public key, or None when unknown / not an operator.
+OperatorKeys = Callable[[str, str], Ed25519PublicKey | None]
+
+
+def _name(enum: object, value: int, prefix: str) -> str:
+    try:
+        return str(enum.Name(value)).removeprefix(prefix)  # type: ignore[attr-defined]
+    except ValueError:
+        return str(value)
+
+
+def layer_name(layer: int) -> str:
+    return _name(S.Sensitivity, layer, "SENSITIVITY_")
+
+
+def _purpose_name(purpose: int) -> str:
+    return _name(R.Purpose, purpose, "PURPOSE_")
+
+
+def _basis_name(basis: int) -> str:
+    return _name(R.LegalBasis, basis, "LEGAL_BASIS_")
+
+
+def _kind_name(kind: int) -> str:
+    return _name(R.PayloadKind, kind, "PAYLOAD_KIND_")
+
+
+def _layers(layers: Iterable[int]) -> str:
+    return ", ".join(layer_name(layer) for layer in sorted(layers)) or "none"
+
+
+def country_of(member_id: str) -> str:
+    """ISO 3166-1 alpha-2 of a member: the prefix of its id (``CO-INPEC`` -> ``CO``)."""
+    return member_id.partition("-")[0]
+
+
+def _at(stamp: object) -> datetime:
+    return stamp.ToDatetime(UTC)  # type: ignore[attr-defined, no-any-return]
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, slots=True)
+class AllowedLayers:
+    """What may travel for one purpose: whole layers, and layers allowed only through some fields."""
+
+    full: frozenset[int]
+    partial: Mapping[int, tuple[str, ...]] = field(default_factory=dict)
+
+    def permits(self, layer: int) -> bool:
+        """Whether a header may declare ``layer`` (a partial layer counts: the hub cannot see fields)."""
+        return layer in self.full or layer in self.partial
+
+    @property
+    def layers(self) -> frozenset[int]:
+        return self.full | frozenset(self.partial)
+
+
+@dataclass(frozen=True)
+class ExchangePolicy:
+    """A verified policy: the exact signed bytes, the signature and the parsed, indexed message."""
+
+    message: policy_pb2.Policy
+    raw: bytes = b""
+    signature: envelope_pb2.Signature = field(default_factory=envelope_pb2.Signature)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_purposes", {p.purpose: p for p in self.message.purposes})
+        object.__setattr__(self, "_rules", {r.country_iso2: r for r in self.message.transfer_rules})
+
+    @property
+    def version(self) -> int:
+        return self.message.version
+
+    @property
+    def sha256(self) -> bytes:
+        return hashlib.sha256(self.raw).digest()
+
+    def signed(self) -> policy_pb2.SignedPolicy:
+        return policy_pb2.SignedPolicy(policy=self.raw, signature=self.signature)
+
+    def purpose(self, purpose: int) -> policy_pb2.PurposeRule | None:
+        return self._purposes.get(purpose)  # type: ignore[attr-defined, no-any-return]
+
+    def transfer_rule(self, country: str) -> policy_pb2.TransferRule | None:
+        return self._rules.get(country)  # type: ignore[attr-defined, no-any-return]
+
+    def allowed_layers(self, purpose: int) -> AllowedLayers | None:
+        """The layers ``purpose`` permits, or None for a purpose the policy does not define."""
+        rule = self.purpose(purpose)
+        if rule is None:
+            return None
+        return AllowedLayers(
+            full=frozenset(rule.layers),
+            partial={p.layer: tuple(p.fields) for p in rule.partial_layers},
+        )
+
+    def agreements_between(self, a: str, b: str) -> list[policy_pb2.Agreement]:
+        return [g for g in self.message.agreements if a in g.parties and b in g.parties]
+
+    def partners(
+        self, member_id: str, purpose: int, basis: int, members: Iterable[str], now: datetime
+    ) -> list[str]:
+        """Members with whose country an agreement in force covers ``purpose`` under ``basis``."""
+        return [
+            other
+            for other in members
+            if other != member_id and self.agreement_for(member_id, other, purpose, basis, now) is not None
+        ]
+
+    def agreement_for(
+        self, member_id: str, partner: str, purpose: int, basis: int, now: datetime
+    ) -> policy_pb2.Agreement | None:
+        for agreement in self.agreements_between(country_of(member_id), country_of(partner)):
+            if (
+                purpose in agreement.purposes
+                and basis in agreement.legal_bases
+                and _at(agreement.valid_from) <= now <= _at(agreement.valid_until)
+            ):
+                return agreement
+        return None
+
+
+# --------------------------------------------------------------------------- parse, check, sign
+
+
+def _bad(detail: str) -> EnvelopeError:
+    return EnvelopeError(R.REASON_MALFORMED, f"policy: {detail}")
+
+
+def check_policy(message: policy_pb2.Policy) -> None:  # noqa: PLR0912 - one check per rule
+    """Refuse an incoherent policy (MALFORMED, naming the defect); a coherent one passes silently."""
+    if message.version < 1:
+        raise _bad("version must be 1 or more")
+    if not message.issuer:
+        raise _bad("issuer is empty")
+    seen: set[int] = set()
+    for rule in message.purposes:
+        name = _purpose_name(rule.purpose)
+        if rule.purpose == R.PURPOSE_UNSPECIFIED:
+            raise _bad("a purpose rule has purpose UNSPECIFIED")
+        if rule.purpose in seen:
+            raise _bad(f"purpose {name} is defined twice")
+        seen.add(rule.purpose)
+        if not rule.payload_kinds or not rule.legal_bases:
+            raise _bad(f"purpose {name} lists no payload kinds or no legal bases")
+        layers = list(rule.layers) + [p.layer for p in rule.partial_layers]
+        if S.SENSITIVITY_SOURCE_PROTECTION in layers:
+            raise _bad(f"purpose {name} lets SOURCE_PROTECTION travel; it never leaves the originator")
+        if len(set(layers)) != len(layers):
+            raise _bad(f"purpose {name} lists a layer twice (whole and partial)")
+        for partial in rule.partial_layers:
+            if not partial.fields:
+                raise _bad(f"purpose {name} allows {layer_name(partial.layer)} partially through no field")
+    ids: set[str] = set()
+    for agreement in message.agreements:
+        label = agreement.agreement_id or "(no id)"
+        if not agreement.agreement_id or agreement.agreement_id in ids:
+            raise _bad(f"agreement id {label!r} is empty or used twice")
+        ids.add(agreement.agreement_id)
+        if len(agreement.parties) < 2 or not all(
+            len(p) == 2 and p.isascii() and p.isupper() for p in agreement.parties
+        ):
+            raise _bad(f"agreement {label} needs two or more ISO 3166-1 alpha-2 parties")
+        if not agreement.purposes or not agreement.legal_bases:
+            raise _bad(f"agreement {label} lists no purposes or no legal bases")
+        if not agreement.HasField("valid_from") or not agreement.HasField("valid_until"):
+            raise _bad(f"agreement {label} needs valid_from and valid_until")
+        if _at(agreement.valid_until) <= _at(agreement.valid_from):
+            raise _bad(f"agreement {label} ends before it starts")
+        if S.SENSITIVITY_SOURCE_PROTECTION in agreement.data_categories:
+            raise _bad(f"agreement {label} covers SOURCE_PROTECTION")
+    countries: set[str] = set()
+    for transfer in message.transfer_rules:
+        if len(transfer.country_iso2) != 2 or transfer.country_iso2 in countries:
+            raise _bad(f"transfer rule country {transfer.country_iso2!r} is not ISO alpha-2 or is repeated")
+        countries.add(transfer.country_iso2)
+
+
+def verify_signed_policy(signed: policy_pb2.SignedPolicy, operator_keys: OperatorKeys) -> ExchangePolicy:
+    """Check the operator's signature over the exact bytes, then parse and check the policy.
+
+    Reasons: SIGNATURE_MISSING (no signature), UNKNOWN_SIGNING_KEY (the signer is
+    not an operator with that key), POLICY_SIGNATURE_INVALID (the signature does
+    not verify), MALFORMED (bytes do not parse, the issuer is not the signer, or
+    the policy is incoherent).
+    """
+    signature = signed.signature
+    if not signed.HasField("signature") or not signature.value:
+        raise EnvelopeError(R.REASON_SIGNATURE_MISSING, "policy carries no operator signature")
+    if not signed.policy:
+        raise _bad("policy bytes are empty")
+    public_key = operator_keys(signature.signer, signature.key_id)
+    if public_key is None:
+        raise EnvelopeError(
+            R.REASON_UNKNOWN_SIGNING_KEY,
+            f"{signature.signer[:40]!r} key {signature.key_id[:80]!r} is not an operator signing key",
+        )
+    if signature.algorithm != R.SIGNATURE_ALGORITHM_ED25519 or not signing.verify(
+        DOMAIN_POLICY, signed.policy, signature.value, public_key
+    ):
+        raise EnvelopeError(
+            R.REASON_POLICY_SIGNATURE_INVALID,
+            f"policy signature of {signature.signer!r} does not verify over the policy bytes",
+        )
+    try:
+        message = policy_pb2.Policy.FromString(signed.policy)
+    except Exception as error:  # the parser's failure modes are not a stable API
+        raise _bad("bytes do not parse as pxhub.v1.Policy") from error
+    if message.issuer != signature.signer:
+        raise _bad(f"issuer {message.issuer!r} is not the signer {signature.signer!r}")
+    check_policy(message)
+    return ExchangePolicy(message, signed.policy, signature)
+
+
+def sign_policy(message: policy_pb2.Policy, operator: SignerKey) -> ExchangePolicy:
+    """Check, serialise once and sign those exact bytes as ``operator``."""
+    check_policy(message)
+    if message.issuer != operator.member_id:
+        raise ValueError(
+            f"policy issuer {message.issuer!r} is not the signing operator {operator.member_id!r}"
+        )
+    raw = message.SerializeToString()
+    signature = envelope_pb2.Signature(
+        signer=operator.member_id,
+        key_id=operator.key_id,
+        algorithm=R.SIGNATURE_ALGORITHM_ED25519,
+        role=R.SIGNER_ROLE_ORIGINATOR,
+        value=signing.sign(DOMAIN_POLICY, raw, operator.private_key),
+    )
+    return ExchangePolicy(policy_pb2.Policy.FromString(raw), raw, signature)
+
+
+def policy_from_json(text: str) -> policy_pb2.Policy:
+    """Parse the protobuf JSON form of a Policy (enum names, RFC 3339 times); unknown keys fail."""
+    return json_format.Parse(text, policy_pb2.Policy())
+
+
+# --------------------------------------------------------------------------- the decision
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Permit, or deny with a ``pxhub.v1.Reason`` and a detail fit for a receipt and the audit log."""
+
+    permit: bool
+    reason: int = 0
+    detail: str = ""
+    #: Agreements (or the consent) the permit rests on.
+    grounds: tuple[str, ...] = ()
+
+    def raise_if_denied(self) -> None:
+        if not self.permit:
+            raise EnvelopeError(self.reason, self.detail)  # type: ignore[arg-type]
+
+
+def _deny(reason: int, detail: str) -> Decision:
+    return Decision(False, reason, detail)
+
+
+def _transfer_permitted(rule: policy_pb2.TransferRule, importer: str, basis: int, purpose: int) -> bool:
+    return (
+        importer in rule.adequate_countries
+        or basis in rule.exception_bases
+        or purpose in rule.exception_purposes
+    )
+
+
+def _consent_check(  # noqa: PLR0911 - one reason per check, in the documented order
+    metadata: envelope_pb2.RecordMetadata, consent: Consent | None, categories: frozenset[int], now: datetime
+) -> Decision | None:
+    ref = metadata.consent_ref
+    if consent is None:
+        return _deny(R.REASON_CONSENT_MISSING, f"consent_ref {ref[:64]!r} names no registered consent")
+    record = consent.record
+    sender = metadata.sender.member_id
+    if record.controller != sender:
+        return _deny(
+            R.REASON_CONSENT_CONTROLLER_MISMATCH,
+            f"consent {ref} belongs to controller {record.controller}, not to the sender {sender}",
+        )
+    if not metadata.subject_pseudonym or metadata.subject_pseudonym != record.subject_pseudonym:
+        return _deny(
+            R.REASON_CONSENT_SUBJECT_MISMATCH,
+            f"header subject pseudonym is not the subject of consent {ref}",
+        )
+    if not consent.in_force(now):
+        return _deny(R.REASON_CONSENT_NOT_IN_FORCE, f"consent {ref} is {consent.describe_state(now)}")
+    if metadata.purpose not in record.purposes:
+        return _deny(
+            R.REASON_CONSENT_SCOPE,
+            f"consent {ref} does not cover purpose {_purpose_name(metadata.purpose)}",
+        )
+    outside = sorted({r.member_id for r in metadata.recipients} - set(record.recipients))
+    if outside:
+        return _deny(R.REASON_CONSENT_SCOPE, f"consent {ref} does not name recipient(s) {', '.join(outside)}")
+    uncovered = categories - set(record.data_categories)
+    if uncovered:
+        return _deny(
+            R.REASON_CONSENT_SCOPE, f"consent {ref} does not cover data categories {_layers(uncovered)}"
+        )
+    return None
+
+
+def _agreement_check(
+    policy: ExchangePolicy, metadata: envelope_pb2.RecordMetadata, categories: frozenset[int], now: datetime
+) -> tuple[Decision | None, tuple[str, ...]]:
+    sender = metadata.sender.member_id
+    exporter = country_of(sender)
+    grounds: list[str] = []
+    for party in metadata.recipients:
+        importer = country_of(party.member_id)
+        candidates = [
+            g
+            for g in policy.agreements_between(exporter, importer)
+            if metadata.purpose in g.purposes and metadata.legal_basis in g.legal_bases
+        ]
+        covering = [g for g in candidates if categories <= set(g.data_categories)]
+        in_force = [g for g in covering if _at(g.valid_from) <= now <= _at(g.valid_until)]
+        if in_force:
+            grounds.append(in_force[0].agreement_id)
+            continue
+        pair = f"{exporter}-{importer}"
+        what = f"{_purpose_name(metadata.purpose)} under {_basis_name(metadata.legal_basis)}"
+        if covering:
+            g = covering[0]
+            when = "expired on" if now > _at(g.valid_until) else "starts on"
+            edge = _at(g.valid_until) if now > _at(g.valid_until) else _at(g.valid_from)
+            detail = f"agreement {g.agreement_id} ({pair}) {when} {edge.date().isoformat()}"
+        elif candidates:
+            missing = categories - set(candidates[0].data_categories)
+            detail = f"agreement {candidates[0].agreement_id} ({pair}) does not cover {_layers(missing)}"
+        else:
+            detail = f"no agreement between {pair} covers {what}"
+        return _deny(R.REASON_NO_AGREEMENT, detail), ()
+    return None, tuple(dict.fromkeys(grounds))
+
+
+def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented order
+    metadata: envelope_pb2.RecordMetadata,
+    approved: bool,
+    policy: ExchangePolicy | None,
+    consents: Mapping[str, Consent],
+    now: datetime,
+) -> Decision:
+    """Permit or deny one verified header; deny by default.
+
+    Order of checks (each failure has its own reason): a policy is in force;
+    the purpose is defined (PURPOSE_UNKNOWN); the payload kind may travel for it
+    (KIND_NOT_PERMITTED); the legal basis is admissible for it
+    (LEGAL_BASIS_NOT_PERMITTED); every declared layer is permitted, and none
+    but NONE under NOT_PERSONAL_DATA (LAYER_NOT_PERMITTED); the subject
+    pseudonym, when given, is a keyed pseudonym (SUBJECT_PSEUDONYM_INVALID);
+    four eyes for the classification (APPROVER_SIGNATURE_MISSING); then under
+    CONSENT the consent (CONSENT_MISSING, CONSENT_CONTROLLER_MISMATCH,
+    CONSENT_SUBJECT_MISMATCH, CONSENT_NOT_IN_FORCE, CONSENT_SCOPE), under any
+    other basis an agreement in force per recipient country (NO_AGREEMENT);
+    finally, for personal data, the exporting country's transfer rule per
+    importer (TRANSFER_NOT_PERMITTED).
+    """
+    if policy is None:
+        return _deny(R.REASON_POLICY_UNAVAILABLE, "no signed policy is in force at the hub")
+    rule = policy.purpose(metadata.purpose)
+    purpose = _purpose_name(metadata.purpose)
+    if rule is None:
+        return _deny(
+            R.REASON_PURPOSE_UNKNOWN, f"purpose {purpose} is not defined by policy v{policy.version}"
+        )
+    if metadata.payload_kind not in rule.payload_kinds:
+        return _deny(
+            R.REASON_KIND_NOT_PERMITTED,
+            f"{_kind_name(metadata.payload_kind)} may not travel for purpose {purpose}",
+        )
+    basis = metadata.legal_basis
+    if basis not in rule.legal_bases:
+        return _deny(
+            R.REASON_LEGAL_BASIS_NOT_PERMITTED,
+            f"legal basis {_basis_name(basis)} is not admissible for purpose {purpose}",
+        )
+    allowed = policy.allowed_layers(metadata.purpose)
+    assert allowed is not None  # the rule exists
+    declared = frozenset(metadata.layers)
+    forbidden = {layer for layer in declared if not allowed.permits(layer)}
+    if basis == R.LEGAL_BASIS_NOT_PERSONAL_DATA:
+        forbidden |= declared - {_NONE}
+    if forbidden:
+        return _deny(
+            R.REASON_LAYER_NOT_PERMITTED,
+            f"purpose {purpose} under {_basis_name(basis)} does not permit layer(s) {_layers(forbidden)}",
+        )
+    if metadata.subject_pseudonym and not is_pseudonym(metadata.subject_pseudonym):
+        return _deny(
+            R.REASON_SUBJECT_PSEUDONYM_INVALID,
+            "subject_pseudonym is not a keyed pseudonym (psn:<ISO2>:<32 hex>); never send a national id",
+        )
+    threshold = policy.message.four_eyes_from
+    if threshold and metadata.handling.classification >= threshold and not approved:
+        level = _name(R.Classification, metadata.handling.classification, "CLASSIFICATION_")
+        return _deny(
+            R.REASON_APPROVER_SIGNATURE_MISSING,
+            f"a {level} record needs an approver signature of {metadata.sender.member_id}",
+        )
+    categories = declared - {_NONE}
+    grounds: tuple[str, ...]
+    if basis == R.LEGAL_BASIS_CONSENT:
+        if not metadata.consent_ref:
+            return _deny(R.REASON_CONSENT_MISSING, "legal basis CONSENT needs a consent_ref")
+        denied = _consent_check(metadata, consents.get(metadata.consent_ref), categories, now)
+        if denied is not None:
+            return denied
+        grounds = (f"consent:{metadata.consent_ref}",)
+    else:
+        denied, grounds = _agreement_check(policy, metadata, categories, now)
+        if denied is not None:
+            return denied
+    if categories:
+        exporter = country_of(metadata.sender.member_id)
+        transfer = policy.transfer_rule(exporter)
+        for party in metadata.recipients:
+            importer = country_of(party.member_id)
+            if transfer is None:
+                return _deny(
+                    R.REASON_TRANSFER_NOT_PERMITTED,
+                    f"policy v{policy.version} has no transfer rule for exporter {exporter}",
+                )
+            if not _transfer_permitted(transfer, importer, basis, metadata.purpose):
+                return _deny(
+                    R.REASON_TRANSFER_NOT_PERMITTED,
+                    f"{transfer.law} does not let {exporter} send personal data to {importer} "
+                    f"for {purpose} under {_basis_name(basis)}",
+                )
+    return Decision(True, 0, "", grounds)
+
+
+# --------------------------------------------------------------------------- minimisation
+
+
+_TIERS: dict[FieldDescriptor, tuple[int, bool]] = {}
+
+
+def _tier(field_descriptor: FieldDescriptor) -> tuple[int, bool]:
+    """(explicit sensitivity tier or 0, pull_only) of a field, read once per descriptor."""
+    found = _TIERS.get(field_descriptor)
+    if found is None:
+        options = field_descriptor.GetOptions()
+        found = (int(options.Extensions[S.sensitivity]), bool(options.Extensions[S.pull_only]))
+        _TIERS[field_descriptor] = found
+    return found
+
+
+def _walk(  # noqa: PLR0912 - one pass: drop, keep or descend
+    message: Message,
+    inherited: int,
+    path: str,
+    allowed: AllowedLayers,
+    granted: frozenset[int],
+    strip: bool,
+    keep_pull_only: bool,
+    out: list[str],
+) -> None:
+    """Visit set fields; record (and with ``strip`` clear) every field the allowed layers exclude."""
+    for fd, value in message.ListFields():
+        own, pull_only = _tier(fd)
+        tier = own or inherited
+        here = path + fd.name
+        below = granted
+        if strip and pull_only and not keep_pull_only:
+            message.ClearField(fd.name)
+            continue
+        if tier and tier not in allowed.full and tier not in granted:
+            paths = allowed.partial.get(tier)
+            if paths is not None and here in paths:
+                below = granted | {tier}
+            elif paths is None or not any(p.startswith(here + ".") for p in paths):
+                out.append(here)
+                if strip:
+                    message.ClearField(fd.name)
+                continue
+        if fd.cpp_type != FieldDescriptor.CPPTYPE_MESSAGE:
+            continue
+        if fd.is_repeated:
+            kept = []
+            for item in value:
+                had = bool(item.ListFields())
+                _walk(item, tier, here + ".", allowed, below, strip, keep_pull_only, out)
+                if not strip or item.ListFields() or not had:
+                    kept.append(item)
+            if strip and len(kept) != len(value):
+                survivors = [type(item).FromString(item.SerializeToString()) for item in kept]
+                message.ClearField(fd.name)
+                getattr(message, fd.name).extend(survivors)
+        else:
+            had = bool(value.ListFields())
+            _walk(value, tier, here + ".", allowed, below, strip, keep_pull_only, out)
+            if strip and had and not value.ListFields():
+                message.ClearField(fd.name)
+
+
+def project(
+    record: record_pb2.Record, allowed: AllowedLayers, *, keep_pull_only: bool = False
+) -> record_pb2.Record:
+    """A copy of ``record`` holding only what ``allowed`` lets travel.
+
+    Fields of a forbidden layer are cleared; a partial layer keeps only its
+    listed fields (and the messages that lead to them); pull-only fields are
+    dropped unless ``keep_pull_only`` (they travel only on request); messages
+    left empty by the stripping are dropped. The result's
+    ``layers_present`` is within ``allowed.layers``.
+    """
+    copy = record_pb2.Record()
+    copy.CopyFrom(record)
+    _walk(copy, 0, "", allowed, frozenset(), True, keep_pull_only, [])
+    return copy
+
+
+def forbidden_fields(record: record_pb2.Record, allowed: AllowedLayers) -> list[str]:
+    """Paths of set fields ``allowed`` excludes (empty when the record may travel): the recipients' guard."""
+    out: list[str] = []
+    _walk(record, 0, "", allowed, frozenset(), False, True, out)
+    return list(dict.fromkeys(out))
