@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, text, update
-from sqlmodel import SQLModel
 
+from hub.store import schema
 from hub.store.audit_append import plan_append
 from hub.store.audit_sql import SqlAuditMixin, bulk_insert
 from hub.store.base import (
@@ -86,7 +86,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
         self._frontier: dict[tuple[int, int], bytes] = {}
         self._pending_nodes: dict[tuple[int, int], bytes] = {}
         self._pending_size = -1
-        SQLModel.metadata.create_all(self.engine)
+        schema.upgrade(self.engine)
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[Connection]:

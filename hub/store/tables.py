@@ -58,7 +58,7 @@ class AuditEntryRow(SQLModel, table=True):
 
     __tablename__ = "audit_entries"
 
-    idx: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    idx: int = Field(sa_column=Column(_SEQ, primary_key=True, autoincrement=False))
     entry: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
     leaf_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
