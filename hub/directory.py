@@ -7,8 +7,8 @@ Loaded from the federation manifest (``pxhub pki init``), served signed by
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -133,6 +133,32 @@ class Directory:
 
     def member(self, member_id: str) -> MemberEntry | None:
         return self.members.get(member_id)
+
+    def rotate_key(self, member_id: str, new_key: KeyEntry, now: datetime, overlap: timedelta) -> None:
+        """Make ``new_key`` current; the current key of its use becomes previous until ``now + overlap``.
+
+        A previous key still verifies what it signed (and recipients keep its private key) during
+        the overlap; after it, ``usable_at`` is false and it is retired.
+        """
+        member = self.members[member_id]
+        if member.key(new_key.key_id, new_key.use) is not None:
+            raise ValueError(f"{member_id} already has key {new_key.key_id!r}")
+        for i, key in enumerate(member.keys):
+            if key.use == new_key.use and key.status == "current":
+                retire_at = min(key.valid_until, now + overlap)
+                member.keys[i] = replace(key, status="previous", valid_until=retire_at)
+        member.keys.append(replace(new_key, status="current"))
+        self.version += 1
+
+    def set_status(self, member_id: str, status: str) -> None:
+        """active, suspended or revoked; a revoked member's keys are revoked with it."""
+        if status not in ("active", "suspended", "revoked"):
+            raise ValueError(f"unknown member status {status!r}")
+        member = self.members[member_id]
+        member.status = status
+        if status == "revoked":
+            member.keys = [replace(key, status="revoked") for key in member.keys]
+        self.version += 1
 
     def national_members(self) -> list[MemberEntry]:
         return [m for m in self.members.values() if m.role == "member"]

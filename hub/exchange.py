@@ -22,6 +22,7 @@ from hub.core.envelope import (
     EnvelopeError,
     VerifiedEnvelope,
     header_sha256,
+    is_canonical_message_id,
     verify,
     verify_delivery_receipt,
 )
@@ -68,9 +69,11 @@ def _message_id_hint(envelope: envelope_pb2.Envelope) -> str:
     """Best-effort message id of an envelope that failed verification (for the receipt only)."""
     try:
         header = envelope_pb2.EnvelopeHeader.FromString(envelope.header)
-        return envelope_pb2.RecordMetadata.FromString(header.metadata).message_id[:64]
+        hint = envelope_pb2.RecordMetadata.FromString(header.metadata).message_id
     except Exception:
         return ""
+    # A tampered header can carry any text: only a canonical id goes into a receipt or the audit log.
+    return hint if is_canonical_message_id(hint) else ""
 
 
 class Exchange:

@@ -42,6 +42,16 @@ class HubSettings(BaseSettings):
     checkpoint_interval_seconds: float = Field(
         2.0, gt=0, description="How often the hub signs a new audit-log checkpoint when the log grew."
     )
+    member_envelopes_per_second: float = Field(
+        2_000.0, gt=0, description="Token-bucket rate of envelopes one member may submit (per hub process)."
+    )
+    member_envelope_burst: int = Field(20_000, ge=1, description="Token-bucket size: the largest burst.")
+    member_max_streams: int = Field(
+        64, ge=1, description="Concurrent Submit and Fetch streams one caller may hold open."
+    )
+    stream_idle_seconds: float = Field(
+        60.0, gt=0, description="A Submit stream that sends nothing for this long is closed."
+    )
     log_format: str = Field("console", pattern="^(console|json)$", description="console or json.")
     log_level: str = Field("info", description="debug, info, warning or error.")
 

@@ -26,6 +26,7 @@ from hub.server.auth import Authenticator
 from hub.server.consent_servicer import install_consent
 from hub.server.directory_servicer import DirectoryServicer
 from hub.server.exchange_servicer import ExchangeServicer
+from hub.server.limits import MemberLimits
 from hub.server.policy_servicer import install_policy
 from hub.server.registration import add_servicer
 from hub.server.rpc import RpcGuard
@@ -75,6 +76,7 @@ def install_exchange(server: grpc.aio.Server, hub: HubContext) -> ServiceDescrip
     servicer = ExchangeServicer(
         hub.exchange, hub.guard, hub.signals, hub.batcher, hub.settings.follow_poll_seconds
     )
+    servicer.stream_idle = hub.settings.stream_idle_seconds
     add_servicer(server, service, servicer)
     return service
 
@@ -148,6 +150,23 @@ class RunningHub:
         self.store.close()
 
 
+CERTIFICATE_EXPIRY_WARNING = timedelta(days=30)
+
+
+def warn_expiring(directory: Directory, now: datetime) -> list[str]:
+    """Log a warning for every certificate or key that expires within 30 days (or has expired)."""
+    warned = []
+    for member in directory.members.values():
+        ends = [("certificate", "", member.certificate_not_after)]
+        ends += [("key", k.key_id, k.valid_until) for k in member.keys if k.status != "revoked"]
+        for what, key_id, until in ends:
+            if until is not None and until - now < CERTIFICATE_EXPIRY_WARNING:
+                days = (until - now).days
+                log.warning(f"{what}_expiring", member=member.member_id, key_id=key_id or None, days=days)
+                warned.append(f"{member.member_id}:{what}:{key_id}")
+    return warned
+
+
 async def start_hub(
     settings: HubSettings, credentials: HubCredentials, directory: Directory, store: HubStore
 ) -> RunningHub:
@@ -173,7 +192,15 @@ async def start_hub(
         directory=directory,
         store=store,
         exchange=exchange,
-        guard=RpcGuard(Authenticator(directory), store),
+        guard=RpcGuard(
+            Authenticator(directory),
+            store,
+            MemberLimits(
+                settings.member_envelopes_per_second,
+                settings.member_envelope_burst,
+                settings.member_max_streams,
+            ),
+        ),
         hub_key_entry=hub_key_entry,
         signals=signals,
         batcher=SubmitBatcher(exchange, signals),
@@ -192,4 +219,5 @@ async def start_hub(
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     tasks = [asyncio.create_task(task(context)) for task in BACKGROUND_TASKS]
     log.info("hub_started", listen=settings.listen, port=port, members=len(directory.members))
+    warn_expiring(directory, datetime.now(UTC))
     return RunningHub(server, port, context, service_names, tasks)

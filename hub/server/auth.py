@@ -57,6 +57,12 @@ class Authenticator:
                 envelope_pb2.REASON_UNKNOWN_CALLER,
                 f"{caller} is not in the directory",
             )
+        if entry.status == "revoked":  # refused on every call, before any handler work
+            raise RpcRefusal(
+                grpc.StatusCode.UNAUTHENTICATED,
+                envelope_pb2.REASON_MEMBER_REVOKED,
+                f"{caller} is revoked",
+            )
         if not entry.active:
             raise RpcRefusal(
                 grpc.StatusCode.PERMISSION_DENIED,

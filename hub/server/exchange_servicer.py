@@ -12,6 +12,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.exchange import Exchange, SubmitSummary
+from hub.identity import Caller
 from hub.server.consent_servicer import ExchangeLineageMixin, notice_response
 from hub.server.errors import Context, RpcRefusal
 from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard, check_parsed
@@ -68,6 +69,8 @@ def parse_cursor(cursor: str) -> int:
 
 
 class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceServicer):
+    stream_idle: float = 60.0  # seconds a Submit stream may send nothing (settings.stream_idle_seconds)
+
     def __init__(
         self,
         exchange: Exchange,
@@ -90,6 +93,7 @@ class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceSe
         event = RpcEvent("Submit")
         try:
             caller = self.guard.authenticate(event, context, MEMBERS)
+            self.guard.limits.acquire_stream(caller.id)
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             return
@@ -99,8 +103,20 @@ class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceSe
 
         async def read_requests() -> None:
             try:
-                async for request in request_iterator:
+                requests = aiter(request_iterator)
+                while True:
+                    try:  # a client that sends nothing cannot hold the stream (and its slot) forever
+                        request = await asyncio.wait_for(anext(requests), self.stream_idle)
+                    except StopAsyncIteration:
+                        break
+                    except TimeoutError:
+                        raise RpcRefusal(
+                            grpc.StatusCode.DEADLINE_EXCEEDED,
+                            envelope_pb2.REASON_STREAM_IDLE,
+                            f"no request for {self.stream_idle:g} s; stream closed",
+                        ) from None
                     check_parsed(request)
+                    self.guard.limits.take_envelopes(caller.id, len(request.envelopes))
                     size = request.ByteSize()
                     await budget.take(size)
                     await in_flight.put(InFlight(size, self.batcher.enqueue(caller, list(request.envelopes))))
@@ -131,6 +147,7 @@ class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceSe
                 event = RpcEvent("Submit", caller=caller)
                 yield exchange_pb2.SubmitResponse(receipts=receipts)
         finally:
+            self.guard.limits.release_stream(caller.id)
             reader.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
@@ -144,9 +161,19 @@ class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceSe
         try:
             caller = self.guard.authenticate(event, context, MEMBERS, request)
             after = parse_cursor(request.cursor)
+            self.guard.limits.acquire_stream(caller.id)
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             return
+        try:
+            async for response in self._fetch(request, caller, after, event):
+                yield response
+        finally:
+            self.guard.limits.release_stream(caller.id)
+
+    async def _fetch(
+        self, request: exchange_pb2.FetchRequest, caller: Caller, after: int, event: RpcEvent
+    ) -> AsyncIterator[exchange_pb2.FetchResponse]:
         batch = min(request.batch_size or DEFAULT_BATCH, MAX_BATCH)
         remaining = request.limit or None
         signal = self.signals.event(caller.id)

@@ -22,6 +22,7 @@ from hub.identity import Caller
 from hub.logs import get_logger
 from hub.server.auth import Authenticator
 from hub.server.errors import Context, RpcRefusal, to_status
+from hub.server.limits import MemberLimits
 from hub.server.registration import MalformedRequest
 from hub.store import HubStore
 
@@ -62,9 +63,12 @@ def check_parsed(request: object) -> None:
 
 
 class RpcGuard:
-    def __init__(self, authenticator: Authenticator, store: HubStore) -> None:
+    def __init__(
+        self, authenticator: Authenticator, store: HubStore, limits: MemberLimits | None = None
+    ) -> None:
         self.authenticator = authenticator
         self.store = store
+        self.limits = limits or MemberLimits()
 
     def authenticate(
         self,

@@ -374,6 +374,15 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     """An audit query filter is not valid (unknown action, malformed id, empty
     time range, another member's entries asked for by a member).
     """
+    REASON_MEMBER_REVOKED: _Reason.ValueType  # 75
+    """Hardening, numbers 75-79.
+    The caller's directory entry is revoked: every RPC it makes is refused
+    before any handler work, and its submissions are refused.
+    """
+    REASON_STREAM_IDLE: _Reason.ValueType  # 76
+    """A Submit stream sent nothing for longer than the hub's idle limit and
+    was closed (DEADLINE_EXCEEDED).
+    """
 
 class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper):
     """Why an item was refused. One enum for every refusal the hub gives, in
@@ -482,6 +491,15 @@ REASON_WITNESS_INCONSISTENT: Reason.ValueType  # 73
 REASON_AUDIT_FILTER_INVALID: Reason.ValueType  # 74
 """An audit query filter is not valid (unknown action, malformed id, empty
 time range, another member's entries asked for by a member).
+"""
+REASON_MEMBER_REVOKED: Reason.ValueType  # 75
+"""Hardening, numbers 75-79.
+The caller's directory entry is revoked: every RPC it makes is refused
+before any handler work, and its submissions are refused.
+"""
+REASON_STREAM_IDLE: Reason.ValueType  # 76
+"""A Submit stream sent nothing for longer than the hub's idle limit and
+was closed (DEADLINE_EXCEEDED).
 """
 Global___Reason: _TypeAlias = Reason  # noqa: Y015
 

@@ -1,0 +1,96 @@
+"""Per-member limits: a token bucket on submitted envelopes and a cap on concurrent streams.
+
+Refusals are RESOURCE_EXHAUSTED with reason RATE_LIMITED and a ``google.rpc.RetryInfo`` saying
+when a retry can succeed. State is per hub process (each replica limits on its own).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import grpc
+
+from hub.server.errors import RpcRefusal
+from pxhub.v1 import envelope_pb2
+
+
+@dataclass
+class TokenBucket:
+    rate: float
+    burst: float
+    tokens: float
+    updated: float
+
+    def take(self, count: int, now: float) -> float:
+        """0 if ``count`` tokens were taken, else the seconds until they would be there."""
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        need = min(count, self.burst)  # a request larger than the burst passes only on a full bucket
+        if need <= self.tokens:
+            self.tokens -= need
+            return 0.0
+        return (need - self.tokens) / self.rate
+
+
+@dataclass
+class MemberLimits:
+    """Envelope rate and concurrent streams per caller id."""
+
+    envelopes_per_second: float = 2_000.0
+    envelope_burst: int = 20_000
+    max_streams: int = 64
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    _streams: dict[str, int] = field(default_factory=dict)
+
+    def take_envelopes(self, member_id: str, count: int) -> None:
+        """Charge ``count`` envelopes to ``member_id`` or refuse with a retry delay."""
+        now = self.clock()
+        bucket = self._buckets.get(member_id)
+        if bucket is None:
+            bucket = self._buckets[member_id] = TokenBucket(
+                self.envelopes_per_second, float(self.envelope_burst), float(self.envelope_burst), now
+            )
+        wait = bucket.take(count, now)
+        if wait > 0:
+            raise RpcRefusal(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                envelope_pb2.REASON_RATE_LIMITED,
+                f"more than {self.envelopes_per_second:g} envelopes per second "
+                f"(burst {self.envelope_burst}); retry in {wait:.2f} s",
+                retry_after=wait,
+            )
+
+    def acquire_stream(self, member_id: str) -> None:
+        """Take one of the caller's stream slots, or refuse (release it with ``release_stream``)."""
+        held = self._streams.get(member_id, 0)
+        if held >= self.max_streams:
+            raise RpcRefusal(
+                grpc.StatusCode.RESOURCE_EXHAUSTED,
+                envelope_pb2.REASON_RATE_LIMITED,
+                f"{held} concurrent streams open, the limit is {self.max_streams}; retry after one closes",
+                retry_after=1.0,
+            )
+        self._streams[member_id] = held + 1
+
+    def release_stream(self, member_id: str) -> None:
+        left = self._streams.get(member_id, 0) - 1
+        if left > 0:
+            self._streams[member_id] = left
+        else:
+            self._streams.pop(member_id, None)
+
+    @contextlib.contextmanager
+    def stream(self, member_id: str) -> Iterator[None]:
+        """Hold one of the caller's stream slots for the life of a block."""
+        self.acquire_stream(member_id)
+        try:
+            yield
+        finally:
+            self.release_stream(member_id)
+
+    def open_streams(self, member_id: str) -> int:
+        return self._streams.get(member_id, 0)

@@ -1,0 +1,145 @@
+"""Per-member limits: envelope rate, concurrent streams, idle streams; others keep being served."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+from hub.core.audit_entry import AuditEntry
+from hub.core.members import MEMBERS
+from hub.sdk import MemberClient
+from hub.server.errors import RpcRefusal, reason_of, retry_delay_of
+from hub.server.limits import MemberLimits
+from pxhub.v1 import envelope_pb2, exchange_pb2
+from tests.conftest import HubHandle, start_test_hub
+from tests.security_support import channel, identity_credentials
+from tests.test_exchange_grpc import knowledge_metadata, practice
+
+A, B, C = (m.member_id for m in MEMBERS[:3])
+ACCEPTED = envelope_pb2.Receipt.Outcome.OUTCOME_ACCEPTED
+
+
+async def submit_one(client: MemberClient, sender: str) -> int:
+    receipts = await client.submit([client.seal(practice(sender), knowledge_metadata(), [C])])
+    return int(receipts[0].outcome)
+
+
+def test_token_bucket_refills_and_names_the_wait() -> None:
+    now = [0.0]
+    limits = MemberLimits(envelopes_per_second=10, envelope_burst=5, max_streams=2, clock=lambda: now[0])
+    limits.take_envelopes(A, 5)
+    with pytest.raises(RpcRefusal) as refused:
+        limits.take_envelopes(A, 1)
+    assert refused.value.retry_after == pytest.approx(0.1)  # type: ignore[attr-defined]
+    limits.take_envelopes(B, 5)  # another member has its own bucket
+    now[0] = 0.5
+    limits.take_envelopes(A, 5)
+    now[0] = 10.0
+    limits.take_envelopes(A, 50)  # larger than the burst: passes on a full bucket, empties it
+    with limits.stream(A), limits.stream(A):
+        with pytest.raises(RpcRefusal), limits.stream(A):
+            pass
+        assert limits.open_streams(A) == 2
+    assert limits.open_streams(A) == 0
+
+
+@pytest.fixture
+async def hub(federation_dir: Path) -> AsyncIterator[HubHandle]:
+    handle = await start_test_hub(
+        federation_dir,
+        member_envelopes_per_second=5.0,
+        member_envelope_burst=10,
+        member_max_streams=3,
+        stream_idle_seconds=1.5,
+    )
+    yield handle
+    await handle.running.stop(grace=0.1)  # type: ignore[attr-defined]
+
+
+async def test_rate_limit_refuses_with_retry_info(hub: HubHandle) -> None:
+    client = await hub.client(A)
+    other = await hub.client(B)
+    try:
+        for _ in range(2):
+            batch = [client.seal(practice(A), knowledge_metadata(), [C]) for _ in range(5)]
+            assert {r.outcome for r in await client.submit(batch)} == {ACCEPTED}
+        before = hub.store.audit_size()
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await client.submit([client.seal(practice(A), knowledge_metadata(), [C]) for _ in range(5)])
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert reason_of(refused.value) == "RATE_LIMITED"
+        delay = retry_delay_of(refused.value)
+        assert delay is not None and 0 < delay <= 2
+        entries = [AuditEntry.decode(e) for e in hub.store.audit_entries(before, hub.store.audit_size())]
+        assert [(e.action, e.reason) for e in entries] == [("auth.refuse", "RATE_LIMITED")]
+        # Another member is not affected; the limited one succeeds after the delay.
+        assert await submit_one(other, B) == ACCEPTED
+        await asyncio.sleep(delay + 0.05)
+        assert await submit_one(client, A) == ACCEPTED
+    finally:
+        await client.close()
+        await other.close()
+
+
+async def test_stuck_client_cannot_hold_the_hub(hub: HubHandle, federation_dir: Path) -> None:
+    """A member opens Submit streams and never sends: capped, then closed when idle."""
+    stuck = channel(hub.target, identity_credentials(federation_dir, A))
+    submit = stuck.stream_stream(
+        "/pxhub.v1.ExchangeService/Submit",
+        request_serializer=lambda m: m.SerializeToString(),
+        response_deserializer=exchange_pb2.SubmitResponse.FromString,
+    )
+    never = asyncio.Event()
+
+    async def silent() -> AsyncIterator[exchange_pb2.SubmitRequest]:
+        await never.wait()
+        yield exchange_pb2.SubmitRequest()
+
+    calls = [submit(silent()) for _ in range(3)]
+    outcomes = [asyncio.create_task(_drain(call)) for call in calls]
+    limits = hub.running.context.guard.limits  # type: ignore[attr-defined]
+    for _ in range(100):
+        if limits.open_streams(A) == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert limits.open_streams(A) == 3
+    # A fourth stream of the same member is refused with a retry hint ...
+    fetch = stuck.unary_stream(
+        "/pxhub.v1.ExchangeService/Fetch",
+        request_serializer=lambda m: m.SerializeToString(),
+        response_deserializer=exchange_pb2.FetchResponse.FromString,
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        async for _ in fetch(exchange_pb2.FetchRequest(), timeout=5):
+            pass
+    assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert reason_of(refused.value) == "RATE_LIMITED" and retry_delay_of(refused.value)
+    # ... while other members are served normally.
+    other = await hub.client(B)
+    try:
+        assert await submit_one(other, B) == ACCEPTED
+        recipient = await hub.client(C)
+        assert len([d async for d in recipient.fetch()]) == 1
+        await recipient.close()
+    finally:
+        await other.close()
+    # The idle deadline closes the stuck streams and frees their slots.
+    results = await asyncio.wait_for(asyncio.gather(*outcomes), 10)
+    assert results == [(grpc.StatusCode.DEADLINE_EXCEEDED, "STREAM_IDLE")] * 3
+    assert limits.open_streams(A) == 0
+    assert [d async for d in fetch(exchange_pb2.FetchRequest(), timeout=5)] == []
+    never.set()
+    await stuck.close()
+
+
+async def _drain(call: grpc.aio.StreamStreamCall) -> tuple[grpc.StatusCode, str]:  # type: ignore[type-arg]
+    try:
+        async for _ in call:
+            pass
+    except grpc.aio.AioRpcError as error:
+        return error.code(), reason_of(error)
+    return grpc.StatusCode.OK, ""
