@@ -16,13 +16,13 @@ from pathlib import Path
 from google.protobuf import json_format
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_table_artifact
-from pxhub.v1 import envelope_pb2
 
 from flows.plans import ExchangePlan, outgoing_records
 from hub.core.envelope import EnvelopeError
 from hub.pki import passphrase_from_env
 from hub.sdk import MemberClient, OpenedDelivery
 from hub.sdk.policy_consent import RecipientGuardError
+from pxhub.v1 import envelope_pb2
 
 # Public-record information a member must keep (GT: LAIP, Decreto 57-2008, art. 36): after a withdrawal
 # it is blocked from use and retained under legal hold instead of deleted, and attested as such.

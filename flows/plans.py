@@ -14,14 +14,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from adapters.best_practice import records_for
 from adapters.integrity import generate_ethics_training, generate_integrity_audits
 from adapters.synthetic import generate_profiles
-from pxhub.v1 import envelope_pb2, record_pb2
-
-from adapters.best_practice import records_for
 from hub.core.members import MEMBERS
 from hub.core.policy import project
 from hub.policy import default_policy
+from pxhub.v1 import envelope_pb2, record_pb2
 
 E = envelope_pb2
 MEMBER_IDS = tuple(m.member_id for m in MEMBERS)

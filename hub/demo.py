@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from hub.prefect_env import use_local_prefect
@@ -36,6 +36,8 @@ class DemoReport:
     lineage: list[tuple[str, str, str, str]] = field(default_factory=list)
     audit_entries: int = 0
     seconds: float = 0.0
+    comparison: list[str] = field(default_factory=list)  # indicators compared across countries
+    witnessed: int = 0  # tree size the seven members last cosigned
 
 
 class HubThread:
@@ -99,11 +101,11 @@ class HubThread:
 async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes, report: DemoReport) -> None:
     """What members get wrong in real life, and the precise answer the hub gives to each."""
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
-    from pxhub.v1 import envelope_pb2
 
     from flows.plans import ExchangePlan, outgoing_records
     from hub.core.envelope import RecipientKey, SignerKey, seal
     from hub.sdk import MemberClient
+    from pxhub.v1 import envelope_pb2
 
     client = await MemberClient.connect(target, federation_dir, "GT-DGSP", passphrase)
     try:
@@ -172,24 +174,30 @@ async def _run_flows(
     progress: Progress,
     profiles_per_partner: int,
 ) -> DemoReport:
-    from flows.exchange import inbound_sync, outbound_sync
-    from flows.plans import MEMBER_IDS, ExchangePlan
-
+    from adapters.exports import write_export
     from flows.consent import consent_transfer, consent_withdrawal, track
+    from flows.exchange import outbound_sync as send_oversight_records
+    from flows.inbound import inbound_sync
+    from flows.outbound import outbound_sync
+    from flows.plans import MEMBER_IDS, ExchangePlan
+    from flows.withdrawals import propagate_withdrawals
 
     report = DemoReport()
-    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 2 + 3)
+    fed = str(federation_dir)
+    state_dir = str(sink_dir.parent / "flows")
+    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 3 + 4)
     for member_id in MEMBER_IDS:
-        progress.update(step, description=f"outbound-sync {member_id}")
-        result = await outbound_sync(
-            member_id,
-            target,
-            str(federation_dir),
-            ExchangePlan(member_id, profiles_per_partner=profiles_per_partner),
-        )
-        for recipient, count in result.sent_to.items():
-            report.sent[(member_id, recipient)] += count
-        report.rejects.extend((member_id, m, r, d) for m, r, d in result.rejected)
+        # Inmate security profiles: the member's national export, through its adapter, to its partners.
+        progress.update(step, description=f"outbound-sync {member_id} (national export)")
+        export = write_export(member_id, sink_dir.parent / "exports", count=profiles_per_partner, seed=2025)
+        result = await outbound_sync(member_id, str(export), target, fed, state_dir=state_dir)
+        # Integrity audits, ethics training and programme records (no national export format).
+        plan = ExchangePlan(member_id, profiles_per_partner=0)
+        oversight = await send_oversight_records(member_id, target, fed, plan)
+        for outcome in (result, oversight):
+            for recipient, count in outcome.sent_to.items():
+                report.sent[(member_id, recipient)] += count
+            report.rejects.extend((member_id, m, r, d) for m, r, d in outcome.rejected)
         progress.advance(step)
     progress.update(step, description="consent-transfer CO-INPEC (a transfer at the subject's request)")
     transfer = await consent_transfer(CONSENT_CONTROLLER, CONSENT_RECIPIENTS, target, str(federation_dir))
@@ -204,7 +212,7 @@ async def _run_flows(
     progress.advance(step)
     for member_id in MEMBER_IDS:
         progress.update(step, description=f"inbound-sync {member_id}")
-        inbound = await inbound_sync(member_id, target, str(federation_dir), str(sink_dir))
+        inbound = await inbound_sync(member_id, str(sink_dir / member_id), target, fed)
         for sender, count in inbound.from_members.items():
             report.received[(sender, member_id)] += count
         if inbound.acknowledged == inbound.opened:
@@ -217,7 +225,8 @@ async def _run_flows(
     withdrawn = await consent_withdrawal(CONSENT_CONTROLLER, transfer.consent_id, target, str(federation_dir))
     attested = 0
     for member_id in transfer.recipients:
-        attested += (await inbound_sync(member_id, target, str(federation_dir), str(sink_dir))).attested
+        withdrawals = await propagate_withdrawals(member_id, str(sink_dir / member_id), target, fed)
+        attested += withdrawals.attested
     report.withdrawal = (
         f"consent {transfer.consent_id} of {transfer.subject} withdrawn: "
         f"{withdrawn.purged} ciphertext(s) purged, "
@@ -225,7 +234,40 @@ async def _run_flows(
     )
     report.lineage = await track(CONSENT_CONTROLLER, transfer.message_id, target, str(federation_dir))
     progress.advance(step)
+    await _compare_and_witness(target, fed, sink_dir, state_dir, progress, step, report)
     return report
+
+
+async def _compare_and_witness(
+    target: str,
+    fed: str,
+    sink_dir: Path,
+    state_dir: str,
+    progress: Progress,
+    step: TaskID,
+    report: DemoReport,
+) -> None:
+    """The regional programme comparison as Peru sees it, then each member witnesses the audit log."""
+    from flows.best_practice import best_practice_exchange
+    from flows.plans import MEMBER_IDS
+    from flows.witness import witness_checkpoints
+
+    progress.update(step, description="best-practice-exchange PE-INPE (regional comparison)")
+    comparison = await best_practice_exchange(
+        "PE-INPE",
+        target,
+        fed,
+        publish=False,
+        sink=str(sink_dir / "PE-INPE"),
+        output_dir=str(sink_dir.parent / "comparison"),
+        state_dir=state_dir,
+    )
+    report.comparison = sorted(comparison.indicators)
+    progress.advance(step)
+    for member_id in MEMBER_IDS:
+        progress.update(step, description=f"witness-checkpoints {member_id}")
+        report.witnessed = (await witness_checkpoints(member_id, target, fed, state_dir)).size
+        progress.advance(step)
 
 
 def run_demo(
@@ -316,4 +358,8 @@ def print_report(report: DemoReport, console: Console) -> None:
         for row in report.lineage:
             lineage.add_row(*row)
         console.print(lineage)
+    if report.comparison:
+        console.print(f"regional comparison (PE-INPE): {'; '.join(report.comparison)}")
+    if report.witnessed:
+        console.print(f"audit log witnessed: each member checked and cosigned (size {report.witnessed})")
     console.print(f"audit log: {report.audit_entries} entries; finished in {report.seconds:.1f} s")

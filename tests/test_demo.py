@@ -39,8 +39,12 @@ def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) 
     # The consent scenario: both recipients received, acknowledged and attested deletion after the withdrawal.
     assert "withdrawn" in report.withdrawal and len(report.lineage) == 2
     assert all(row[3].endswith("deleted") for row in report.lineage)
-    sinks = list((tmp_path / "demo" / "sinks").rglob("*.jsonl"))
-    assert len(sinks) == len(member_ids)
+    from adapters.registry import get_adapter
+
+    for member in member_ids:  # each sink: the batch in the member's national format, committed by a manifest
+        sink = tmp_path / "demo" / "sinks" / member
+        assert len(list(sink.glob("*.manifest.json"))) == 1
+        assert list(sink.glob(f"batch-*{get_adapter(member).file_extension}"))
     assert not list((tmp_path / "demo" / "sinks").rglob("*.part"))
     output = (tmp_path / "out.txt").read_text()
     assert "Regional exchange" in output and "SENDER_MISMATCH" in output

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from hub.cli.audit import audit_app
 from hub.cli.consent import consent_app, policy_app, track
+from hub.cli.flows import flow_app
 
 app = typer.Typer(
     help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True
@@ -26,6 +27,7 @@ app.add_typer(pki_app, name="pki")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consent_app, name="consent")
 app.add_typer(policy_app, name="policy")
+app.add_typer(flow_app, name="flow")
 app.command("track")(track)
 console = Console()
 err_console = Console(stderr=True)

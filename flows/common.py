@@ -1,0 +1,179 @@
+"""What the flow families share: connecting as a member, durable files, the outbox, rejects tables.
+
+Secrets never travel as flow parameters (Prefect stores parameters): the key passphrase comes from
+``PXHUB_KEY_PASSPHRASE`` or ``PXHUB_KEY_PASSPHRASE_FILE``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+import sqlite3
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
+from pathlib import Path
+from typing import Any, Final
+
+from hub.pki import passphrase_from_env
+from hub.sdk import MemberClient
+from pxhub.v1 import envelope_pb2
+
+E = envelope_pb2
+DEFAULT_TARGET: Final = "127.0.0.1:50051"
+DEFAULT_FEDERATION_DIR: Final = "var/federation"
+DEFAULT_STATE_DIR: Final = "var/flows"
+
+
+async def connect(member_id: str, target: str, federation_dir: str) -> MemberClient:
+    return await MemberClient.connect(target, Path(federation_dir), member_id, passphrase_from_env())
+
+
+def member_state_dir(state_dir: str, member_id: str) -> Path:
+    path = Path(state_dir) / member_id
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_bytes_atomically(path: Path, data: bytes) -> None:
+    """Temporary file, fsync, rename, fsync of the directory: the file is whole or absent."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".part")
+    with temporary.open("wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+    fsync_directory(path.parent)
+
+
+def write_json_atomically(path: Path, value: Any) -> None:
+    write_bytes_atomically(path, json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode())
+
+
+def reason_name(reason: int) -> str:
+    return E.Reason.Name(E.Reason.ValueType(reason)).removeprefix("REASON_") if reason else ""
+
+
+def message_id_key(state_dir: str, member_id: str) -> bytes:
+    """The member's secret for message ids (created once beside its outbox, mode 0600)."""
+    path = member_state_dir(state_dir, member_id) / "message-id.key"
+    if not path.exists():
+        # Create-if-absent atomically (parallel shards may race): a private temporary file, then a
+        # hard link, which fails if another process linked its key first; everyone reads the winner.
+        temporary = path.with_name(f"{path.name}.{secrets.token_hex(8)}.part")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, secrets.token_bytes(32))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+        fsync_directory(path.parent)
+    return path.read_bytes()
+
+
+def message_id_for(
+    key: bytes, member_id: str, kind: str, record_id: str, version: str, recipients: Sequence[str]
+) -> str:
+    """Deterministic message id from (member, record id, version, recipient set), keyed by the member.
+
+    A re-run therefore names the same messages, and the outbox resends the very same envelope bytes
+    (answered ``DUPLICATE``) instead of a second copy. The id travels in the cleartext header and the
+    audit log: an unkeyed hash of a national inmate number could be confirmed by anyone who guesses
+    the number, so the id is an HMAC-SHA256 under a secret only the member holds, shaped as a UUID.
+    """
+    text = f"pxhub:{member_id}:{kind}:{record_id}:{version}:{','.join(sorted(recipients))}"
+    digest = hmac.new(key, text.encode(), hashlib.sha256).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
+
+
+FINAL_OUTCOMES: Final = frozenset({"ACCEPTED", "DUPLICATE"})
+
+
+class Outbox:
+    """Sealed envelopes by message id, kept before they are submitted (SQLite, one file per member).
+
+    Sealing is randomised (fresh content key and nonce), so a second seal of the same record would
+    be a different envelope under the same id, which the hub refuses as ``REPLAYED``. The outbox
+    keeps the first seal: a re-run skips what the hub already accepted and resends the stored bytes of
+    anything whose receipt was lost (the hub answers ``DUPLICATE``).
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=60)  # shards of one export share it
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS outbox (message_id TEXT PRIMARY KEY, envelope BLOB NOT NULL,"
+            " recipients TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '')"
+        )
+        self.db.commit()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def outcome(self, message_id: str) -> tuple[str, bytes | None]:
+        query = "SELECT outcome, envelope FROM outbox WHERE message_id=?"
+        with closing(self.db.execute(query, (message_id,))) as c:
+            row = c.fetchone()
+        return ("", None) if row is None else (str(row[0]), bytes(row[1]))
+
+    def keep(self, items: Iterable[tuple[str, bytes, Sequence[str]]]) -> None:
+        """Store sealed envelopes durably before they leave (one transaction per batch)."""
+        with self.db:
+            self.db.executemany(
+                "INSERT OR IGNORE INTO outbox (message_id, envelope, recipients) VALUES (?, ?, ?)",
+                [(m, e, ",".join(r)) for m, e, r in items],
+            )
+
+    def record(self, outcomes: Iterable[tuple[str, str, str]]) -> None:
+        with self.db:
+            self.db.executemany(
+                "UPDATE outbox SET outcome=?, detail=? WHERE message_id=?",
+                [(o, d, m) for m, o, d in outcomes],
+            )
+
+
+def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def markdown_table(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    def cell(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines.extend("| " + " | ".join(cell(v) for v in row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def artifact_key(*parts: str) -> str:
+    """Prefect artifact keys: lowercase letters, digits and dashes only."""
+    text = "-".join(parts).lower()
+    return "".join(ch if ch.isalnum() and ch.isascii() else "-" for ch in text).strip("-")[:100]

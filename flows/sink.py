@@ -1,0 +1,208 @@
+"""A member's national sink: what inbound sync writes, de-duplicated by message id, with its cursor.
+
+Layout of a sink folder (one per member)::
+
+    batch-<first message id>.<ext>         profiles, rendered by the member's adapter (national format)
+    batch-<first message id>.other.jsonl   other records (audits, training, programmes) as JSON Lines
+    batch-<first message id>.manifest.json the commit marker: message ids in row order, senders
+    legal-hold/<message id>.json           a withdrawn record kept (blocked) under a legal hold
+    .pxhub-inbound.json                    the Fetch cursor, written only after the acknowledgement
+
+Every file is written atomically (temporary file, fsync, rename, directory fsync). The manifest is
+written last: a batch without one is an interrupted write and is removed before the next batch. A
+crash after the manifest but before the acknowledgement makes the hub deliver again; the sink then
+finds the message ids in its manifests and writes nothing twice (the deliveries are acknowledged).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from google.protobuf import json_format
+
+from adapters.registry import get_adapter
+from flows.common import write_bytes_atomically, write_json_atomically
+from hub.sdk import OpenedDelivery
+from pxhub.v1 import envelope_pb2, record_pb2
+
+STATE_FILE: Final = ".pxhub-inbound.json"
+MANIFEST_SUFFIX: Final = ".manifest.json"
+OTHER_SUFFIX: Final = ".other.jsonl"
+
+
+@dataclass(frozen=True)
+class WrittenBatch:
+    manifest: str
+    profiles: int
+    others: int
+
+
+class NationalSink:
+    def __init__(self, member_id: str, folder: str | Path) -> None:
+        self.member_id = member_id
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.adapter = get_adapter(member_id)
+
+    # -- cursor ------------------------------------------------------------------------------
+
+    def cursor(self) -> str:
+        path = self.folder / STATE_FILE
+        if not path.exists():
+            return ""
+        return str(json.loads(path.read_text(encoding="utf-8")).get("cursor", ""))
+
+    def save_cursor(self, cursor: str) -> None:
+        write_json_atomically(self.folder / STATE_FILE, {"member_id": self.member_id, "cursor": cursor})
+
+    # -- batches -----------------------------------------------------------------------------
+
+    def manifests(self) -> list[Path]:
+        return sorted(self.folder.glob(f"batch-*{MANIFEST_SUFFIX}"))
+
+    def _manifest(self, path: Path) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+        return value
+
+    def known_message_ids(self) -> set[str]:
+        known: set[str] = set()
+        for path in self.manifests():
+            manifest = self._manifest(path)
+            known.update(manifest["profiles"], manifest["others"], manifest.get("deleted", []))
+        return known
+
+    def discard_uncommitted(self) -> int:
+        """Remove files of batches whose manifest was never written (an interrupted write)."""
+        committed = {p.name.removesuffix(MANIFEST_SUFFIX) for p in self.manifests()}
+        removed = 0
+        for path in self.folder.glob("batch-*"):
+            stem = path.name.split(".", 1)[0]
+            if stem not in committed and not path.name.endswith(MANIFEST_SUFFIX):
+                path.unlink()
+                removed += 1
+        for path in self.folder.glob("*.part"):
+            path.unlink()
+        return removed
+
+    def write_batch(self, opened: Sequence[OpenedDelivery]) -> WrittenBatch | None:
+        """Write new deliveries durably (national file, other records, then the manifest)."""
+        known = self.known_message_ids()
+        fresh = [o for o in opened if o.message_id not in known]
+        if not fresh:
+            return None
+        stem = f"batch-{fresh[0].message_id}"
+        profiles = [o for o in fresh if o.record.HasField("inmate_security_profile")]
+        others = [o for o in fresh if not o.record.HasField("inmate_security_profile")]
+        if profiles:
+            buffer = io.BytesIO()
+            self.adapter.render((o.record.inmate_security_profile for o in profiles), buffer)
+            write_bytes_atomically(self.folder / f"{stem}{self.adapter.file_extension}", buffer.getvalue())
+        if others:
+            lines = "".join(_other_line(o) + "\n" for o in others)
+            write_bytes_atomically(self.folder / f"{stem}{OTHER_SUFFIX}", lines.encode())
+        write_json_atomically(
+            self.folder / f"{stem}{MANIFEST_SUFFIX}",
+            {
+                "member_id": self.member_id,
+                "format": self.adapter.format_name,
+                "profiles": [o.message_id for o in profiles],
+                "others": [o.message_id for o in others],
+                "senders": {o.message_id: o.sender for o in fresh},
+                "deleted": [],
+            },
+        )
+        return WrittenBatch(f"{stem}{MANIFEST_SUFFIX}", len(profiles), len(others))
+
+    # -- withdrawals -------------------------------------------------------------------------
+
+    def delete(self, message_ids: Iterable[str], legal_hold: str = "") -> list[str]:
+        """Delete the named records from the national files (under a legal hold: block and retain).
+
+        Returns the message ids actually removed. The national file is re-rendered without the
+        rows, through the adapter, and replaced atomically; the manifest follows.
+        """
+        wanted = set(message_ids)
+        removed: list[str] = []
+        for manifest_path in self.manifests():
+            manifest = self._manifest(manifest_path)
+            stem = manifest_path.name.removesuffix(MANIFEST_SUFFIX)
+            hit_profiles = [m for m in manifest["profiles"] if m in wanted]
+            hit_others = [m for m in manifest["others"] if m in wanted]
+            if not hit_profiles and not hit_others:
+                continue
+            if hit_profiles:
+                path = self.folder / f"{stem}{self.adapter.file_extension}"
+                with path.open("rb") as stream:
+                    rows = [r.record for r in self.adapter.parse(stream) if r.row_number > 0]
+                kept = []
+                for message_id, record in zip(manifest["profiles"], rows, strict=False):
+                    if message_id in wanted:
+                        if legal_hold and record is not None:
+                            self._hold(message_id, json_format.MessageToDict(record), legal_hold)
+                    elif record is not None:
+                        kept.append(record)
+                buffer = io.BytesIO()
+                self.adapter.render(kept, buffer)
+                write_bytes_atomically(path, buffer.getvalue())
+            if hit_others:
+                path = self.folder / f"{stem}{OTHER_SUFFIX}"
+                lines = []
+                for line in path.read_text(encoding="utf-8").splitlines():
+                    item = json.loads(line)
+                    if item["message_id"] in wanted:
+                        if legal_hold:
+                            self._hold(item["message_id"], item["record"], legal_hold)
+                        continue
+                    lines.append(line)
+                write_bytes_atomically(path, "".join(f"{x}\n" for x in lines).encode())
+            manifest["profiles"] = [m for m in manifest["profiles"] if m not in wanted]
+            manifest["others"] = [m for m in manifest["others"] if m not in wanted]
+            manifest["deleted"] = sorted({*manifest.get("deleted", []), *hit_profiles, *hit_others})
+            write_json_atomically(manifest_path, manifest)
+            removed.extend(hit_profiles + hit_others)
+        return removed
+
+    def _hold(self, message_id: str, record: object, basis: str) -> None:
+        write_json_atomically(
+            self.folder / "legal-hold" / f"{message_id}.json",
+            {"message_id": message_id, "blocked": f"withdrawn; legal hold: {basis}", "record": record},
+        )
+
+    def rows(self) -> int:
+        """How many profile rows the national files hold (parsed back through the adapter)."""
+        total = 0
+        for manifest_path in self.manifests():
+            stem = manifest_path.name.removesuffix(MANIFEST_SUFFIX)
+            path = self.folder / f"{stem}{self.adapter.file_extension}"
+            if path.exists():
+                with path.open("rb") as stream:
+                    total += sum(1 for r in self.adapter.parse(stream) if r.row_number > 0)
+        return total
+
+
+def _other_line(opened: OpenedDelivery) -> str:
+    metadata = opened.verified.metadata
+    return json.dumps(
+        {
+            "message_id": metadata.message_id,
+            "sender": metadata.sender.member_id,
+            "purpose": envelope_pb2.Purpose.Name(metadata.purpose),
+            "record": json_format.MessageToDict(opened.record),
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+
+
+def other_records(folder: str | Path) -> list[record_pb2.Record]:
+    """The non-profile records a sink holds (for the programme comparison)."""
+    records = []
+    for path in sorted(Path(folder).glob(f"batch-*{OTHER_SUFFIX}")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            records.append(json_format.ParseDict(json.loads(line)["record"], record_pb2.Record()))
+    return records
