@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from pxhub.v1 import common_pb2, envelope_pb2, inmate_profile_pb2, record_pb2
 
 from bench.common import Measurement, ScenarioResult
 from hub.core import envelope as E
+from pxhub.v1 import common_pb2, envelope_pb2, inmate_profile_pb2, record_pb2
 
 MEMBERS = ("PE-INPE", "GT-DGSP", "EC-SNAI", "UY-INR", "DO-DGSPC", "MX-OADPRS", "CO-INPEC")
 TARGET_RECORD_BYTES = 1500

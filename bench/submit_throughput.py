@@ -16,13 +16,13 @@ import time
 from pathlib import Path
 
 import grpc
-from pxhub.v1 import exchange_pb2
 
 from bench.common import Measurement, ScenarioResult, free_port, peak_rss_mb, start_process
 from flows.plans import ExchangePlan, outgoing_records
 from hub.pki import init_federation, load_identity
 from hub.policy import sign_default_policy
 from hub.sdk.client import CHANNEL_OPTIONS, MemberClient, channel_credentials
+from pxhub.v1 import exchange_pb2
 
 
 async def _seal_requests(

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pxhub.v1 import envelope_pb2
-
 from hub.core.envelope import EnvelopeError, VerifiedEnvelope
 from hub.directory import Directory
+from pxhub.v1 import envelope_pb2
 
 R = envelope_pb2
 

@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pxhub.v1 import envelope_pb2
-
 from hub.core.audit_entry import AuditEntry
 from hub.identity import Caller
+from pxhub.v1 import envelope_pb2
 
 PURPOSE_NAMES = {v: k.removeprefix("PURPOSE_") for k, v in envelope_pb2.Purpose.items()}
 CONSENT = envelope_pb2.LEGAL_BASIS_CONSENT

@@ -14,9 +14,9 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
-from pxhub.v1 import directory_pb2, envelope_pb2
 
 from hub.core import signing
+from pxhub.v1 import directory_pb2, envelope_pb2
 
 ROLE_TO_PROTO = {
     "member": directory_pb2.MEMBER_ROLE_MEMBER,

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from pxhub.v1 import envelope_pb2, exchange_pb2
 
 from hub import audit_events
 from hub.admission import AdmissionLimits, check_admission, check_size
+from hub.consents import ConsentRegistry
 from hub.core.envelope import (
     EnvelopeError,
     VerifiedEnvelope,
@@ -27,10 +27,10 @@ from hub.core.envelope import (
     verify_delivery_receipt,
 )
 from hub.directory import Directory
-from hub.consents import ConsentRegistry
 from hub.identity import HUB_CALLER, Caller
 from hub.policy_gate import PolicyBook, PolicyGate
 from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem
+from pxhub.v1 import envelope_pb2, exchange_pb2
 
 Outcome = envelope_pb2.Receipt.Outcome
 

@@ -80,7 +80,6 @@ async def call(
     kwargs = {"request_serializer": lambda m: m.SerializeToString(), "response_deserializer": lambda b: b}
     try:
         if method.client_streaming:
-
             # An empty request stream: authorization does not depend on the request, and grpc's
             # client can report INTERNAL ("Internal error from Core") instead of the server's status
             # when the server refuses while the client is still writing its first message on a

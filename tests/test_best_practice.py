@@ -6,8 +6,6 @@ import re
 
 import pytest
 from google.protobuf import text_format
-from pxhub.v1 import best_practice_pb2 as bp
-from pxhub.v1 import common_pb2, record_pb2
 
 from adapters.best_practice import (
     IND_FACILITIES,
@@ -19,6 +17,8 @@ from adapters.best_practice import (
     programme_records,
     records_for,
 )
+from pxhub.v1 import best_practice_pb2 as bp
+from pxhub.v1 import common_pb2, record_pb2
 
 FINAL = bp.OBSERVATION_STATUS_FINAL
 DISPUTED = bp.OBSERVATION_STATUS_DISPUTED

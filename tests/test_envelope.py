@@ -31,6 +31,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from hub.core import envelope as E
+from hub.core import signing
+from hub.core.layers import layers_present
 from pxhub.v1 import (
     best_practice_pb2,
     common_pb2,
@@ -41,10 +45,6 @@ from pxhub.v1 import (
     options_pb2,
     record_pb2,
 )
-
-from hub.core import envelope as E
-from hub.core import signing
-from hub.core.layers import layers_present
 
 R = envelope_pb2.Reason
 P = inmate_profile_pb2

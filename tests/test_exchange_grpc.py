@@ -9,6 +9,11 @@ from pathlib import Path
 import grpc
 import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+from hub.core.envelope import RecipientKey, SignerKey, seal
+from hub.core.members import MEMBERS
+from hub.policy import default_policy
+from hub.server.errors import reason_of
 from pxhub.v1 import (
     best_practice_pb2,
     directory_pb2,
@@ -19,11 +24,6 @@ from pxhub.v1 import (
     inmate_profile_pb2,
     record_pb2,
 )
-
-from hub.core.envelope import RecipientKey, SignerKey, seal
-from hub.core.members import MEMBERS
-from hub.policy import default_policy
-from hub.server.errors import reason_of
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 
 E = envelope_pb2

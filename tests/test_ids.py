@@ -9,9 +9,9 @@ from datetime import date
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pxhub.v1 import common_pb2
 
 from adapters import ids
+from pxhub.v1 import common_pb2
 
 S = common_pb2
 VALID_CHECKSUM = S.ID_VALIDATION_STATUS_VALID_CHECKSUM
@@ -63,8 +63,12 @@ MORE_VECTORS = [
     (ids.CO_CC, "80.1234.56O", INVALID_FORMAT, "character 'O' at position 9 is not a digit"),
     (ids.CO_CC, "", INVALID_FORMAT, "empty after normalising"),
     # Peru: wrong check character in either printed form, and a character of neither form.
-    (ids.PE_DNI, "10117410-H", INVALID_CHECKSUM,
-     "check character H, expected G (letter form) or 2 (digit form)"),
+    (
+        ids.PE_DNI,
+        "10117410-H",
+        INVALID_CHECKSUM,
+        "check character H, expected G (letter form) or 2 (digit form)",
+    ),
     (ids.PE_DNI, "10117410-Z", INVALID_FORMAT, "neither a digit nor one of KJIHGFEDCBA"),
     (ids.PE_DNI, "1011741", INVALID_FORMAT, "got 7 digits"),
     (ids.PE_DNI, "1011741O", INVALID_FORMAT, "character 'O' at position 8 is not a digit"),
@@ -101,8 +105,7 @@ MORE_VECTORS = [
 
 
 @pytest.mark.parametrize(("doc_type", "value", "expected", "message"), MORE_VECTORS)
-def test_known_values_and_precise_messages(doc_type: int, value: str, expected: int,
-                                           message: str) -> None:
+def test_known_values_and_precise_messages(doc_type: int, value: str, expected: int, message: str) -> None:
     check = ids.validate(doc_type, value)  # type: ignore[arg-type]
     assert check.status == expected, check
     assert message in check.message
@@ -155,8 +158,15 @@ def test_check_results_are_immutable() -> None:
 
 
 def test_validators_registry_covers_the_seven_schemes() -> None:
-    assert set(ids.VALIDATORS) == {ids.CO_CC, ids.PE_DNI, ids.EC_CI, ids.UY_CI, ids.MX_CURP,
-                                   ids.DO_CI, ids.GT_CUI}
+    assert set(ids.VALIDATORS) == {
+        ids.CO_CC,
+        ids.PE_DNI,
+        ids.EC_CI,
+        ids.UY_CI,
+        ids.MX_CURP,
+        ids.DO_CI,
+        ids.GT_CUI,
+    }
     assert set(ids.GENERATORS) == set(ids.VALIDATORS)
 
 
@@ -210,16 +220,28 @@ def test_generated_ids_validate(doc_type: int, seed: int) -> None:
 def test_generation_is_deterministic(seed: int) -> None:
     for doc_type in ids.GENERATORS:
         assert ids.generate_id(doc_type, random.Random(seed)) == ids.generate_id(
-            doc_type, random.Random(seed))
+            doc_type, random.Random(seed)
+        )
 
 
 @FAST
-@given(seed=st.integers(0, 2**32), born=st.dates(date(1930, 1, 1), date(2007, 12, 31)),
-       female=st.booleans(), state=st.sampled_from(sorted(ids.CURP_STATES)))
+@given(
+    seed=st.integers(0, 2**32),
+    born=st.dates(date(1930, 1, 1), date(2007, 12, 31)),
+    female=st.booleans(),
+    state=st.sampled_from(sorted(ids.CURP_STATES)),
+)
 def test_curp_is_consistent_with_the_person(seed: int, born: date, female: bool, state: str) -> None:
-    curp = ids.generate_id(ids.MX_CURP, random.Random(seed), given_names="María Guadalupe",
-                           first_surname="Ramírez", second_surname="de la Cruz",
-                           birth_date=born, female=female, mx_state=state)
+    curp = ids.generate_id(
+        ids.MX_CURP,
+        random.Random(seed),
+        given_names="María Guadalupe",
+        first_surname="Ramírez",
+        second_surname="de la Cruz",
+        birth_date=born,
+        female=female,
+        mx_state=state,
+    )
     assert ids.validate_mx_curp(curp).status == VALID_CHECKSUM
     assert curp[:4] == "RACG" and curp[13:16] == "MRD"
     assert curp[4:10] == f"{born:%y%m%d}"
@@ -239,6 +261,7 @@ def test_gt_cui_encodes_place_of_registration(seed: int, dept: int, data: st.Dat
 # A single substituted digit must be caught, except where the public algorithm is blind:
 # these predicates encode exactly those blind spots, so the test also documents them.
 
+
 def _uy_blind(value: str, pos: int, new: str) -> bool:
     if pos == len(value) - 1:
         return False
@@ -256,7 +279,7 @@ def _pe_blind(value: str, pos: int, new: str) -> bool:
     # The digit form prints "1" for remainders 5 and 6; the letter form is unambiguous.
     if len(value) != 9 or value[8].isalpha() or pos == 8:
         return False
-    changed = value[:pos] + new + value[pos + 1:]
+    changed = value[:pos] + new + value[pos + 1 :]
     return {ids._pe_remainder(value[:8]), ids._pe_remainder(changed[:8])} == {5, 6}
 
 
@@ -281,7 +304,7 @@ def test_single_changed_digit_is_detected(doc_type: int, seed: int, data: st.Dat
         positions = [k for k in positions if k <= 8]  # the check covers serial + check digit only
     pos = data.draw(st.sampled_from(positions))
     new = data.draw(st.sampled_from([d for d in string.digits if d != value[pos]]))
-    changed = value[:pos] + new + value[pos + 1:]
+    changed = value[:pos] + new + value[pos + 1 :]
     check = ids.validate(doc_type, changed)  # type: ignore[arg-type]
     if CHECKSUMMED[doc_type](value, pos, new):
         # The blind spot is real: the checksum cannot see this change (a CURP date may

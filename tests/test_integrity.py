@@ -8,8 +8,6 @@ from functools import cache
 
 import pytest
 from google.protobuf import text_format
-from pxhub.v1 import common_pb2, record_pb2
-from pxhub.v1 import integrity_pb2 as ig
 
 from adapters.integrity import (
     ISO37001_7_3_TOPICS,
@@ -19,6 +17,8 @@ from adapters.integrity import (
     generate_integrity_audits,
     iso37001_clause,
 )
+from pxhub.v1 import common_pb2, record_pb2
+from pxhub.v1 import integrity_pb2 as ig
 
 # Common Hispanic given names (and a few frequent compound-name parts). No finding may contain one.
 GIVEN_NAMES = {

@@ -13,6 +13,8 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from hub.core.layers import layers_present, pull_only_fields_present
 from pxhub.v1 import (
     best_practice_pb2,
     common_pb2,
@@ -21,8 +23,6 @@ from pxhub.v1 import (
     options_pb2,
     record_pb2,
 )
-
-from hub.core.layers import layers_present, pull_only_fields_present
 
 S = options_pb2
 P = inmate_profile_pb2

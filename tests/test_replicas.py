@@ -5,10 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
-
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
+from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 from tests.conftest import fresh_database_url, start_test_hub
 
 

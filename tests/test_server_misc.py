@@ -9,12 +9,12 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 
 from hub.pki import load_identity
 from hub.sdk import SyncMemberClient
 from hub.sdk.client import channel_credentials
 from hub.settings import HubSettings
+from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 from tests.conftest import PASSPHRASE, HubHandle
 
 

@@ -10,8 +10,6 @@ from itertools import islice
 from pathlib import Path
 
 import pytest
-from pxhub.v1 import common_pb2
-from pxhub.v1 import inmate_profile_pb2 as pb
 
 from adapters import ids
 from adapters.synthetic import (
@@ -23,6 +21,8 @@ from adapters.synthetic import (
     ProfileGenerator,
     generate_profiles,
 )
+from pxhub.v1 import common_pb2
+from pxhub.v1 import inmate_profile_pb2 as pb
 
 MEMBERS = sorted(COUNTRY_PROFILES)
 ROWS_PER_MEMBER = 3000
@@ -110,7 +110,8 @@ def test_mostly_men_with_country_shares(samples: dict[str, list[pb.InmateSecurit
 
 
 def test_national_ids_are_valid_and_match_the_person(
-        samples: dict[str, list[pb.InmateSecurityProfile]]) -> None:
+    samples: dict[str, list[pb.InmateSecurityProfile]],
+) -> None:
     for member, rows in samples.items():
         spec = COUNTRY_PROFILES[member]
         component = {(r.iso, r.locality): r.id_component for r in spec.regions}
@@ -123,7 +124,10 @@ def test_national_ids_are_valid_and_match_the_person(
                 check = ids.validate(ident.type, ident.value)
                 assert check.ok, (member, ident)
                 assert (check.status, check.algorithm, check.normalized) == (
-                    ident.validation, ident.validation_algorithm, ident.value)
+                    ident.validation,
+                    ident.validation_algorithm,
+                    ident.value,
+                )
             for ident in p.identifiers:
                 if ident.type not in ids.VALIDATORS:
                     assert ident.validation == common_pb2.ID_VALIDATION_STATUS_NOT_VALIDATED
@@ -134,7 +138,8 @@ def test_national_ids_are_valid_and_match_the_person(
             place = component[(ident_.birth_place.subdivision_code, ident_.birth_place.locality)]
             if spec.id_type == ids.MX_CURP:
                 letters, consonants = ids.curp_name_key(
-                    ident_.first_surname, ident_.second_surname, ident_.given_names)
+                    ident_.first_surname, ident_.second_surname, ident_.given_names
+                )
                 assert value[:4] == letters and value[13:16] == consonants
                 b = ident_.birth_date
                 assert value[4:8] == f"{b.year % 100:02d}{b.month:02d}"
@@ -150,18 +155,24 @@ def test_national_ids_are_valid_and_match_the_person(
 
 def test_injected_id_errors_are_flagged_by_the_validator() -> None:
     gen = ProfileGenerator("DO-DGSPC", 5, id_error_rate=1.0)
-    statuses = Counter(i.validation for n in range(200) for i in gen.profile(n).identifiers
-                       if i.type == ids.DO_CI)
+    statuses = Counter(
+        i.validation for n in range(200) for i in gen.profile(n).identifiers if i.type == ids.DO_CI
+    )
     # Luhn catches every single-digit substitution, and the stored status says so.
     assert set(statuses) == {common_pb2.ID_VALIDATION_STATUS_INVALID_CHECKSUM}
     assert statuses.total() >= 180
     clean = ProfileGenerator("DO-DGSPC", 5)
-    assert all(i.validation == common_pb2.ID_VALIDATION_STATUS_VALID_CHECKSUM
-               for n in range(200) for i in clean.profile(n).identifiers if i.type == ids.DO_CI)
+    assert all(
+        i.validation == common_pb2.ID_VALIDATION_STATUS_VALID_CHECKSUM
+        for n in range(200)
+        for i in clean.profile(n).identifiers
+        if i.type == ids.DO_CI
+    )
 
 
 def test_offences_custody_and_classification_are_coherent(
-        samples: dict[str, list[pb.InmateSecurityProfile]]) -> None:
+    samples: dict[str, list[pb.InmateSecurityProfile]],
+) -> None:
     legal = {
         pb.PERSON_STATUS_PRETRIAL_DETAINEE: pb.LEGAL_STATUS_PRETRIAL,
         pb.PERSON_STATUS_SENTENCED: pb.LEGAL_STATUS_CONVICTED_FINAL,
@@ -220,15 +231,20 @@ def test_members_differ(samples: dict[str, list[pb.InmateSecurityProfile]]) -> N
     assert top_orgs("EC-SNAI") == {"org:los-choneros", "org:los-lobos"}
     assert top_orgs("GT-DGSP") == {"org:barrio-18", "org:ms-13"}
     assert top_orgs("MX-OADPRS") <= {"org:cjng", "org:cartel-de-sinaloa"}
-    top_offence = {m: Counter(p.custody.charges[0].iccs_code for p in rows).most_common(1)[0][0]
-                   for m, rows in samples.items()}
+    top_offence = {
+        m: Counter(p.custody.charges[0].iccs_code for p in rows).most_common(1)[0][0]
+        for m, rows in samples.items()
+    }
     assert top_offence["PE-INPE"] == "0401"  # robo agravado
     assert top_offence["MX-OADPRS"] == "0601"  # delitos contra la salud
-    pretrial = {m: sum(p.person_status == pb.PERSON_STATUS_PRETRIAL_DETAINEE for p in rows) / len(rows)
-                for m, rows in samples.items()}
+    pretrial = {
+        m: sum(p.person_status == pb.PERSON_STATUS_PRETRIAL_DETAINEE for p in rows) / len(rows)
+        for m, rows in samples.items()
+    }
     assert pretrial["GT-DGSP"] > pretrial["PE-INPE"] > pretrial["UY-INR"]
-    languages = {m: Counter(t for p in rows for t in p.identity.languages_bcp47)
-                 for m, rows in samples.items()}
+    languages = {
+        m: Counter(t for p in rows for t in p.identity.languages_bcp47) for m, rows in samples.items()
+    }
     assert languages["GT-DGSP"]["quc"] > 0 and languages["PE-INPE"]["qu"] > 0
     assert len({COUNTRY_PROFILES[m].id_type for m in MEMBERS}) == 7
 

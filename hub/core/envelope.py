@@ -41,10 +41,10 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from google.protobuf import unknown_fields
 from google.protobuf.message import Message
-from pxhub.v1 import envelope_pb2, exchange_pb2, options_pb2, record_pb2
 
 from hub.core import signing
 from hub.core.layers import layers_present
+from pxhub.v1 import envelope_pb2, exchange_pb2, options_pb2, record_pb2
 
 if TYPE_CHECKING:
     from google.protobuf.internal.enum_type_wrapper import _EnumTypeWrapper

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
+
 from pxhub.v1 import options_pb2
 
 __all__ = ["layers_present", "pull_only_fields_present"]

@@ -10,14 +10,6 @@ from pathlib import Path
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
-from pxhub.v1 import (
-    directory_pb2,
-    directory_pb2_grpc,
-    envelope_pb2,
-    exchange_pb2,
-    exchange_pb2_grpc,
-    record_pb2,
-)
 
 from hub.core.envelope import (
     RecipientKey,
@@ -31,6 +23,14 @@ from hub.core.envelope import (
 from hub.directory import Directory, verify_directory
 from hub.pki import IdentityCredentials, load_identity, load_manifest
 from hub.sdk.policy_consent import PolicyConsentClientMixin
+from pxhub.v1 import (
+    directory_pb2,
+    directory_pb2_grpc,
+    envelope_pb2,
+    exchange_pb2,
+    exchange_pb2_grpc,
+    record_pb2,
+)
 
 DEFAULT_BATCH = 64
 

@@ -9,9 +9,8 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from pxhub.v1 import envelope_pb2, exchange_pb2, record_pb2
-
 from hub.sdk.client import DEFAULT_BATCH, MemberClient, OpenedDelivery
+from pxhub.v1 import envelope_pb2, exchange_pb2, record_pb2
 
 
 class SyncMemberClient:

@@ -14,7 +14,6 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (grpcio-health-checking)
 from grpc_reflection.v1alpha import reflection
-from pxhub.v1 import directory_pb2, exchange_pb2
 
 from hub.admission import AdmissionLimits
 from hub.directory import Directory, KeyEntry
@@ -34,6 +33,7 @@ from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
 from hub.settings import HubSettings
 from hub.store import HubStore
+from pxhub.v1 import directory_pb2, exchange_pb2
 
 log = get_logger("pxhub.hub")
 

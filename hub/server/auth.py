@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection
 
 import grpc
-from pxhub.v1 import envelope_pb2
 
 from hub.directory import Directory
 from hub.identity import Caller
 from hub.pki import PkiError, identity_from_certificate
 from hub.server.errors import Context, RpcRefusal
+from pxhub.v1 import envelope_pb2
 
 
 class Authenticator:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2
 
 from hub.directory import Directory, KeyEntry, member_to_proto, sign_directory
 from hub.server.errors import Context, RpcRefusal
 from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
+from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2
 
 
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from pxhub.v1 import envelope_pb2
 
 from hub import audit_events
 from hub.identity import Caller
@@ -25,6 +24,7 @@ from hub.server.errors import Context, RpcRefusal, to_status
 from hub.server.limits import MemberLimits
 from hub.server.registration import MalformedRequest
 from hub.store import HubStore
+from pxhub.v1 import envelope_pb2
 
 log = get_logger("pxhub.rpc")
 
