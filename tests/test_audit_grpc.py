@@ -99,7 +99,7 @@ async def test_auditor_reads_everything_and_a_member_only_what_concerns_it(hub_s
         assert all(index_terms(e).actor_id == "PE-INPE" for _, e in acks)
         message = index_terms(acks[0][1]).objects[0].removeprefix("message:")
         about = await all_entries(auditor, message_id=message)
-        assert [index_terms(e).action for _, e in about] == ["submit", "acknowledge"]
+        assert [index_terms(e).action for _, e in about] == ["submit", "deliver", "acknowledge"]
         by_gt = await all_entries(auditor, actor_id="GT-DGSP", action="submit")
         assert len(by_gt) == 1 and b'"recipients":"MX-OADPRS"' in by_gt[0][1]
         later = datetime.now(UTC) + timedelta(hours=1)
