@@ -630,7 +630,8 @@ _EC = CountrySpec(
         NationalLevel(L_MIN, "MINIMA", "Nivel de mínima seguridad"),
         NationalLevel(L_MED, "MEDIA", "Nivel de mediana seguridad"),
         NationalLevel(L_HIGH, "MAXIMA", "Nivel de máxima seguridad"),
-        NationalLevel(L_MAX, "MAXIMA", "Nivel de máxima seguridad"),
+        # One national code per hub level, so the adapters' crosswalk is a function.
+        NationalLevel(L_MAX, "MAXIMA-ESPECIAL", "Nivel de máxima seguridad – régimen especial"),
     ),
     classification_instrument="Reglamento del Sistema Nacional de Rehabilitación Social – ficha de "
                               "ubicación poblacional",
@@ -923,7 +924,7 @@ _DO = CountrySpec(
         NationalLevel(L_MIN, "MINIMA", "Mínima seguridad"),
         NationalLevel(L_MED, "MEDIANA", "Mediana seguridad"),
         NationalLevel(L_HIGH, "MAXIMA", "Máxima seguridad"),
-        NationalLevel(L_MAX, "MAXIMA", "Máxima seguridad"),
+        NationalLevel(L_MAX, "MAXIMA-ESPECIAL", "Máxima seguridad – régimen especial"),
     ),
     classification_instrument="Modelo de Gestión Penitenciaria – ficha de clasificación",
     classification_unit="Junta de Clasificación (DGSPC)",

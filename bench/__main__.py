@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 
-from bench import audit_log, envelope_rates, latency, submit_throughput
+from bench import adapters, audit_log, envelope_rates, latency, soak, submit_throughput
 
 SCENARIOS = {
     "envelope_rates": envelope_rates.run,
     "submit_throughput": submit_throughput.run,
     "latency": latency.run,
     "audit_log": audit_log.run,
+    "adapters": adapters.run,
+    "soak": soak.run,
 }
 
 

@@ -1,0 +1,77 @@
+"""``NationalAdapter``: a country adapter made of a format (bytes ↔ native records) and a dialect.
+
+The seven built-in adapters are instances of this class with their own format, field names and
+code lists (``adapters.countries``). A third-party adapter may reuse it the same way, or
+implement ``adapters.contract.CountryAdapter`` from scratch: the registry only checks the
+protocol.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from adapters.contract import ParsedRow, Reason, RowIssue
+from adapters.formats import CsvFormat, NationalFormat
+from adapters.mapping import Dialect, ProfileMapper
+from pxhub.v1 import inmate_profile_pb2 as pb
+
+__all__ = ["SAMPLES_DIR", "NationalAdapter"]
+
+#: Where the built-in adapters' documented sample exports live.
+SAMPLES_DIR: Final = Path(__file__).parent / "countries" / "samples"
+
+
+class NationalAdapter:
+    """Implements ``CountryAdapter`` for one member from a ``Dialect`` and a ``NationalFormat``."""
+
+    def __init__(self, member_id: str, *, dialect: Dialect, file_format: NationalFormat, format_name: str,
+                 media_type: str, file_extension: str, sample: Path | None = None) -> None:
+        if isinstance(file_format, CsvFormat) and file_format.list_separator != dialect.list_separator:
+            raise ValueError(f"{member_id}: the CSV list separator differs from the dialect's")
+        self.member_id = member_id
+        self.format_name = format_name
+        self.media_type = media_type
+        self.file_extension = file_extension
+        self.encoding = file_format.encoding
+        self.dialect = dialect
+        self.file_format = file_format
+        self.mapper = ProfileMapper(member_id, dialect)
+        self._sample = sample if sample is not None else SAMPLES_DIR / f"{member_id.lower()}{file_extension}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.member_id}: {self.format_name}>"
+
+    def parse(self, stream: BinaryIO) -> Iterator[ParsedRow]:
+        build = self.mapper.build
+        names = self.file_format.names
+        try:
+            for number, rec, issues in self.file_format.read(stream):
+                if rec is None:
+                    yield ParsedRow(number, None, tuple(issues))
+                    continue
+                try:
+                    record, more = build(rec, names)
+                except (MemoryError, RecursionError):
+                    raise
+                except Exception as exc:  # an adapter bug: report it on its row, go on with the next
+                    yield ParsedRow(number, None, (*issues, _internal("<record>", exc)))
+                    continue
+                yield ParsedRow(number, record, (*issues, *more) if issues else tuple(more))
+        except (OSError, MemoryError):
+            raise
+        except Exception as exc:  # a reader bug: say so on row 0 rather than crash the caller
+            yield ParsedRow(0, None, (_internal("<file>", exc),))
+
+    def render(self, records: Iterable[pb.InmateSecurityProfile], stream: BinaryIO) -> int:
+        flatten = self.mapper.flatten
+        return self.file_format.write((flatten(r) for r in records), stream, self.dialect.booleans,
+                                      self.dialect.list_separator)
+
+    def sample_path(self) -> Path:
+        return self._sample
+
+
+def _internal(where: str, exc: Exception) -> RowIssue:
+    return RowIssue(where, Reason.INTERNAL_ERROR, f"adapter error {type(exc).__name__}: {exc}", "error")

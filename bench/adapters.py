@@ -1,0 +1,171 @@
+"""Country adapters: parse + validate + map rows/s on a national export, beside a plain read of it.
+
+For each member a synthetic native export of ``count`` rows is written once (``adapters.exports``,
+timed as the render side). Each round then reads the same file twice, alternating the order:
+
+* **baseline** - the plain standard-library read of that format, no mapping: ``csv.reader`` rows,
+  ``json.loads`` per line, ``json.load`` of the whole array, ``xml.etree.ElementTree.iterparse``
+  with each record cleared;
+* **adapter** - ``adapter.parse``: decoding with the windows-1252 fallback, the structure checks,
+  every value validated and mapped (dates, codes to ICCS and the hub scale, ids with the public
+  algorithms) into canonical ``InmateSecurityProfile``s with their row reports.
+
+Memory: peak RSS (VmHWM) of a fresh subprocess that imports the adapters, parses an export of
+``small`` rows, and of one that parses ``count`` rows; flat means the two are close.
+
+Rates are rows per wall-clock second, as usual, and also rows per CPU-second of this process
+(``time.process_time``): on a shared machine the second is the fairer figure for one free core.
+The load average before and after the run is recorded with the results.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from adapters.exports import write_export
+from adapters.formats import CsvFormat, JsonArrayFormat, JsonLinesFormat, XmlFormat
+from adapters.national import NationalAdapter
+from adapters.registry import get_adapter
+from bench.common import Measurement, ScenarioResult
+
+MEMBERS = ("CO-INPEC", "PE-INPE", "UY-INR", "EC-SNAI", "DO-DGSPC", "GT-DGSP", "MX-OADPRS")
+CSV_TARGET = 50_000
+
+_PEAK_SCRIPT = """
+import sys
+from adapters.registry import get_adapter
+adapter = get_adapter(sys.argv[1])
+rows = records = 0
+with open(sys.argv[2], "rb") as stream:
+    for row in adapter.parse(stream):
+        rows += 1
+        records += row.record is not None
+with open("/proc/self/status") as status:
+    peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(rows, records, peak)
+"""
+
+
+def _baseline(adapter: NationalAdapter) -> tuple[str, Callable[[Path], int]]:
+    fmt = adapter.file_format
+    if isinstance(fmt, CsvFormat):
+        def read_csv(path: Path) -> int:
+            with path.open(encoding=fmt.encoding, errors="replace", newline="") as handle:
+                return sum(1 for _ in csv.reader(handle, delimiter=fmt.delimiter)) - 1
+        return "plain csv.reader", read_csv
+    if isinstance(fmt, JsonLinesFormat):
+        def read_jsonl(path: Path) -> int:
+            with path.open("rb") as handle:
+                return sum(1 for line in handle if json.loads(line) is not None)
+        return "plain json.loads per line", read_jsonl
+    if isinstance(fmt, JsonArrayFormat):
+        def read_json(path: Path) -> int:
+            with path.open("rb") as handle:
+                return len(json.load(handle))
+        return "plain json.load (whole array in memory)", read_json
+    assert isinstance(fmt, XmlFormat)
+    record = fmt.record
+
+    def read_xml(path: Path) -> int:
+        n = 0
+        for _, element in ET.iterparse(path, events=("end",)):  # our own benchmark file
+            if element.tag == record:
+                n += 1
+                element.clear()
+        return n
+    return "plain ElementTree.iterparse", read_xml
+
+
+def _parse(adapter: NationalAdapter, path: Path) -> tuple[int, int, int]:
+    rows = records = issues = 0
+    with path.open("rb") as stream:
+        for row in adapter.parse(stream):
+            rows += 1
+            records += row.record is not None
+            issues += len(row.issues)
+    return rows, records, issues
+
+
+def _peak_rss_mb(member: str, path: Path) -> tuple[int, float]:
+    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, member, str(path)], check=True,
+                         capture_output=True, text=True).stdout.split()
+    return int(out[0]), int(out[2]) / 1024
+
+
+def run(count: int = 100_000, rounds: int = 3, small: int = 10_000, members: Sequence[str] = MEMBERS,
+        id_error_rate: float = 0.01) -> ScenarioResult:
+    work = Path(tempfile.mkdtemp(prefix="pxhub-bench-adapters-"))
+    small = min(small, max(1, count // 10))
+    parameters = {"rows": count, "rounds": rounds, "memory_rows": f"{small} vs {count}",
+                  "id_error_rate": id_error_rate, "load_average_before": round(os.getloadavg()[0], 2)}
+    result = ScenarioResult("adapters", parameters)
+    for member in members:
+        adapter = get_adapter(member)
+        assert isinstance(adapter, NationalAdapter)
+        started = time.perf_counter()
+        path = write_export(member, work / f"{member}{adapter.file_extension}", count, seed=1,
+                            id_error_rate=id_error_rate)
+        write_rate = count / (time.perf_counter() - started)
+        small_path = write_export(member, work / f"{member}-small{adapter.file_extension}", small, seed=1,
+                                  id_error_rate=id_error_rate)
+        size_mb = path.stat().st_size / 1e6
+        base_name, baseline = _baseline(adapter)
+        parse_rates: list[float] = []
+        base_rates: list[float] = []
+        parse_cpu: list[float] = []
+        base_cpu: list[float] = []
+        for round_index in range(rounds):
+            order = ("adapter", "baseline") if round_index % 2 == 0 else ("baseline", "adapter")
+            for which in order:
+                started, cpu = time.perf_counter(), time.process_time()
+                if which == "adapter":
+                    rows, records, issues = _parse(adapter, path)
+                    parse_rates.append(rows / (time.perf_counter() - started))
+                    parse_cpu.append(rows / (time.process_time() - cpu))
+                    assert rows == count, (member, rows)
+                else:
+                    n = baseline(path)
+                    base_rates.append(n / (time.perf_counter() - started))
+                    base_cpu.append(n / (time.process_time() - cpu))
+                    assert n == count, (member, n)
+        print(f"  {member}: {size_mb:.1f} MB, adapter {statistics.median(parse_rates):,.0f} rows/s "
+              f"({statistics.median(parse_cpu):,.0f} per CPU-s; {records:,} records, {issues:,} issues), "
+              f"{base_name} {statistics.median(base_rates):,.0f}/s "
+              f"({statistics.median(base_cpu):,.0f} per CPU-s)")
+        small_rows, small_peak = _peak_rss_mb(member, small_path)
+        big_rows, big_peak = _peak_rss_mb(member, path)
+        print(f"  {member}: peak RSS {small_peak:.0f} MB at {small_rows:,} rows, "
+              f"{big_peak:.0f} MB at {big_rows:,}")
+        kind = adapter.format_name.split("(")[0].strip()
+        result.measurements += [
+            Measurement(f"{member} parse+validate+map", "rows/s", parse_rates, notes=kind),
+            Measurement(f"{member} parse+validate+map, CPU time", "rows/CPU-s", parse_cpu, notes=kind),
+            Measurement(f"{member} {base_name}", "rows/s", base_rates,
+                        baseline_of=f"{member} parse+validate+map"),
+            Measurement(f"{member} {base_name}, CPU time", "rows/CPU-s", base_cpu,
+                        baseline_of=f"{member} parse+validate+map, CPU time"),
+            Measurement(f"{member} native export write", "rows/s", [write_rate]),
+            Measurement(f"{member} peak RSS, parse {small:,} rows", "MB", [small_peak]),
+            Measurement(f"{member} peak RSS, parse {count:,} rows", "MB", [big_peak]),
+        ]
+        result.ratios[f"{member} adapter / plain read"] = (statistics.median(parse_rates)
+                                                          / statistics.median(base_rates))
+        result.ratios[f"{member} peak RSS {count:,} / {small:,} rows"] = big_peak / small_peak
+        if isinstance(adapter.file_format, CsvFormat):
+            wall, per_cpu = statistics.median(parse_rates), statistics.median(parse_cpu)
+            result.targets[f"{member} >= {CSV_TARGET:,} rows/s (CSV)"] = (
+                f"{'met' if wall >= CSV_TARGET else 'missed'} ({wall:,.0f}/s wall, {per_cpu:,.0f}/CPU-s)")
+        for leftover in (path, small_path):
+            leftover.unlink()
+    result.parameters["load_average_after"] = round(os.getloadavg()[0], 2)
+    return result
