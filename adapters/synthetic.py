@@ -29,10 +29,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final, Generic, TypeVar
 
+from adapters import ids
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
-
-from adapters import ids
 
 __all__ = [
     "AGE_BANDS",

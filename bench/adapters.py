@@ -23,6 +23,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -105,6 +106,14 @@ def _peak_rss_mb(member: str, path: Path) -> tuple[int, float]:
 def run(count: int = 100_000, rounds: int = 3, small: int = 10_000, members: Sequence[str] = MEMBERS,
         id_error_rate: float = 0.01) -> ScenarioResult:
     work = Path(tempfile.mkdtemp(prefix="pxhub-bench-adapters-"))
+    try:
+        return _run(work, count, rounds, small, members, id_error_rate)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(work: Path, count: int, rounds: int, small: int, members: Sequence[str],
+         id_error_rate: float) -> ScenarioResult:
     small = min(small, max(1, count // 10))
     parameters = {"rows": count, "rounds": rounds, "memory_rows": f"{small} vs {count}",
                   "id_error_rate": id_error_rate, "load_average_before": round(os.getloadavg()[0], 2)}
@@ -165,7 +174,7 @@ def run(count: int = 100_000, rounds: int = 3, small: int = 10_000, members: Seq
             wall, per_cpu = statistics.median(parse_rates), statistics.median(parse_cpu)
             result.targets[f"{member} >= {CSV_TARGET:,} rows/s (CSV)"] = (
                 f"{'met' if wall >= CSV_TARGET else 'missed'} ({wall:,.0f}/s wall, {per_cpu:,.0f}/CPU-s)")
-        for leftover in (path, small_path):
-            leftover.unlink()
+        path.unlink()
+        small_path.unlink()
     result.parameters["load_average_after"] = round(os.getloadavg()[0], 2)
     return result
