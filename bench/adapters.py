@@ -60,19 +60,25 @@ print(rows, records, peak)
 def _baseline(adapter: NationalAdapter) -> tuple[str, Callable[[Path], int]]:
     fmt = adapter.file_format
     if isinstance(fmt, CsvFormat):
+
         def read_csv(path: Path) -> int:
             with path.open(encoding=fmt.encoding, errors="replace", newline="") as handle:
                 return sum(1 for _ in csv.reader(handle, delimiter=fmt.delimiter)) - 1
+
         return "plain csv.reader", read_csv
     if isinstance(fmt, JsonLinesFormat):
+
         def read_jsonl(path: Path) -> int:
             with path.open("rb") as handle:
                 return sum(1 for line in handle if json.loads(line) is not None)
+
         return "plain json.loads per line", read_jsonl
     if isinstance(fmt, JsonArrayFormat):
+
         def read_json(path: Path) -> int:
             with path.open("rb") as handle:
                 return len(json.load(handle))
+
         return "plain json.load (whole array in memory)", read_json
     assert isinstance(fmt, XmlFormat)
     record = fmt.record
@@ -84,6 +90,7 @@ def _baseline(adapter: NationalAdapter) -> tuple[str, Callable[[Path], int]]:
                 n += 1
                 element.clear()
         return n
+
     return "plain ElementTree.iterparse", read_xml
 
 
@@ -98,13 +105,19 @@ def _parse(adapter: NationalAdapter, path: Path) -> tuple[int, int, int]:
 
 
 def _peak_rss_mb(member: str, path: Path) -> tuple[int, float]:
-    out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT, member, str(path)], check=True,
-                         capture_output=True, text=True).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK_SCRIPT, member, str(path)], check=True, capture_output=True, text=True
+    ).stdout.split()
     return int(out[0]), int(out[2]) / 1024
 
 
-def run(count: int = 100_000, rounds: int = 3, small: int = 10_000, members: Sequence[str] = MEMBERS,
-        id_error_rate: float = 0.01) -> ScenarioResult:
+def run(
+    count: int = 100_000,
+    rounds: int = 3,
+    small: int = 10_000,
+    members: Sequence[str] = MEMBERS,
+    id_error_rate: float = 0.01,
+) -> ScenarioResult:
     work = Path(tempfile.mkdtemp(prefix="pxhub-bench-adapters-"))
     try:
         return _run(work, count, rounds, small, members, id_error_rate)
@@ -112,21 +125,33 @@ def run(count: int = 100_000, rounds: int = 3, small: int = 10_000, members: Seq
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(work: Path, count: int, rounds: int, small: int, members: Sequence[str],
-         id_error_rate: float) -> ScenarioResult:
+def _run(
+    work: Path, count: int, rounds: int, small: int, members: Sequence[str], id_error_rate: float
+) -> ScenarioResult:
     small = min(small, max(1, count // 10))
-    parameters = {"rows": count, "rounds": rounds, "memory_rows": f"{small} vs {count}",
-                  "id_error_rate": id_error_rate, "load_average_before": round(os.getloadavg()[0], 2)}
+    parameters = {
+        "rows": count,
+        "rounds": rounds,
+        "memory_rows": f"{small} vs {count}",
+        "id_error_rate": id_error_rate,
+        "load_average_before": round(os.getloadavg()[0], 2),
+    }
     result = ScenarioResult("adapters", parameters)
     for member in members:
         adapter = get_adapter(member)
         assert isinstance(adapter, NationalAdapter)
         started = time.perf_counter()
-        path = write_export(member, work / f"{member}{adapter.file_extension}", count, seed=1,
-                            id_error_rate=id_error_rate)
+        path = write_export(
+            member, work / f"{member}{adapter.file_extension}", count, seed=1, id_error_rate=id_error_rate
+        )
         write_rate = count / (time.perf_counter() - started)
-        small_path = write_export(member, work / f"{member}-small{adapter.file_extension}", small, seed=1,
-                                  id_error_rate=id_error_rate)
+        small_path = write_export(
+            member,
+            work / f"{member}-small{adapter.file_extension}",
+            small,
+            seed=1,
+            id_error_rate=id_error_rate,
+        )
         size_mb = path.stat().st_size / 1e6
         base_name, baseline = _baseline(adapter)
         parse_rates: list[float] = []
@@ -147,33 +172,44 @@ def _run(work: Path, count: int, rounds: int, small: int, members: Sequence[str]
                     base_rates.append(n / (time.perf_counter() - started))
                     base_cpu.append(n / (time.process_time() - cpu))
                     assert n == count, (member, n)
-        print(f"  {member}: {size_mb:.1f} MB, adapter {statistics.median(parse_rates):,.0f} rows/s "
-              f"({statistics.median(parse_cpu):,.0f} per CPU-s; {records:,} records, {issues:,} issues), "
-              f"{base_name} {statistics.median(base_rates):,.0f}/s "
-              f"({statistics.median(base_cpu):,.0f} per CPU-s)")
+        print(
+            f"  {member}: {size_mb:.1f} MB, adapter {statistics.median(parse_rates):,.0f} rows/s "
+            f"({statistics.median(parse_cpu):,.0f} per CPU-s; {records:,} records, {issues:,} issues), "
+            f"{base_name} {statistics.median(base_rates):,.0f}/s "
+            f"({statistics.median(base_cpu):,.0f} per CPU-s)"
+        )
         small_rows, small_peak = _peak_rss_mb(member, small_path)
         big_rows, big_peak = _peak_rss_mb(member, path)
-        print(f"  {member}: peak RSS {small_peak:.0f} MB at {small_rows:,} rows, "
-              f"{big_peak:.0f} MB at {big_rows:,}")
+        print(
+            f"  {member}: peak RSS {small_peak:.0f} MB at {small_rows:,} rows, "
+            f"{big_peak:.0f} MB at {big_rows:,}"
+        )
         kind = adapter.format_name.split("(")[0].strip()
         result.measurements += [
             Measurement(f"{member} parse+validate+map", "rows/s", parse_rates, notes=kind),
             Measurement(f"{member} parse+validate+map, CPU time", "rows/CPU-s", parse_cpu, notes=kind),
-            Measurement(f"{member} {base_name}", "rows/s", base_rates,
-                        baseline_of=f"{member} parse+validate+map"),
-            Measurement(f"{member} {base_name}, CPU time", "rows/CPU-s", base_cpu,
-                        baseline_of=f"{member} parse+validate+map, CPU time"),
+            Measurement(
+                f"{member} {base_name}", "rows/s", base_rates, baseline_of=f"{member} parse+validate+map"
+            ),
+            Measurement(
+                f"{member} {base_name}, CPU time",
+                "rows/CPU-s",
+                base_cpu,
+                baseline_of=f"{member} parse+validate+map, CPU time",
+            ),
             Measurement(f"{member} native export write", "rows/s", [write_rate]),
             Measurement(f"{member} peak RSS, parse {small:,} rows", "MB", [small_peak]),
             Measurement(f"{member} peak RSS, parse {count:,} rows", "MB", [big_peak]),
         ]
-        result.ratios[f"{member} adapter / plain read"] = (statistics.median(parse_rates)
-                                                          / statistics.median(base_rates))
+        result.ratios[f"{member} adapter / plain read"] = statistics.median(parse_rates) / statistics.median(
+            base_rates
+        )
         result.ratios[f"{member} peak RSS {count:,} / {small:,} rows"] = big_peak / small_peak
         if isinstance(adapter.file_format, CsvFormat):
             wall, per_cpu = statistics.median(parse_rates), statistics.median(parse_cpu)
             result.targets[f"{member} >= {CSV_TARGET:,} rows/s (CSV)"] = (
-                f"{'met' if wall >= CSV_TARGET else 'missed'} ({wall:,.0f}/s wall, {per_cpu:,.0f}/CPU-s)")
+                f"{'met' if wall >= CSV_TARGET else 'missed'} ({wall:,.0f}/s wall, {per_cpu:,.0f}/CPU-s)"
+            )
         path.unlink()
         small_path.unlink()
     result.parameters["load_average_after"] = round(os.getloadavg()[0], 2)

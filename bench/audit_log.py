@@ -28,7 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import Measurement, ScenarioResult, free_port, start_process
+from bench.common import Measurement, ScenarioResult, start_hub_process
 from hub.audit.client import AuditClient, trust_anchors
 from hub.audit.service import AuditLogService
 from hub.audit.tree import mth
@@ -274,35 +274,13 @@ def _run(
     print(f"  append to provable: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     store.close()
 
-    port = free_port()
-    env = {
-        "PXHUB_KEY_PASSPHRASE": passphrase.decode(),
-        "PXHUB_LOG_LEVEL": "warning",
-        "PXHUB_LOG_FORMAT": "json",
-    }
-    hub = start_process(
-        [
-            "-m",
-            "hub.cli.main",
-            "serve",
-            "--federation-dir",
-            str(federation),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--data-dir",
-            str(data),
-        ],
-        work / "hub.log",
-        env,
-        ready_port=port,
-    )
+    hub = start_hub_process(federation, passphrase, data, work / "hub.log", {"PXHUB_LOG_LEVEL": "warning"})
     try:
         verify_seconds, verified_size, rpc_ms = asyncio.run(
-            over_grpc(f"127.0.0.1:{port}", federation, passphrase, rpc_proofs)
+            over_grpc(hub.target, federation, passphrase, rpc_proofs)
         )
     finally:
-        hub.terminate()
-        hub.wait(10)
+        hub.stop()
     print(f"  verify {verified_size:,} entries over gRPC: {verify_seconds:.2f} s (local: {recompute:.2f} s)")
 
     result = ScenarioResult(

@@ -116,3 +116,65 @@ def peak_rss_mb(pid: int) -> float:
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+@dataclass
+class HubProcess:
+    """A hub started with ``pxhub serve`` in its own process for a scenario."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def new_federation(prefix: str) -> tuple[Path, Path, bytes]:
+    """A work folder with a fresh federation and its signed default policy: (work, federation, passphrase)."""
+    import secrets
+    import tempfile
+
+    from hub.pki import init_federation
+    from hub.policy import sign_default_policy
+
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    federation = work / "federation"
+    passphrase = secrets.token_urlsafe(18).encode()
+    init_federation(federation, passphrase)
+    sign_default_policy(federation, passphrase)  # as `pxhub pki init` does; without it the hub denies all
+    return work, federation, passphrase
+
+
+def start_hub_process(
+    federation: Path, passphrase: bytes, data_dir: Path, log_path: Path, env: dict[str, str] | None = None
+) -> HubProcess:
+    """``pxhub serve`` on a free loopback port with JSON logs in ``log_path``; returns once it listens."""
+    port = free_port()
+    process = start_process(
+        [
+            "-m",
+            "hub.cli.main",
+            "serve",
+            "--federation-dir",
+            str(federation),
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--data-dir",
+            str(data_dir),
+            "--log-format",
+            "json",
+        ],
+        log_path,
+        {"PXHUB_KEY_PASSPHRASE": passphrase.decode(), **(env or {})},
+        ready_port=port,
+    )
+    return HubProcess(process, port)

@@ -11,16 +11,12 @@ gRPC + mTLS on this machine, answered instead of delivered.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
-from bench.common import Measurement, ScenarioResult, free_port, rss_mb, start_process
+from bench.common import Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
 from flows.plans import ExchangePlan, outgoing_records
-from hub.pki import init_federation
-from hub.policy import sign_default_policy
 from hub.sdk.client import MemberClient
 from pxhub.v1 import envelope_pb2, exchange_pb2
 
@@ -94,37 +90,12 @@ async def _run(target: str, federation: Path, passphrase: bytes, rate: float, se
 def run(rate: float = 500.0, seconds: float = 20.0, count: int | None = None) -> ScenarioResult:
     if count:
         seconds = count / rate
-    work = Path(tempfile.mkdtemp(prefix="pxhub-latency-"))
-    federation = work / "federation"
-    passphrase = secrets.token_urlsafe(18).encode()
-    init_federation(federation, passphrase)
-    sign_default_policy(federation, passphrase)  # as `pxhub pki init` does; without it the hub denies all
-    port = free_port()
-    hub = start_process(
-        [
-            "-m",
-            "hub.cli.main",
-            "serve",
-            "--federation-dir",
-            str(federation),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--data-dir",
-            str(work / "data"),
-            "--log-format",
-            "json",
-        ],
-        work / "hub.log",
-        {"PXHUB_KEY_PASSPHRASE": passphrase.decode()},
-        ready_port=port,
-    )
+    work, federation, passphrase = new_federation("pxhub-latency-")
+    hub = start_hub_process(federation, passphrase, work / "data", work / "hub.log")
     try:
-        latencies, memory = asyncio.run(
-            _run(f"127.0.0.1:{port}", federation, passphrase, rate, seconds, hub.pid)
-        )
+        latencies, memory = asyncio.run(_run(hub.target, federation, passphrase, rate, seconds, hub.pid))
     finally:
-        hub.terminate()
-        hub.wait(10)
+        hub.stop()
     ms = [value * 1000 for value in latencies]
     result = ScenarioResult(
         "submit_to_fetch_latency",

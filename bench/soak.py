@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import statistics
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,10 +20,8 @@ from typing import Any
 
 import grpc
 
-from bench.common import RESULTS_DIR, Measurement, ScenarioResult, free_port, rss_mb, start_process
+from bench.common import RESULTS_DIR, Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
 from hub.audit.client import AuditClient
-from hub.pki import init_federation
-from hub.policy import sign_default_policy
 from hub.sdk.client import MemberClient
 from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 
@@ -177,35 +173,12 @@ def run(rate: float = 50.0, seconds: float = 600.0, count: int | None = None) ->
     """``count`` (records) shortens the run: seconds = count / rate."""
     if count:
         seconds = count / rate
-    work = Path(tempfile.mkdtemp(prefix="pxhub-soak-"))
-    federation = work / "federation"
-    passphrase = secrets.token_urlsafe(18).encode()
-    init_federation(federation, passphrase)
-    sign_default_policy(federation, passphrase)
-    port = free_port()
-    hub = start_process(
-        [
-            "-m",
-            "hub.cli.main",
-            "serve",
-            "--federation-dir",
-            str(federation),
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--data-dir",
-            str(work / "data"),
-            "--log-format",
-            "json",
-        ],
-        work / "hub.log",
-        {"PXHUB_KEY_PASSPHRASE": passphrase.decode()},
-        ready_port=port,
-    )
+    work, federation, passphrase = new_federation("pxhub-soak-")
+    hub = start_hub_process(federation, passphrase, work / "data", work / "hub.log")
     try:
-        series = asyncio.run(_run(f"127.0.0.1:{port}", federation, passphrase, rate, seconds, hub.pid))
+        series = asyncio.run(_run(hub.target, federation, passphrase, rate, seconds, hub.pid))
     finally:
-        hub.terminate()
-        hub.wait(10)
+        hub.stop()
     RESULTS_DIR.mkdir(exist_ok=True)
     (RESULTS_DIR / "soak_timeseries.json").write_text(
         json.dumps({"rate_per_s": rate, "seconds": seconds, "samples": series}, indent=2)

@@ -9,18 +9,23 @@ audit entries and answers one receipt per envelope; the baseline does nothing.
 from __future__ import annotations
 
 import asyncio
-import secrets
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import grpc
 
-from bench.common import Measurement, ScenarioResult, free_port, peak_rss_mb, start_process
+from bench.common import (
+    Measurement,
+    ScenarioResult,
+    free_port,
+    new_federation,
+    peak_rss_mb,
+    start_hub_process,
+    start_process,
+)
 from flows.plans import ExchangePlan, outgoing_records
-from hub.pki import init_federation, load_identity
-from hub.policy import sign_default_policy
+from hub.pki import load_identity
 from hub.sdk.client import CHANNEL_OPTIONS, MemberClient, channel_credentials
 from pxhub.v1 import exchange_pb2
 
@@ -79,29 +84,10 @@ async def _stream(
 
 
 def run(count: int = 5000, rounds: int = 3, batch: int = 64) -> ScenarioResult:
-    work = Path(tempfile.mkdtemp(prefix="pxhub-bench-"))
-    federation = work / "federation"
-    passphrase = secrets.token_urlsafe(18).encode()
-    init_federation(federation, passphrase)
-    sign_default_policy(federation, passphrase)  # as `pxhub pki init` does; without it the hub denies all
-    env = {"PXHUB_KEY_PASSPHRASE": passphrase.decode(), "PXHUB_LOG_FORMAT": "json"}
-    hub_port, noop_port = free_port(), free_port()
-    hub = start_process(
-        [
-            "-m",
-            "hub.cli.main",
-            "serve",
-            "--federation-dir",
-            str(federation),
-            "--listen",
-            f"127.0.0.1:{hub_port}",
-            "--data-dir",
-            str(work / "data"),
-        ],
-        work / "hub.log",
-        env,
-        ready_port=hub_port,
-    )
+    work, federation, passphrase = new_federation("pxhub-bench-")
+    env = {"PXHUB_KEY_PASSPHRASE": passphrase.decode()}
+    hub = start_hub_process(federation, passphrase, work / "data", work / "hub.log")
+    hub_port, noop_port = hub.port, free_port()
     noop = start_process(
         ["-m", "bench.noop_server", str(federation), passphrase.decode(), str(noop_port)],
         work / "noop.log",
@@ -126,9 +112,8 @@ def run(count: int = 5000, rounds: int = 3, batch: int = 64) -> ScenarioResult:
             print(f"  round {round_index + 1}: raw {raw_rates[-1]:,.0f}/s, hub {hub_rates[-1]:,.0f}/s")
         hub_peak = peak_rss_mb(hub.pid)
     finally:
-        hub.terminate()
+        hub.stop()
         noop.terminate()
-        hub.wait(10)
         noop.wait(10)
     result = ScenarioResult(
         "submit_throughput",
