@@ -7,11 +7,8 @@ entry and its index rows commit together.
 Portable SQL only (SQLAlchemy Core, and one plain-text SELECT of primary-key
 lookups); the tables are in ``hub/store/audit_tables.py``.
 
-Reads go through :meth:`SqlAuditMixin._audit_reader`: on a SQLite file that is
-a second engine whose transactions start with a plain (deferred) ``BEGIN``,
-so proofs and listings read a WAL snapshot without taking the write lock the
-main engine takes on every transaction (``BEGIN IMMEDIATE``); elsewhere it is
-the main engine.
+Reads go through the store's ``reader`` engine (a WAL snapshot on SQLite,
+see ``make_engine``), so proofs and listings never wait for a writer.
 """
 
 from __future__ import annotations
@@ -27,8 +24,6 @@ from sqlalchemy import (
     Engine,
     Table,
     and_,
-    create_engine,
-    event,
     exists,
     func,
     select,
@@ -92,31 +87,6 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _read_engine(main: Engine) -> Engine:
-    """An engine for snapshot reads: deferred BEGIN on SQLite files, else ``main``."""
-    url = main.url
-    if main.dialect.name != "sqlite" or url.database in (None, "", ":memory:") or "memory" in str(url):
-        return main
-    reader = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-
-    @event.listens_for(reader, "connect")
-    def _configure(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None  # SQLAlchemy's begin event issues BEGIN
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(reader, "begin")
-    def _begin_deferred(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
-
-    @event.listens_for(main, "engine_disposed")
-    def _dispose_reader(_engine: Engine) -> None:
-        reader.dispose()
-
-    return reader
-
-
 @functools.cache
 def _nodes_query(count: int) -> TextClause:
     """One primary-key lookup per node, OR-ed: ``(level = :l0 AND idx = :i0) OR ...``.
@@ -136,19 +106,10 @@ class SqlAuditMixin(AuditLogStore):
 
     if TYPE_CHECKING:
         engine: Engine
+        reader: Engine
         _write_lock: threading.Lock
 
         def _lock_sequencer(self, conn: Connection) -> None: ...
-
-    _reader: Engine | None = None
-    _reader_lock = threading.Lock()
-
-    def _audit_reader(self) -> Engine:
-        if self._reader is None:
-            with self._reader_lock:
-                if self._reader is None:
-                    self._reader = _read_engine(self.engine)
-        return self._reader
 
     # -- index, written by _append inside its transaction ---------------------------------
 
@@ -188,7 +149,7 @@ class SqlAuditMixin(AuditLogStore):
     # -- tree -------------------------------------------------------------------------------
 
     def audit_tree_size(self) -> int:
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             current = conn.execute(select(func.max(AUDIT.c.idx))).scalar()
         return 0 if current is None else int(current) + 1
 
@@ -209,7 +170,7 @@ class SqlAuditMixin(AuditLogStore):
         params: dict[str, int] = {}
         for n, (level, index) in enumerate(missing):
             params[f"l{n}"], params[f"i{n}"] = level, index
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(_nodes_query(len(missing)), params).all()
         for row in rows:
             key, value = (int(row[0]), int(row[1])), bytes(row[2])
@@ -255,12 +216,12 @@ class SqlAuditMixin(AuditLogStore):
             return stored
 
     def get_checkpoint(self, size: int) -> StoredCheckpoint | None:
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(*self._CHECKPOINT_COLUMNS).where(CHECKPOINTS.c.size == size)).first()
         return None if row is None else self._checkpoint(row)
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(*self._CHECKPOINT_COLUMNS).order_by(CHECKPOINTS.c.size.desc()).limit(1)
             ).first()
@@ -276,7 +237,7 @@ class SqlAuditMixin(AuditLogStore):
             .group_by(COSIGNATURES.c.size)
             .having(func.count(COSIGNATURES.c.witness.distinct()) == len(names))
         )
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(*self._CHECKPOINT_COLUMNS)
                 .where(CHECKPOINTS.c.size.in_(sizes))
@@ -315,7 +276,7 @@ class SqlAuditMixin(AuditLogStore):
                 )
                 return cosignature, True
         except IntegrityError:
-            with self._audit_reader().connect() as conn:
+            with self.reader.connect() as conn:
                 row = conn.execute(select(*columns).where(where)).first()
             if row is None:
                 raise
@@ -326,7 +287,7 @@ class SqlAuditMixin(AuditLogStore):
         return StoredCosignature(int(row[0]), str(row[1]), bytes(row[2]), _as_utc(row[3]))
 
     def cosignatures(self, size: int) -> list[StoredCosignature]:
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(
                     COSIGNATURES.c.size,
@@ -340,7 +301,7 @@ class SqlAuditMixin(AuditLogStore):
         return [self._cosignature(r) for r in rows]
 
     def latest_cosigned_size(self, witness: str) -> int | None:
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             found = conn.execute(
                 select(func.max(COSIGNATURES.c.size)).where(COSIGNATURES.c.witness == witness)
             ).scalar()
@@ -380,7 +341,7 @@ class SqlAuditMixin(AuditLogStore):
             if not refs:
                 position = AUDIT_INDEX.c.idx
         stmt = stmt.where(position >= start, position < end).order_by(position).limit(limit)
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             return [(int(r[0]), bytes(r[1])) for r in conn.execute(stmt)]
 
     def time_bounds(self, since: str, until: str) -> tuple[int, int] | None:
@@ -391,14 +352,14 @@ class SqlAuditMixin(AuditLogStore):
             stmt = stmt.where(AUDIT_INDEX.c.time >= since)
         if until:
             stmt = stmt.where(AUDIT_INDEX.c.time < until)
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(stmt).first()
         if row is None or row[0] is None:
             return None
         return int(row[0]), int(row[1]) + 1
 
     def entry_concerns(self, index: int, party: str) -> bool:
-        with self._audit_reader().connect() as conn:
+        with self.reader.connect() as conn:
             found = conn.execute(
                 select(AUDIT_REFS.c.idx).where(
                     AUDIT_REFS.c.ref == party_ref(party), AUDIT_REFS.c.idx == index

@@ -60,6 +60,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
 
     if TYPE_CHECKING:
         engine: Engine
+        reader: Engine
         _write_lock: threading.Lock
 
         def _write(self) -> AbstractContextManager[Connection]:
@@ -87,7 +88,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
         return True
 
     def current_policy(self) -> StoredPolicy | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(POLICIES).order_by(POLICIES.c.version.desc()).limit(1)).first()
         if row is None:
             return None
@@ -96,7 +97,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
         )
 
     def policy_version(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             current = conn.execute(select(func.max(POLICIES.c.version))).scalar()
         return 0 if current is None else int(current)
 
@@ -165,13 +166,13 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
         ids = list(dict.fromkeys(consent_ids))
         if not ids:
             return []
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(CONSENTS).where(CONSENTS.c.consent_id.in_(ids))).all()
             found = {c.consent_id: c for c in self._consents(conn, rows)}
         return [found[c] for c in ids if c in found]
 
     def consents_for_subject(self, controller: str, subject_pseudonym: str) -> list[StoredConsent]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(CONSENTS)
                 .where(CONSENTS.c.controller == controller, CONSENTS.c.subject_pseudonym == subject_pseudonym)
@@ -310,7 +311,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
             .order_by(NOTICES.c.issued_at, NOTICES.c.notice_id)
             .limit(limit)
         )
-        with self.engine.connect() as conn:  # every Fetch asks: read first, write only when there is one
+        with self.reader.connect() as conn:  # every Fetch asks: read first, write only when there is one
             rows = conn.execute(query).all()
         if rows:
             with self._write_lock, self.engine.begin() as conn:
@@ -431,7 +432,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
     )
 
     def lineage(self, message_id: str) -> LineageRecord | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(*self._ENVELOPE_COLUMNS).where(ENVELOPES.c.message_id == message_id)
             ).all()
@@ -439,7 +440,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
         return found[0] if found else None
 
     def lineages_for_consent(self, consent_id: str) -> list[LineageRecord]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(*self._ENVELOPE_COLUMNS)
                 .where(ENVELOPES.c.consent_ref == consent_id)

@@ -50,27 +50,41 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def make_engine(url: str, *, durable: bool = True) -> Engine:
-    """An engine for ``url``; ``durable=False`` (SQLite) commits without waiting for the disk."""
+def make_engine(url: str, *, durable: bool = True, reads_only: bool = False) -> Engine:
+    """An engine for ``url``.
+
+    On SQLite, write transactions start with BEGIN IMMEDIATE (writers queue on the
+    busy timeout instead of failing on a lock upgrade); ``reads_only`` engines start
+    a deferred BEGIN, so readers take a WAL snapshot and never wait for a writer.
+    ``durable=False`` commits without waiting for the disk (bookkeeping only).
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
         def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy's begin event issue BEGIN IMMEDIATE (writers queue, never deadlock).
-            dbapi_connection.isolation_level = None
+            dbapi_connection.isolation_level = None  # the begin event below issues BEGIN
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
+        begin = "BEGIN" if reads_only else "BEGIN IMMEDIATE"
+
         @event.listens_for(engine, "begin")
-        def _begin_immediate(connection: Connection) -> None:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        def _begin(connection: Connection) -> None:
+            connection.exec_driver_sql(begin)
 
         return engine
     return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def _separate_engines(url: str) -> bool:
+    """A SQLite file gets its own read and bookkeeping engines; PostgreSQL and in-memory SQLite do not."""
+    return (
+        url.startswith("sqlite") and ":memory:" not in url and url.rstrip("/") not in ("sqlite:", "sqlite:/")
+    )
 
 
 class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
@@ -79,7 +93,10 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
         self.engine = make_engine(url)
         self._is_postgres = self.engine.dialect.name == "postgresql"
         # Delivery counters are bookkeeping, not evidence: their commits need not wait for the disk.
-        self._bookkeeping_engine = self.engine if self._is_postgres else make_engine(url, durable=False)
+        separate = _separate_engines(url)
+        self._bookkeeping_engine = make_engine(url, durable=False) if separate else self.engine
+        # Reads take a snapshot and never queue behind a writer.
+        self.reader = make_engine(url, reads_only=True) if separate else self.engine
         # One writer at a time within a process; across replicas the database lock decides.
         self._write_lock = threading.Lock()
         # Committed right-frontier nodes of the log, so an append reads its left siblings from memory.
@@ -226,7 +243,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
             .order_by(MAILBOX.c.seq)
             .limit(limit)
         )
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(query).all()
         items = [MailboxItem(int(r[0]), r[1], bytes(r[2]), _as_utc(r[3]), int(r[4])) for r in rows]
         if items:
@@ -308,19 +325,19 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
             return self._append(conn, entries)
 
     def audit_size(self) -> int:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             current = conn.execute(select(func.max(AUDIT.c.idx))).scalar()
         return 0 if current is None else int(current) + 1
 
     def audit_entries(self, start: int, end: int) -> list[bytes]:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(
                 select(AUDIT.c.entry).where(AUDIT.c.idx >= start, AUDIT.c.idx < end).order_by(AUDIT.c.idx)
             )
             return [bytes(r[0]) for r in rows]
 
     def merkle_node(self, level: int, index: int) -> bytes:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             found = conn.execute(
                 select(NODES.c.hash).where(and_(NODES.c.level == level, NODES.c.idx == index))
             ).scalar()
@@ -329,7 +346,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
         return bytes(found)
 
     def stats(self) -> StoreStats:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             envelopes = conn.execute(select(func.count()).select_from(ENVELOPES)).scalar() or 0
             stored = (
                 conn.execute(
@@ -353,5 +370,5 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
         return StoreStats(int(envelopes), int(stored), int(pending), int(acked), int(audit))
 
     def close(self) -> None:
-        self.engine.dispose()
-        self._bookkeeping_engine.dispose()
+        for engine in {self.engine, self._bookkeeping_engine, self.reader}:
+            engine.dispose()
