@@ -69,3 +69,42 @@ def test_settings_from_toml_env_and_flags(tmp_path: Path, monkeypatch: pytest.Mo
     assert settings.log_format == "console"  # a flag beats both
     monkeypatch.setenv("PXHUB_DATABASE_URL", "postgresql+psycopg://u:p@db/pxhub")
     assert HubSettings.load().sqlalchemy_url == "postgresql+psycopg://u:p@db/pxhub"
+
+
+async def test_refusal_of_an_unidentified_ipv6_peer_is_audited() -> None:
+    """A peer address is no actor id: the entry is anonymous and names the peer in its details."""
+    import json
+
+    import grpc
+
+    from hub.directory import Directory
+    from hub.server.auth import Authenticator
+    from hub.server.errors import RpcRefusal
+    from hub.server.rpc import RpcEvent, RpcGuard
+    from hub.store.memory import MemoryHubStore
+
+    class Aborted(Exception):
+        pass
+
+    class Context:
+        def auth_context(self) -> dict[str, list[bytes]]:
+            return {}
+
+        def peer(self) -> str:
+            return "ipv6:[::1]:50001"
+
+        async def abort_with_status(self, status: object) -> None:
+            raise Aborted
+
+    store = MemoryHubStore()
+    guard = RpcGuard(Authenticator(Directory([])), store)
+    refusal = RpcRefusal(
+        grpc.StatusCode.UNAUTHENTICATED, envelope_pb2.REASON_UNKNOWN_CALLER, "no certificate"
+    )
+    with pytest.raises(Aborted):
+        await guard.refuse(RpcEvent("Fetch"), refusal, Context())  # type: ignore[arg-type]
+    (entry,) = store.audit_entries(0, 1)
+    decoded = json.loads(entry)
+    assert decoded["actor_kind"] == "anonymous" and decoded["actor_id"] == ""
+    assert decoded["details"]["peer"] == "ipv6:[::1]:50001"
+    assert decoded["reason"] == "UNKNOWN_CALLER"

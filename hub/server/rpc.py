@@ -89,20 +89,20 @@ class RpcGuard:
         context: Context,
     ) -> None:
         """Log, audit and abort with the refusal's status."""
-        event.emit("refused", refusal.reason_name)
-        caller = event.caller
-        if caller is None:
-            try:
-                caller = self.authenticator.identify(context)
+        details: dict[str, str | int] = {"method": event.method}
+        if event.caller is None:
+            try:  # a known certificate refused for its role or status: name it in the log and the entry
+                event.caller = self.authenticator.identify(context)
             except RpcRefusal:
-                caller = Caller("anonymous", context.peer() or "unknown")
+                details["peer"] = context.peer() or "unknown"  # e.g. "ipv6:[::1]:5000": no actor id form
+        event.emit("refused", refusal.reason_name)
         entry = audit_events.simple(
-            caller,
+            event.caller or Caller("anonymous", ""),
             datetime.now(UTC),
             "auth.refuse",
             "deny",
             reason=refusal.reason,
-            details={"method": event.method},
+            details=details,
         )
         await asyncio.to_thread(self.store.append_audit, [entry])
         await context.abort_with_status(to_status(refusal))
