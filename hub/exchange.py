@@ -202,23 +202,20 @@ class Exchange:
 
     def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
         """The caller's next deliveries; each hand-over is an audit entry, durable before it is sent."""
-        items = self.store.fetch(caller.id, after_seq, limit)
-        if items:
-            now = self.clock()
-            self.store.append_audit(
-                [
-                    audit_events.simple(
-                        caller,
-                        now,
-                        "deliver",
-                        "ok",
-                        object_ids=(f"message:{item.message_id}",),
-                        details={"recipient": caller.id, "redelivery": item.delivered_count},
-                    )
-                    for item in items
-                ]
-            )
-        return items
+        now = self.clock()
+        return self.store.fetch(
+            caller.id,
+            after_seq,
+            limit,
+            lambda item: audit_events.simple(
+                caller,
+                now,
+                "deliver",
+                "ok",
+                object_ids=(f"message:{item.message_id}",),
+                details={"recipient": caller.id, "redelivery": item.delivered_count},
+            ),
+        )
 
     def acknowledge(
         self, caller: Caller, acknowledgements: Sequence[exchange_pb2.Acknowledgement]

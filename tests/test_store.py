@@ -101,3 +101,13 @@ def test_audit_nodes_give_the_rfc9162_root(store: HubStore) -> None:
 
     for size in (1, 2, 3, 16, 37):
         assert merkle.root(size, Reader()) == merkle.root(size, reference)
+
+
+def test_fetch_logs_each_delivery_with_the_hand_over(store: HubStore) -> None:
+    store.admit([admission("m1"), admission("m2")], entry_for)
+    before = store.audit_size()
+    items = store.fetch("PE-INPE", 0, 10, lambda item: f"deliver:{item.message_id}".encode())
+    assert [i.message_id for i in items] == ["m1", "m2"]
+    assert store.audit_entries(before, store.audit_size()) == [b"deliver:m1", b"deliver:m2"]
+    assert store.fetch("GT-DGSP", 0, 10, lambda item: b"never") == []
+    assert store.audit_size() == before + 2  # nothing handed over, nothing logged

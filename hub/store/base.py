@@ -90,10 +90,17 @@ class HubStore(ABC):
         """
 
     @abstractmethod
-    def fetch(self, recipient: str, after_seq: int, limit: int) -> list[MailboxItem]:
+    def fetch(
+        self,
+        recipient: str,
+        after_seq: int,
+        limit: int,
+        audit_entry_for: Callable[[MailboxItem], bytes] | None = None,
+    ) -> list[MailboxItem]:
         """Unacknowledged mailbox items of ``recipient`` with seq > after_seq, oldest first.
 
-        Marks them delivered (counting redeliveries).
+        Marks them delivered (counting redeliveries) and appends ``audit_entry_for(item)``
+        of each, in one durable transaction, before returning them to be sent.
         """
 
     @abstractmethod

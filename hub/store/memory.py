@@ -95,7 +95,13 @@ class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, HubStore):
             self._append(entries)
             return results
 
-    def fetch(self, recipient: str, after_seq: int, limit: int) -> list[MailboxItem]:
+    def fetch(
+        self,
+        recipient: str,
+        after_seq: int,
+        limit: int,
+        audit_entry_for: Callable[[MailboxItem], bytes] | None = None,
+    ) -> list[MailboxItem]:
         with self._lock:
             items: list[MailboxItem] = []
             for seq in sorted(s for s in self._mail if s > after_seq):
@@ -112,6 +118,8 @@ class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, HubStore):
                 mail.first_delivered_at = mail.first_delivered_at or datetime.now(UTC)
                 if len(items) >= limit:
                     break
+            if audit_entry_for is not None:
+                self._append([audit_entry_for(item) for item in items])
             return items
 
     def acknowledge(

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, text, update
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, update
 
 from hub.store import schema
 from hub.store.audit_append import plan_append
@@ -50,13 +50,12 @@ def _as_utc(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def make_engine(url: str, *, durable: bool = True, reads_only: bool = False) -> Engine:
+def make_engine(url: str, *, reads_only: bool = False) -> Engine:
     """An engine for ``url``.
 
     On SQLite, write transactions start with BEGIN IMMEDIATE (writers queue on the
     busy timeout instead of failing on a lock upgrade); ``reads_only`` engines start
     a deferred BEGIN, so readers take a WAL snapshot and never wait for a writer.
-    ``durable=False`` commits without waiting for the disk (bookkeeping only).
     """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -66,7 +65,7 @@ def make_engine(url: str, *, durable: bool = True, reads_only: bool = False) -> 
             dbapi_connection.isolation_level = None  # the begin event below issues BEGIN
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=FULL" if durable else "PRAGMA synchronous=OFF")
+            cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
             cursor.close()
 
@@ -81,7 +80,7 @@ def make_engine(url: str, *, durable: bool = True, reads_only: bool = False) -> 
 
 
 def _separate_engines(url: str) -> bool:
-    """A SQLite file gets its own read and bookkeeping engines; PostgreSQL and in-memory SQLite do not."""
+    """A SQLite file gets its own read engine; PostgreSQL and in-memory SQLite do not need one."""
     return (
         url.startswith("sqlite") and ":memory:" not in url and url.rstrip("/") not in ("sqlite:", "sqlite:/")
     )
@@ -92,11 +91,8 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
         self.url = url
         self.engine = make_engine(url)
         self._is_postgres = self.engine.dialect.name == "postgresql"
-        # Delivery counters are bookkeeping, not evidence: their commits need not wait for the disk.
-        separate = _separate_engines(url)
-        self._bookkeeping_engine = make_engine(url, durable=False) if separate else self.engine
         # Reads take a snapshot and never queue behind a writer.
-        self.reader = make_engine(url, reads_only=True) if separate else self.engine
+        self.reader = make_engine(url, reads_only=True) if _separate_engines(url) else self.engine
         # One writer at a time within a process; across replicas the database lock decides.
         self._write_lock = threading.Lock()
         # Committed right-frontier nodes of the log, so an append reads its left siblings from memory.
@@ -224,7 +220,13 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
             self._append(conn, entries)
         return results
 
-    def fetch(self, recipient: str, after_seq: int, limit: int) -> list[MailboxItem]:
+    def fetch(
+        self,
+        recipient: str,
+        after_seq: int,
+        limit: int,
+        audit_entry_for: Callable[[MailboxItem], bytes] | None = None,
+    ) -> list[MailboxItem]:
         query = (
             select(
                 MAILBOX.c.seq,
@@ -248,9 +250,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
         items = [MailboxItem(int(r[0]), r[1], bytes(r[2]), _as_utc(r[3]), int(r[4])) for r in rows]
         if items:
             now = datetime.now(UTC)
-            with self._bookkeeping_engine.begin() as conn:
-                if self._is_postgres:
-                    conn.execute(text("SET LOCAL synchronous_commit TO OFF"))
+            with self._write() as conn:
                 conn.execute(
                     update(MAILBOX)
                     .where(MAILBOX.c.seq.in_([i.seq for i in items]))
@@ -259,6 +259,8 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
                         first_delivered_at=func.coalesce(MAILBOX.c.first_delivered_at, now),
                     )
                 )
+                if audit_entry_for is not None:
+                    self._append(conn, [audit_entry_for(item) for item in items])
         return items
 
     def acknowledge(
@@ -370,5 +372,5 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
         return StoreStats(int(envelopes), int(stored), int(pending), int(acked), int(audit))
 
     def close(self) -> None:
-        for engine in {self.engine, self._bookkeeping_engine, self.reader}:
+        for engine in {self.engine, self.reader}:
             engine.dispose()
