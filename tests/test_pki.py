@@ -169,6 +169,22 @@ def test_wrong_passphrase_is_a_clear_error_without_the_passphrase(
         load_hub(directory, WRONG)
 
 
+def test_every_wrong_passphrase_reads_as_one(tmp_path: Path) -> None:
+    """About 1 in 256 wrong passphrases decrypt to validly padded garbage; same message."""
+    from hub.pki import _decrypt
+
+    key = ed25519.Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.BestAvailableEncryption(b"the right one"),
+    )
+    (tmp_path / "k.key").write_bytes(pem)
+    for i in range(1500):
+        with pytest.raises(PkiError, match=r"^cannot decrypt .*/k\.key: wrong passphrase$"):
+            _decrypt(tmp_path, "k.key", b"wrong-%d" % i)
+
+
 def test_certificates_chain_to_the_ca_with_the_right_names_and_uses(
     fed: tuple[Path, FederationManifest],
 ) -> None:
