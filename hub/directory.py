@@ -143,11 +143,14 @@ class Directory:
         member = self.members[member_id]
         if member.key(new_key.key_id, new_key.use) is not None:
             raise ValueError(f"{member_id} already has key {new_key.key_id!r}")
-        for i, key in enumerate(member.keys):
-            if key.use == new_key.use and key.status == "current":
-                retire_at = min(key.valid_until, now + overlap)
-                member.keys[i] = replace(key, status="previous", valid_until=retire_at)
-        member.keys.append(replace(new_key, status="current"))
+        keys = [
+            replace(key, status="previous", valid_until=min(key.valid_until, now + overlap))
+            if key.use == new_key.use and key.status == "current"
+            else key
+            for key in member.keys
+        ]
+        keys.append(replace(new_key, status="current"))
+        member.keys = keys  # one assignment: readers on other threads see the old or the new list
         self.version += 1
 
     def set_status(self, member_id: str, status: str) -> None:
@@ -155,9 +158,9 @@ class Directory:
         if status not in ("active", "suspended", "revoked"):
             raise ValueError(f"unknown member status {status!r}")
         member = self.members[member_id]
-        member.status = status
         if status == "revoked":
             member.keys = [replace(key, status="revoked") for key in member.keys]
+        member.status = status
         self.version += 1
 
     def national_members(self) -> list[MemberEntry]:
@@ -237,12 +240,27 @@ def _reverse(mapping: Mapping[str, int]) -> dict[int, str]:
     return {v: k for k, v in mapping.items()}
 
 
-def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
-    uses, algorithms, statuses = (
-        _reverse(USE_TO_PROTO),
-        _reverse(ALGORITHM_TO_PROTO),
-        _reverse(KEY_STATUS_TO_PROTO),
+_USES, _ALGORITHMS, _KEY_STATUSES = (
+    _reverse(USE_TO_PROTO),
+    _reverse(ALGORITHM_TO_PROTO),
+    _reverse(KEY_STATUS_TO_PROTO),
+)
+
+
+def key_from_proto(k: directory_pb2.PublicKey, status: str | None = None) -> KeyEntry:
+    """Raises ``KeyError`` for an unspecified or unknown use, algorithm or status (unless given)."""
+    return KeyEntry(
+        key_id=k.key_id,
+        use=_USES[k.use],
+        algorithm=_ALGORITHMS[k.algorithm],
+        public_key=k.public_key,
+        valid_from=k.valid_from.ToDatetime(UTC),
+        valid_until=k.valid_until.ToDatetime(UTC),
+        status=status or _KEY_STATUSES[k.status],
     )
+
+
+def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
     return MemberEntry(
         member_id=message.member_id,
         role=_reverse(ROLE_TO_PROTO)[message.role],
@@ -256,18 +274,7 @@ def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
             if message.HasField("certificate_not_after")
             else None
         ),
-        keys=[
-            KeyEntry(
-                key_id=k.key_id,
-                use=uses[k.use],
-                algorithm=algorithms[k.algorithm],
-                public_key=k.public_key,
-                valid_from=k.valid_from.ToDatetime(UTC),
-                valid_until=k.valid_until.ToDatetime(UTC),
-                status=statuses[k.status],
-            )
-            for k in message.keys
-        ],
+        keys=[key_from_proto(k) for k in message.keys],
     )
 
 

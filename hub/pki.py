@@ -25,7 +25,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple, TypeVar, cast, get_args
@@ -306,6 +306,9 @@ class IdentityCredentials:
     encryption_key_id: str | None
     approver_key: ed25519.Ed25519PrivateKey | None
     approver_key_id: str | None
+    #: Every encryption key this identity still opens with, by key id: the current one and,
+    #: after a rotation, the previous ones until their overlap ends (``hub.keyring``).
+    decryption_keys: Mapping[str, x25519.X25519PrivateKey] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
@@ -980,6 +983,9 @@ def _load_tls_pair(directory: Path, record: IdentityRecord, passphrase: bytes) -
     return cert_pem, plain
 
 
+_AppKey = ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey
+
+
 def _load_app_key(
     directory: Path, record: IdentityRecord, use: KeyUse, passphrase: bytes
 ) -> tuple[ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey, str]:
@@ -1014,16 +1020,19 @@ def load_identity(directory: Path, identity_id: str, passphrase: bytes) -> Ident
         raise PkiError(f"{identity_id!r} is the hub; use load_hub() for its server credentials")
     ca_pem = _load_ca(directory, manifest)
     cert_pem, tls_key_pem = _load_tls_pair(directory, record, passphrase)
-    signing, signing_id = _load_app_key(directory, record, "signing", passphrase)
-    encryption: x25519.X25519PrivateKey | None = None
-    approver: ed25519.Ed25519PrivateKey | None = None
-    encryption_id = approver_id = None
-    if record.has_key("encryption"):
-        enc, encryption_id = _load_app_key(directory, record, "encryption", passphrase)
-        encryption = cast(x25519.X25519PrivateKey, enc)
-    if record.has_key("approver"):
-        appr, approver_id = _load_app_key(directory, record, "approver", passphrase)
-        approver = cast(ed25519.Ed25519PrivateKey, appr)
+    from hub.keyring import HeldKeys, held_keys  # the keyring builds on this module
+
+    # After a rotation the member's keyring says which keys it holds; before, the manifest does.
+    held = held_keys(directory, identity_id, passphrase)
+    if held is None:
+        current: dict[str, tuple[_AppKey, str]] = {
+            use: _load_app_key(directory, record, use, passphrase) for use in _USES if record.has_key(use)
+        }
+        encryption_pair = current.get("encryption")
+        held = HeldKeys(current, {encryption_pair[1]: encryption_pair[0]} if encryption_pair else {})
+    signing, signing_id = held.current["signing"]
+    encryption, encryption_id = held.current.get("encryption", (None, None))
+    approver, approver_id = held.current.get("approver", (None, None))
     return IdentityCredentials(
         identity_id=record.id,
         role=record.role,
@@ -1032,10 +1041,11 @@ def load_identity(directory: Path, identity_id: str, passphrase: bytes) -> Ident
         ca_certificate_pem=ca_pem,
         signing_key=cast(ed25519.Ed25519PrivateKey, signing),
         signing_key_id=signing_id,
-        encryption_key=encryption,
+        encryption_key=cast(x25519.X25519PrivateKey | None, encryption),
         encryption_key_id=encryption_id,
-        approver_key=approver,
+        approver_key=cast(ed25519.Ed25519PrivateKey | None, approver),
         approver_key_id=approver_id,
+        decryption_keys={k: cast(x25519.X25519PrivateKey, v) for k, v in held.decryption.items()},
     )
 
 

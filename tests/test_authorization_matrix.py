@@ -47,6 +47,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "pxhub.v1.ExchangeService.AttestDeletion": MEMBER_ONLY,
     "pxhub.v1.DirectoryService.GetDirectory": ANY,
     "pxhub.v1.DirectoryService.GetMember": ANY,
+    "pxhub.v1.DirectoryService.AnnounceKey": MEMBER_ONLY,
+    "pxhub.v1.DirectoryService.SetMemberStatus": frozenset({"operator"}),
     "pxhub.v1.AuditService.GetCheckpoint": ANY,
     "pxhub.v1.AuditService.ListEntries": ANY,
     "pxhub.v1.AuditService.GetInclusionProof": ANY,

@@ -52,7 +52,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code=code)
 
 
-def _run(
+def run_as(
     target: str,
     federation_dir: Path,
     identity: str,
@@ -167,7 +167,7 @@ def consent_register(
     controller = as_member or record.controller
     if not record.controller:
         record.controller = controller
-    response = _run(target, federation_dir, controller, server_name, lambda c: c.register_consent(record))
+    response = run_as(target, federation_dir, controller, server_name, lambda c: c.register_consent(record))
     outcome = _enum(consent_pb2.ConsentRegistration, response.registration, "CONSENT_REGISTRATION_").lower()
     console.print(f"consent {response.consent_id} {outcome} at {_when(response.registered_at)}")
 
@@ -191,7 +191,7 @@ def consent_withdraw(
     if not as_member:
         raise _fail("--as is required (the consent's controller)")
     state = consent_pb2.CONSENT_STATE_REVOKED if revoke else consent_pb2.CONSENT_STATE_WITHDRAWN
-    response = _run(
+    response = run_as(
         target,
         federation_dir,
         as_member,
@@ -218,7 +218,7 @@ def consent_show(
 
     if not as_member:
         raise _fail("--as is required (the controller holding the subject's consents)")
-    views = _run(target, federation_dir, as_member, server_name, lambda c: c.consents_for_subject(subject))
+    views = run_as(target, federation_dir, as_member, server_name, lambda c: c.consents_for_subject(subject))
     table = Table(title=f"Consents of {subject} held by {as_member}")
     for column in ("consent", "state", "purposes", "recipients", "data categories", "valid", "transfers"):
         table.add_column(column)
@@ -264,7 +264,7 @@ def track(
     """Lineage of a record you sent: who received it, who acknowledged, who attested deletion."""
     if not as_member:
         raise _fail("--as is required (the originator of the record)")
-    lineage = _run(target, federation_dir, as_member, server_name, lambda c: c.track(message_id))
+    lineage = run_as(target, federation_dir, as_member, server_name, lambda c: c.track(message_id))
     console.print(lineage_table(lineage))
 
 
@@ -356,7 +356,7 @@ def policy_show(
                 raise EnvelopeError(envelope_pb2.REASON_POLICY_UNAVAILABLE, "the hub has no policy in force")
             return policy
 
-        policy = _run(target, federation_dir, as_member, server_name, fetch)
+        policy = run_as(target, federation_dir, as_member, server_name, fetch)
     for table in _policy_tables(policy):
         console.print(table)
     console.print(
@@ -382,5 +382,5 @@ def policy_publish(
     except (OSError, json_format.ParseError) as error:
         raise _fail(f"{policy_file}: {error}") from None
     message.issued_at.FromDatetime(datetime.now(UTC).replace(microsecond=0))
-    response = _run(target, federation_dir, as_member, server_name, lambda c: c.publish_policy(message))
+    response = run_as(target, federation_dir, as_member, server_name, lambda c: c.publish_policy(message))
     console.print(f"published policy v{response.version} (sha256 {response.policy_sha256.hex()})")

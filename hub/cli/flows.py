@@ -21,7 +21,7 @@ from rich.table import Table
 
 #: Every flow an integration engineer runs, by CLI name (the one registry; imported lazily).
 FLOWS: Final[dict[str, str]] = {
-    # key rotation (flows/keys.py) registers here: "rotate-keys": "flows.keys:rotate_keys",
+    "rotate-keys": "flows.keys:rotate_keys",
     "outbound-sync": "flows.outbound:outbound_sync",
     "inbound-sync": "flows.inbound:inbound_sync",
     "best-practice-exchange": "flows.best_practice:best_practice_exchange",
@@ -41,6 +41,9 @@ SCHEDULES: Final[dict[str, dict[str, Any]]] = {
     "witness-checkpoints": {"interval": timedelta(minutes=10)},
     # A withdrawal should be honoured within the quarter hour even if no new deliveries arrive.
     "propagate-withdrawals": {"interval": timedelta(minutes=15)},
+    # Key rotation is due every 90 days per key; a daily run retires keys whose overlap ended and
+    # rotates what is due (most runs change nothing), at 03:30 UTC, outside office hours.
+    "rotate-keys": {"cron": "30 3 * * *"},
     # Programme records change with annual reports: weekly, Monday 06:00 UTC.
     "best-practice-exchange": {"cron": "0 6 * * 1"},
 }
@@ -152,6 +155,16 @@ def run(
     shards: Annotated[
         int | None, typer.Option(help="outbound-sync: split the export over N parallel tasks.")
     ] = None,
+    key_use: Annotated[
+        list[str] | None,
+        typer.Option(help="rotate-keys: encryption, approver or signing (repeatable; default: all due)."),
+    ] = None,
+    overlap_days: Annotated[
+        float | None, typer.Option(help="rotate-keys: days the replaced key stays valid (default 7).")
+    ] = None,
+    force: Annotated[
+        bool | None, typer.Option("--force", help="rotate-keys: rotate even the keys not yet due.")
+    ] = None,
 ) -> None:
     """Run one flow now, in Prefect's local ephemeral mode (no Prefect server needed).
 
@@ -172,6 +185,9 @@ def run(
         "state_dir": str(state_dir) if state_dir else None,
         "batch_size": batch_size,
         "shards": shards,
+        "uses": list(key_use) if key_use else None,
+        "overlap_days": overlap_days,
+        "force": force,
     }
     parameters = flow_parameters(flow, offered)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings

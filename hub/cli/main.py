@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.cli.audit import audit_app
-from hub.cli.consent import consent_app, policy_app, track
+from hub.cli.consent import consent_app, policy_app, run_as, track
 from hub.cli.flows import flow_app
 
 app = typer.Typer(
@@ -127,33 +127,75 @@ def serve(
 @app.command()
 def members(
     federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
+    target: Annotated[
+        str | None,
+        typer.Option(
+            help="Read the live, hub-signed directory from the hub at HOST:PORT (with rotations "
+            "and status changes); without it, the federation file as issued."
+        ),
+    ] = None,
+    as_member: Annotated[
+        str, typer.Option("--as", help="Identity to connect as (with --target).")
+    ] = "OPERATOR-1",
 ) -> None:
     """List members, roles, keys and certificate expiry (warns within 30 days)."""
     from hub.directory import Directory
 
-    try:
-        directory = Directory.from_federation(federation_dir)
-    except (FileNotFoundError, ValueError) as error:
-        raise _fail(str(error)) from error
+    if target:
+        directory = run_as(target, federation_dir, as_member, None, lambda c: c.refresh_directory())
+    else:
+        try:
+            directory = Directory.from_federation(federation_dir)
+        except (FileNotFoundError, ValueError) as error:
+            raise _fail(str(error)) from error
     now = datetime.now(UTC)
-    table = Table(title=f"Directory of {directory.hub_origin}")
+
+    def soon(until: datetime, text: str) -> str:
+        if until - now < EXPIRY_WARNING:
+            return f"[bold yellow]{text} (expires in {(until - now).days} d)[/bold yellow]"
+        return text
+
+    table = Table(title=f"Directory of {directory.hub_origin} (version {directory.version})")
     for column in ("id", "role", "institution", "country", "status", "keys", "certificate expires"):
         table.add_column(column)
     for member in directory.members.values():
         expires = member.certificate_not_after
-        expiry = "-" if expires is None else expires.date().isoformat()
-        if expires is not None and expires - now < EXPIRY_WARNING:
-            expiry = f"[bold yellow]{expiry} (expires in {(expires - now).days} d)[/bold yellow]"
+        expiry = "-" if expires is None else soon(expires, expires.date().isoformat())
+        keys = [
+            soon(k.valid_until, f"{k.use}:{k.key_id.rsplit('/', 1)[-1][:8]}")
+            + ("" if k.status == "current" else f" ({k.status} until {k.valid_until.date().isoformat()})")
+            for k in member.keys
+        ]
         table.add_row(
             member.member_id,
             member.role,
             member.institution_name,
             member.country_iso2,
             member.status,
-            ", ".join(f"{k.use}:{k.key_id.rsplit('/', 1)[-1][:8]}" for k in member.keys),
+            "\n".join(keys),
             expiry,
         )
     console.print(table)
+
+
+@app.command("member-status")
+def member_status(
+    member: Annotated[str, typer.Argument(help="The member whose status changes, e.g. GT-DGSP.")],
+    status: Annotated[str, typer.Argument(help="active, suspended or revoked (revoked is final).")],
+    reason: Annotated[
+        str, typer.Option(help="Why, in a few words (goes to the audit log; no personal data).")
+    ],
+    target: Annotated[str, typer.Option(help="Hub address, HOST:PORT.")] = "127.0.0.1:50051",
+    federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
+    as_member: Annotated[str, typer.Option("--as", help="The operator that signs.")] = "OPERATOR-1",
+) -> None:
+    """As the operator: suspend, reinstate or revoke a member (signed, stored, audited)."""
+    if status not in ("active", "suspended", "revoked"):
+        raise _fail(f"status: expected active, suspended or revoked, not {status!r}")
+    response = run_as(
+        target, federation_dir, as_member, None, lambda c: c.set_member_status(member, status, reason)
+    )
+    console.print(f"{member} is now {status} (directory version {response.directory_version})")
 
 
 @app.command()

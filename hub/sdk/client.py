@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import grpc
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.core.envelope import (
@@ -20,7 +20,8 @@ from hub.core.envelope import (
     sign_delivery_receipt,
     verify,
 )
-from hub.directory import Directory, verify_directory
+from hub.directory import Directory, KeyEntry, verify_directory
+from hub.directory_changes import sign_key_announcement, sign_status_change
 from hub.pki import IdentityCredentials, load_identity, load_manifest
 from hub.sdk.policy_consent import PolicyConsentClientMixin
 from pxhub.v1 import (
@@ -126,6 +127,33 @@ class MemberClient(PolicyConsentClientMixin):
     async def __aexit__(self, *_: object) -> None:
         await self.close()
 
+    # -- directory changes ------------------------------------------------------------------
+
+    async def announce_key(
+        self,
+        key: KeyEntry,
+        overlap: timedelta,
+        new_private_key: Ed25519PrivateKey | None = None,
+        timeout: float = 30,
+    ) -> directory_pb2.AnnounceKeyResponse:
+        """Announce a new key of this member, signed with its current signing key.
+
+        ``new_private_key`` (the new key's private half) is required for a
+        signing or approver key: it proves possession. Re-announcing the key
+        the hub already made current is answered as success.
+        """
+        signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
+        request = sign_key_announcement(key, overlap, datetime.now(UTC), signer, new_private_key)
+        return await self.directory_stub.AnnounceKey(request, timeout=timeout)
+
+    async def set_member_status(
+        self, member_id: str, status: str, reason: str, timeout: float = 30
+    ) -> directory_pb2.SetMemberStatusResponse:
+        """As an operator: set ``member_id`` to active, suspended or revoked (signed, audited)."""
+        signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
+        request = sign_status_change(member_id, status, reason, datetime.now(UTC), signer)
+        return await self.directory_stub.SetMemberStatus(request, timeout=timeout)
+
     # -- sending ---------------------------------------------------------------------------
 
     def seal(
@@ -200,13 +228,24 @@ class MemberClient(PolicyConsentClientMixin):
                 yield delivery
 
     def open(self, delivery: exchange_pb2.Delivery) -> OpenedDelivery:
-        """Verify under the signed directory, then decrypt with this member's key."""
+        """Verify under the signed directory, then decrypt with the key it was sealed to.
+
+        That is the current encryption key, or after a rotation a previous one
+        still in its overlap (``identity.decryption_keys``).
+        """
         verified = verify(delivery.envelope, self.directory)
-        key = self.identity.encryption_key
-        key_id = self.identity.encryption_key_id
-        if key is None or key_id is None:
+        held = self.identity.decryption_keys
+        key_id = next(
+            (
+                w.key_id
+                for w in delivery.envelope.key_wraps
+                if w.recipient == self.member_id and w.key_id in held
+            ),
+            self.identity.encryption_key_id,
+        )
+        if key_id is None or key_id not in held:
             raise ValueError(f"{self.member_id} has no encryption key loaded")
-        record = open_record(verified, self.member_id, key_id, key)
+        record = open_record(verified, self.member_id, key_id, held[key_id])
         self.guard(verified, record)  # the recipients' guard: nothing beyond the purpose's layers
         return OpenedDelivery(delivery, verified, record)
 

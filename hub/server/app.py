@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 
 from hub.admission import AdmissionLimits
 from hub.directory import Directory, KeyEntry
+from hub.directory_book import RECHECK_SECONDS, DirectoryBook
 from hub.exchange import Exchange
 from hub.logs import get_logger
 from hub.pki import HubCredentials
@@ -63,6 +64,7 @@ class HubContext:
     hub_key_entry: KeyEntry
     signals: MailboxSignals
     batcher: SubmitBatcher
+    directory_book: DirectoryBook
 
 
 # A service installer registers one service and returns its descriptor (for health and reflection).
@@ -83,7 +85,9 @@ def install_exchange(server: grpc.aio.Server, hub: HubContext) -> ServiceDescrip
 
 def install_directory(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
     service = directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"]
-    servicer = DirectoryServicer(hub.directory, hub.guard, hub.credentials.signing_key, hub.hub_key_entry)
+    servicer = DirectoryServicer(
+        hub.directory_book, hub.guard, hub.credentials.signing_key, hub.hub_key_entry
+    )
     add_servicer(server, service, servicer)
     return service
 
@@ -99,6 +103,16 @@ async def purge_forever(hub: HubContext) -> None:
                 log.info("purged", envelopes=purged)
         except Exception as error:  # the purge must never take the hub down
             log.error("purge_failed", error=type(error).__name__)
+
+
+async def follow_directory_changes(hub: HubContext) -> None:
+    """Apply the key rotations and status changes other replicas store."""
+    while True:
+        await asyncio.sleep(RECHECK_SECONDS)
+        try:
+            await asyncio.to_thread(hub.directory_book.catch_up)
+        except Exception as error:  # logged loudly; the next round tries again
+            log.error("directory_catch_up_failed", error=type(error).__name__, detail=str(error)[:300])
 
 
 async def commit_submissions(hub: HubContext) -> None:
@@ -117,6 +131,7 @@ BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
     commit_submissions,
     purge_forever,
     issue_checkpoints_forever,
+    follow_directory_changes,
 )
 
 
@@ -186,6 +201,8 @@ async def start_hub(
         valid_until=datetime(9999, 1, 1, tzinfo=UTC),
     )
     signals = MailboxSignals()
+    directory_book = DirectoryBook(store, directory)
+    replayed = directory_book.catch_up()  # raises DirectoryReplayError: the hub does not start
     context = HubContext(
         settings=settings,
         credentials=credentials,
@@ -204,6 +221,7 @@ async def start_hub(
         hub_key_entry=hub_key_entry,
         signals=signals,
         batcher=SubmitBatcher(exchange, signals),
+        directory_book=directory_book,
     )
     service_names = tuple(install(server, context).full_name for install in SERVICES)
     health = HealthServicer()
@@ -218,6 +236,13 @@ async def start_hub(
     for name in ("", *service_names):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
     tasks = [asyncio.create_task(task(context)) for task in BACKGROUND_TASKS]
-    log.info("hub_started", listen=settings.listen, port=port, members=len(directory.members))
+    log.info(
+        "hub_started",
+        listen=settings.listen,
+        port=port,
+        members=len(directory.members),
+        directory_version=directory.version,
+        directory_changes=replayed,
+    )
     warn_expiring(directory, datetime.now(UTC))
     return RunningHub(server, port, context, service_names, tasks)

@@ -1,21 +1,28 @@
-"""Thin gRPC servicer for DirectoryService."""
+"""Thin gRPC servicer for DirectoryService: reads from the live directory, changes through the book."""
 
 from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from hub.directory import Directory, KeyEntry, member_to_proto, sign_directory
+from hub.core.envelope import EnvelopeError
+from hub.directory import KeyEntry, member_to_proto, sign_directory
+from hub.directory_book import DirectoryBook
 from hub.server.errors import Context, RpcRefusal
-from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
+from hub.server.policy_servicer import OPERATORS, abort_audited
+from hub.server.rpc import ANY_ROLE, MEMBERS, RpcEvent, RpcGuard
 from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2
 
 
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
     def __init__(
-        self, directory: Directory, guard: RpcGuard, hub_key: Ed25519PrivateKey, hub_key_entry: KeyEntry
+        self, book: DirectoryBook, guard: RpcGuard, hub_key: Ed25519PrivateKey, hub_key_entry: KeyEntry
     ) -> None:
-        self.directory = directory
+        self.book = book
+        self.directory = book.directory
         self.guard = guard
         self.hub_key = hub_key
         self.hub_key_entry = hub_key_entry
@@ -58,3 +65,40 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         event.fields = {"member": member.member_id}
         event.emit("ok")
         return directory_pb2.GetMemberResponse(member=member_to_proto(member))
+
+    async def AnnounceKey(
+        self, request: directory_pb2.AnnounceKeyRequest, context: Context
+    ) -> directory_pb2.AnnounceKeyResponse:
+        event = RpcEvent("AnnounceKey")
+        try:
+            caller = self.guard.authenticate(event, context, MEMBERS, request)
+        except RpcRefusal as refusal:
+            await self.guard.refuse(event, refusal, context)
+            raise
+        try:
+            rotated = await asyncio.to_thread(self.book.announce_key, caller, request, datetime.now(UTC))
+        except EnvelopeError as error:
+            await abort_audited(event, error, context)
+        event.fields = {"directory_version": rotated.directory_version}
+        event.emit("ok")
+        response = directory_pb2.AnnounceKeyResponse(directory_version=rotated.directory_version)
+        if rotated.previous_valid_until is not None:
+            response.previous_valid_until.FromDatetime(rotated.previous_valid_until)
+        return response
+
+    async def SetMemberStatus(
+        self, request: directory_pb2.SetMemberStatusRequest, context: Context
+    ) -> directory_pb2.SetMemberStatusResponse:
+        event = RpcEvent("SetMemberStatus")
+        try:
+            caller = self.guard.authenticate(event, context, OPERATORS, request)
+        except RpcRefusal as refusal:
+            await self.guard.refuse(event, refusal, context)
+            raise
+        try:
+            version = await asyncio.to_thread(self.book.set_member_status, caller, request, datetime.now(UTC))
+        except EnvelopeError as error:
+            await abort_audited(event, error, context)
+        event.fields = {"directory_version": version}
+        event.emit("ok")
+        return directory_pb2.SetMemberStatusResponse(directory_version=version)

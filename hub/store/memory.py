@@ -19,6 +19,7 @@ from hub.store.base import (
     MailboxItem,
     StoreStats,
 )
+from hub.store.directory_changes_memory import MemoryDirectoryChangeMixin
 from hub.store.policy_consent_memory import MemoryPolicyConsentMixin
 
 
@@ -44,7 +45,7 @@ class _Mail:
 
 
 @dataclass
-class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, HubStore):
+class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectoryChangeMixin, HubStore):
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _envelopes: dict[str, _Envelope] = field(default_factory=dict)
     _mail: dict[int, _Mail] = field(default_factory=dict)

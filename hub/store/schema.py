@@ -24,6 +24,7 @@ TABLE_MODULES = (
     "hub.store.tables",
     "hub.store.audit_tables",
     "hub.store.policy_consent_tables",
+    "hub.store.directory_changes_tables",
 )
 
 

@@ -28,6 +28,7 @@ from hub.store.base import (
     MailboxItem,
     StoreStats,
 )
+from hub.store.directory_changes_sql import SqlDirectoryChangeMixin
 from hub.store.policy_consent_sql import SqlPolicyConsentMixin
 from hub.store.tables import AuditEntryRow, EnvelopeRow, MailboxRow, MerkleNodeRow
 
@@ -86,7 +87,7 @@ def _separate_engines(url: str) -> bool:
     )
 
 
-class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, HubStore):
+class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin, HubStore):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)

@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from pxhub.v1 import envelope_pb2 as pxhub_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pxhub/v1/directory.proto\x12\x08pxhub.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17pxhub/v1/envelope.proto\"\x15\n\x13GetDirectoryRequest\"Q\n\x14GetDirectoryResponse\x12\x11\n\tdirectory\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"5\n\x11GetMemberResponse\x12 \n\x06member\x18\x01 \x01(\x0b\x32\x10.pxhub.v1.Member\"\xa8\x01\n\tDirectory\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nhub_origin\x18\x03 \x01(\t\x12!\n\x07members\x18\x04 \x03(\x0b\x32\x10.pxhub.v1.Member\x12$\n\x07hub_key\x18\x05 \x01(\x0b\x32\x13.pxhub.v1.PublicKey\"\x9c\x02\n\x06Member\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x18\n\x10institution_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63ronym\x18\x03 \x01(\t\x12\x14\n\x0c\x63ountry_iso2\x18\x04 \x01(\t\x12\x14\n\x0c\x63ountry_name\x18\x05 \x01(\t\x12&\n\x06status\x18\x06 \x01(\x0e\x32\x16.pxhub.v1.MemberStatus\x12!\n\x04keys\x18\x07 \x03(\x0b\x32\x13.pxhub.v1.PublicKey\x12\"\n\x04role\x18\x08 \x01(\x0e\x32\x14.pxhub.v1.MemberRole\x12\x39\n\x15\x63\x65rtificate_not_after\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xff\x01\n\tPublicKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x1d\n\x03use\x18\x02 \x01(\x0e\x32\x10.pxhub.v1.KeyUse\x12)\n\talgorithm\x18\x03 \x01(\x0e\x32\x16.pxhub.v1.KeyAlgorithm\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\x12.\n\nvalid_from\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06status\x18\x07 \x01(\x0e\x32\x13.pxhub.v1.KeyStatus*\x7f\n\x0cMemberStatus\x12\x1d\n\x19MEMBER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14MEMBER_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17MEMBER_STATUS_SUSPENDED\x10\x02\x12\x19\n\x15MEMBER_STATUS_REVOKED\x10\x03*t\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12MEMBER_ROLE_MEMBER\x10\x01\x12\x17\n\x13MEMBER_ROLE_AUDITOR\x10\x02\x12\x18\n\x14MEMBER_ROLE_OPERATOR\x10\x03*d\n\x06KeyUse\x12\x17\n\x13KEY_USE_UNSPECIFIED\x10\x00\x12\x13\n\x0fKEY_USE_SIGNING\x10\x01\x12\x16\n\x12KEY_USE_ENCRYPTION\x10\x02\x12\x14\n\x10KEY_USE_APPROVER\x10\x03*b\n\x0cKeyAlgorithm\x12\x1d\n\x19KEY_ALGORITHM_UNSPECIFIED\x10\x00\x12\x19\n\x15KEY_ALGORITHM_ED25519\x10\x01\x12\x18\n\x14KEY_ALGORITHM_X25519\x10\x02*p\n\tKeyStatus\x12\x1a\n\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12KEY_STATUS_CURRENT\x10\x01\x12\x17\n\x13KEY_STATUS_PREVIOUS\x10\x02\x12\x16\n\x12KEY_STATUS_REVOKED\x10\x03\x32\xa7\x01\n\x10\x44irectoryService\x12M\n\x0cGetDirectory\x12\x1d.pxhub.v1.GetDirectoryRequest\x1a\x1e.pxhub.v1.GetDirectoryResponse\x12\x44\n\tGetMember\x12\x1a.pxhub.v1.GetMemberRequest\x1a\x1b.pxhub.v1.GetMemberResponseB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18pxhub/v1/directory.proto\x12\x08pxhub.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17pxhub/v1/envelope.proto\"\xa4\x01\n\x0fKeyAnnouncement\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12 \n\x03key\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.PublicKey\x12*\n\x07overlap\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x30\n\x0c\x61nnounced_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x84\x01\n\x12\x41nnounceKeyRequest\x12\x14\n\x0c\x61nnouncement\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\x12\x30\n\x13proof_of_possession\x18\x03 \x01(\x0b\x32\x13.pxhub.v1.Signature\"j\n\x13\x41nnounceKeyResponse\x12\x19\n\x11\x64irectory_version\x18\x01 \x01(\x04\x12\x38\n\x14previous_valid_until\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x8f\x01\n\x12MemberStatusChange\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12&\n\x06status\x18\x02 \x01(\x0e\x32\x16.pxhub.v1.MemberStatus\x12\x0e\n\x06reason\x18\x03 \x01(\t\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"P\n\x16SetMemberStatusRequest\x12\x0e\n\x06\x63hange\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\"4\n\x17SetMemberStatusResponse\x12\x19\n\x11\x64irectory_version\x18\x01 \x01(\x04\"\x15\n\x13GetDirectoryRequest\"Q\n\x14GetDirectoryResponse\x12\x11\n\tdirectory\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\"%\n\x10GetMemberRequest\x12\x11\n\tmember_id\x18\x01 \x01(\t\"5\n\x11GetMemberResponse\x12 \n\x06member\x18\x01 \x01(\x0b\x32\x10.pxhub.v1.Member\"\xa8\x01\n\tDirectory\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x12\n\nhub_origin\x18\x03 \x01(\t\x12!\n\x07members\x18\x04 \x03(\x0b\x32\x10.pxhub.v1.Member\x12$\n\x07hub_key\x18\x05 \x01(\x0b\x32\x13.pxhub.v1.PublicKey\"\x9c\x02\n\x06Member\x12\x11\n\tmember_id\x18\x01 \x01(\t\x12\x18\n\x10institution_name\x18\x02 \x01(\t\x12\x0f\n\x07\x61\x63ronym\x18\x03 \x01(\t\x12\x14\n\x0c\x63ountry_iso2\x18\x04 \x01(\t\x12\x14\n\x0c\x63ountry_name\x18\x05 \x01(\t\x12&\n\x06status\x18\x06 \x01(\x0e\x32\x16.pxhub.v1.MemberStatus\x12!\n\x04keys\x18\x07 \x03(\x0b\x32\x13.pxhub.v1.PublicKey\x12\"\n\x04role\x18\x08 \x01(\x0e\x32\x14.pxhub.v1.MemberRole\x12\x39\n\x15\x63\x65rtificate_not_after\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xff\x01\n\tPublicKey\x12\x0e\n\x06key_id\x18\x01 \x01(\t\x12\x1d\n\x03use\x18\x02 \x01(\x0e\x32\x10.pxhub.v1.KeyUse\x12)\n\talgorithm\x18\x03 \x01(\x0e\x32\x16.pxhub.v1.KeyAlgorithm\x12\x12\n\npublic_key\x18\x04 \x01(\x0c\x12.\n\nvalid_from\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12#\n\x06status\x18\x07 \x01(\x0e\x32\x13.pxhub.v1.KeyStatus*\x7f\n\x0cMemberStatus\x12\x1d\n\x19MEMBER_STATUS_UNSPECIFIED\x10\x00\x12\x18\n\x14MEMBER_STATUS_ACTIVE\x10\x01\x12\x1b\n\x17MEMBER_STATUS_SUSPENDED\x10\x02\x12\x19\n\x15MEMBER_STATUS_REVOKED\x10\x03*t\n\nMemberRole\x12\x1b\n\x17MEMBER_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12MEMBER_ROLE_MEMBER\x10\x01\x12\x17\n\x13MEMBER_ROLE_AUDITOR\x10\x02\x12\x18\n\x14MEMBER_ROLE_OPERATOR\x10\x03*d\n\x06KeyUse\x12\x17\n\x13KEY_USE_UNSPECIFIED\x10\x00\x12\x13\n\x0fKEY_USE_SIGNING\x10\x01\x12\x16\n\x12KEY_USE_ENCRYPTION\x10\x02\x12\x14\n\x10KEY_USE_APPROVER\x10\x03*b\n\x0cKeyAlgorithm\x12\x1d\n\x19KEY_ALGORITHM_UNSPECIFIED\x10\x00\x12\x19\n\x15KEY_ALGORITHM_ED25519\x10\x01\x12\x18\n\x14KEY_ALGORITHM_X25519\x10\x02*p\n\tKeyStatus\x12\x1a\n\x16KEY_STATUS_UNSPECIFIED\x10\x00\x12\x16\n\x12KEY_STATUS_CURRENT\x10\x01\x12\x17\n\x13KEY_STATUS_PREVIOUS\x10\x02\x12\x16\n\x12KEY_STATUS_REVOKED\x10\x03\x32\xcb\x02\n\x10\x44irectoryService\x12M\n\x0cGetDirectory\x12\x1d.pxhub.v1.GetDirectoryRequest\x1a\x1e.pxhub.v1.GetDirectoryResponse\x12\x44\n\tGetMember\x12\x1a.pxhub.v1.GetMemberRequest\x1a\x1b.pxhub.v1.GetMemberResponse\x12J\n\x0b\x41nnounceKey\x12\x1c.pxhub.v1.AnnounceKeyRequest\x1a\x1d.pxhub.v1.AnnounceKeyResponse\x12V\n\x0fSetMemberStatus\x12 .pxhub.v1.SetMemberStatusRequest\x1a!.pxhub.v1.SetMemberStatusResponseB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,30 +35,42 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pxhub.v1.directory_pb2', _g
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\020pxhub/v1;pxhubv1'
-  _globals['_MEMBERSTATUS']._serialized_start=1012
-  _globals['_MEMBERSTATUS']._serialized_end=1139
-  _globals['_MEMBERROLE']._serialized_start=1141
-  _globals['_MEMBERROLE']._serialized_end=1257
-  _globals['_KEYUSE']._serialized_start=1259
-  _globals['_KEYUSE']._serialized_end=1359
-  _globals['_KEYALGORITHM']._serialized_start=1361
-  _globals['_KEYALGORITHM']._serialized_end=1459
-  _globals['_KEYSTATUS']._serialized_start=1461
-  _globals['_KEYSTATUS']._serialized_end=1573
-  _globals['_GETDIRECTORYREQUEST']._serialized_start=96
-  _globals['_GETDIRECTORYREQUEST']._serialized_end=117
-  _globals['_GETDIRECTORYRESPONSE']._serialized_start=119
-  _globals['_GETDIRECTORYRESPONSE']._serialized_end=200
-  _globals['_GETMEMBERREQUEST']._serialized_start=202
-  _globals['_GETMEMBERREQUEST']._serialized_end=239
-  _globals['_GETMEMBERRESPONSE']._serialized_start=241
-  _globals['_GETMEMBERRESPONSE']._serialized_end=294
-  _globals['_DIRECTORY']._serialized_start=297
-  _globals['_DIRECTORY']._serialized_end=465
-  _globals['_MEMBER']._serialized_start=468
-  _globals['_MEMBER']._serialized_end=752
-  _globals['_PUBLICKEY']._serialized_start=755
-  _globals['_PUBLICKEY']._serialized_end=1010
-  _globals['_DIRECTORYSERVICE']._serialized_start=1576
-  _globals['_DIRECTORYSERVICE']._serialized_end=1743
+  _globals['_MEMBERSTATUS']._serialized_start=1736
+  _globals['_MEMBERSTATUS']._serialized_end=1863
+  _globals['_MEMBERROLE']._serialized_start=1865
+  _globals['_MEMBERROLE']._serialized_end=1981
+  _globals['_KEYUSE']._serialized_start=1983
+  _globals['_KEYUSE']._serialized_end=2083
+  _globals['_KEYALGORITHM']._serialized_start=2085
+  _globals['_KEYALGORITHM']._serialized_end=2183
+  _globals['_KEYSTATUS']._serialized_start=2185
+  _globals['_KEYSTATUS']._serialized_end=2297
+  _globals['_KEYANNOUNCEMENT']._serialized_start=129
+  _globals['_KEYANNOUNCEMENT']._serialized_end=293
+  _globals['_ANNOUNCEKEYREQUEST']._serialized_start=296
+  _globals['_ANNOUNCEKEYREQUEST']._serialized_end=428
+  _globals['_ANNOUNCEKEYRESPONSE']._serialized_start=430
+  _globals['_ANNOUNCEKEYRESPONSE']._serialized_end=536
+  _globals['_MEMBERSTATUSCHANGE']._serialized_start=539
+  _globals['_MEMBERSTATUSCHANGE']._serialized_end=682
+  _globals['_SETMEMBERSTATUSREQUEST']._serialized_start=684
+  _globals['_SETMEMBERSTATUSREQUEST']._serialized_end=764
+  _globals['_SETMEMBERSTATUSRESPONSE']._serialized_start=766
+  _globals['_SETMEMBERSTATUSRESPONSE']._serialized_end=818
+  _globals['_GETDIRECTORYREQUEST']._serialized_start=820
+  _globals['_GETDIRECTORYREQUEST']._serialized_end=841
+  _globals['_GETDIRECTORYRESPONSE']._serialized_start=843
+  _globals['_GETDIRECTORYRESPONSE']._serialized_end=924
+  _globals['_GETMEMBERREQUEST']._serialized_start=926
+  _globals['_GETMEMBERREQUEST']._serialized_end=963
+  _globals['_GETMEMBERRESPONSE']._serialized_start=965
+  _globals['_GETMEMBERRESPONSE']._serialized_end=1018
+  _globals['_DIRECTORY']._serialized_start=1021
+  _globals['_DIRECTORY']._serialized_end=1189
+  _globals['_MEMBER']._serialized_start=1192
+  _globals['_MEMBER']._serialized_end=1476
+  _globals['_PUBLICKEY']._serialized_start=1479
+  _globals['_PUBLICKEY']._serialized_end=1734
+  _globals['_DIRECTORYSERVICE']._serialized_start=2300
+  _globals['_DIRECTORYSERVICE']._serialized_end=2631
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -129,6 +130,190 @@ KEY_STATUS_PREVIOUS: KeyStatus.ValueType  # 2
 """Still verifies old envelopes during a rotation overlap."""
 KEY_STATUS_REVOKED: KeyStatus.ValueType  # 3
 Global___KeyStatus: _TypeAlias = KeyStatus  # noqa: Y015
+
+@_typing.final
+class KeyAnnouncement(_message.Message):
+    """What a member signs to announce a new key."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    KEY_FIELD_NUMBER: _builtins.int
+    OVERLAP_FIELD_NUMBER: _builtins.int
+    ANNOUNCED_AT_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    """The announcing member; must be the caller."""
+    @_builtins.property
+    def key(self) -> Global___PublicKey:
+        """The new public key: key_id = the id derived from (member, use, public key)
+        as in `pxhub pki init`; status is ignored (it becomes CURRENT).
+        """
+
+    @_builtins.property
+    def overlap(self) -> _duration_pb2.Duration:
+        """How long the key being replaced stays valid after the announcement
+        (0 to 90 days): envelopes signed or sealed under it before the rotation
+        are still verified and opened meanwhile.
+        """
+
+    @_builtins.property
+    def announced_at(self) -> _timestamp_pb2.Timestamp:
+        """When the member made the announcement (checked against the hub clock)."""
+
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        key: Global___PublicKey | None = ...,
+        overlap: _duration_pb2.Duration | None = ...,
+        announced_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["announced_at", b"announced_at", "key", b"key", "overlap", b"overlap"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["announced_at", b"announced_at", "key", b"key", "member_id", b"member_id", "overlap", b"overlap"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___KeyAnnouncement: _TypeAlias = KeyAnnouncement  # noqa: Y015
+
+@_typing.final
+class AnnounceKeyRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ANNOUNCEMENT_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    PROOF_OF_POSSESSION_FIELD_NUMBER: _builtins.int
+    announcement: _builtins.bytes
+    """Serialised KeyAnnouncement, the exact bytes signed."""
+    @_builtins.property
+    def signature(self) -> _envelope_pb2.Signature:
+        """The member's current signing key over
+        "pxhub/v1/key-announcement" || 0x00 || announcement: who authorises it.
+        """
+
+    @_builtins.property
+    def proof_of_possession(self) -> _envelope_pb2.Signature:
+        """For a new Ed25519 key (signing or approver): the new key's own signature
+        over "pxhub/v1/key-possession" || 0x00 || announcement, proving the
+        member holds its private half. Empty for an X25519 encryption key.
+        """
+
+    def __init__(
+        self,
+        *,
+        announcement: _builtins.bytes = ...,
+        signature: _envelope_pb2.Signature | None = ...,
+        proof_of_possession: _envelope_pb2.Signature | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["proof_of_possession", b"proof_of_possession", "signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["announcement", b"announcement", "proof_of_possession", b"proof_of_possession", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnnounceKeyRequest: _TypeAlias = AnnounceKeyRequest  # noqa: Y015
+
+@_typing.final
+class AnnounceKeyResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
+    PREVIOUS_VALID_UNTIL_FIELD_NUMBER: _builtins.int
+    directory_version: _builtins.int
+    @_builtins.property
+    def previous_valid_until(self) -> _timestamp_pb2.Timestamp:
+        """When the replaced key stops being valid (unset when nothing was replaced)."""
+
+    def __init__(
+        self,
+        *,
+        directory_version: _builtins.int = ...,
+        previous_valid_until: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["previous_valid_until", b"previous_valid_until"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["directory_version", b"directory_version", "previous_valid_until", b"previous_valid_until"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AnnounceKeyResponse: _TypeAlias = AnnounceKeyResponse  # noqa: Y015
+
+@_typing.final
+class MemberStatusChange(_message.Message):
+    """What the operator signs to change a member's status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    CHANGED_AT_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    status: Global___MemberStatus.ValueType
+    reason: _builtins.str
+    """Why, in words (no personal data); goes to the audit log."""
+    @_builtins.property
+    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        status: Global___MemberStatus.ValueType = ...,
+        reason: _builtins.str = ...,
+        changed_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["changed_at", b"changed_at", "member_id", b"member_id", "reason", b"reason", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberStatusChange: _TypeAlias = MemberStatusChange  # noqa: Y015
+
+@_typing.final
+class SetMemberStatusRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHANGE_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    change: _builtins.bytes
+    """Serialised MemberStatusChange, the exact bytes signed."""
+    @_builtins.property
+    def signature(self) -> _envelope_pb2.Signature:
+        """The operator's signing key over "pxhub/v1/member-status" || 0x00 || change."""
+
+    def __init__(
+        self,
+        *,
+        change: _builtins.bytes = ...,
+        signature: _envelope_pb2.Signature | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change", b"change", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetMemberStatusRequest: _TypeAlias = SetMemberStatusRequest  # noqa: Y015
+
+@_typing.final
+class SetMemberStatusResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
+    directory_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        directory_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["directory_version", b"directory_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SetMemberStatusResponse: _TypeAlias = SetMemberStatusResponse  # noqa: Y015
 
 @_typing.final
 class GetDirectoryRequest(_message.Message):

@@ -46,6 +46,16 @@ class DirectoryServiceStub:
                 request_serializer=pxhub_dot_v1_dot_directory__pb2.GetMemberRequest.SerializeToString,
                 response_deserializer=pxhub_dot_v1_dot_directory__pb2.GetMemberResponse.FromString,
                 _registered_method=True)
+        self.AnnounceKey = channel.unary_unary(
+                '/pxhub.v1.DirectoryService/AnnounceKey',
+                request_serializer=pxhub_dot_v1_dot_directory__pb2.AnnounceKeyRequest.SerializeToString,
+                response_deserializer=pxhub_dot_v1_dot_directory__pb2.AnnounceKeyResponse.FromString,
+                _registered_method=True)
+        self.SetMemberStatus = channel.unary_unary(
+                '/pxhub.v1.DirectoryService/SetMemberStatus',
+                request_serializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusRequest.SerializeToString,
+                response_deserializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -67,6 +77,29 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AnnounceKey(self, request, context):
+        """A member announces a new key of its own (rotation). The hub makes it the
+        current key of its use; the key it replaces stays valid (verifies what it
+        signed, keeps receiving nothing new) for the announced overlap, then is
+        retired. Stored durably, written to the audit log as "key.rotate" and
+        replayed when a hub starts, so every replica serves the same directory.
+        Refusals: SENDER_MISMATCH (announcing for another member),
+        SIGNATURE_INVALID, UNKNOWN_SIGNING_KEY, KEY_INVALID, KEY_ALREADY_KNOWN,
+        CLOCK_SKEW, MALFORMED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetMemberStatus(self, request, context):
+        """The operator suspends, reinstates or revokes a member. A revoked member's
+        keys are revoked with it and every call it makes is refused
+        (MEMBER_REVOKED). Durable, audited ("directory.change"), replayed at start.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -79,6 +112,16 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.GetMember,
                     request_deserializer=pxhub_dot_v1_dot_directory__pb2.GetMemberRequest.FromString,
                     response_serializer=pxhub_dot_v1_dot_directory__pb2.GetMemberResponse.SerializeToString,
+            ),
+            'AnnounceKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.AnnounceKey,
+                    request_deserializer=pxhub_dot_v1_dot_directory__pb2.AnnounceKeyRequest.FromString,
+                    response_serializer=pxhub_dot_v1_dot_directory__pb2.AnnounceKeyResponse.SerializeToString,
+            ),
+            'SetMemberStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetMemberStatus,
+                    request_deserializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusRequest.FromString,
+                    response_serializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -137,6 +180,60 @@ class DirectoryService:
             '/pxhub.v1.DirectoryService/GetMember',
             pxhub_dot_v1_dot_directory__pb2.GetMemberRequest.SerializeToString,
             pxhub_dot_v1_dot_directory__pb2.GetMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AnnounceKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pxhub.v1.DirectoryService/AnnounceKey',
+            pxhub_dot_v1_dot_directory__pb2.AnnounceKeyRequest.SerializeToString,
+            pxhub_dot_v1_dot_directory__pb2.AnnounceKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetMemberStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pxhub.v1.DirectoryService/SetMemberStatus',
+            pxhub_dot_v1_dot_directory__pb2.SetMemberStatusRequest.SerializeToString,
+            pxhub_dot_v1_dot_directory__pb2.SetMemberStatusResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -39,6 +39,21 @@ class DirectoryServiceStub:
     """The whole directory as signed bytes."""
     GetMember: _grpc.UnaryUnaryMultiCallable[_directory_pb2.GetMemberRequest, _directory_pb2.GetMemberResponse]
     """One member, for convenience (not signed; use GetDirectory to pin keys)."""
+    AnnounceKey: _grpc.UnaryUnaryMultiCallable[_directory_pb2.AnnounceKeyRequest, _directory_pb2.AnnounceKeyResponse]
+    """A member announces a new key of its own (rotation). The hub makes it the
+    current key of its use; the key it replaces stays valid (verifies what it
+    signed, keeps receiving nothing new) for the announced overlap, then is
+    retired. Stored durably, written to the audit log as "key.rotate" and
+    replayed when a hub starts, so every replica serves the same directory.
+    Refusals: SENDER_MISMATCH (announcing for another member),
+    SIGNATURE_INVALID, UNKNOWN_SIGNING_KEY, KEY_INVALID, KEY_ALREADY_KNOWN,
+    CLOCK_SKEW, MALFORMED.
+    """
+    SetMemberStatus: _grpc.UnaryUnaryMultiCallable[_directory_pb2.SetMemberStatusRequest, _directory_pb2.SetMemberStatusResponse]
+    """The operator suspends, reinstates or revokes a member. A revoked member's
+    keys are revoked with it and every call it makes is refused
+    (MEMBER_REVOKED). Durable, audited ("directory.change"), replayed at start.
+    """
 
 @_typing.type_check_only
 class DirectoryServiceAsyncStub(DirectoryServiceStub):
@@ -51,6 +66,21 @@ class DirectoryServiceAsyncStub(DirectoryServiceStub):
     """The whole directory as signed bytes."""
     GetMember: _aio.UnaryUnaryMultiCallable[_directory_pb2.GetMemberRequest, _directory_pb2.GetMemberResponse]  # type: ignore[assignment]
     """One member, for convenience (not signed; use GetDirectory to pin keys)."""
+    AnnounceKey: _aio.UnaryUnaryMultiCallable[_directory_pb2.AnnounceKeyRequest, _directory_pb2.AnnounceKeyResponse]  # type: ignore[assignment]
+    """A member announces a new key of its own (rotation). The hub makes it the
+    current key of its use; the key it replaces stays valid (verifies what it
+    signed, keeps receiving nothing new) for the announced overlap, then is
+    retired. Stored durably, written to the audit log as "key.rotate" and
+    replayed when a hub starts, so every replica serves the same directory.
+    Refusals: SENDER_MISMATCH (announcing for another member),
+    SIGNATURE_INVALID, UNKNOWN_SIGNING_KEY, KEY_INVALID, KEY_ALREADY_KNOWN,
+    CLOCK_SKEW, MALFORMED.
+    """
+    SetMemberStatus: _aio.UnaryUnaryMultiCallable[_directory_pb2.SetMemberStatusRequest, _directory_pb2.SetMemberStatusResponse]  # type: ignore[assignment]
+    """The operator suspends, reinstates or revokes a member. A revoked member's
+    keys are revoked with it and every call it makes is refused
+    (MEMBER_REVOKED). Durable, audited ("directory.change"), replayed at start.
+    """
 
 class DirectoryServiceServicer(metaclass=_abc_1.ABCMeta):
     """Members, their institutions and public keys, signed by the hub so a member
@@ -72,5 +102,32 @@ class DirectoryServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_directory_pb2.GetMemberResponse, _abc.Awaitable[_directory_pb2.GetMemberResponse]]:
         """One member, for convenience (not signed; use GetDirectory to pin keys)."""
+
+    @_abc_1.abstractmethod
+    def AnnounceKey(
+        self,
+        request: _directory_pb2.AnnounceKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_directory_pb2.AnnounceKeyResponse, _abc.Awaitable[_directory_pb2.AnnounceKeyResponse]]:
+        """A member announces a new key of its own (rotation). The hub makes it the
+        current key of its use; the key it replaces stays valid (verifies what it
+        signed, keeps receiving nothing new) for the announced overlap, then is
+        retired. Stored durably, written to the audit log as "key.rotate" and
+        replayed when a hub starts, so every replica serves the same directory.
+        Refusals: SENDER_MISMATCH (announcing for another member),
+        SIGNATURE_INVALID, UNKNOWN_SIGNING_KEY, KEY_INVALID, KEY_ALREADY_KNOWN,
+        CLOCK_SKEW, MALFORMED.
+        """
+
+    @_abc_1.abstractmethod
+    def SetMemberStatus(
+        self,
+        request: _directory_pb2.SetMemberStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_directory_pb2.SetMemberStatusResponse, _abc.Awaitable[_directory_pb2.SetMemberStatusResponse]]:
+        """The operator suspends, reinstates or revokes a member. A revoked member's
+        keys are revoked with it and every call it makes is refused
+        (MEMBER_REVOKED). Durable, audited ("directory.change"), replayed at start.
+        """
 
 def add_DirectoryServiceServicer_to_server(servicer: DirectoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

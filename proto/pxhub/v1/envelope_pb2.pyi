@@ -383,6 +383,16 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     """A Submit stream sent nothing for longer than the hub's idle limit and
     was closed (DEADLINE_EXCEEDED).
     """
+    REASON_KEY_ALREADY_KNOWN: _Reason.ValueType  # 77
+    """A key announcement names a key id the member already has (a re-sent
+    announcement of the current key is answered as success instead).
+    """
+    REASON_KEY_INVALID: _Reason.ValueType  # 78
+    """An announced key is not usable: wrong algorithm for its use, a public key
+    that is not 32 bytes, a key id that is not derived from it, a validity
+    window that is empty or already over, a missing or wrong proof of
+    possession, or an overlap outside 0 to 90 days.
+    """
 
 class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper):
     """Why an item was refused. One enum for every refusal the hub gives, in
@@ -500,6 +510,16 @@ before any handler work, and its submissions are refused.
 REASON_STREAM_IDLE: Reason.ValueType  # 76
 """A Submit stream sent nothing for longer than the hub's idle limit and
 was closed (DEADLINE_EXCEEDED).
+"""
+REASON_KEY_ALREADY_KNOWN: Reason.ValueType  # 77
+"""A key announcement names a key id the member already has (a re-sent
+announcement of the current key is answered as success instead).
+"""
+REASON_KEY_INVALID: Reason.ValueType  # 78
+"""An announced key is not usable: wrong algorithm for its use, a public key
+that is not 32 bytes, a key id that is not derived from it, a validity
+window that is empty or already over, a missing or wrong proof of
+possession, or an overlap outside 0 to 90 days.
 """
 Global___Reason: _TypeAlias = Reason  # noqa: Y015
 
