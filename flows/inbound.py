@@ -90,7 +90,7 @@ async def receive_batch(client: MemberClient, sink: NationalSink, batch_size: in
     senders: Counter[str] = Counter()
     for delivery in deliveries:
         try:
-            item = client.open(delivery)
+            item = await client.open_current(delivery)
         except EnvelopeError as error:
             result.refused.append((delivery.cursor, reason_name(error.reason), error.detail))
             if isinstance(error, RecipientGuardError) and error.acknowledgement is not None:

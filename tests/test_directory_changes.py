@@ -399,3 +399,23 @@ async def test_replicas_apply_each_others_changes_in_one_order(
     finally:
         await first.running.stop(grace=0.1)  # type: ignore[attr-defined]
         await second.running.stop(grace=0.1)  # type: ignore[attr-defined]
+
+
+async def test_a_recipient_with_a_stale_directory_refreshes_it_once(own_federation: Path) -> None:
+    hub = await start_test_hub(own_federation)
+    try:
+        recipient = await hub.client(PARTNER)  # loads the directory before the sender rotates
+        sender = await hub.client(MEMBER)
+        await rotate_key(sender, own_federation, "signing", PASSPHRASE, overlap=timedelta(days=1))
+        await sender.close()
+        sender = await hub.client(MEMBER)
+        await sender.submit([sender.seal(practice(MEMBER), knowledge_metadata(), [PARTNER])])
+        delivery = await anext(recipient.fetch(limit=1))
+        with pytest.raises(EnvelopeError) as stale:
+            recipient.open(delivery)
+        assert stale.value.reason_name == "UNKNOWN_SIGNING_KEY"
+        assert (await recipient.open_current(delivery)).sender == MEMBER
+        await sender.close()
+        await recipient.close()
+    finally:
+        await hub.running.stop(grace=0.1)  # type: ignore[attr-defined]

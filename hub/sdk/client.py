@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.core.envelope import (
+    EnvelopeError,
     RecipientKey,
     SignerKey,
     VerifiedEnvelope,
@@ -34,6 +35,8 @@ from pxhub.v1 import (
 )
 
 DEFAULT_BATCH = 64
+# What a member sees when its copy of the directory predates a sender's key rotation.
+_STALE_DIRECTORY_REASONS = frozenset({envelope_pb2.REASON_UNKNOWN_SIGNING_KEY})
 
 
 class SubmitError(RuntimeError):
@@ -248,6 +251,21 @@ class MemberClient(PolicyConsentClientMixin):
         record = open_record(verified, self.member_id, key_id, held[key_id])
         self.guard(verified, record)  # the recipients' guard: nothing beyond the purpose's layers
         return OpenedDelivery(delivery, verified, record)
+
+    async def open_current(self, delivery: exchange_pb2.Delivery) -> OpenedDelivery:
+        """``open``, refreshing the signed directory once when the sender's key is unknown to it.
+
+        The hub checked the signature under its directory before accepting the envelope, so an
+        unknown signing key here almost always means the sender rotated after this client loaded
+        its copy.
+        """
+        try:
+            return self.open(delivery)
+        except EnvelopeError as error:
+            if error.reason not in _STALE_DIRECTORY_REASONS:
+                raise
+        await self.refresh_directory()
+        return self.open(delivery)
 
     def receipt_for(
         self,
