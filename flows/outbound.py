@@ -94,15 +94,7 @@ def export_version(profile: inmate_profile_pb2.InmateSecurityProfile) -> str:
     return profile.as_of.ToJsonString() if profile.HasField("as_of") else "0"
 
 
-@task(
-    name="seal-and-submit-batch",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
-async def seal_and_submit_batch(
+async def seal_and_submit(
     client: MemberClient,
     outbox: Outbox,
     profiles: list[inmate_profile_pb2.InmateSecurityProfile],
@@ -151,6 +143,19 @@ async def seal_and_submit_batch(
     result.sent_to = dict(sent)
     outbox.record(outcomes)
     return result
+
+
+# The tasks are wrapped rather than decorated so that their functions stay importable by name
+# (``flows.outbound.seal_and_submit``, ``run_shard``): a Dask worker then unpickles them by reference.
+# Pickled by value they would drag module globals along, and protobuf enum wrappers cannot be pickled.
+seal_and_submit_batch = task(
+    name="seal-and-submit-batch",
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_jitter_factor=RETRY_JITTER,
+    retry_condition_fn=retry_on_transient,
+    cache_policy=NO_CACHE,
+)(seal_and_submit)
 
 
 def merge(total: OutboundSyncResult, batch: OutboundSyncResult) -> None:
@@ -203,15 +208,7 @@ def export_records(
             yield row.record
 
 
-@task(
-    name="sync-shard",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
-async def sync_shard(
+async def run_shard(
     member: str,
     source: str,
     target: str,
@@ -233,11 +230,21 @@ async def sync_shard(
     client = await connect(member, target, federation_dir)
     try:
         for batch in batched(export_records(source, member, result, shard, shards), batch_size):
-            merge(result, await seal_and_submit_batch.fn(client, outbox, batch, recipients, id_key))
+            merge(result, await seal_and_submit(client, outbox, batch, recipients, id_key))
     finally:
         await client.close()
         outbox.close()
     return result
+
+
+sync_shard = task(
+    name="sync-shard",
+    retries=RETRIES,
+    retry_delay_seconds=RETRY_DELAYS,
+    retry_jitter_factor=RETRY_JITTER,
+    retry_condition_fn=retry_on_transient,
+    cache_policy=NO_CACHE,
+)(run_shard)
 
 
 @flow(name="outbound-sync", log_prints=False)

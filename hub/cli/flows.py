@@ -11,6 +11,8 @@ import asyncio
 import dataclasses
 import importlib
 import inspect
+import os
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -77,6 +79,31 @@ def flow_parameters(flow: Any, offered: dict[str, Any]) -> dict[str, Any]:
     return chosen
 
 
+def with_task_runner(
+    flow: Any, shards: int | None, kind: str, workers: int | None, address: str | None
+) -> Any:
+    """The flow on the task runner asked for (``flows.runners``).
+
+    Only the ``--shards`` tasks run on it, so asking for Dask without shards is refused rather than
+    starting a cluster that would get nothing to do.
+    """
+    from flows.runners import RUNNER_KINDS, task_runner
+
+    if kind not in RUNNER_KINDS:
+        raise typer.BadParameter(f"unknown task runner {kind!r}; one of: {', '.join(RUNNER_KINDS)}")
+    if kind != "dask" and (workers is not None or address):
+        raise typer.BadParameter("--dask-workers and --dask-address need --task-runner dask")
+    if kind == "thread":
+        return flow
+    if not shards or shards < 2:
+        raise typer.BadParameter(f"--task-runner {kind} runs the shards of outbound-sync: add --shards N>1")
+    try:
+        runner = task_runner(kind, workers or min(shards, os.cpu_count() or 1), address)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return flow.with_options(task_runner=runner)
+
+
 def _show(name: str, result: object) -> None:
     table = Table(title=f"{name}: result")
     table.add_column("field")
@@ -97,13 +124,19 @@ def build_deployments(
     exports_dir: Path,
     sinks_dir: Path,
     state_dir: Path,
+    names: Sequence[str] = (),
 ) -> list[Any]:
-    """One deployment per scheduled flow and member (all seven when ``members`` is empty)."""
+    """One deployment per scheduled flow and member (every scheduled flow / all seven when empty)."""
     from adapters.registry import get_adapter
     from flows.plans import MEMBER_IDS
 
+    unknown = sorted(set(names) - set(SCHEDULES))
+    if unknown:
+        raise typer.BadParameter(f"not a served flow: {', '.join(unknown)}; one of: {', '.join(SCHEDULES)}")
     deployments = []
     for name, schedule in SCHEDULES.items():
+        if names and name not in names:
+            continue
         flow = load_flow(name)
         for member_id in members or MEMBER_IDS:
             offered = {
@@ -155,6 +188,16 @@ def run(
     shards: Annotated[
         int | None, typer.Option(help="outbound-sync: split the export over N parallel tasks.")
     ] = None,
+    task_runner: Annotated[
+        str, typer.Option(help="Where the --shards tasks run: thread (this process) or dask.")
+    ] = "thread",
+    dask_workers: Annotated[
+        int | None,
+        typer.Option(help="--task-runner dask: workers of a temporary local cluster (default: shards)."),
+    ] = None,
+    dask_address: Annotated[
+        str | None, typer.Option(help="--task-runner dask: an existing cluster's scheduler, tcp://HOST:8786.")
+    ] = None,
     key_use: Annotated[
         list[str] | None,
         typer.Option(help="rotate-keys: encryption, approver or signing (repeatable; default: all due)."),
@@ -190,6 +233,7 @@ def run(
         "force": force,
     }
     parameters = flow_parameters(flow, offered)
+    flow = with_task_runner(flow, parameters.get("shards"), task_runner, dask_workers, dask_address)
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
     try:
@@ -206,6 +250,10 @@ def serve(
     member: Annotated[
         list[str] | None, typer.Option(help="Member to serve (repeatable; default: all seven).")
     ] = None,
+    flow: Annotated[
+        list[str] | None,
+        typer.Option(help="Flow to serve (repeatable; default: every flow in SCHEDULES)."),
+    ] = None,
     target: Annotated[str, typer.Option(help="Hub address HOST:PORT.")] = "127.0.0.1:50051",
     federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
     exports_dir: Annotated[
@@ -219,9 +267,9 @@ def serve(
     Schedules need a Prefect server: run `prefect server start` and set PREFECT_API_URL (e.g.
     http://127.0.0.1:4200/api) first. Prefect's ephemeral API does not run the scheduler, so without a
     server the deployments are created but only run when triggered (`prefect deployment run`).
+    Prefect 3.8.8's server schedules nothing under SQLAlchemy 2.1 (this environment): run the server
+    from its own environment (README, "Served, with schedules").
     """
-    import os
-
     from hub.prefect_env import use_local_prefect
 
     if not os.environ.get("PREFECT_API_URL"):
@@ -233,7 +281,7 @@ def serve(
     from prefect import serve as prefect_serve
 
     deployments = build_deployments(
-        list(member or ()), target, federation_dir, exports_dir, sinks_dir, state_dir
+        list(member or ()), target, federation_dir, exports_dir, sinks_dir, state_dir, list(flow or ())
     )
     console.print(f"serving {len(deployments)} deployments")
     prefect_serve(*deployments)

@@ -1,0 +1,52 @@
+"""Task runners for the sharded outbound sync: where the ``sync-shard`` tasks run.
+
+Sealing costs CPU (a key wrap and a signature per envelope), so a large export is split into shards;
+threads (Prefect's default) share one interpreter, a Dask cluster spreads the shards over processes or
+machines. ``outbound_sync.with_options(task_runner=dask_task_runner(...))`` is the whole recipe
+(``pxhub flow run outbound-sync --shards N --task-runner dask``).
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+
+RunnerKind = Literal["thread", "dask"]
+RUNNER_KINDS: Final[tuple[RunnerKind, ...]] = ("thread", "dask")
+
+
+def dask_task_runner(workers: int = 2, address: str | None = None, processes: bool = True) -> TaskRunner:
+    """A DaskTaskRunner: a temporary local cluster of ``workers``, or the cluster at ``address``.
+
+    One thread per worker: sealing holds the GIL, so parallelism comes from processes. Every worker
+    needs the export, the federation folder, the member's state folder and the passphrase (environment)
+    at the same paths as the flow.
+    """
+    from prefect_dask.task_runners import DaskTaskRunner
+
+    if address:
+        return DaskTaskRunner(address=address)
+    if workers < 1:
+        raise ValueError("a Dask cluster needs at least one worker")
+    return DaskTaskRunner(
+        cluster_kwargs={
+            "n_workers": workers,
+            "threads_per_worker": 1,
+            "processes": processes,
+            "dashboard_address": None,  # no web server (and no port taken) for a temporary cluster
+        }
+    )
+
+
+def task_runner(
+    kind: RunnerKind, workers: int | None = None, address: str | None = None, processes: bool = True
+) -> TaskRunner:
+    """The runner an engineer chose by name (``thread`` or ``dask``)."""
+    if kind == "thread":
+        if address:
+            raise ValueError("a Dask scheduler address needs the dask task runner")
+        return ThreadPoolTaskRunner(max_workers=workers) if workers else ThreadPoolTaskRunner()
+    if kind == "dask":
+        return dask_task_runner(workers or 2, address, processes)
+    raise ValueError(f"unknown task runner {kind!r}; one of: {', '.join(RUNNER_KINDS)}")
