@@ -103,8 +103,7 @@ async def publish_programmes(client: MemberClient, outbox: Outbox, id_key: bytes
                 record_version=1,
             )
             sealed = client.seal(record_pb2.Record(best_practice=practice), metadata, others)
-            stored = sealed.SerializeToString()
-            outbox.keep([(message_id, stored, others)])
+            stored = outbox.keep([(message_id, sealed.SerializeToString(), others)])[message_id]
         to_send.append((message_id, stored))
     receipts = await client.submit([E.Envelope.FromString(e) for _, e in to_send])
     outcomes = []

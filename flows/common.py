@@ -137,13 +137,25 @@ class Outbox:
             row = c.fetchone()
         return ("", None) if row is None else (str(row[0]), bytes(row[1]))
 
-    def keep(self, items: Iterable[tuple[str, bytes, Sequence[str]]]) -> None:
-        """Store sealed envelopes durably before they leave (one transaction per batch)."""
+    def keep(self, items: Iterable[tuple[str, bytes, Sequence[str]]]) -> dict[str, bytes]:
+        """Store sealed envelopes durably before they leave (one transaction per batch).
+
+        Returns the bytes the outbox holds for each id: when another run of the same export
+        (a scheduled run beside a manual one) kept its own seal first, that one is what must be
+        sent, or the hub would see two envelopes under one id and refuse the second as REPLAYED.
+        """
+        rows = [(m, e, ",".join(r)) for m, e, r in items]
         with self.db:
             self.db.executemany(
-                "INSERT OR IGNORE INTO outbox (message_id, envelope, recipients) VALUES (?, ?, ?)",
-                [(m, e, ",".join(r)) for m, e, r in items],
+                "INSERT OR IGNORE INTO outbox (message_id, envelope, recipients) VALUES (?, ?, ?)", rows
             )
+            kept = {}
+            for message_id, _, _ in rows:
+                with closing(
+                    self.db.execute("SELECT envelope FROM outbox WHERE message_id=?", (message_id,))
+                ) as cursor:
+                    kept[message_id] = bytes(cursor.fetchone()[0])
+        return kept
 
     def record(self, outcomes: Iterable[tuple[str, str, str]]) -> None:
         with self.db:

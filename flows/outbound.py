@@ -122,7 +122,8 @@ async def seal_and_submit(
                 fresh.append((message_id, stored, (recipient,)))
                 result.sealed += 1
             to_send.append((message_id, recipient, stored))
-    outbox.keep(fresh)  # durable before it leaves: a resend is the same bytes (DUPLICATE)
+    kept = outbox.keep(fresh)  # durable before it leaves: a resend is the same bytes (DUPLICATE)
+    to_send = [(m, r, kept.get(m, e)) for m, r, e in to_send]  # another run's seal may have won
     if not to_send:
         return result
     receipts = await client.submit([E.Envelope.FromString(e) for _, _, e in to_send], batch_size=len(to_send))

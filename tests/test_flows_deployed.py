@@ -286,3 +286,17 @@ async def test_sharded_outbound_sync_on_a_local_dask_cluster(
         "GT-DGSP", str(source), target=hub.target, federation_dir=fed, state_dir=str(state)
     )
     assert (again.accepted, again.already_sent) == (0, 18)
+
+
+def test_two_runs_keeping_the_same_message_send_the_first_seal(tmp_path: Path) -> None:
+    """A scheduled and a manual outbound run of one export: both send the bytes the outbox kept first."""
+    from flows.common import Outbox
+
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    try:
+        first = outbox.keep([("m-1", b"first seal", ("PE-INPE",))])
+        second = outbox.keep([("m-1", b"second seal", ("PE-INPE",)), ("m-2", b"other", ("PE-INPE",))])
+    finally:
+        outbox.close()
+    assert first == {"m-1": b"first seal"}
+    assert second == {"m-1": b"first seal", "m-2": b"other"}
