@@ -48,6 +48,9 @@ class NationalSink:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.adapter = get_adapter(member_id)
+        # Message ids per manifest, keyed by (path, mtime, size): a run reads each manifest once
+        # instead of every manifest for every batch; a rewritten manifest (a deletion) is re-read.
+        self._known: dict[Path, tuple[tuple[int, int], frozenset[str]]] = {}
 
     # -- cursor ------------------------------------------------------------------------------
 
@@ -72,8 +75,14 @@ class NationalSink:
     def known_message_ids(self) -> set[str]:
         known: set[str] = set()
         for path in self.manifests():
-            manifest = self._manifest(path)
-            known.update(manifest["profiles"], manifest["others"], manifest.get("deleted", []))
+            stat = path.stat()
+            version = (stat.st_mtime_ns, stat.st_size)
+            cached = self._known.get(path)
+            if cached is None or cached[0] != version:
+                manifest = self._manifest(path)
+                ids = frozenset((*manifest["profiles"], *manifest["others"], *manifest.get("deleted", [])))
+                cached = self._known[path] = (version, ids)
+            known.update(cached[1])
         return known
 
     def discard_uncommitted(self) -> int:
