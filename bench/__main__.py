@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from bench import adapters, audit_log, envelope_rates, latency, soak, submit_throughput
+from bench import adapters, audit_log, bulk_sync, envelope_rates, latency, soak, submit_throughput
 
 SCENARIOS = {
     "envelope_rates": envelope_rates.run,
@@ -13,6 +13,7 @@ SCENARIOS = {
     "audit_log": audit_log.run,
     "adapters": adapters.run,
     "soak": soak.run,
+    "bulk_sync": bulk_sync.run,
 }
 
 

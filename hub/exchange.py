@@ -51,12 +51,43 @@ class SubmitSummary:
 
 
 def summarize(receipts: Sequence[envelope_pb2.Receipt]) -> SubmitSummary:
+    """Counts per outcome in one pass over the receipts."""
+    counts = {Outcome.OUTCOME_ACCEPTED: 0, Outcome.OUTCOME_DUPLICATE: 0, Outcome.OUTCOME_REJECTED: 0}
+    reasons: set[int] = set()
+    for receipt in receipts:
+        counts[receipt.outcome] = counts.get(receipt.outcome, 0) + 1
+        if receipt.reason:
+            reasons.add(receipt.reason)
     return SubmitSummary(
-        accepted=sum(1 for r in receipts if r.outcome == Outcome.OUTCOME_ACCEPTED),
-        duplicates=sum(1 for r in receipts if r.outcome == Outcome.OUTCOME_DUPLICATE),
-        rejected=sum(1 for r in receipts if r.outcome == Outcome.OUTCOME_REJECTED),
-        reasons=tuple(sorted({audit_events.reason_name(r.reason) for r in receipts if r.reason})),
+        accepted=counts[Outcome.OUTCOME_ACCEPTED],
+        duplicates=counts[Outcome.OUTCOME_DUPLICATE],
+        rejected=counts[Outcome.OUTCOME_REJECTED],
+        reasons=tuple(sorted(audit_events.reason_name(r) for r in reasons)),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One envelope after every check: its receipt so far, and what the store needs of it.
+
+    ``entry`` is the audit entry of the decision taken so far (a permit for an
+    admission, a deny for a rejection), built while checking so the writer
+    only looks it up. ``admission`` is None for a rejection.
+    """
+
+    receipt: envelope_pb2.Receipt
+    entry: bytes
+    admission: Admission | None = None
+    metadata: envelope_pb2.RecordMetadata | None = None
+
+
+@dataclass
+class PreparedSubmit:
+    """A checked batch waiting for its transaction (see :meth:`Exchange.prepare`)."""
+
+    caller: Caller
+    now: datetime
+    checked: list[_Checked]
 
 
 def _timestamp(value: datetime) -> Timestamp:
@@ -106,68 +137,77 @@ class Exchange:
             return size, error
         return size, verified
 
-    def _check_all(
-        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope], now: datetime
-    ) -> list[tuple[int, VerifiedEnvelope | EnvelopeError]]:
-        """Check a batch on every core: Ed25519 verification releases the GIL."""
-        if len(envelopes) < PARALLEL_MIN_BATCH:
-            return [self.check_one(caller, envelope, now) for envelope in envelopes]
-        chunks = [envelopes[i::CHECK_WORKERS] for i in range(CHECK_WORKERS)]
-        results = list(_CHECK_POOL.map(lambda chunk: [self.check_one(caller, e, now) for e in chunk], chunks))
-        # Re-interleave the strided chunks back into submission order.
-        ordered: list[tuple[int, VerifiedEnvelope | EnvelopeError]] = []
-        for i in range(len(envelopes)):
-            ordered.append(results[i % CHECK_WORKERS][i // CHECK_WORKERS])
-        return ordered
-
-    def submit(
-        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
-    ) -> tuple[list[envelope_pb2.Receipt], SubmitSummary]:
-        """Check every envelope, store the admissible ones atomically, answer one receipt each."""
-        now = self.clock()
-        stamp = _timestamp(now)
-        receipts: list[envelope_pb2.Receipt | None] = [None] * len(envelopes)
-        admissions: list[Admission] = []
-        positions: list[int] = []
-        metadata_by_id: dict[str, envelope_pb2.RecordMetadata] = {}
-        denials: list[bytes] = []
-        for position, (envelope, (size, checked)) in enumerate(
-            zip(envelopes, self._check_all(caller, envelopes, now), strict=True)
-        ):
-            if isinstance(checked, EnvelopeError):
-                error = checked
-                message_id = _message_id_hint(envelope)
-                receipts[position] = envelope_pb2.Receipt(
+    def _check_and_build(
+        self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime, stamp: Timestamp
+    ) -> _Checked:
+        """Check one envelope and build its receipt and audit entry, off the writer's path."""
+        size, checked = self.check_one(caller, envelope, now)
+        if isinstance(checked, EnvelopeError):
+            message_id = _message_id_hint(envelope)
+            return _Checked(
+                envelope_pb2.Receipt(
                     message_id=message_id,
                     outcome=Outcome.OUTCOME_REJECTED,
-                    reason=error.reason,
-                    detail=error.detail,
+                    reason=checked.reason,
+                    detail=checked.detail,
                     received_at=stamp,
-                )
-                denials.append(
-                    audit_events.submit_decision(
-                        caller, now, message_id=message_id, permitted=False, reason=error.reason, size=size
-                    )
-                )
-                continue
-            verified = checked
-            metadata = verified.metadata
-            metadata_by_id[metadata.message_id] = metadata
-            admissions.append(
-                Admission(
-                    message_id=metadata.message_id,
-                    sender=metadata.sender.member_id,
-                    recipients=tuple(r.member_id for r in metadata.recipients),
-                    header_sha256=verified.header_sha256,
-                    envelope=envelope.SerializeToString(),
-                    payload_kind=metadata.payload_kind,
-                    purpose=metadata.purpose,
-                    consent_ref=metadata.consent_ref if metadata.legal_basis == audit_events.CONSENT else "",
-                )
+                ),
+                audit_events.submit_decision(
+                    caller, now, message_id=message_id, permitted=False, reason=checked.reason, size=size
+                ),
             )
-            positions.append(position)
+        metadata = checked.metadata
+        message_id = metadata.message_id
+        raw = envelope.SerializeToString()
+        admission = Admission(
+            message_id=message_id,
+            sender=metadata.sender.member_id,
+            recipients=tuple(r.member_id for r in metadata.recipients),
+            header_sha256=checked.header_sha256,
+            envelope=raw,
+            payload_kind=metadata.payload_kind,
+            purpose=metadata.purpose,
+            consent_ref=metadata.consent_ref if metadata.legal_basis == audit_events.CONSENT else "",
+        )
+        entry = audit_events.submit_decision(
+            caller, now, message_id=message_id, permitted=True, metadata=metadata, size=len(raw)
+        )
+        receipt = envelope_pb2.Receipt(
+            message_id=message_id, received_at=stamp, header_sha256=checked.header_sha256
+        )
+        return _Checked(receipt, entry, admission, metadata)
+
+    def prepare(self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]) -> PreparedSubmit:
+        """Check a batch, on every core when it is large enough (Ed25519 verification releases the GIL).
+
+        Needs no lock: the Submit batcher prepares the next batch while the
+        previous one commits.
+        """
+        now = self.clock()
+        stamp = _timestamp(now)
+
+        def check(chunk: Sequence[envelope_pb2.Envelope]) -> list[_Checked]:
+            return [self._check_and_build(caller, envelope, now, stamp) for envelope in chunk]
+
+        if len(envelopes) < PARALLEL_MIN_BATCH:
+            return PreparedSubmit(caller, now, check(envelopes))
+        results = list(_CHECK_POOL.map(check, [envelopes[i::CHECK_WORKERS] for i in range(CHECK_WORKERS)]))
+        # Re-interleave the strided chunks back into submission order.
+        ordered = [results[i % CHECK_WORKERS][i // CHECK_WORKERS] for i in range(len(envelopes))]
+        return PreparedSubmit(caller, now, ordered)
+
+    def commit(self, prepared: PreparedSubmit) -> tuple[list[envelope_pb2.Receipt], SubmitSummary]:
+        """Store the admissible envelopes of a prepared batch atomically; one receipt each."""
+        caller, now = prepared.caller, prepared.now
+        admitted = [c for c in prepared.checked if c.admission is not None]
+        admissions = [c.admission for c in admitted if c.admission is not None]
+        by_admission = {id(c.admission): c for c in admitted}
+        denials = [c.entry for c in prepared.checked if c.admission is None]
 
         def entry_for(admission: Admission, outcome: AdmitOutcome, when: datetime) -> bytes:
+            checked = by_admission[id(admission)]
+            if outcome is not AdmitOutcome.REPLAYED and when == now:
+                return checked.entry  # the permit built while checking
             replayed = outcome is AdmitOutcome.REPLAYED
             return audit_events.submit_decision(
                 caller,
@@ -175,18 +215,14 @@ class Exchange:
                 message_id=admission.message_id,
                 permitted=not replayed,
                 reason=envelope_pb2.REASON_REPLAYED if replayed else 0,
-                metadata=metadata_by_id[admission.message_id],
+                metadata=checked.metadata,
                 size=len(admission.envelope),
             )
 
         results = self.store.admit(admissions, entry_for, denials, now=now)
         self.gate.after_admit(admissions, results, now)
-        for position, admission, result in zip(positions, admissions, results, strict=True):
-            receipt = envelope_pb2.Receipt(
-                message_id=admission.message_id,
-                received_at=stamp,
-                header_sha256=admission.header_sha256,
-            )
+        for checked, result in zip(admitted, results, strict=True):
+            receipt = checked.receipt
             if result.outcome is AdmitOutcome.ACCEPTED:
                 receipt.outcome = Outcome.OUTCOME_ACCEPTED
             elif result.outcome is AdmitOutcome.DUPLICATE:
@@ -196,9 +232,14 @@ class Exchange:
                 receipt.outcome = Outcome.OUTCOME_REJECTED
                 receipt.reason = envelope_pb2.REASON_REPLAYED
                 receipt.detail = "message id already used for a different envelope"
-            receipts[position] = receipt
-        final = [r for r in receipts if r is not None]
-        return final, summarize(final)
+        receipts = [c.receipt for c in prepared.checked]
+        return receipts, summarize(receipts)
+
+    def submit(
+        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
+    ) -> tuple[list[envelope_pb2.Receipt], SubmitSummary]:
+        """Check every envelope, store the admissible ones atomically, answer one receipt each."""
+        return self.commit(self.prepare(caller, envelopes))
 
     def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
         """The caller's next deliveries; each hand-over is an audit entry, durable before it is sent."""

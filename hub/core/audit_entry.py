@@ -107,6 +107,9 @@ def _format_time(t: datetime) -> str:
     return f"{date}T{t.hour:02d}:{t.minute:02d}:{t.second:02d}.{t.microsecond:06d}Z"
 
 
+# One encoder for every entry: ``json.dumps`` with these options builds a new one per call.
+_CANONICAL: Final = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
@@ -140,10 +143,11 @@ def _check_detail_value(key: str, value: object) -> str | int:
             raise ValueError(f"details[{key!r}] is longer than {_MAX_DETAIL_TEXT} characters")
         if _has_control(value):
             raise ValueError(f"details[{key!r}] contains a control character")
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError(f"details[{key!r}] is not encodable as UTF-8") from None
+        if not value.isascii():  # only non-ASCII text can hold a lone surrogate
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError(f"details[{key!r}] is not encodable as UTF-8") from None
         return value
     raise ValueError(f"details[{key!r}] must be a str or int, got {type(value).__name__}")
 
@@ -191,7 +195,14 @@ def _check_details(value: object) -> Mapping[str, str | int]:
     if len(value) > _MAX_DETAILS:
         raise ValueError(f"details has {len(value)} keys, at most {_MAX_DETAILS} allowed")
     checked: dict[str, str | int] = {}
-    for key in sorted(value, key=lambda k: (not isinstance(k, str), str(k))):
+    # Plain sort when every key is a str (always, for the hub's own entries); the key function
+    # only orders mixed keys so the first bad one is reported the same way every time.
+    keys = list(value)
+    if not all(type(k) is str for k in keys):
+        keys.sort(key=lambda k: (not isinstance(k, str), str(k)))
+    else:
+        keys.sort()
+    for key in keys:
         _match("details key", _DETAIL_KEY, key, "lowercase snake_case of at most 64 characters")
         checked[key] = _check_detail_value(key, value[key])
     return MappingProxyType(checked)
@@ -260,8 +271,7 @@ class AuditEntry:
 
     def encode(self) -> bytes:
         """Canonical JSON bytes (JCS form); the audit log's leaf content."""
-        text = json.dumps(self.to_json_object(), ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return text.encode("utf-8")
+        return _CANONICAL.encode(self.to_json_object()).encode("utf-8")
 
     def leaf_hash(self) -> bytes:
         """RFC 9162 leaf hash of :meth:`encode`: ``SHA-256(0x00 || bytes)``."""

@@ -37,25 +37,26 @@ class InFlight:
 
 
 class ByteBudget:
-    """Waits until ``size`` bytes fit under the limit (one request always fits)."""
+    """Waits until ``size`` bytes fit under the limit (one request always fits).
+
+    An event rather than a condition: giving back is a plain call, with no
+    task scheduled per request.
+    """
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
         self.used = 0
-        self._changed = asyncio.Condition()
+        self._freed = asyncio.Event()
 
     async def take(self, size: int) -> None:
-        async with self._changed:
-            await self._changed.wait_for(lambda: self.used == 0 or self.used + size <= self.limit)
-            self.used += size
+        while self.used and self.used + size > self.limit:
+            self._freed.clear()
+            await self._freed.wait()
+        self.used += size
 
     def give(self, size: int) -> None:
         self.used -= size
-        asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self._changed:
-            self._changed.notify_all()
+        self._freed.set()
 
 
 def parse_cursor(cursor: str) -> int:
@@ -106,7 +107,8 @@ class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceSe
                 requests = aiter(request_iterator)
                 while True:
                     try:  # a client that sends nothing cannot hold the stream (and its slot) forever
-                        request = await asyncio.wait_for(anext(requests), self.stream_idle)
+                        async with asyncio.timeout(self.stream_idle):  # a timer, not a task per request
+                            request = await anext(requests)
                     except StopAsyncIteration:
                         break
                     except TimeoutError:

@@ -67,11 +67,12 @@ def bulk_insert(
     The statement is SQLAlchemy's own INSERT for the connection's dialect; the
     rows skip SQLAlchemy's per-row parameter processing, which costs more than
     the insert itself at tens of thousands of rows per second. Values must be
-    what the driver takes as is (int, str, bytes).
+    what the driver takes as is (int, str, bytes); see ``driver_value`` for others.
+    The INSERT is ``inline``: no RETURNING of generated keys nobody reads.
     """
     if not rows:
         return
-    compiled = table.insert().compile(dialect=conn.dialect, column_keys=list(columns))
+    compiled = table.insert().inline().compile(dialect=conn.dialect, column_keys=list(columns))
     if compiled.positional:
         order = [columns.index(name) for name in compiled.positiontup or ()]
         if order == list(range(len(columns))):
@@ -81,6 +82,16 @@ def bulk_insert(
     else:
         params = [dict(zip(columns, row, strict=True)) for row in rows]
     conn.exec_driver_sql(str(compiled), params)
+
+
+def driver_value(conn: Connection, column: Any, value: Any) -> Any:
+    """``value`` as the driver takes it for ``column``, converted once rather than per row.
+
+    SQLite has no datetime type: SQLAlchemy stores one as text, and
+    ``bulk_insert`` rows must already hold that text.
+    """
+    process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+    return process(value) if process is not None else value
 
 
 def _as_utc(value: datetime) -> datetime:

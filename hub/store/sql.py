@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, and_, create_engine, event, func, sel
 
 from hub.store import schema
 from hub.store.audit_append import plan_append
-from hub.store.audit_sql import SqlAuditMixin, bulk_insert
+from hub.store.audit_sql import SqlAuditMixin, bulk_insert, driver_value
 from hub.store.base import (
     AcknowledgeOutcome,
     Admission,
@@ -36,6 +36,21 @@ ENVELOPES = EnvelopeRow.__table__  # type: ignore[attr-defined]
 MAILBOX = MailboxRow.__table__  # type: ignore[attr-defined]
 AUDIT = AuditEntryRow.__table__  # type: ignore[attr-defined]
 NODES = MerkleNodeRow.__table__  # type: ignore[attr-defined]
+
+# Columns of the rows ``admit`` writes (mailbox ``seq`` comes from the database).
+_ENVELOPE_COLUMNS = (
+    "message_id",
+    "sender",
+    "header_sha256",
+    "envelope",
+    "payload_kind",
+    "purpose",
+    "consent_ref",
+    "size",
+    "recipients",
+    "accepted_at",
+)
+_MAILBOX_COLUMNS = ("recipient", "message_id", "accepted_at", "delivered_count")
 
 # Key of the PostgreSQL advisory lock that makes the audit log one linear sequence.
 AUDIT_SEQUENCER_LOCK = 0x70786875
@@ -186,37 +201,33 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
                 results.append(AdmitResult(outcome, earlier[1] if earlier else now))
                 entries.append(audit_entry_for(admission, outcome, now))
             if batch:
-                conn.execute(
-                    ENVELOPES.insert(),
+                # Prebuilt tuples, one driver-level executemany per table; the time is converted once.
+                stored_now = driver_value(conn, ENVELOPES.c.accepted_at, now)
+                bulk_insert(
+                    conn,
+                    ENVELOPES,
+                    _ENVELOPE_COLUMNS,
                     [
-                        {
-                            "message_id": a.message_id,
-                            "sender": a.sender,
-                            "header_sha256": a.header_sha256,
-                            "envelope": a.envelope,
-                            "payload_kind": a.payload_kind,
-                            "purpose": a.purpose,
-                            "consent_ref": a.consent_ref,
-                            "size": len(a.envelope),
-                            "recipients": len(a.recipients),
-                            "accepted_at": now,
-                            "purged_at": None,
-                        }
+                        (
+                            a.message_id,
+                            a.sender,
+                            a.header_sha256,
+                            a.envelope,
+                            a.payload_kind,
+                            a.purpose,
+                            a.consent_ref,
+                            len(a.envelope),
+                            len(a.recipients),
+                            stored_now,
+                        )
                         for a in batch.values()
                     ],
                 )
-                conn.execute(
-                    MAILBOX.insert(),
-                    [
-                        {
-                            "recipient": r,
-                            "message_id": a.message_id,
-                            "accepted_at": now,
-                            "delivered_count": 0,
-                        }
-                        for a in batch.values()
-                        for r in a.recipients
-                    ],
+                bulk_insert(
+                    conn,
+                    MAILBOX,
+                    _MAILBOX_COLUMNS,
+                    [(r, a.message_id, stored_now, 0) for a in batch.values() for r in a.recipients],
                 )
             self._append(conn, entries)
         return results
