@@ -29,7 +29,7 @@ from hub.core.envelope import (
 from hub.directory import Directory
 from hub.identity import HUB_CALLER, Caller
 from hub.policy_gate import PolicyBook, PolicyGate
-from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem
+from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem, ReceiptToRecord
 from pxhub.v1 import envelope_pb2, exchange_pb2
 
 Outcome = envelope_pb2.Receipt.Outcome
@@ -261,27 +261,42 @@ class Exchange:
     def acknowledge(
         self, caller: Caller, acknowledgements: Sequence[exchange_pb2.Acknowledgement]
     ) -> list[exchange_pb2.AcknowledgeResult]:
-        results = []
-        for ack in acknowledgements:
-            now = self.clock()
+        """Verify every receipt (in parallel), record the valid ones in one durable transaction.
+
+        One result per acknowledgement, in order; every refusal leaves a ``deny`` audit entry.
+        """
+        now = self.clock()
+
+        def check(ack: exchange_pb2.Acknowledgement) -> envelope_pb2.DeliveryReceipt | EnvelopeError:
             try:
                 receipt = verify_delivery_receipt(ack, self.directory)
-                if receipt.recipient != caller.id:
-                    raise EnvelopeError(
-                        envelope_pb2.REASON_SENDER_MISMATCH,
-                        f"receipt is signed for {receipt.recipient!r} but the caller is {caller.id!r}",
-                    )
             except EnvelopeError as error:
+                return error
+            if receipt.recipient != caller.id:
+                return EnvelopeError(
+                    envelope_pb2.REASON_SENDER_MISMATCH,
+                    f"receipt is signed for {receipt.recipient!r} but the caller is {caller.id!r}",
+                )
+            return receipt
+
+        if len(acknowledgements) < PARALLEL_MIN_BATCH:
+            checked = [check(ack) for ack in acknowledgements]
+        else:
+            checked = list(_CHECK_POOL.map(check, acknowledgements))
+        results: list[exchange_pb2.AcknowledgeResult] = []
+        to_record: list[ReceiptToRecord] = []
+        recorded_at: list[int] = []  # index in results of each receipt to record
+        denials: list[bytes] = []
+        for ack, receipt in zip(acknowledgements, checked, strict=True):
+            if isinstance(receipt, EnvelopeError):
                 results.append(
                     exchange_pb2.AcknowledgeResult(
                         outcome=exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED,
-                        reason=error.reason,
-                        detail=error.detail,
+                        reason=receipt.reason,
+                        detail=receipt.detail,
                     )
                 )
-                self.store.append_audit(
-                    [audit_events.simple(caller, now, "acknowledge", "deny", reason=error.reason)]
-                )
+                denials.append(audit_events.simple(caller, now, "acknowledge", "deny", reason=receipt.reason))
                 continue
             status = envelope_pb2.DeliveryReceipt.DeliveryStatus.Name(receipt.status).removeprefix(
                 "DELIVERY_STATUS_"
@@ -295,16 +310,16 @@ class Exchange:
                 details={"status": status},
                 officer_pseudonym=receipt.officer_pseudonym,
             )
-            outcome = self.store.acknowledge(
-                caller.id,
-                receipt.message_id,
-                receipt.header_sha256,
-                ack.receipt,
-                ack.signature.value,
-                entry,
-                now=now,
+            recorded_at.append(len(results))
+            results.append(exchange_pb2.AcknowledgeResult(message_id=receipt.message_id))
+            to_record.append(
+                ReceiptToRecord(
+                    receipt.message_id, receipt.header_sha256, ack.receipt, ack.signature.value, entry
+                )
             )
-            result = exchange_pb2.AcknowledgeResult(message_id=receipt.message_id)
+        outcomes = self.store.acknowledge_many(caller.id, to_record, now=now)
+        for index, item, outcome in zip(recorded_at, to_record, outcomes, strict=True):
+            result = results[index]
             if outcome is AcknowledgeOutcome.RECORDED:
                 result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED
             elif outcome is AcknowledgeOutcome.DUPLICATE:
@@ -317,19 +332,18 @@ class Exchange:
                 else:
                     result.reason = envelope_pb2.REASON_RECEIPT_MISMATCH
                     result.detail = "receipt header digest differs from the delivered envelope"
-                self.store.append_audit(
-                    [
-                        audit_events.simple(
-                            caller,
-                            now,
-                            "acknowledge",
-                            "deny",
-                            object_ids=(f"message:{receipt.message_id}",),
-                            reason=result.reason,
-                        )
-                    ]
+                denials.append(
+                    audit_events.simple(
+                        caller,
+                        now,
+                        "acknowledge",
+                        "deny",
+                        object_ids=(f"message:{item.message_id}",),
+                        reason=result.reason,
+                    )
                 )
-            results.append(result)
+        if denials:
+            self.store.append_audit(denials)
         return results
 
     def purge(self, retention_cutoff: datetime) -> int:

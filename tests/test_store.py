@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hub.core import merkle
-from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore
+from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, ReceiptToRecord
 
 
 def admission(
@@ -71,6 +71,29 @@ def test_acknowledge_ends_delivery_and_is_idempotent(store: HubStore) -> None:
     )
     assert store.acknowledge("PE-INPE", "m2", b"z" * 32, b"r", b"s", b"x") is AcknowledgeOutcome.MISMATCH
     assert store.audit_entries(0, 10)[-1] == b"ack:m1"
+
+
+def test_acknowledge_many_is_one_call_with_one_outcome_each(store: HubStore) -> None:
+    store.admit([admission(f"m{i}") for i in range(4)], entry_for)
+    size = store.audit_size()
+    items = [
+        ReceiptToRecord("m0", b"h" * 32, b"r0", b"s0", b"ack:m0"),
+        ReceiptToRecord("m1", b"z" * 32, b"r1", b"s1", b"ack:m1"),  # another header: MISMATCH
+        ReceiptToRecord("m0", b"h" * 32, b"r0", b"s0", b"ack:m0 again"),  # twice in one call
+        ReceiptToRecord("nope", b"h" * 32, b"r", b"s", b"ack:nope"),
+        ReceiptToRecord("m2", b"h" * 32, b"r2", b"s2", b"ack:m2"),
+    ]
+    outcomes = store.acknowledge_many("PE-INPE", items)
+    assert outcomes == [
+        AcknowledgeOutcome.RECORDED,
+        AcknowledgeOutcome.MISMATCH,
+        AcknowledgeOutcome.DUPLICATE,
+        AcknowledgeOutcome.NOT_A_RECIPIENT,
+        AcknowledgeOutcome.RECORDED,
+    ]
+    assert store.audit_entries(size, store.audit_size()) == [b"ack:m0", b"ack:m2"]
+    assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m1", "m3"]
+    assert store.acknowledge_many("PE-INPE", []) == []
 
 
 def test_purge_only_when_every_recipient_acknowledged(store: HubStore) -> None:

@@ -12,6 +12,7 @@ from hub.store.base import (
     AdmitResult,
     HubStore,
     MailboxItem,
+    ReceiptToRecord,
     StoreStats,
 )
 
@@ -22,6 +23,7 @@ __all__ = [
     "AdmitResult",
     "HubStore",
     "MailboxItem",
+    "ReceiptToRecord",
     "StoreStats",
 ]
 

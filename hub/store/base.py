@@ -30,6 +30,17 @@ class AcknowledgeOutcome(enum.Enum):
 
 
 @dataclass(frozen=True, slots=True)
+class ReceiptToRecord:
+    """A verified delivery receipt and the audit entry that records it."""
+
+    message_id: str
+    header_sha256: bytes
+    receipt: bytes
+    signature: bytes
+    audit_entry: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class Admission:
     """An envelope that passed every check and may be stored."""
 
@@ -104,6 +115,15 @@ class HubStore(ABC):
         """
 
     @abstractmethod
+    def acknowledge_many(
+        self, recipient: str, receipts: Sequence[ReceiptToRecord], now: datetime | None = None
+    ) -> list[AcknowledgeOutcome]:
+        """Record a recipient's signed receipts in one durable transaction, one outcome each.
+
+        Each audit entry goes in only if its receipt is recorded; a message acknowledged twice in
+        one call is RECORDED then DUPLICATE.
+        """
+
     def acknowledge(
         self,
         recipient: str,
@@ -114,7 +134,9 @@ class HubStore(ABC):
         audit_entry: bytes,
         now: datetime | None = None,
     ) -> AcknowledgeOutcome:
-        """Record a recipient's signed receipt; the audit entry goes in only if recorded."""
+        """Record one signed receipt (``acknowledge_many`` with one item)."""
+        item = ReceiptToRecord(message_id, header_sha256, receipt, signature, audit_entry)
+        return self.acknowledge_many(recipient, [item], now)[0]
 
     @abstractmethod
     def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:

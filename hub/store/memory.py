@@ -17,6 +17,7 @@ from hub.store.base import (
     AuditEntryFor,
     HubStore,
     MailboxItem,
+    ReceiptToRecord,
     StoreStats,
 )
 from hub.store.directory_changes_memory import MemoryDirectoryChangeMixin
@@ -123,29 +124,26 @@ class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectory
                 self._append([audit_entry_for(item) for item in items])
             return items
 
-    def acknowledge(
-        self,
-        recipient: str,
-        message_id: str,
-        header_sha256: bytes,
-        receipt: bytes,
-        signature: bytes,
-        audit_entry: bytes,
-        now: datetime | None = None,
-    ) -> AcknowledgeOutcome:
+    def acknowledge_many(
+        self, recipient: str, receipts: Sequence[ReceiptToRecord], now: datetime | None = None
+    ) -> list[AcknowledgeOutcome]:
         now = now or datetime.now(UTC)
+        outcomes = []
         with self._lock:
-            seq = self._mail_by_key.get((message_id, recipient))
-            if seq is None:
-                return AcknowledgeOutcome.NOT_A_RECIPIENT
-            if self._envelopes[message_id].admission.header_sha256 != header_sha256:
-                return AcknowledgeOutcome.MISMATCH
-            mail = self._mail[seq]
-            if mail.acknowledged_at is not None:
-                return AcknowledgeOutcome.DUPLICATE
-            mail.acknowledged_at, mail.receipt, mail.signature = now, receipt, signature
-            self._append([audit_entry])
-            return AcknowledgeOutcome.RECORDED
+            for item in receipts:
+                seq = self._mail_by_key.get((item.message_id, recipient))
+                if seq is None:
+                    outcomes.append(AcknowledgeOutcome.NOT_A_RECIPIENT)
+                elif self._envelopes[item.message_id].admission.header_sha256 != item.header_sha256:
+                    outcomes.append(AcknowledgeOutcome.MISMATCH)
+                elif self._mail[seq].acknowledged_at is not None:
+                    outcomes.append(AcknowledgeOutcome.DUPLICATE)
+                else:
+                    mail = self._mail[seq]
+                    mail.acknowledged_at, mail.receipt, mail.signature = now, item.receipt, item.signature
+                    self._append([item.audit_entry])
+                    outcomes.append(AcknowledgeOutcome.RECORDED)
+        return outcomes
 
     def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:
         with self._lock:

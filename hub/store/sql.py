@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, create_engine, event, func, select, update
 
 from hub.store import schema
 from hub.store.audit_append import plan_append
@@ -26,6 +26,7 @@ from hub.store.base import (
     AuditEntryFor,
     HubStore,
     MailboxItem,
+    ReceiptToRecord,
     StoreStats,
 )
 from hub.store.directory_changes_sql import SqlDirectoryChangeMixin
@@ -275,36 +276,64 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
                     self._append(conn, [audit_entry_for(item) for item in items])
         return items
 
-    def acknowledge(
-        self,
-        recipient: str,
-        message_id: str,
-        header_sha256: bytes,
-        receipt: bytes,
-        signature: bytes,
-        audit_entry: bytes,
-        now: datetime | None = None,
-    ) -> AcknowledgeOutcome:
+    def acknowledge_many(
+        self, recipient: str, receipts: Sequence[ReceiptToRecord], now: datetime | None = None
+    ) -> list[AcknowledgeOutcome]:
         now = now or datetime.now(UTC)
+        outcomes: list[AcknowledgeOutcome] = []
+        if not receipts:
+            return outcomes
         with self._write() as conn:
-            row = conn.execute(
-                select(MAILBOX.c.seq, MAILBOX.c.acknowledged_at, ENVELOPES.c.header_sha256)
-                .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
-                .where(MAILBOX.c.message_id == message_id, MAILBOX.c.recipient == recipient)
-            ).first()
-            if row is None:
-                return AcknowledgeOutcome.NOT_A_RECIPIENT
-            if bytes(row[2]) != header_sha256:
-                return AcknowledgeOutcome.MISMATCH
-            if row[1] is not None:
-                return AcknowledgeOutcome.DUPLICATE
-            conn.execute(
-                update(MAILBOX)
-                .where(MAILBOX.c.seq == row[0])
-                .values(acknowledged_at=now, receipt=receipt, receipt_signature=signature)
-            )
-            self._append(conn, [audit_entry])
-        return AcknowledgeOutcome.RECORDED
+            rows = {
+                row.message_id: row
+                for row in conn.execute(
+                    select(
+                        MAILBOX.c.message_id,
+                        MAILBOX.c.seq,
+                        MAILBOX.c.acknowledged_at,
+                        ENVELOPES.c.header_sha256,
+                    )
+                    .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
+                    .where(
+                        MAILBOX.c.recipient == recipient,
+                        MAILBOX.c.message_id.in_(sorted({r.message_id for r in receipts})),
+                    )
+                )
+            }
+            updates, entries, recorded = [], [], set()
+            for item in receipts:
+                row = rows.get(item.message_id)
+                if row is None:
+                    outcomes.append(AcknowledgeOutcome.NOT_A_RECIPIENT)
+                elif bytes(row.header_sha256) != item.header_sha256:
+                    outcomes.append(AcknowledgeOutcome.MISMATCH)
+                elif row.acknowledged_at is not None or item.message_id in recorded:
+                    outcomes.append(AcknowledgeOutcome.DUPLICATE)
+                else:
+                    recorded.add(item.message_id)
+                    updates.append(
+                        {
+                            "b_seq": row.seq,
+                            "acknowledged_at": now,
+                            "receipt": item.receipt,
+                            "receipt_signature": item.signature,
+                        }
+                    )
+                    entries.append(item.audit_entry)
+                    outcomes.append(AcknowledgeOutcome.RECORDED)
+            if updates:
+                conn.execute(
+                    update(MAILBOX)
+                    .where(MAILBOX.c.seq == bindparam("b_seq"))
+                    .values(
+                        acknowledged_at=bindparam("acknowledged_at"),
+                        receipt=bindparam("receipt"),
+                        receipt_signature=bindparam("receipt_signature"),
+                    ),
+                    updates,
+                )
+                self._append(conn, entries)
+        return outcomes
 
     def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:
         unacked = (
