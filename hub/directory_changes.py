@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from google.protobuf.message import DecodeError
 
 from hub.core import signing
-from hub.core.envelope import EnvelopeError, SignerKey
+from hub.core.envelope import EnvelopeError, SignerKey, sign_as
 from hub.directory import Directory, KeyEntry, MemberEntry, key_from_proto, key_to_proto
 from hub.pki import key_id as derive_key_id
 from pxhub.v1 import directory_pb2, envelope_pb2
@@ -72,16 +72,6 @@ class StatusChange:
 # --------------------------------------------------------------------------- signing (member, operator)
 
 
-def _signature(domain: str, data: bytes, signer: SignerKey) -> envelope_pb2.Signature:
-    return envelope_pb2.Signature(
-        signer=signer.member_id,
-        key_id=signer.key_id,
-        algorithm=R.SIGNATURE_ALGORITHM_ED25519,
-        role=R.SIGNER_ROLE_ORIGINATOR,
-        value=signing.sign(domain, data, signer.private_key),
-    )
-
-
 def sign_key_announcement(
     key: KeyEntry,
     overlap: timedelta,
@@ -99,11 +89,11 @@ def sign_key_announcement(
     message.announced_at.FromDatetime(announced_at.astimezone(UTC))
     raw = message.SerializeToString()
     request = directory_pb2.AnnounceKeyRequest(
-        announcement=raw, signature=_signature(DOMAIN_KEY_ANNOUNCEMENT, raw, signer)
+        announcement=raw, signature=sign_as(DOMAIN_KEY_ANNOUNCEMENT, raw, signer)
     )
     if new_private_key is not None:
         request.proof_of_possession.CopyFrom(
-            _signature(DOMAIN_KEY_POSSESSION, raw, SignerKey(signer.member_id, key.key_id, new_private_key))
+            sign_as(DOMAIN_KEY_POSSESSION, raw, SignerKey(signer.member_id, key.key_id, new_private_key))
         )
     return request
 
@@ -122,7 +112,7 @@ def sign_status_change(
     message.changed_at.FromDatetime(changed_at.astimezone(UTC))
     raw = message.SerializeToString()
     return directory_pb2.SetMemberStatusRequest(
-        change=raw, signature=_signature(DOMAIN_MEMBER_STATUS, raw, operator)
+        change=raw, signature=sign_as(DOMAIN_MEMBER_STATUS, raw, operator)
     )
 
 
@@ -156,7 +146,7 @@ def _signing_key_at(member: MemberEntry, key_id: str, at: datetime) -> Ed25519Pu
     return Ed25519PublicKey.from_public_bytes(key.public_key)
 
 
-def _check_signature(
+def _checksign_as(
     domain: str, raw: bytes, signature: envelope_pb2.Signature, public: Ed25519PublicKey, what: str
 ) -> None:
     if not signature.value:
@@ -194,7 +184,7 @@ def check_key_announcement(
     announced_at = message.announced_at.ToDatetime(UTC)
     _check_time(announced_at, at if live else None, "announced_at")
     current_signing = _signing_key_at(member, request.signature.key_id, at)
-    _check_signature(
+    _checksign_as(
         DOMAIN_KEY_ANNOUNCEMENT, request.announcement, request.signature, current_signing, "announcement"
     )
     try:
@@ -209,7 +199,7 @@ def check_key_announcement(
             raise EnvelopeError(
                 R.REASON_KEY_INVALID, "an Ed25519 key needs a proof of possession signed by that key"
             )
-        _check_signature(
+        _checksign_as(
             DOMAIN_KEY_POSSESSION,
             request.announcement,
             proof,
@@ -266,7 +256,7 @@ def check_status_change(
     changed_at = message.changed_at.ToDatetime(UTC)
     _check_time(changed_at, at if live else None, "changed_at")
     public = _signing_key_at(operator, request.signature.key_id, at)
-    _check_signature(DOMAIN_MEMBER_STATUS, request.change, request.signature, public, "status change")
+    _checksign_as(DOMAIN_MEMBER_STATUS, request.change, request.signature, public, "status change")
     status = _STATUS_NAMES.get(message.status)
     if status is None:
         raise EnvelopeError(

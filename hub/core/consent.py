@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.message import Message
 
 from hub.core import signing
-from hub.core.envelope import EnvelopeError, SignerKey, is_canonical_message_id
+from hub.core.envelope import EnvelopeError, SignerKey, is_canonical_message_id, sign_as
 from hub.core.members import MEMBER_ID_PATTERN
 from pxhub.v1 import consent_pb2, envelope_pb2
 
@@ -108,17 +108,7 @@ def subject_pseudonym(key: bytes, country_iso2: str, national_id: str) -> str:
 # --------------------------------------------------------------------------- signing helpers
 
 
-def _signature(domain: str, data: bytes, signer: SignerKey) -> envelope_pb2.Signature:
-    return envelope_pb2.Signature(
-        signer=signer.member_id,
-        key_id=signer.key_id,
-        algorithm=R.SIGNATURE_ALGORITHM_ED25519,
-        role=R.SIGNER_ROLE_ORIGINATOR,
-        value=signing.sign(domain, data, signer.private_key),
-    )
-
-
-def _check_signature(
+def _checksign_as(
     domain: str, data: bytes, signature: envelope_pb2.Signature, present: bool, keys: SigningKeys, what: str
 ) -> None:
     if not present or not signature.value:
@@ -207,12 +197,12 @@ def sign_consent(record: consent_pb2.ConsentRecord, controller: SignerKey) -> co
         raise ValueError(f"record names controller {record.controller}, the signer is {controller.member_id}")
     check_record(record)
     raw = record.SerializeToString()
-    return C.SignedConsent(record=raw, signature=_signature(DOMAIN_CONSENT, raw, controller))
+    return C.SignedConsent(record=raw, signature=sign_as(DOMAIN_CONSENT, raw, controller))
 
 
 def verify_signed_consent(signed: consent_pb2.SignedConsent, keys: SigningKeys) -> consent_pb2.ConsentRecord:
     """Signature over the exact bytes first, then parse, then the record's own checks."""
-    _check_signature(
+    _checksign_as(
         DOMAIN_CONSENT, signed.record, signed.signature, signed.HasField("signature"), keys, "consent"
     )
     record = _parse(C.ConsentRecord, signed.record, "consent record")
@@ -289,7 +279,7 @@ class Consent:
 
 def sign_event(event: consent_pb2.ConsentEvent, controller: SignerKey) -> consent_pb2.SignedConsentEvent:
     raw = event.SerializeToString()
-    return C.SignedConsentEvent(event=raw, signature=_signature(DOMAIN_CONSENT_EVENT, raw, controller))
+    return C.SignedConsentEvent(event=raw, signature=sign_as(DOMAIN_CONSENT_EVENT, raw, controller))
 
 
 _ACTORS: Final = {
@@ -300,7 +290,7 @@ _ACTORS: Final = {
 
 def read_event(signed: consent_pb2.SignedConsentEvent, keys: SigningKeys) -> consent_pb2.ConsentEvent:
     """Verify the signer's signature over the exact event bytes, then parse them (not yet checked)."""
-    _check_signature(
+    _checksign_as(
         DOMAIN_CONSENT_EVENT,
         signed.event,
         signed.signature,
@@ -365,7 +355,7 @@ def sign_attestation(
         raise ValueError(f"attestation names {attestation.recipient}, the signer is {recipient.member_id}")
     raw = attestation.SerializeToString()
     return C.SignedDeletionAttestation(
-        attestation=raw, signature=_signature(DOMAIN_DELETION_ATTESTATION, raw, recipient)
+        attestation=raw, signature=sign_as(DOMAIN_DELETION_ATTESTATION, raw, recipient)
     )
 
 
@@ -373,7 +363,7 @@ def verify_attestation(
     signed: consent_pb2.SignedDeletionAttestation, keys: SigningKeys
 ) -> consent_pb2.DeletionAttestation:
     """The recipient's signature over the exact bytes, then the attestation's own fields."""
-    _check_signature(
+    _checksign_as(
         DOMAIN_DELETION_ATTESTATION,
         signed.attestation,
         signed.signature,

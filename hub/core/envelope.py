@@ -295,16 +295,27 @@ def parse_envelope(data: bytes) -> envelope_pb2.Envelope:
 # --------------------------------------------------------------------------- sealing
 
 
-def _header_signature(
-    header: bytes, signer: SignerKey, role: envelope_pb2.SignerRole.ValueType
+def sign_as(
+    domain: str, data: bytes, signer: SignerKey, role: envelope_pb2.SignerRole.ValueType = _ORIGINATOR
 ) -> envelope_pb2.Signature:
+    """``signer``'s Ed25519 signature of ``data`` under ``domain``, as the contract's ``Signature``.
+
+    Every signed object of the contract (headers, receipts, policies, consents, directory
+    changes) carries its signature in this one shape.
+    """
     return envelope_pb2.Signature(
         signer=signer.member_id,
         key_id=signer.key_id,
         algorithm=_ED25519,
         role=role,
-        value=signing.sign(signing.DOMAIN_HEADER, header, signer.private_key),
+        value=signing.sign(domain, data, signer.private_key),
     )
+
+
+def _header_signature(
+    header: bytes, signer: SignerKey, role: envelope_pb2.SignerRole.ValueType
+) -> envelope_pb2.Signature:
+    return sign_as(signing.DOMAIN_HEADER, header, signer, role)
 
 
 def _seal_serialized(
@@ -771,14 +782,9 @@ def sign_delivery_receipt(
         filled.recipient = signer.member_id
         receipt = filled
     raw = receipt.SerializeToString(deterministic=True)
-    signature = envelope_pb2.Signature(
-        signer=signer.member_id,
-        key_id=signer.key_id,
-        algorithm=_ED25519,
-        role=_ORIGINATOR,
-        value=signing.sign(signing.DOMAIN_DELIVERY_RECEIPT, raw, signer.private_key),
+    return exchange_pb2.Acknowledgement(
+        receipt=raw, signature=sign_as(signing.DOMAIN_DELIVERY_RECEIPT, raw, signer)
     )
-    return exchange_pb2.Acknowledgement(receipt=raw, signature=signature)
 
 
 def verify_delivery_receipt(

@@ -31,7 +31,7 @@ from google.protobuf.message import Message
 
 from hub.core import signing
 from hub.core.consent import Consent, is_pseudonym
-from hub.core.envelope import EnvelopeError, SignerKey
+from hub.core.envelope import EnvelopeError, SignerKey, sign_as
 from pxhub.v1 import envelope_pb2, options_pb2, policy_pb2, record_pb2
 
 __all__ = [
@@ -285,14 +285,7 @@ def sign_policy(message: policy_pb2.Policy, operator: SignerKey) -> ExchangePoli
             f"policy issuer {message.issuer!r} is not the signing operator {operator.member_id!r}"
         )
     raw = message.SerializeToString()
-    signature = envelope_pb2.Signature(
-        signer=operator.member_id,
-        key_id=operator.key_id,
-        algorithm=R.SIGNATURE_ALGORITHM_ED25519,
-        role=R.SIGNER_ROLE_ORIGINATOR,
-        value=signing.sign(DOMAIN_POLICY, raw, operator.private_key),
-    )
-    return ExchangePolicy(policy_pb2.Policy.FromString(raw), raw, signature)
+    return ExchangePolicy(policy_pb2.Policy.FromString(raw), raw, sign_as(DOMAIN_POLICY, raw, operator))
 
 
 def policy_from_json(text: str) -> policy_pb2.Policy:
