@@ -183,6 +183,10 @@ class DateCodec:
         self.parse: Callable[[object], tuple[int, int, int]] = functools.lru_cache(maxsize=_DATE_CACHE)(
             self._parse)
 
+    def __reduce__(self) -> tuple[type[DateCodec], tuple[str, str]]:
+        """Pickled as its style (the cache is rebuilt): dialects travel to parsing processes."""
+        return DateCodec, (self.style, self.partial)
+
     def _parse(self, text: object) -> tuple[int, int, int]:
         if not isinstance(text, str):
             raise ValueError(f"expected a date as text ({self.expected}), got {type(text).__name__}")

@@ -133,6 +133,11 @@ def _first_line(stream: BinaryIO) -> tuple[bytes, RowIssue | None]:
     return (first[3:] if first[:3] == _BOM else first), None
 
 
+#: One piece of a text file, as ``_units`` cuts it: whole lines decoded at once (``str``), whole
+#: lines to decode one by one (``bytes``), or a line over the record limit (``None``, skipped).
+Unit: TypeAlias = str | bytes | None
+
+
 def _lines(stream: BinaryIO, state: _LineState, warn: bool, first: bytes) -> Iterator[str]:
     """Decoded lines with their endings, for ``csv.reader``: chunked, bounded, encoding noted per line.
 
@@ -141,10 +146,40 @@ def _lines(stream: BinaryIO, state: _LineState, warn: bool, first: bytes) -> Ite
     chunk has no UTF-8 lead bytes). Any other chunk is decoded line by line, so a line that is
     not UTF-8 is read as windows-1252 and noted for the row that contains it.
     """
-    return itertools.chain.from_iterable(_line_groups(stream, state, warn, first))
+    return unit_lines(_units(stream, warn, first), state, warn)
 
 
-def _line_groups(stream: BinaryIO, state: _LineState, warn: bool, first: bytes) -> Iterator[Iterable[str]]:
+def unit_lines(units: Iterable[Unit], state: _LineState, warn: bool) -> Iterator[str]:
+    """The lines of a run of units; the state is updated as each line is handed out.
+
+    The same function serves the sequential reader and a batch of a parallel one, so both see
+    the same lines with the same notes at the same moments.
+    """
+    return itertools.chain.from_iterable(_unit_groups(units, state, warn))
+
+
+def _unit_groups(units: Iterable[Unit], state: _LineState, warn: bool) -> Iterator[Iterable[str]]:
+    for unit in units:
+        if isinstance(unit, str):
+            yield io.StringIO(unit, newline="\n")
+        elif unit is None:
+            state.too_long = True
+            yield ("\n",)
+        else:
+            yield _decode_lines(unit, state, warn)
+
+
+def unit_line_count(unit: Unit) -> int:
+    """How many lines ``unit_lines`` makes of a unit (every unit but a file's last ends a line)."""
+    if unit is None:
+        return 1
+    if isinstance(unit, str):
+        return unit.count("\n") + (not unit.endswith("\n"))
+    return unit.count(b"\n") + (not unit.endswith(b"\n"))
+
+
+def _units(stream: BinaryIO, warn: bool, first: bytes) -> Iterator[Unit]:
+    """The file cut into units at line ends, each with how its bytes are to be decoded."""
     read = stream.read
     latin = False
     pending = first
@@ -160,25 +195,24 @@ def _line_groups(stream: BinaryIO, state: _LineState, warn: bool, first: bytes) 
                     pending = data
                     continue
                 pending = _skip_line(read)
-                state.too_long = True
-                yield ("\n",)
+                yield None
                 continue
             data, pending = data[:cut], data[cut:]
         else:
             pending = b""
         if data.isascii():
-            yield io.StringIO(data.decode("ascii"), newline="\n")
+            yield data.decode("ascii")
             continue
         if not latin:
             try:
-                yield io.StringIO(data.decode("utf-8"), newline="\n")
+                yield data.decode("utf-8")
                 continue
             except UnicodeDecodeError:
                 pass
         elif not warn and b"\xc3" not in data and b"\xc2" not in data:
-            yield io.StringIO(data.decode("cp1252", errors="replace"), newline="\n")
+            yield data.decode("cp1252", errors="replace")
             continue
-        yield _decode_lines(data, state, warn)
+        yield data
         latin = True
 
 
@@ -217,6 +251,39 @@ def _sniff_delimiter(header: str, expected: str) -> str:
     return best if counts[best] >= 2 else expected
 
 
+@dataclass(frozen=True)
+class CsvLayout:
+    """What the header says: the delimiter, the slot of each column, the issues of every row."""
+
+    delimiter: str
+    slots: tuple[str | None, ...]
+    file_issues: tuple[RowIssue, ...]
+
+
+@dataclass
+class CsvSplit:
+    """A CSV file after its header: the layout (None if unreadable), lines read, header problems,
+    the units read to find the header (the first run reads them again) and the units after."""
+
+    layout: CsvLayout | None
+    before: int
+    problems: list[RawRow]
+    taken: list[Unit]
+    rest: Iterator[Unit]
+
+
+def _recording(units: Iterator[Unit], taken: list[Unit]) -> Iterator[Unit]:
+    for unit in units:
+        taken.append(unit)
+        yield unit
+
+
+def _mark_end(ended: list[bool]) -> Iterator[str]:
+    """Yields nothing; notes that the lines before it have all been read."""
+    ended[0] = True
+    yield from ()
+
+
 class CsvFormat(NationalFormat):
     """Delimited text with a header row; lists inside a cell are joined by the list separator."""
 
@@ -235,14 +302,57 @@ class CsvFormat(NationalFormat):
 
     # ------------------------------------------------------------------ read
 
-    def read(self, stream: BinaryIO) -> Iterator[RawRow]:  # noqa: PLR0912, PLR0915 - header, then rows
+    def read(self, stream: BinaryIO) -> Iterator[RawRow]:
         head, problem = _first_line(stream)
         if problem is not None:
             yield 0, None, [problem]
             return
         state = _LineState()
-        warn = self.encoding.lower().replace("-", "") not in ("cp1252", "windows1252", "latin1")
-        lines = _lines(stream, state, warn, head)
+        lines = _lines(stream, state, self.warns, head)
+        layout, before, problems = self._header(lines)
+        yield from problems
+        if layout is not None:
+            yield from self._records(lines, state, layout, before)
+
+    @property
+    def warns(self) -> bool:
+        """Whether a line that is not UTF-8 is worth a warning (not for a windows-1252 format)."""
+        return self.encoding.lower().replace("-", "") not in ("cp1252", "windows1252", "latin1")
+
+    def split(self, stream: BinaryIO) -> CsvSplit:
+        """The header read, and the rest of the file as units for ``batch`` (parallel reading)."""
+        head, problem = _first_line(stream)
+        if problem is not None:
+            return CsvSplit(None, 0, [(0, None, [problem])], [], iter(()))
+        units = _units(stream, self.warns, head)
+        taken: list[Unit] = []
+        lines = unit_lines(_recording(units, taken), _LineState(), self.warns)
+        layout, before, problems = self._header(lines)
+        return CsvSplit(layout, before, problems, taken, units)
+
+    def batch(self, units: Iterable[Unit], layout: CsvLayout, skip: int, before: int,
+              clean: list[bool]) -> Iterator[RawRow]:
+        """The rows of a run of units that starts at a record; sets ``clean[0]`` when it is read.
+
+        ``skip`` lines are read and dropped first (the header, for the first run); ``before`` is
+        the number of lines ahead of the reader, for line numbers in issues; row numbers count
+        from 1 within the run. A run that ends inside a record (a quoted field going on past its
+        last line) or with a line note not yet given to a row is not clean: the caller reads it
+        again together with the next run.
+        """
+        state = _LineState()
+        ended = [False]
+        lines = itertools.chain(unit_lines(units, state, self.warns), _mark_end(ended))
+        for _ in range(skip):
+            next(lines, None)
+        cut = False
+        for row in self._records(lines, state, layout, before):
+            yield row
+            cut = ended[0]
+        clean[0] = not cut and state.issue is None and not state.too_long
+
+    def _header(self, lines: Iterator[str]) -> tuple[CsvLayout | None, int, list[RawRow]]:
+        """The column layout from the first non-blank line; lines read so far; header problems."""
         header_line = ""
         before = 0  # lines read before the csv reader starts counting (blank lines and the header)
         for line in lines:
@@ -251,7 +361,7 @@ class CsvFormat(NationalFormat):
                 header_line = line
                 break
         if not header_line:
-            return
+            return None, before, []
         file_issues: list[RowIssue] = []
         delimiter = _sniff_delimiter(header_line, self.delimiter)
         if delimiter != self.delimiter:
@@ -261,8 +371,8 @@ class CsvFormat(NationalFormat):
         try:
             header = next(csv.reader([header_line], delimiter=delimiter))
         except (csv.Error, StopIteration) as exc:
-            yield 0, None, [_issue("<header>", Reason.MALFORMED_RECORD, f"unreadable header: {exc}")]
-            return
+            return None, before, [(0, None, [_issue("<header>", Reason.MALFORMED_RECORD,
+                                                    f"unreadable header: {exc}")])]
         slots: list[str | None] = []
         seen: set[str] = set()
         for cell in header:
@@ -282,9 +392,14 @@ class CsvFormat(NationalFormat):
             if slot not in seen and slot not in REQUIRED_SLOTS:
                 file_issues.append(_issue(name, Reason.MISSING_COLUMN,
                                           f"column {name!r} is missing; its value is left empty", _WARNING))
-        width = len(slots)
-        slot_tuple: tuple[Any, ...] = tuple(slots)  # None for ignored columns
-        reader = csv.reader(lines, delimiter=delimiter)
+        return CsvLayout(delimiter, tuple(slots), tuple(file_issues)), before, []
+
+    @staticmethod
+    def _records(lines: Iterator[str], state: _LineState, layout: CsvLayout, before: int) -> Iterator[RawRow]:
+        file_issues = list(layout.file_issues)
+        slot_tuple: tuple[Any, ...] = layout.slots  # None for ignored columns
+        width = len(slot_tuple)
+        reader = csv.reader(lines, delimiter=layout.delimiter)
         n = 0
         while True:
             try:

@@ -264,6 +264,8 @@ _N = pb.NameVariant.DESCRIPTOR
 N_GIVEN: Final = FieldPath(_N, "given_names")
 N_NICKNAME: Final = FieldPath(_N, "kind").leaf_varint(_NICKNAME_KIND)
 S_LIFE_TRUE: Final = S_LIFE.leaf_varint(1)
+_YEARS: Final = tuple(S_YEARS.leaf_varint(n) for n in range(128))  # sentence terms, encoded once
+_MONTHS: Final = tuple(S_MONTHS.leaf_varint(n) for n in range(128))
 _T_IDENTIFIERS: Final = P_IDENTIFIERS.tag
 _T_VALUE: Final = I_VALUE.tag
 _VALIDATION: Final = {int(v): I_VALIDATION.leaf_varint(v) for v in common_pb2.IdValidationStatus.values()}
@@ -275,6 +277,9 @@ _YES_NO: Final = {"": False, "S": True, "N": False, "1": True, "0": False, "true
                   "Sí": True, "No": False, "SI": True, "NO": False}
 _CACHE: Final = 8192  # entries per fragment cache; beyond it values are encoded on every use
 _PAYLOAD_CACHE: Final = 1 << 16  # distinct date texts whose encoding is kept (about 8 MB at most)
+# Per-field date fragments: birth and release dates take ~25,000 distinct values in a national
+# roster, so a smaller bound would re-encode a third of them on every row once it is full.
+_DATE_FRAGMENTS: Final = 1 << 15
 
 
 _length: Final = frame_length
@@ -563,7 +568,9 @@ class ProfileMapper:
                   else v if v.__class__ is int and 0 <= v <= _MAX_COUNT
                   else self._count(v, names.get(TERM_MONTHS, TERM_MONTHS), issues)) if v else 0
         v = get(LIFE)
-        life = self._flag(v, names.get(LIFE, LIFE), issues) if v else False
+        life = (_YES_NO.get(v) if v.__class__ is str else None) if v else False
+        if life is None:
+            life = self._flag(v, names.get(LIFE, LIFE), issues)
         imposed = b""
         if sentenced:
             leaf = self._c_imposed.get(sentenced) if sentenced.__class__ is str else None
@@ -578,9 +585,9 @@ class ProfileMapper:
             if life:
                 parts.append(S_LIFE_TRUE)
             if years:
-                parts.append(S_YEARS.leaf_varint(years))
+                parts.append(_YEARS[years] if years < 128 else S_YEARS.leaf_varint(years))
             if months:
-                parts.append(S_MONTHS.leaf_varint(months))
+                parts.append(_MONTHS[months] if months < 128 else S_MONTHS.leaf_varint(months))
             if release:
                 parts.append(S_EXPIRES.leaf_message(release))
             parts.extend(iccs)
@@ -704,7 +711,7 @@ class ProfileMapper:
         outer, inner = self._date_tags[slot]  # a date two levels down: record → message → date
         leaf = inner + _SMALL_LEN[len(payload)] + payload
         frag = outer + _SMALL_LEN[len(leaf)] + leaf
-        self._remember(self._c_dates[slot], value, frag)
+        self._remember(self._c_dates[slot], value, frag, _DATE_FRAGMENTS)
         return frag
 
     def _release(self, value: object, names: Mapping[str, str],
@@ -713,7 +720,7 @@ class ProfileMapper:
         if payload is None:
             return b"", b""
         pair = (P_RELEASE.message(payload), payload)
-        self._remember(self._c_release, value, pair)
+        self._remember(self._c_release, value, pair, _DATE_FRAGMENTS)
         return pair
 
     def _imposed(self, value: object, names: Mapping[str, str], issues: list[RowIssue]) -> bytes:
@@ -721,7 +728,7 @@ class ProfileMapper:
         if payload is None:
             return b""
         leaf = S_IMPOSED.leaf_message(payload)
-        self._remember(self._c_imposed, value, leaf)
+        self._remember(self._c_imposed, value, leaf, _DATE_FRAGMENTS)
         return leaf
 
     def _text_fragment(self, cache: dict[str, bytes], path: FieldPath, value: object, name: str,
@@ -940,9 +947,15 @@ class ProfileMapper:
             self._charge(frags, codes_value, organised, name, organised_name, convicted, iccs, issues)
             return
         parts = codes_value.split(sep) if codes_value else [""]
+        marks = len(frags), len(iccs), len(issues)
         for i, code in enumerate(parts):
             self._charge(frags, code, organised if i == 0 else None, f"{name}[{i + 1}]" if i else name,
                          organised_name, convicted, iccs, issues)
+        # A clean list of several offences is cached whole, under the key the hot path probes.
+        flag = _YES_NO.get(organised) if organised.__class__ is str else None
+        if flag is not None and codes_value and len(issues) == marks[2] and len(self._c_charges) < _CACHE:
+            self._c_charges[(codes_value, convicted, flag)] = (
+                b"".join(frags[marks[0]:]), "", b"".join(iccs[marks[1]:]))
 
     def _charge(self, frags: list[bytes], code_value: object, organised_value: object, code_field: str,
                 organised_field: str, convicted: bool, iccs: list[bytes], issues: list[RowIssue]) -> None:

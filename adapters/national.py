@@ -8,16 +8,17 @@ protocol.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import BinaryIO, Final
 
 from adapters.contract import ParsedRow, Reason, RowIssue
-from adapters.formats import CsvFormat, NationalFormat
+from adapters.formats import CsvFormat, NationalFormat, RawRow
 from adapters.mapping import Dialect, ProfileMapper
 from pxhub.v1 import inmate_profile_pb2 as pb
 
-__all__ = ["SAMPLES_DIR", "NationalAdapter"]
+__all__ = ["SAMPLES_DIR", "NationalAdapter", "map_rows"]
 
 #: Where the built-in adapters' documented sample exports live.
 SAMPLES_DIR: Final = Path(__file__).parent / "countries" / "samples"
@@ -43,26 +44,18 @@ class NationalAdapter:
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.member_id}: {self.format_name}>"
 
-    def parse(self, stream: BinaryIO) -> Iterator[ParsedRow]:
-        build = self.mapper.build
-        names = self.file_format.names
-        try:
-            for number, rec, issues in self.file_format.read(stream):
-                if rec is None:
-                    yield ParsedRow(number, None, tuple(issues))
-                    continue
-                try:
-                    record, more = build(rec, names)
-                except (MemoryError, RecursionError):
-                    raise
-                except Exception as exc:  # an adapter bug: report it on its row, go on with the next
-                    yield ParsedRow(number, None, (*issues, _internal("<record>", exc)))
-                    continue
-                yield ParsedRow(number, record, (*issues, *more) if issues else tuple(more))
-        except (OSError, MemoryError):
-            raise
-        except Exception as exc:  # a reader bug: say so on row 0 rather than crash the caller
-            yield ParsedRow(0, None, (_internal("<file>", exc),))
+    def parse(self, stream: BinaryIO, *, workers: int | None = 1) -> Iterator[ParsedRow]:
+        """Read a national export, one ``ParsedRow`` per row, in order and in bounded memory.
+
+        ``workers`` other than 1 (``None``: one per CPU) maps a CSV export in that many processes
+        (``adapters.parallel``); the rows are the same as read here, in the same order. Other
+        formats are always read in this process.
+        """
+        if workers != 1 and isinstance(self.file_format, CsvFormat):
+            from adapters.parallel import parse_csv_in_processes  # imports this module
+
+            return parse_csv_in_processes(self, stream, workers or os.cpu_count() or 1)
+        return map_rows(self.file_format.read(stream), self.mapper, self.file_format.names)
 
     def render(self, records: Iterable[pb.InmateSecurityProfile], stream: BinaryIO) -> int:
         flatten = self.mapper.flatten
@@ -71,6 +64,29 @@ class NationalAdapter:
 
     def sample_path(self) -> Path:
         return self._sample
+
+
+def map_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
+             names: Mapping[str, str]) -> Iterator[ParsedRow]:
+    """Native records from a format reader → ``ParsedRow``s; a bug is reported on its row."""
+    build = mapper.build
+    try:
+        for number, rec, issues in raw_rows:
+            if rec is None:
+                yield ParsedRow(number, None, tuple(issues))
+                continue
+            try:
+                record, more = build(rec, names)
+            except (MemoryError, RecursionError):
+                raise
+            except Exception as exc:  # an adapter bug: report it on its row, go on with the next
+                yield ParsedRow(number, None, (*issues, _internal("<record>", exc)))
+                continue
+            yield ParsedRow(number, record, (*issues, *more) if issues else tuple(more))
+    except (OSError, MemoryError):
+        raise
+    except Exception as exc:  # a reader bug: say so on row 0 rather than crash the caller
+        yield ParsedRow(0, None, (_internal("<file>", exc),))
 
 
 def _internal(where: str, exc: Exception) -> RowIssue:

@@ -9,9 +9,13 @@ timed as the render side). Each round then reads the same file twice, alternatin
 * **adapter** - ``adapter.parse``: decoding with the windows-1252 fallback, the structure checks,
   every value validated and mapped (dates, codes to ICCS and the hub scale, ids with the public
   algorithms) into canonical ``InmateSecurityProfile``s with their row reports.
+* **adapter in processes** (CSV members) - the same ``adapter.parse`` with ``workers=os.cpu_count()``:
+  the same rows in the same order, mapped in that many processes (``adapters.parallel``). Its
+  CPU-time rate counts the reading process only; the workers' CPU is not in it.
 
 Memory: peak RSS (VmHWM) of a fresh subprocess that imports the adapters, parses an export of
-``small`` rows, and of one that parses ``count`` rows; flat means the two are close.
+``small`` rows, and of one that parses ``count`` rows; flat means the two are close. For the
+parallel read, the largest worker's peak is recorded beside the reading process's.
 
 Rates are rows per wall-clock second, as usual, and also rows per CPU-second of this process
 (``time.process_time``): on a shared machine the second is the fairer figure for one free core.
@@ -41,19 +45,22 @@ from bench.common import Measurement, ScenarioResult
 
 MEMBERS = ("CO-INPEC", "PE-INPE", "UY-INR", "EC-SNAI", "DO-DGSPC", "GT-DGSP", "MX-OADPRS")
 CSV_TARGET = 50_000
+#: Processes of the parallel CSV read (``parse(stream, workers=...)``), one per CPU.
+WORKERS = os.cpu_count() or 1
 
 _PEAK_SCRIPT = """
-import sys
+import resource, sys
 from adapters.registry import get_adapter
 adapter = get_adapter(sys.argv[1])
+workers = int(sys.argv[3])
 rows = records = 0
 with open(sys.argv[2], "rb") as stream:
-    for row in adapter.parse(stream):
+    for row in (adapter.parse(stream, workers=workers) if workers != 1 else adapter.parse(stream)):
         rows += 1
         records += row.record is not None
 with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-print(rows, records, peak)
+print(rows, records, peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
 
 
@@ -94,21 +101,25 @@ def _baseline(adapter: NationalAdapter) -> tuple[str, Callable[[Path], int]]:
     return "plain ElementTree.iterparse", read_xml
 
 
-def _parse(adapter: NationalAdapter, path: Path) -> tuple[int, int, int]:
+def _parse(adapter: NationalAdapter, path: Path, workers: int = 1) -> tuple[int, int, int]:
     rows = records = issues = 0
     with path.open("rb") as stream:
-        for row in adapter.parse(stream):
+        for row in adapter.parse(stream, workers=workers):
             rows += 1
             records += row.record is not None
             issues += len(row.issues)
     return rows, records, issues
 
 
-def _peak_rss_mb(member: str, path: Path) -> tuple[int, float]:
+def _peak_rss_mb(member: str, path: Path, workers: int = 1) -> tuple[int, float, float]:
+    """Rows read, peak RSS of the reading process and of its largest worker process (MB)."""
     out = subprocess.run(
-        [sys.executable, "-c", _PEAK_SCRIPT, member, str(path)], check=True, capture_output=True, text=True
+        [sys.executable, "-c", _PEAK_SCRIPT, member, str(path), str(workers)],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
-    return int(out[0]), int(out[2]) / 1024
+    return int(out[0]), int(out[2]) / 1024, int(out[3]) / 1024
 
 
 def run(
@@ -135,6 +146,7 @@ def _run(
         "memory_rows": f"{small} vs {count}",
         "id_error_rate": id_error_rate,
         "load_average_before": round(os.getloadavg()[0], 2),
+        "csv_workers": WORKERS,
     }
     result = ScenarioResult("adapters", parameters)
     for member in members:
@@ -154,61 +166,95 @@ def _run(
         )
         size_mb = path.stat().st_size / 1e6
         base_name, baseline = _baseline(adapter)
-        parse_rates: list[float] = []
-        base_rates: list[float] = []
-        parse_cpu: list[float] = []
-        base_cpu: list[float] = []
+        parallel = isinstance(adapter.file_format, CsvFormat) and WORKERS > 1
+        kinds = ("adapter", "baseline", "processes") if parallel else ("adapter", "baseline")
+        rates: dict[str, list[float]] = {k: [] for k in kinds}
+        cpu_rates: dict[str, list[float]] = {k: [] for k in kinds}
+        records = issues = 0
         for round_index in range(rounds):
-            order = ("adapter", "baseline") if round_index % 2 == 0 else ("baseline", "adapter")
-            for which in order:
+            shift = round_index % len(kinds)  # each reader takes its turn at going first
+            for which in kinds[shift:] + kinds[:shift]:
                 started, cpu = time.perf_counter(), time.process_time()
-                if which == "adapter":
-                    rows, records, issues = _parse(adapter, path)
-                    parse_rates.append(rows / (time.perf_counter() - started))
-                    parse_cpu.append(rows / (time.process_time() - cpu))
-                    assert rows == count, (member, rows)
-                else:
+                if which == "baseline":
                     n = baseline(path)
-                    base_rates.append(n / (time.perf_counter() - started))
-                    base_cpu.append(n / (time.process_time() - cpu))
-                    assert n == count, (member, n)
+                else:
+                    n, records, issues = _parse(adapter, path, WORKERS if which == "processes" else 1)
+                rates[which].append(n / (time.perf_counter() - started))
+                cpu_rates[which].append(n / (time.process_time() - cpu))
+                assert n == count, (member, which, n)
+        med = {k: statistics.median(v) for k, v in rates.items()}
+        med_cpu = {k: statistics.median(v) for k, v in cpu_rates.items()}
         print(
-            f"  {member}: {size_mb:.1f} MB, adapter {statistics.median(parse_rates):,.0f} rows/s "
-            f"({statistics.median(parse_cpu):,.0f} per CPU-s; {records:,} records, {issues:,} issues), "
-            f"{base_name} {statistics.median(base_rates):,.0f}/s "
-            f"({statistics.median(base_cpu):,.0f} per CPU-s)"
+            f"  {member}: {size_mb:.1f} MB, adapter {med['adapter']:,.0f} rows/s "
+            f"({med_cpu['adapter']:,.0f} per CPU-s; {records:,} records, {issues:,} issues), "
+            f"{base_name} {med['baseline']:,.0f}/s ({med_cpu['baseline']:,.0f} per CPU-s)"
+            + (f", {WORKERS} processes {med['processes']:,.0f} rows/s" if parallel else "")
         )
-        small_rows, small_peak = _peak_rss_mb(member, small_path)
-        big_rows, big_peak = _peak_rss_mb(member, path)
+        small_rows, small_peak, _ = _peak_rss_mb(member, small_path)
+        big_rows, big_peak, _ = _peak_rss_mb(member, path)
         print(
             f"  {member}: peak RSS {small_peak:.0f} MB at {small_rows:,} rows, "
             f"{big_peak:.0f} MB at {big_rows:,}"
         )
         kind = adapter.format_name.split("(")[0].strip()
+        one = f"{member} parse+validate+map"
         result.measurements += [
-            Measurement(f"{member} parse+validate+map", "rows/s", parse_rates, notes=kind),
-            Measurement(f"{member} parse+validate+map, CPU time", "rows/CPU-s", parse_cpu, notes=kind),
-            Measurement(
-                f"{member} {base_name}", "rows/s", base_rates, baseline_of=f"{member} parse+validate+map"
-            ),
+            Measurement(one, "rows/s", rates["adapter"], notes=f"{kind}; one process"),
+            Measurement(f"{one}, CPU time", "rows/CPU-s", cpu_rates["adapter"], notes=kind),
+            Measurement(f"{member} {base_name}", "rows/s", rates["baseline"], baseline_of=one),
             Measurement(
                 f"{member} {base_name}, CPU time",
                 "rows/CPU-s",
-                base_cpu,
-                baseline_of=f"{member} parse+validate+map, CPU time",
+                cpu_rates["baseline"],
+                baseline_of=f"{one}, CPU time",
             ),
             Measurement(f"{member} native export write", "rows/s", [write_rate]),
             Measurement(f"{member} peak RSS, parse {small:,} rows", "MB", [small_peak]),
             Measurement(f"{member} peak RSS, parse {count:,} rows", "MB", [big_peak]),
         ]
-        result.ratios[f"{member} adapter / plain read"] = statistics.median(parse_rates) / statistics.median(
-            base_rates
-        )
+        result.ratios[f"{member} adapter / plain read"] = med["adapter"] / med["baseline"]
         result.ratios[f"{member} peak RSS {count:,} / {small:,} rows"] = big_peak / small_peak
+        if parallel:
+            many = f"{one}, {WORKERS} processes"
+            _, small_par, small_worker = _peak_rss_mb(member, small_path, WORKERS)
+            _, big_par, big_worker = _peak_rss_mb(member, path, WORKERS)
+            print(
+                f"  {member}: {WORKERS} processes, peak RSS {small_par:.0f} MB (largest worker "
+                f"{small_worker:.0f} MB) at {small_rows:,} rows, {big_par:.0f} MB ({big_worker:.0f} MB) "
+                f"at {big_rows:,}"
+            )
+            result.measurements += [
+                Measurement(many, "rows/s", rates["processes"], notes=f"{kind}; parse(workers={WORKERS})"),
+                Measurement(f"{many}, CPU time of the reading process", "rows/CPU-s", cpu_rates["processes"]),
+                Measurement(
+                    f"{member} peak RSS, parse {small:,} rows, {WORKERS} processes",
+                    "MB",
+                    [small_par],
+                    notes=f"largest worker {small_worker:.0f} MB",
+                ),
+                Measurement(
+                    f"{member} peak RSS, parse {count:,} rows, {WORKERS} processes",
+                    "MB",
+                    [big_par],
+                    notes=f"largest worker {big_worker:.0f} MB",
+                ),
+            ]
+            result.ratios[f"{member} adapter in {WORKERS} processes / plain read"] = (
+                med["processes"] / med["baseline"]
+            )
+            result.ratios[f"{member} adapter in {WORKERS} processes / one process"] = (
+                med["processes"] / med["adapter"]
+            )
+            result.ratios[f"{member} peak RSS {count:,} / {small:,} rows, {WORKERS} processes"] = (
+                big_par / small_par
+            )
         if isinstance(adapter.file_format, CsvFormat):
-            wall, per_cpu = statistics.median(parse_rates), statistics.median(parse_cpu)
+            wall = max(med.get("processes", 0.0), med["adapter"])
+            how = f"one process {med['adapter']:,.0f}/s ({med_cpu['adapter']:,.0f}/CPU-s)"
+            if parallel:
+                how += f", {WORKERS} processes {med['processes']:,.0f}/s"
             result.targets[f"{member} >= {CSV_TARGET:,} rows/s (CSV)"] = (
-                f"{'met' if wall >= CSV_TARGET else 'missed'} ({wall:,.0f}/s wall, {per_cpu:,.0f}/CPU-s)"
+                f"{'met' if wall >= CSV_TARGET else 'missed'} ({how})"
             )
         path.unlink()
         small_path.unlink()

@@ -525,3 +525,62 @@ def test_render_accepts_a_generator_and_writes_nothing_for_nothing(adapter: Coun
     out = io.BytesIO()
     assert adapter.render(none(), out) == 0
     assert _parse(adapter, out.getvalue()) == []
+
+
+# ---------------------------------------------------------------- parsing in several processes
+
+
+def _messy_csv(adapter: NationalAdapter, count: int) -> bytes:
+    """A CSV export with bad rows mixed in: bad values, multi-line quoted fields, broken quotes,
+    bytes that are not UTF-8, blank and short lines."""
+    records = _population(adapter, count, seed=3, id_error_rate=0.1)
+
+    def change(n: int, rec: NativeRecord) -> None:
+        if n % 7 == 0:
+            rec[NICKNAME] = "El\nFlaco"  # quoted by the writer: one record on two lines
+        if n % 11 == 0:
+            rec[ADMITTED_ON] = "31/02/2020"
+        if n % 13 == 0:
+            rec[LEGAL_SITUATION] = "NO-SUCH-SITUATION"
+        if n % 17 == 0:
+            rec[SUBJECT_ID] = ""
+
+    data = _native_file(adapter, records, change)
+    fmt = adapter.file_format
+    assert isinstance(fmt, CsvFormat)
+    end = fmt.line_terminator.encode()
+    lines = data.split(end)
+    for i in range(5, len(lines) - 1, 37):
+        lines[i] = lines[i].replace(fmt.delimiter.encode(), fmt.delimiter.encode() + b'"', 1) + b'"x"y'
+    for i in range(21, len(lines) - 1, 43):
+        lines[i] = lines[i].replace(fmt.delimiter.encode(), b"\r" + fmt.delimiter.encode(), 1)  # unreadable
+    for i in range(9, len(lines) - 1, 53):
+        lines[i] = lines[i].replace(b"a", b"\xe1", 1)  # windows-1252 inside a UTF-8 line
+    for i in range(3, len(lines) - 1, 61):
+        lines[i] = b"" if i % 2 else lines[i][: len(lines[i]) // 3]
+    return end.join(lines)
+
+
+@pytest.mark.parametrize("member", [m for m in MEMBERS
+                                    if isinstance(getattr(registry.get_adapter(m), "file_format", None),
+                                                  CsvFormat)])
+def test_parsing_in_processes_gives_the_rows_of_one_process(member: str,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same rows, numbers, issues and records, in the same order, cut at many places."""
+    from adapters import formats, parallel
+
+    adapter = _national(registry.get_adapter(member))
+    data = _messy_csv(adapter, 3000)
+    alone = list(adapter.parse(io.BytesIO(data)))
+    assert len(alone) > 2900
+    assert {Reason.MALFORMED_RECORD, Reason.MISSING_REQUIRED, Reason.BAD_DATE, Reason.UNKNOWN_CODE} <= {
+        i.reason_code for r in alone for i in r.issues}
+    assert sum(r.record is None for r in alone) > 100
+    in_processes = list(adapter.parse(io.BytesIO(data), workers=2))
+    assert in_processes == alone
+    monkeypatch.setattr(formats, "_CHUNK", 2048)  # runs of ~5 rows: many records across a cut
+    monkeypatch.setattr(parallel, "RUN_UNITS", 1)
+    small_units = list(adapter.parse(io.BytesIO(data)))
+    assert list(adapter.parse(_ShortReads(data, 1), workers=3)) == small_units
+    assert [(r.row_number, r.issues, r.record) for r in small_units] == [
+        (r.row_number, r.issues, r.record) for r in alone]
