@@ -25,7 +25,6 @@ from typing import Final
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 from adapters.best_practice import ComparablePoint, comparable_indicators, format_citation, records_for
 from flows.common import (
@@ -43,7 +42,7 @@ from flows.common import (
     reason_name,
 )
 from flows.plans import MEMBER_IDS, instruments
-from flows.retry import RETRIES, RETRY_DELAYS, RETRY_JITTER, retry_on_transient
+from flows.retry import TRANSIENT_RETRY
 from flows.sink import other_records
 from hub.core.envelope import EnvelopeError
 from hub.sdk import MemberClient
@@ -68,14 +67,7 @@ class BestPracticeResult:
     charts: dict[str, str] = field(default_factory=dict)  # indicator -> SVG file
 
 
-@task(
-    name="publish-programmes",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="publish-programmes", **TRANSIENT_RETRY)
 async def publish_programmes(client: MemberClient, outbox: Outbox, id_key: bytes) -> BestPracticeResult:
     member = client.member_id
     result = BestPracticeResult(member)
@@ -122,14 +114,7 @@ async def publish_programmes(client: MemberClient, outbox: Outbox, id_key: bytes
     return result
 
 
-@task(
-    name="collect-programmes",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="collect-programmes", **TRANSIENT_RETRY)
 async def collect_programmes(
     client: MemberClient, sink: str | None
 ) -> list[best_practice_pb2.BestPracticeRecord]:

@@ -19,7 +19,6 @@ from typing import Final
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows.common import (
     DEFAULT_FEDERATION_DIR,
@@ -29,7 +28,7 @@ from flows.common import (
     markdown_table,
     reason_name,
 )
-from flows.retry import RETRIES, RETRY_DELAYS, RETRY_JITTER, retry_on_transient
+from flows.retry import TRANSIENT_RETRY
 from flows.sink import NationalSink
 from flows.withdrawals import delete_and_attest
 from hub.core.envelope import EnvelopeError
@@ -64,14 +63,7 @@ def after_durable_write(sink: NationalSink) -> None:
     """Called between the durable write and the acknowledgement (a seam for crash tests)."""
 
 
-@task(
-    name="receive-batch",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="receive-batch", **TRANSIENT_RETRY)
 async def receive_batch(client: MemberClient, sink: NationalSink, batch_size: int) -> InboundSyncResult:
     """One batch: fetch after the cursor, open, write durably, acknowledge, move the cursor."""
     result = InboundSyncResult(client.member_id, str(sink.folder))

@@ -29,7 +29,7 @@ from prefect.artifacts import acreate_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from flows.common import DEFAULT_FEDERATION_DIR, DEFAULT_TARGET, artifact_key, connect, markdown_table
-from flows.retry import RETRIES, RETRY_DELAYS, RETRY_JITTER, retry_on_transient
+from flows.retry import TRANSIENT_RETRY
 from hub import keyring
 from hub.pki import KeyUse, passphrase_from_env
 from hub.sdk.rotation import RotatedKey, rotate_key
@@ -57,14 +57,7 @@ def retire_expired_keys(member: str, federation_dir: str) -> list[str]:
     return keyring.retire_expired(Path(federation_dir), member, datetime.now(UTC))
 
 
-@task(
-    name="rotate-key",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="rotate-key", **TRANSIENT_RETRY)
 async def rotate_one(
     member: str, use: KeyUse, target: str, federation_dir: str, overlap_days: float, lifetime_days: float
 ) -> RotatedKey:

@@ -23,7 +23,6 @@ from typing import Final, cast
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
-from prefect.cache_policies import NO_CACHE
 
 from adapters.contract import ParsedRow
 from adapters.registry import get_adapter
@@ -43,7 +42,7 @@ from flows.common import (
     reason_name,
 )
 from flows.plans import MEMBER_IDS, PARTNERS, SECURITY, instruments
-from flows.retry import RETRIES, RETRY_DELAYS, RETRY_JITTER, retry_on_transient
+from flows.retry import TRANSIENT_RETRY
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2, inmate_profile_pb2, record_pb2
 
@@ -149,14 +148,7 @@ async def seal_and_submit(
 # The tasks are wrapped rather than decorated so that their functions stay importable by name
 # (``flows.outbound.seal_and_submit``, ``run_shard``): a Dask worker then unpickles them by reference.
 # Pickled by value they would drag module globals along, and protobuf enum wrappers cannot be pickled.
-seal_and_submit_batch = task(
-    name="seal-and-submit-batch",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)(seal_and_submit)
+seal_and_submit_batch = task(name="seal-and-submit-batch", **TRANSIENT_RETRY)(seal_and_submit)
 
 
 def merge(total: OutboundSyncResult, batch: OutboundSyncResult) -> None:
@@ -238,14 +230,7 @@ async def run_shard(
     return result
 
 
-sync_shard = task(
-    name="sync-shard",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)(run_shard)
+sync_shard = task(name="sync-shard", **TRANSIENT_RETRY)(run_shard)
 
 
 @flow(name="outbound-sync", log_prints=False)

@@ -7,7 +7,7 @@ acknowledgement), so a retry never duplicates anything. A refusal (``INVALID_ARG
 ``PERMISSION_DENIED``, ``UNAUTHENTICATED``, ``FAILED_PRECONDITION``, ``NOT_FOUND``, ...) or any
 non-gRPC error is permanent: retrying would only repeat it, so the task fails at once.
 
-    @task(retries=RETRIES, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=retry_on_transient)
+    @task(name="fetch-batch", **TRANSIENT_RETRY)
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 import grpc
+from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "RETRIES",
     "RETRY_DELAYS",
     "TRANSIENT_CODES",
+    "TRANSIENT_RETRY",
     "grpc_code",
     "is_transient",
     "retry_on_transient",
@@ -76,3 +78,14 @@ def retry_on_transient(task: Any, task_run: Any, state: Any) -> bool:
     except Exception:  # a result that cannot be read is not a reason to retry
         return False
     return isinstance(result, BaseException) and is_transient(result)
+
+
+#: The options of every task that talks to the hub: ``@task(name=..., **TRANSIENT_RETRY)``.
+#: No result caching: each run must act on the hub's state now, not on a cached earlier answer.
+TRANSIENT_RETRY: Final[dict[str, Any]] = {
+    "retries": RETRIES,
+    "retry_delay_seconds": RETRY_DELAYS,
+    "retry_jitter_factor": RETRY_JITTER,
+    "retry_condition_fn": retry_on_transient,
+    "cache_policy": NO_CACHE,
+}

@@ -16,10 +16,9 @@ from typing import Final
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows.common import DEFAULT_FEDERATION_DIR, DEFAULT_TARGET, artifact_key, connect, markdown_table
-from flows.retry import RETRIES, RETRY_DELAYS, RETRY_JITTER, retry_on_transient
+from flows.retry import TRANSIENT_RETRY
 from flows.sink import NationalSink
 from hub.core.envelope import EnvelopeError
 from hub.sdk import MemberClient
@@ -39,14 +38,7 @@ class WithdrawalResult:
     attested: int = 0
 
 
-@task(
-    name="delete-and-attest",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="delete-and-attest", **TRANSIENT_RETRY)
 async def delete_and_attest(
     client: MemberClient, sink: NationalSink, notices: list[consent_pb2.RevocationNotice]
 ) -> WithdrawalResult:

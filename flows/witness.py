@@ -20,7 +20,6 @@ from typing import Final
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact
-from prefect.cache_policies import NO_CACHE
 
 from flows.common import (
     DEFAULT_FEDERATION_DIR,
@@ -31,7 +30,7 @@ from flows.common import (
     member_state_dir,
     write_bytes_atomically,
 )
-from flows.retry import RETRIES, RETRY_DELAYS, RETRY_JITTER, retry_on_transient
+from flows.retry import TRANSIENT_RETRY
 from hub.audit.client import AuditClient
 from hub.audit.witness import WitnessInconsistentError
 from hub.core.checkpoint import Checkpoint, open_checkpoint
@@ -63,14 +62,7 @@ def load_witnessed(path: Path, federation_dir: str) -> Checkpoint | None:
     return checkpoint
 
 
-@task(
-    name="check-and-cosign",
-    retries=RETRIES,
-    retry_delay_seconds=RETRY_DELAYS,
-    retry_jitter_factor=RETRY_JITTER,
-    retry_condition_fn=retry_on_transient,
-    cache_policy=NO_CACHE,
-)
+@task(name="check-and-cosign", **TRANSIENT_RETRY)
 async def check_and_cosign_latest(
     member: str, target: str, federation_dir: str, state_file: str
 ) -> WitnessResult:
