@@ -3,9 +3,8 @@
 ``pxhub flow serve`` runs here against a ``prefect server start`` of its own (temporary PREFECT_HOME,
 its own SQLite database, a free loopback port), with a real hub of the test fixtures behind it; the
 runs are triggered through Prefect's client API and checked by their effect on the hub and the sink.
-Prefect 3.8.8's scheduler inserts nothing under SQLAlchemy 2.1 (the hub's), so the README runs the
-server from its own environment; ``PXHUB_TEST_PREFECT_SERVER=/that/env/bin/prefect`` makes this test
-use it and also wait for the scheduler's upcoming runs. The Dask test runs the sharded outbound sync on
+The server's scheduler must create the upcoming runs of each deployment (Prefect 3.8.8's creates none
+under SQLAlchemy 2.1, which is why the lock holds 2.0). The Dask test runs the sharded outbound sync on
 a temporary two-process cluster through the CLI.
 """
 
@@ -35,7 +34,6 @@ pytestmark = pytest.mark.prefect
 
 BIN = Path(sys.executable).parent
 ROWS = 12
-SERVER = os.environ.get("PXHUB_TEST_PREFECT_SERVER", "")  # a `prefect` whose server schedules
 T = TypeVar("T")
 runner = CliRunner()
 
@@ -109,7 +107,7 @@ def prefect_server(tmp_path: Path) -> Iterator[tuple[str, Process]]:
         "DO_NOT_TRACK": "1",
     }
     env.pop("PREFECT_API_URL", None)
-    command = [SERVER or str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--no-ui"]
+    command = [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--no-ui"]
     server = Process("prefect-server", [*command, "--port", str(port)], env, tmp_path)
     try:
         yield f"http://127.0.0.1:{port}/api", server
@@ -186,17 +184,16 @@ async def test_flow_serve_runs_deployments_on_a_real_prefect_server(
             assert PASSPHRASE.decode() not in str(outbound.parameters)  # secrets stay in the environment
             assert outbound.schedules[0].schedule.interval.total_seconds() == 3600
             assert inbound.schedules[0].schedule.interval.total_seconds() == 300
-            if SERVER:  # a server whose scheduler works: upcoming runs, an hour apart
 
-                async def upcoming() -> list[Any]:
-                    runs = await client.read_flow_runs(
-                        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[outbound.id]))
-                    )
-                    times = sorted(r.expected_start_time for r in runs if r.auto_scheduled)
-                    return times if len(times) >= 2 else []
+            async def upcoming() -> list[Any]:  # the scheduler's runs, an hour apart
+                runs = await client.read_flow_runs(
+                    deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[outbound.id]))
+                )
+                times = sorted(r.expected_start_time for r in runs if r.auto_scheduled)
+                return times if len(times) >= 2 else []
 
-                times = await until(upcoming, "scheduled runs", served)
-                assert {(b - a).total_seconds() for a, b in itertools.pairwise(times)} == {3600}
+            times = await until(upcoming, "scheduled runs", served)
+            assert {(b - a).total_seconds() for a, b in itertools.pairwise(times)} == {3600}
 
             sent = await run_deployment(
                 "outbound-sync/outbound-sync-co-inpec", client=client, timeout=180, poll_interval=1
