@@ -131,7 +131,12 @@ class PolicyBook:
         if signed is not None:
             candidate = verify_signed_policy(signed, operator_keys(self.directory))
             if candidate.version > self.store.policy_version():
-                return self.publish(HUB_CALLER, signed, now)
+                try:
+                    return self.publish(HUB_CALLER, signed, now)
+                except EnvelopeError as error:
+                    # Replicas starting together: another one stored this version (or a newer) first.
+                    if error.reason != R.REASON_POLICY_VERSION_NOT_NEWER:
+                        raise
         current = self.current()
         if current is None:
             log.warning("no_policy", detail="no signed policy in force: every submission is denied")

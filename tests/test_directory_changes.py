@@ -419,3 +419,26 @@ async def test_a_recipient_with_a_stale_directory_refreshes_it_once(own_federati
         await recipient.close()
     finally:
         await hub.running.stop(grace=0.1)  # type: ignore[attr-defined]
+
+
+def test_replicas_starting_together_both_take_the_federation_policy(
+    federation_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second replica checks, the first publishes, then the second's publish finds it done."""
+    from hub.policy_gate import PolicyBook
+    from hub.store import open_store
+
+    url = fresh_database_url("sqlite", tmp_path)
+    directory = Directory.from_federation(federation_dir)
+    first, second = open_store(url), open_store(url)
+    try:
+        late = PolicyBook(second, directory)
+        seen = [0]  # what `late` saw before the first replica published; then the real number
+        real = second.policy_version
+        monkeypatch.setattr(second, "policy_version", lambda: seen.pop() if seen else real())
+        PolicyBook(first, directory).bootstrap(federation_dir, NOW)
+        policy = late.bootstrap(federation_dir, NOW)
+        assert policy is not None and policy.version == first.policy_version() == 1
+    finally:
+        first.close()
+        second.close()
