@@ -25,6 +25,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple, TypeAlias
 
+from hub.core.members import MEMBER_IDS
 from pxhub.v1 import best_practice_pb2 as bp
 from pxhub.v1 import common_pb2
 
@@ -41,15 +42,6 @@ __all__ = [
     "records_for",
 ]
 
-MEMBER_IDS: tuple[str, ...] = (
-    "CO-INPEC",
-    "PE-INPE",
-    "GT-DGSP",
-    "EC-SNAI",
-    "UY-INR",
-    "DO-DGSPC",
-    "MX-OADPRS",
-)
 
 # Regional indicator vocabulary: programmes that report the same measure use the same name
 # and unit, so a report can put members side by side. Programme-specific indicators keep

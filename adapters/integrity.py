@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeAlias, TypeVar
 
+from hub.core.members import MEMBER_IDS, MEMBERS
 from pxhub.v1 import common_pb2
 from pxhub.v1 import integrity_pb2 as ig
 
@@ -58,16 +59,19 @@ class _Member:
     per_usd: float
 
 
-_MEMBERS: dict[str, _Member] = {
-    "CO-INPEC": _Member("CO", "INPEC", "Colombia", "COP", 4000.0),
-    "PE-INPE": _Member("PE", "INPE", "Perú", "PEN", 3.7),
-    "GT-DGSP": _Member("GT", "DGSP", "Guatemala", "GTQ", 7.7),
-    "EC-SNAI": _Member("EC", "SNAI", "Ecuador", "USD", 1.0),
-    "UY-INR": _Member("UY", "INR", "Uruguay", "UYU", 40.0),
-    "DO-DGSPC": _Member("DO", "DGSPC", "República Dominicana", "DOP", 60.0),
-    "MX-OADPRS": _Member("MX", "OADPRS", "México", "MXN", 18.0),
+# Currency and rough units of it per US dollar; country and acronym come from the member list.
+_MONEY: dict[str, tuple[str, float]] = {
+    "CO-INPEC": ("COP", 4000.0),
+    "PE-INPE": ("PEN", 3.7),
+    "GT-DGSP": ("GTQ", 7.7),
+    "EC-SNAI": ("USD", 1.0),
+    "UY-INR": ("UYU", 40.0),
+    "DO-DGSPC": ("DOP", 60.0),
+    "MX-OADPRS": ("MXN", 18.0),
 }
-MEMBER_IDS: tuple[str, ...] = tuple(_MEMBERS)
+_MEMBERS: dict[str, _Member] = {
+    m.member_id: _Member(m.country_iso2, m.acronym, m.country_name, *_MONEY[m.member_id]) for m in MEMBERS
+}
 
 
 def _member(member_id: str) -> _Member:

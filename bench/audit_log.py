@@ -37,13 +37,13 @@ from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.audit_index import index_terms
 from hub.core.checkpoint import open_checkpoint
+from hub.core.members import MEMBER_IDS
 from hub.directory import Directory
 from hub.pki import init_federation, load_hub, load_manifest
 from hub.store.audit_append import plan_append
 from hub.store.audit_base import object_ref, party_ref
 from hub.store.sql import SqlHubStore
 
-MEMBERS = ("CO-INPEC", "PE-INPE", "GT-DGSP", "EC-SNAI", "UY-INR", "DO-DGSPC", "MX-OADPRS")
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -51,9 +51,9 @@ def make_entries(first: int, count: int) -> list[bytes]:
     """Realistic canonical entries (a permitted submission each), templated for speed."""
     out = []
     for i in range(first, first + count):
-        sender, recipient = MEMBERS[i % 7], MEMBERS[(i + 1 + i // 7) % 7]
+        sender, recipient = MEMBER_IDS[i % 7], MEMBER_IDS[(i + 1 + i // 7) % 7]
         if recipient == sender:
-            recipient = MEMBERS[(i + 2) % 7]
+            recipient = MEMBER_IDS[(i + 2) % 7]
         t = START + timedelta(microseconds=i * 50_000)
         stamp = t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         out.append(

@@ -41,10 +41,11 @@ from flows.common import (
     message_id_key,
     reason_name,
 )
-from flows.plans import MEMBER_IDS, instruments
+from flows.plans import instruments
 from flows.retry import TRANSIENT_RETRY
 from flows.sink import other_records
 from hub.core.envelope import EnvelopeError
+from hub.core.members import MEMBER_IDS
 from hub.sdk import MemberClient
 from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 

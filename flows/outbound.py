@@ -41,8 +41,9 @@ from flows.common import (
     message_id_key,
     reason_name,
 )
-from flows.plans import MEMBER_IDS, PARTNERS, SECURITY, instruments
+from flows.plans import PARTNERS, SECURITY, instruments
 from flows.retry import TRANSIENT_RETRY
+from hub.core.members import MEMBER_IDS
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2, inmate_profile_pb2, record_pb2
 

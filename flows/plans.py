@@ -17,13 +17,12 @@ from datetime import UTC, datetime
 from adapters.best_practice import records_for
 from adapters.integrity import generate_ethics_training, generate_integrity_audits
 from adapters.synthetic import generate_profiles
-from hub.core.members import MEMBERS
+from hub.core.members import MEMBER_IDS
 from hub.core.policy import project
 from hub.policy import default_policy
 from pxhub.v1 import envelope_pb2, record_pb2
 
 E = envelope_pb2
-MEMBER_IDS = tuple(m.member_id for m in MEMBERS)
 SECURITY = (E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME, E.LEGAL_BASIS_BILATERAL_AGREEMENT)
 # Bilateral security-cooperation partners: the members with whose country the default policy has an
 # agreement in force for organised-crime cooperation under a bilateral agreement.

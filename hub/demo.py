@@ -179,8 +179,9 @@ async def _run_flows(
     from flows.exchange import outbound_sync as send_oversight_records
     from flows.inbound import inbound_sync
     from flows.outbound import outbound_sync
-    from flows.plans import MEMBER_IDS, ExchangePlan
+    from flows.plans import ExchangePlan
     from flows.withdrawals import propagate_withdrawals
+    from hub.core.members import MEMBER_IDS
 
     report = DemoReport()
     fed = str(federation_dir)
@@ -249,8 +250,8 @@ async def _compare_and_witness(
 ) -> None:
     """The regional programme comparison as Peru sees it, then each member witnesses the audit log."""
     from flows.best_practice import best_practice_exchange
-    from flows.plans import MEMBER_IDS
     from flows.witness import witness_checkpoints
+    from hub.core.members import MEMBER_IDS
 
     progress.update(step, description="best-practice-exchange PE-INPE (regional comparison)")
     comparison = await best_practice_exchange(

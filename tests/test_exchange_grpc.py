@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from hub.core.envelope import RecipientKey, SignerKey, seal
-from hub.core.members import MEMBERS
+from hub.core.members import MEMBER_IDS
 from hub.policy import default_policy
 from hub.server.errors import reason_of
 from pxhub.v1 import (
@@ -28,7 +28,6 @@ from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 
 E = envelope_pb2
 Outcome = E.Receipt.Outcome
-MEMBER_IDS = [m.member_id for m in MEMBERS]
 PARTNERS = {
     m: default_policy().partners(
         m,

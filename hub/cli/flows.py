@@ -128,7 +128,7 @@ def build_deployments(
 ) -> list[Any]:
     """One deployment per scheduled flow and member (every scheduled flow / all seven when empty)."""
     from adapters.registry import get_adapter
-    from flows.plans import MEMBER_IDS
+    from hub.core.members import MEMBER_IDS
 
     unknown = sorted(set(names) - set(SCHEDULES))
     if unknown:

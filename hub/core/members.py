@@ -66,6 +66,10 @@ MEMBERS: tuple[Institution, ...] = (
 )
 
 
+#: The members' ids, in ``MEMBERS`` order: the one list every other module uses.
+MEMBER_IDS: tuple[str, ...] = tuple(m.member_id for m in MEMBERS)
+
+
 @cache
 def by_id() -> Mapping[str, Institution]:
     """Members keyed by ``member_id`` (read-only, in ``MEMBERS`` order)."""
