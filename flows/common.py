@@ -18,6 +18,7 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Final
 
+from hub.files import fsync_directory, write_atomically
 from hub.pki import passphrase_from_env
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2
@@ -38,28 +39,8 @@ def member_state_dir(state_dir: str, member_id: str) -> Path:
     return path
 
 
-def fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_bytes_atomically(path: Path, data: bytes) -> None:
-    """Temporary file, fsync, rename, fsync of the directory: the file is whole or absent."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".part")
-    with temporary.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    fsync_directory(path.parent)
-
-
 def write_json_atomically(path: Path, value: Any) -> None:
-    write_bytes_atomically(path, json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode())
+    write_atomically(path, json.dumps(value, ensure_ascii=False, indent=1, sort_keys=True).encode())
 
 
 def reason_name(reason: int) -> str:

@@ -7,7 +7,6 @@ passphrase comes from PXHUB_KEY_PASSPHRASE or PXHUB_KEY_PASSPHRASE_FILE.
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from prefect.artifacts import acreate_table_artifact
 
 from flows.plans import ExchangePlan, outgoing_records
 from hub.core.envelope import EnvelopeError
+from hub.files import write_atomically
 from hub.pki import passphrase_from_env
 from hub.sdk import MemberClient, OpenedDelivery
 from hub.sdk.policy_consent import RecipientGuardError
@@ -133,25 +133,13 @@ def delete_from_sink(member_dir: Path, message_ids: set[str], legal_hold: str = 
                 item["record"] = {}
                 kept.append(json.dumps(item, ensure_ascii=False, sort_keys=True))
         if kept != lines:
-            write_atomically(path, kept)
+            write_lines(path, kept)
     return changed
 
 
-def write_atomically(path: Path, lines: list[str]) -> None:
-    """Write, fsync, rename: the sink either has the whole batch or none of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(path.suffix + ".part")
-    with temporary.open("w", encoding="utf-8") as handle:
-        for line in lines:
-            handle.write(line + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-    temporary.replace(path)
-    directory_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory_fd)
-    finally:
-        os.close(directory_fd)
+def write_lines(path: Path, lines: list[str]) -> None:
+    """The sink either has the whole batch or none of it."""
+    write_atomically(path, "".join(line + "\n" for line in lines).encode("utf-8"))
 
 
 def sink_line(opened: OpenedDelivery) -> str:
@@ -201,7 +189,7 @@ async def fetch_open_write_acknowledge(
         if opened:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             path = Path(sink_dir) / member_id / f"inbox-{stamp}.jsonl"
-            write_atomically(path, [sink_line(o) for o in opened])
+            write_lines(path, [sink_line(o) for o in opened])
             result.sink_file = str(path)
             # Only now, with the batch durable in the national sink, does the hub's duty end.
             acknowledgements = [client.receipt_for(o.verified) for o in opened]

@@ -26,7 +26,8 @@ from typing import Any, Final
 from google.protobuf import json_format
 
 from adapters.registry import get_adapter
-from flows.common import write_bytes_atomically, write_json_atomically
+from flows.common import write_json_atomically
+from hub.files import write_atomically
 from hub.sdk import OpenedDelivery
 from pxhub.v1 import envelope_pb2, record_pb2
 
@@ -110,10 +111,10 @@ class NationalSink:
         if profiles:
             buffer = io.BytesIO()
             self.adapter.render((o.record.inmate_security_profile for o in profiles), buffer)
-            write_bytes_atomically(self.folder / f"{stem}{self.adapter.file_extension}", buffer.getvalue())
+            write_atomically(self.folder / f"{stem}{self.adapter.file_extension}", buffer.getvalue())
         if others:
             lines = "".join(_other_line(o) + "\n" for o in others)
-            write_bytes_atomically(self.folder / f"{stem}{OTHER_SUFFIX}", lines.encode())
+            write_atomically(self.folder / f"{stem}{OTHER_SUFFIX}", lines.encode())
         write_json_atomically(
             self.folder / f"{stem}{MANIFEST_SUFFIX}",
             {
@@ -157,7 +158,7 @@ class NationalSink:
                         kept.append(record)
                 buffer = io.BytesIO()
                 self.adapter.render(kept, buffer)
-                write_bytes_atomically(path, buffer.getvalue())
+                write_atomically(path, buffer.getvalue())
             if hit_others:
                 path = self.folder / f"{stem}{OTHER_SUFFIX}"
                 lines = []
@@ -168,7 +169,7 @@ class NationalSink:
                             self._hold(item["message_id"], item["record"], legal_hold)
                         continue
                     lines.append(line)
-                write_bytes_atomically(path, "".join(f"{x}\n" for x in lines).encode())
+                write_atomically(path, "".join(f"{x}\n" for x in lines).encode())
             manifest["profiles"] = [m for m in manifest["profiles"] if m not in wanted]
             manifest["others"] = [m for m in manifest["others"] if m not in wanted]
             manifest["deleted"] = sorted({*manifest.get("deleted", []), *hit_profiles, *hit_others})

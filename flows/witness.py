@@ -28,12 +28,12 @@ from flows.common import (
     artifact_key,
     markdown_table,
     member_state_dir,
-    write_bytes_atomically,
 )
 from flows.retry import TRANSIENT_RETRY
 from hub.audit.client import AuditClient
 from hub.audit.witness import WitnessInconsistentError
 from hub.core.checkpoint import Checkpoint, open_checkpoint
+from hub.files import write_atomically
 from hub.pki import load_manifest, passphrase_from_env
 
 STATE_FILE: Final = "witnessed-checkpoint.txt"
@@ -73,7 +73,7 @@ async def check_and_cosign_latest(
         witnessed = await client.witness(last, issue=True)
     finally:
         await client.close()
-    write_bytes_atomically(path, witnessed.note.encode())  # only after the hub took the cosignature
+    write_atomically(path, witnessed.note.encode())  # only after the hub took the cosignature
     return WitnessResult(
         member,
         last.size if last else 0,

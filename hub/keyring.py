@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -30,12 +28,12 @@ from typing import Any, Literal, cast
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
+from hub.files import write_atomically
 from hub.pki import KeyUse, PkiError, key_id, load_manifest
 
 EntryStatus = Literal["pending", "current", "previous", "retired"]
 _STATUSES: tuple[EntryStatus, ...] = ("pending", "current", "previous", "retired")
 KEYRING_FILE = "keyring.json"
-_PRIVATE_MODE = 0o600
 _DIR_MODE = 0o700
 PrivateKey = ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey
 
@@ -94,20 +92,9 @@ def keyring_or_manifest(directory: Path, member_id: str) -> list[KeyringEntry]:
 
 
 def write_keyring(directory: Path, member_id: str, entries: Sequence[KeyringEntry]) -> None:
-    """Replace the keyring atomically (temporary file, fsync, rename)."""
-    path = keyring_path(directory, member_id)
+    """Replace the keyring atomically."""
     text = json.dumps({"format_version": 1, "keys": [_entry_to_json(e) for e in entries]}, indent=2)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".keyring-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _PRIVATE_MODE)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(keyring_path(directory, member_id), (text + "\n").encode("utf-8"))
 
 
 def generate_key(
@@ -183,24 +170,14 @@ def load_private_key(
     return key
 
 
-def _write_private(
-    path: Path, key: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey, passphrase: bytes
-) -> None:
-    path.parent.mkdir(mode=_DIR_MODE, exist_ok=True)
+def _write_private(path: Path, key: PrivateKey, passphrase: bytes) -> None:
     pem = key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
         serialization.BestAvailableEncryption(passphrase),
     )
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), _PRIVATE_MODE)
-    try:
-        os.fchmod(fd, _PRIVATE_MODE)
-        view = memoryview(pem)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    path.parent.mkdir(mode=_DIR_MODE, exist_ok=True)
+    write_atomically(path, pem)  # 0600 from the first byte
 
 
 def _entry_to_json(entry: KeyringEntry) -> dict[str, Any]:

@@ -241,19 +241,19 @@ def test_deletion_attestation_round_trip_and_refusals() -> None:
 def test_inbound_flow_deletes_or_blocks_withdrawn_records_in_the_sink(tmp_path: Path) -> None:
     import json
 
-    from flows.exchange import delete_from_sink, write_atomically
+    from flows.exchange import delete_from_sink, write_lines
 
     member = tmp_path / "GT-DGSP"
     lines = [json.dumps({"message_id": m, "record": {"x": 1}}) for m in ("m1", "m2", "m3")]
-    write_atomically(member / "inbox-1.jsonl", lines[:2])
-    write_atomically(member / "inbox-2.jsonl", lines[2:])
+    write_lines(member / "inbox-1.jsonl", lines[:2])
+    write_lines(member / "inbox-2.jsonl", lines[2:])
     assert delete_from_sink(member, {"m2", "m3"}) == 2
     assert [json.loads(x)["message_id"] for x in (member / "inbox-1.jsonl").read_text().splitlines()] == [
         "m1"
     ]
     assert (member / "inbox-2.jsonl").read_text() == ""
     held = tmp_path / "held"
-    write_atomically(held / "inbox-1.jsonl", lines[:1])
+    write_lines(held / "inbox-1.jsonl", lines[:1])
     assert delete_from_sink(held, {"m1"}, legal_hold="LAIP art. 36") == 1
     kept = json.loads((held / "inbox-1.jsonl").read_text())
     assert kept["record"] == {} and "legal hold" in kept["blocked"]

@@ -11,7 +11,6 @@ directory key.
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -22,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.core.envelope import SignerKey
 from hub.core.policy import ExchangePolicy, OperatorKeys, policy_from_json, sign_policy
 from hub.directory import Directory
+from hub.files import write_atomically
 from pxhub.v1 import policy_pb2
 
 __all__ = [
@@ -77,10 +77,7 @@ def write_signed_policy(federation_dir: Path, signed: policy_pb2.SignedPolicy) -
     """Write the signed policy into the federation (world-readable: it is public), atomically."""
     path = Path(federation_dir) / SIGNED_POLICY_PATH
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    temporary = path.with_suffix(".part")
-    temporary.write_bytes(signed.SerializeToString())
-    os.chmod(temporary, 0o644)
-    temporary.replace(path)
+    write_atomically(path, signed.SerializeToString(), mode=0o644)
     return path
 
 
