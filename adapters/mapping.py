@@ -3,7 +3,7 @@
 A format reader (``adapters.formats``) turns a CSV row, a JSON object or an XML element into a
 *native record*: a dict from logical slot (``SUBJECT_ID``, ``BIRTH_DATE``, …) to the raw value
 the national file holds, with documents and offences as lists of items. ``ProfileMapper.build``
-maps that to a canonical profile with the country's ``Dialect`` (its code lists, date style,
+(one record) and ``encode_many`` (a batch, encoded) map that to a canonical profile with the country's ``Dialect`` (its code lists, date style,
 booleans), collecting one ``RowIssue`` per problem; ``ProfileMapper.flatten`` is the reverse
 used by ``render``. Both are pure: no I/O, no global state besides bounded caches.
 
@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, TypeAlias, cast
 
 from adapters import codes, ids
 from adapters.contract import Reason, RowIssue
@@ -223,6 +223,12 @@ def _name_text(value: object, field: str, issues: list[RowIssue]) -> str:
 
 # Fragment paths (adapters.wire): fields set by merging cached encodings, one call per row.
 _P = pb.InmateSecurityProfile.DESCRIPTOR
+P_PROFILE_ID: Final = FieldPath(_P, "profile_id")
+P_SUBJECT: Final = FieldPath(_P, "custodian_subject_id")
+P_GIVEN: Final = FieldPath(_P, "identity.given_names")
+P_SURNAME: Final = FieldPath(_P, "identity.first_surname")
+P_SECOND_SURNAME: Final = FieldPath(_P, "identity.second_surname")
+P_ORDER_REF: Final = FieldPath(_P, "custody.commitment_order_ref")
 P_CUSTODIAN: Final = FieldPath(_P, "custodian")
 P_PERSON_STATUS: Final = FieldPath(_P, "person_status")
 P_AS_OF: Final = FieldPath(_P, "as_of.seconds")
@@ -283,6 +289,47 @@ _DATE_FRAGMENTS: Final = 1 << 15
 
 
 _length: Final = frame_length
+_decode: Final = pb.InmateSecurityProfile.FromString
+
+#: How a column slot meets a value it has not cached: (value, record, names, row issues) → the
+#: value's fragment (``b""`` for nothing), or None when the row cannot make a record.
+FirstSight: TypeAlias = Callable[[Any, NativeRecord, Mapping[str, str], list[RowIssue]], "bytes | None"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Column:
+    """A slot whose fragment depends on its own raw value alone, so a batch maps it in one pass.
+
+    ``slot`` is one slot, or two whose values are read as a pair (given names in two columns).
+    Optional slots start with empty and absent values cached as no fragment.
+    """
+
+    slot: str | tuple[str, str]
+    cache: dict[Any, bytes]
+    first_sight: FirstSight
+    required: bool = False
+
+    def values(self, recs: Sequence[NativeRecord]) -> list[Any]:
+        slot = self.slot
+        if isinstance(slot, str):
+            return [rec.get(slot) for rec in recs]
+        first, second = slot
+        return [(rec.get(first), rec.get(second)) for rec in recs]
+
+
+def _lookup(cache: dict[Any, bytes], values: list[Any]) -> list[bytes | None]:
+    """The cached fragment of each value, None where there is none (or the value is unhashable)."""
+    try:
+        return list(map(cache.get, values))
+    except TypeError:  # a JSON list or object among the values
+        return [_lookup_one(cache, value) for value in values]
+
+
+def _lookup_one(cache: dict[Any, bytes], value: object) -> bytes | None:
+    try:
+        return cache.get(value)
+    except TypeError:
+        return None
 
 
 def _date_payload(ymd: tuple[int, int, int]) -> bytes:
@@ -298,11 +345,13 @@ def _date_payload(ymd: tuple[int, int, int]) -> bytes:
 class ProfileMapper:
     """Maps one member's native records to canonical profiles and back.
 
-    ``build`` is the hot path of every import. Values that repeat across rows (dates, codes,
-    facilities, courts, offences, security levels) are turned once into protobuf fragments
-    (``adapters.wire``) cached by their raw national text; a row merges its fragments in one
-    call and sets only its unique values (names, numbers) as attributes. Validation is never
-    skipped: a value is cached only after it passed, and ids are validated on every row.
+    ``encode_many`` is the hot path of every import. Values that repeat across rows (dates,
+    codes, names, facilities, courts, offences, security levels) are turned once into protobuf
+    fragments (``adapters.wire``) cached by their raw national text. A batch looks up each
+    column slot for all its rows in one pass, maps what combines several fields (ids, charges,
+    the sentence) row by row, and joins each row's fragments into its encoding, which the
+    protobuf runtime parses in one call. Validation is never skipped: a value is cached only
+    after it passed, and ids are validated on every row.
     """
 
     def __init__(self, member_id: str, dialect: Dialect) -> None:
@@ -324,44 +373,95 @@ class ProfileMapper:
         # fragment caches, keyed by the raw national text
         self._c_custodian: dict[str, bytes] = {}
         self._c_situation: dict[str, tuple[bytes, int, int]] = {}
-        self._c_as_of: dict[str, bytes] = {}
-        self._c_sex: dict[str, bytes] = {}
-        self._c_nationality: dict[str, bytes] = {}
-        self._c_dates: dict[str, dict[str, bytes]] = {
+        self._c_as_of: dict[Any, bytes] = {}
+        self._c_sex: dict[Any, bytes] = {}
+        self._c_nationality: dict[Any, bytes] = {}
+        self._c_dates: dict[str, dict[Any, bytes]] = {
             BIRTH_DATE: {}, ADMITTED_ON: {}, ARRESTED_ON: {}, CLASSIFIED_ON: {}, REVIEW_ON: {}}
         self._c_release: dict[str, tuple[bytes, bytes]] = {}
         self._c_imposed: dict[str, bytes] = {}
-        self._c_facility: dict[str, bytes] = {}
-        self._c_facility_name: dict[str, bytes] = {}
+        self._c_facility: dict[Any, bytes] = {}
+        self._c_facility_name: dict[Any, bytes] = {}
         self._c_authority: dict[str, tuple[bytes, bytes]] = {}
-        self._c_priors: dict[str, bytes] = {}
+        self._c_priors: dict[Any, bytes] = {}
         self._c_charges: dict[tuple[str, bool, bool], tuple[bytes, str, bytes]] = {}
-        self._c_level: dict[str, bytes] = {}
+        self._c_level: dict[Any, bytes] = {}
         self._c_docs: dict[tuple[object, object], tuple[Any, bytes]] = {}
         self._c_payload: dict[str, bytes] = {}
+        self._c_given: dict[Any, bytes] = {}
+        self._c_surname: dict[Any, bytes] = {}
+        self._c_second_surname: dict[Any, bytes] = {}
+        self._c_nickname: dict[Any, bytes] = {}
         self._date_tags = {slot: (FieldPath(_P, path.path.partition(".")[0]).tag, path.tag)
                            for slot, path in ((BIRTH_DATE, P_BIRTH), (ADMITTED_ON, P_ADMITTED),
                                               (ARRESTED_ON, P_ARRESTED), (CLASSIFIED_ON, P_ASSESSED),
                                               (REVIEW_ON, P_REVIEW))}
+        self._pair_columns = self._column_table(
+            _Column((GIVEN_NAME_1, GIVEN_NAME_2), self._c_given, self._first_given_pair, required=True))
+        self._single_columns = self._column_table(
+            _Column(GIVEN_NAMES, self._c_given, self._first_given, required=True))
+        for column in self._pair_columns:
+            if not column.required:
+                column.cache.update({"": b"", None: b""})
 
     # ------------------------------------------------------------------ parse direction
 
-    def build(self, rec: NativeRecord, names: Mapping[str, str]  # noqa: PLR0912, PLR0915 - one pass per row
+    def build(self, rec: NativeRecord, names: Mapping[str, str]
               ) -> tuple[pb.InmateSecurityProfile | None, list[RowIssue]]:
         """Map one native record; the profile is None when a required field is unusable."""
-        issues: list[RowIssue] = []
+        ((encoded, issues),) = self.encode_many((rec,), names)
+        return (None if encoded is None else _decode(encoded)), issues
+
+    def encode_many(self, recs: Sequence[NativeRecord], names: Mapping[str, str]
+                    ) -> list[tuple[bytes | None, list[RowIssue]]]:
+        """Map a batch of native records to encoded profiles (None when unusable) and their issues.
+
+        The encoding is a concatenation of fragments: it parses to the canonical profile, but it
+        is not the canonical serialisation (``FromString`` then ``SerializeToString`` gives that).
+        Column slots are mapped a column at a time with one cache lookup per value; the rest
+        (ids, the unique numbers, the custody and sentence that combine several fields) row by
+        row. A row's issues list its record fields first, then its column slots.
+        """
+        count = len(recs)
+        issues: list[list[RowIssue]] = [[] for _ in range(count)]
+        unusable = [False] * count
+        row_fragments = [self._row_fragments(rec, names, found, unusable, i)
+                         for i, (rec, found) in enumerate(zip(recs, issues, strict=True))]
+        columns: list[list[bytes]] = [row_fragments]
+        for column in self._columns(names):
+            values = column.values(recs)
+            frags = _lookup(column.cache, values)
+            if None in frags:
+                first_sight = column.first_sight
+                for i, cached in enumerate(frags):
+                    if cached is None:
+                        fresh = first_sight(values[i], recs[i], names, issues[i])
+                        if fresh is None:
+                            unusable[i] = True
+                        frags[i] = fresh or b""
+            columns.append(frags)  # type: ignore[arg-type]  # every None was replaced above
+        encoded = map(b"".join, zip(*columns, strict=True))
+        return [(None if bad else data, found)
+                for data, bad, found in zip(encoded, unusable, issues, strict=True)]
+
+    def _columns(self, names: Mapping[str, str]) -> tuple[_Column, ...]:
+        """The column slots of this format: given names come in one or two columns."""
+        return self._pair_columns if GIVEN_NAME_1 in names else self._single_columns
+
+    def _row_fragments(self, rec: NativeRecord, names: Mapping[str, str],  # noqa: PLR0912, PLR0915
+                       issues: list[RowIssue], unusable: list[bool], index: int) -> bytes:
+        """The record fields and everything that combines several fields, for one row."""
         add = issues.append
         get = rec.get
         frags: list[bytes] = []
         put = frags.append
-        unusable = False
 
-        # ---- record: inmate number, custodian, legal situation, cut-off time (required)
+        # ---- record: inmate number, custodian, legal situation (required)
         v = get(SUBJECT_ID)
         subject = v.strip() if v.__class__ is str else _coerce(v, names.get(SUBJECT_ID, SUBJECT_ID), issues)
         if not subject:
             add(self._missing(rec, SUBJECT_ID, names, "the national inmate number"))
-            unusable = True
+            unusable[index] = True
         v = get(CUSTODIAN)
         custodian = self.member_id
         if v:
@@ -378,78 +478,14 @@ class ProfileMapper:
         if situation is None:
             situation = self._situation(rec, v, names, issues)
         if situation is None:
-            unusable = True
+            unusable[index] = True
             convicted = False
         else:
             put(situation[0])
             convicted = situation[2] in _CONVICTED
-        v = get(AS_OF)
-        frag = self._c_as_of.get(v) if v.__class__ is str else None
-        if frag is None:
-            frag = self._as_of(rec, v, names, issues)
-            if frag is None:
-                unusable = True
-        if frag is not None:
-            put(frag)
-
-        p = pb.InmateSecurityProfile()
         if subject:
-            p.profile_id = profile_id_for(custodian, subject)
-            p.custodian_subject_id = subject
-
-        # ---- identity
-        ident = p.identity
-        if GIVEN_NAME_1 in names:
-            v = get(GIVEN_NAME_1)
-            first = " ".join(v.split()) if v.__class__ is str else _name_text(v, names[GIVEN_NAME_1], issues)
-            v = get(GIVEN_NAME_2)
-            second = (" ".join(v.split()) if v.__class__ is str
-                      else _name_text(v, names.get(GIVEN_NAME_2, GIVEN_NAME_2), issues))
-            given = f"{first} {second}" if first and second else first or second
-            given_slot = GIVEN_NAME_1
-        else:
-            v = get(GIVEN_NAMES)
-            given = (" ".join(v.split()) if v.__class__ is str
-                     else _name_text(v, names.get(GIVEN_NAMES, ""), issues))
-            given_slot = GIVEN_NAMES
-        v = get(FIRST_SURNAME)
-        surname = (" ".join(v.split()) if v.__class__ is str
-                   else _name_text(v, names.get(FIRST_SURNAME, ""), issues))
-        v = get(SECOND_SURNAME)
-        second_surname = (" ".join(v.split()) if v.__class__ is str
-                          else _name_text(v, names.get(SECOND_SURNAME, ""), issues)) if v else ""
-        if given:
-            ident.given_names = given
-        else:
-            add(self._missing(rec, given_slot, names, "the given names"))
-            unusable = True
-        if surname:
-            ident.first_surname = surname
-        else:
-            add(self._missing(rec, FIRST_SURNAME, names, "the first surname"))
-            unusable = True
-        if second_surname:
-            ident.second_surname = second_surname
-        v = get(NICKNAME)
-        if v:
-            text = (" ".join(v.split()) if v.__class__ is str
-                    else _name_text(v, names.get(NICKNAME, ""), issues))
-            if text:
-                put(P_OTHER_NAMES.message(N_GIVEN.leaf_string(text) + N_NICKNAME))
-        v = get(BIRTH_DATE)
-        if v:
-            frag = self._c_dates[BIRTH_DATE].get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._date_fragment(BIRTH_DATE, v, names, issues))
-        v = get(SEX)
-        if v:
-            frag = self._c_sex.get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._sex(v, names, issues))
-        v = get(NATIONALITY)
-        if v:
-            if v.__class__ is list and len(v) == 1:  # a JSON list of one country
-                v = v[0]
-            frag = self._c_nationality.get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._nationalities(v, names, issues))
+            put(P_PROFILE_ID.string(profile_id_for(custodian, subject)))
+            put(P_SUBJECT.string(subject))
 
         # ---- documents: a list of items, or the flat columns of a delimited file
         v = get(DOC_NUMBER)
@@ -482,26 +518,7 @@ class ProfileMapper:
                 add(RowIssue(names.get(DOCUMENTS, DOCUMENTS), Reason.BAD_TYPE,
                              f"expected a list of documents, got {_kind(v)}", _ERROR))
 
-        # ---- custody
-        dates = self._c_dates
-        v = get(ADMITTED_ON)
-        if v:
-            frag = dates[ADMITTED_ON].get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._date_fragment(ADMITTED_ON, v, names, issues))
-        v = get(ARRESTED_ON)
-        if v:
-            frag = dates[ARRESTED_ON].get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._date_fragment(ARRESTED_ON, v, names, issues))
-        v = get(FACILITY_CODE)
-        if v:
-            frag = self._c_facility.get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._text_fragment(
-                self._c_facility, P_FACILITY_CODE, v, names.get(FACILITY_CODE, FACILITY_CODE), issues))
-        v = get(FACILITY_NAME)
-        if v:
-            frag = self._c_facility_name.get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._text_fragment(
-                self._c_facility_name, P_FACILITY_NAME, v, names.get(FACILITY_NAME, FACILITY_NAME), issues))
+        # ---- custody: court, order, charges, release
         v = get(AUTHORITY)
         court = b""
         if v:
@@ -515,7 +532,7 @@ class ProfileMapper:
         if v:
             case_ref = v.strip() if v.__class__ is str else _coerce(v, names.get(CASE_REF, CASE_REF), issues)
             if case_ref:
-                p.custody.commitment_order_ref = case_ref
+                put(P_ORDER_REF.string(case_ref))
         iccs: list[bytes] = []
         v = get(OFFENCE_CODES)
         if v:
@@ -549,13 +566,6 @@ class ProfileMapper:
                 pair = self._release(v, names, issues)
             put(pair[0])
             release = pair[1]
-        v = get(PRIORS)
-        if v:
-            if v.__class__ is int and 0 < v <= _MAX_COUNT:
-                put(P_PRIORS.varint(v))
-            else:
-                frag = self._c_priors.get(v) if v.__class__ is str else None
-                put(frag if frag is not None else self._priors(v, names, issues))
 
         # ---- sentence
         sentenced = get(SENTENCED_ON)
@@ -594,23 +604,125 @@ class ProfileMapper:
             sentence = b"".join(parts)
             leaf = _T_SENTENCE + _length(sentence) + sentence
             put(_T_CUSTODY + _length(leaf) + leaf)
+        return b"".join(frags)
 
-        # ---- security classification
-        v = get(LEVEL)
-        if v:
-            frag = self._c_level.get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._level(v, names, issues))
-        v = get(CLASSIFIED_ON)
-        if v:
-            frag = dates[CLASSIFIED_ON].get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._date_fragment(CLASSIFIED_ON, v, names, issues))
-        v = get(REVIEW_ON)
-        if v:
-            frag = dates[REVIEW_ON].get(v) if v.__class__ is str else None
-            put(frag if frag is not None else self._date_fragment(REVIEW_ON, v, names, issues))
+    # ---- column slots: the first sight of a value (None: the row is unusable)
 
-        p.MergeFromString(b"".join(frags))
-        return (None if unusable else p), issues
+    def _column_table(self, given: _Column) -> tuple[_Column, ...]:
+        dates = self._c_dates
+
+        def date_column(slot: str) -> _Column:
+            def first_sight(v: object, rec: NativeRecord, names: Mapping[str, str],
+                            issues: list[RowIssue]) -> bytes:
+                return self._date_fragment(slot, v, names, issues) if v else b""
+            return _Column(slot, dates[slot], first_sight)
+
+        return (
+            _Column(AS_OF, self._c_as_of, self._first_as_of, required=True),
+            given,
+            _Column(FIRST_SURNAME, self._c_surname, self._first_surname, required=True),
+            _Column(SECOND_SURNAME, self._c_second_surname, self._first_second_surname),
+            _Column(NICKNAME, self._c_nickname, self._first_nickname),
+            date_column(BIRTH_DATE),
+            _Column(SEX, self._c_sex, self._first_sex),
+            _Column(NATIONALITY, self._c_nationality, self._first_nationality),
+            date_column(ADMITTED_ON),
+            date_column(ARRESTED_ON),
+            _Column(FACILITY_CODE, self._c_facility, self._first_facility),
+            _Column(FACILITY_NAME, self._c_facility_name, self._first_facility_name),
+            _Column(PRIORS, self._c_priors, self._first_priors),
+            _Column(LEVEL, self._c_level, self._first_level),
+            date_column(CLASSIFIED_ON),
+            date_column(REVIEW_ON),
+        )
+
+    def _first_as_of(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                     issues: list[RowIssue]) -> bytes | None:
+        return self._as_of(rec, v, names, issues)
+
+    def _first_given_pair(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                          issues: list[RowIssue]) -> bytes | None:
+        one, two = cast("tuple[object, object]", v)  # the pair of _Column.values
+        first = _name_text(one, names.get(GIVEN_NAME_1, GIVEN_NAME_1), issues)
+        second = _name_text(two, names.get(GIVEN_NAME_2, GIVEN_NAME_2), issues)
+        given = f"{first} {second}" if first and second else first or second
+        if not given:
+            issues.append(self._missing(rec, GIVEN_NAME_1, names, "the given names"))
+            return None
+        frag = P_GIVEN.string(given)
+        if one.__class__ is str and (two is None or two.__class__ is str):
+            self._remember(self._c_given, v, frag)
+        return frag
+
+    def _first_given(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                     issues: list[RowIssue]) -> bytes | None:
+        return self._required_name(P_GIVEN, self._c_given, GIVEN_NAMES, "the given names",
+                                   v, rec, names, issues)
+
+    def _first_surname(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                       issues: list[RowIssue]) -> bytes | None:
+        return self._required_name(P_SURNAME, self._c_surname, FIRST_SURNAME, "the first surname",
+                                   v, rec, names, issues)
+
+    def _required_name(self, path: FieldPath, cache: dict[Any, bytes], slot: str, what: str, v: object,
+                       rec: NativeRecord, names: Mapping[str, str], issues: list[RowIssue]) -> bytes | None:
+        text = _name_text(v, names.get(slot, slot), issues)
+        if not text:
+            issues.append(self._missing(rec, slot, names, what))
+            return None
+        frag = path.string(text)
+        self._remember(cache, v, frag)
+        return frag
+
+    def _first_second_surname(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                              issues: list[RowIssue]) -> bytes:
+        text = _name_text(v, names.get(SECOND_SURNAME, SECOND_SURNAME), issues) if v else ""
+        frag = P_SECOND_SURNAME.string(text) if text else b""
+        self._remember(self._c_second_surname, v, frag)
+        return frag
+
+    def _first_nickname(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                        issues: list[RowIssue]) -> bytes:
+        text = _name_text(v, names.get(NICKNAME, NICKNAME), issues) if v else ""
+        frag = P_OTHER_NAMES.message(N_GIVEN.leaf_string(text) + N_NICKNAME) if text else b""
+        self._remember(self._c_nickname, v, frag)
+        return frag
+
+    def _first_sex(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                   issues: list[RowIssue]) -> bytes:
+        return self._sex(v, names, issues) if v else b""
+
+    def _first_nationality(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                           issues: list[RowIssue]) -> bytes:
+        if not v:
+            return b""
+        if v.__class__ is list and len(v) == 1:  # a JSON list of one country
+            one = v[0]
+            frag = self._c_nationality.get(one) if one.__class__ is str else None
+            return frag if frag is not None else self._nationalities(one, names, issues)
+        return self._nationalities(v, names, issues)
+
+    def _first_facility(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                        issues: list[RowIssue]) -> bytes:
+        return self._text_fragment(self._c_facility, P_FACILITY_CODE, v,
+                                   names.get(FACILITY_CODE, FACILITY_CODE), issues) if v else b""
+
+    def _first_facility_name(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                             issues: list[RowIssue]) -> bytes:
+        return self._text_fragment(self._c_facility_name, P_FACILITY_NAME, v,
+                                   names.get(FACILITY_NAME, FACILITY_NAME), issues) if v else b""
+
+    def _first_priors(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                      issues: list[RowIssue]) -> bytes:
+        if not v:
+            return b""
+        if v.__class__ is int and 0 < v <= _MAX_COUNT:
+            return P_PRIORS.varint(v)
+        return self._priors(v, names, issues)
+
+    def _first_level(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+                     issues: list[RowIssue]) -> bytes:
+        return self._level(v, names, issues) if v else b""
 
     # ---- helpers (parse): the first sight of a value, its validation and its fragment
 
@@ -628,7 +740,7 @@ class ProfileMapper:
 
     @staticmethod
     def _remember(cache: dict[Any, Any], key: object, value: Any, limit: int = _CACHE) -> None:
-        if key.__class__ is str and len(cache) < limit:
+        if (key.__class__ is str or key.__class__ is tuple) and len(cache) < limit:
             cache[key] = value
 
     def _custodian(self, value: object, names: Mapping[str, str],

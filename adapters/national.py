@@ -11,14 +11,16 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import BinaryIO, Final, TypeAlias
+
+from google.protobuf.message import DecodeError
 
 from adapters.contract import ParsedRow, Reason, RowIssue
 from adapters.formats import CsvFormat, NationalFormat, RawRow
-from adapters.mapping import Dialect, ProfileMapper
+from adapters.mapping import Dialect, NativeRecord, ProfileMapper
 from pxhub.v1 import inmate_profile_pb2 as pb
 
-__all__ = ["SAMPLES_DIR", "NationalAdapter", "map_rows"]
+__all__ = ["BATCH_ROWS", "SAMPLES_DIR", "EncodedRow", "NationalAdapter", "encode_rows", "map_rows"]
 
 #: Where the built-in adapters' documented sample exports live.
 SAMPLES_DIR: Final = Path(__file__).parent / "countries" / "samples"
@@ -66,27 +68,73 @@ class NationalAdapter:
         return self._sample
 
 
+#: Records mapped together (``ProfileMapper.encode_many``): enough to map each column slot of a
+#: batch in one pass, few enough that rows still stream.
+BATCH_ROWS: Final = 128
+
+EncodedRow: TypeAlias = tuple[int, bytes | None, tuple[RowIssue, ...]]
+
+
 def map_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
              names: Mapping[str, str]) -> Iterator[ParsedRow]:
     """Native records from a format reader → ``ParsedRow``s; a bug is reported on its row."""
-    build = mapper.build
+    for number, data, issues in encode_rows(raw_rows, mapper, names):
+        if data is None:
+            yield ParsedRow(number, None, issues)
+            continue
+        try:
+            record = pb.InmateSecurityProfile.FromString(data)
+        except DecodeError as exc:  # a mapper bug: the fragments do not form a record
+            yield ParsedRow(number, None, (*issues, _internal("<record>", exc)))
+            continue
+        yield ParsedRow(number, record, issues)
+
+
+def encode_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
+                names: Mapping[str, str]) -> Iterator[EncodedRow]:
+    """``map_rows`` with each record still encoded (for a worker process to send as it is)."""
+    batch: list[RawRow] = []
     try:
-        for number, rec, issues in raw_rows:
-            if rec is None:
-                yield ParsedRow(number, None, tuple(issues))
-                continue
-            try:
-                record, more = build(rec, names)
-            except (MemoryError, RecursionError):
-                raise
-            except Exception as exc:  # an adapter bug: report it on its row, go on with the next
-                yield ParsedRow(number, None, (*issues, _internal("<record>", exc)))
-                continue
-            yield ParsedRow(number, record, (*issues, *more) if issues else tuple(more))
+        for raw in raw_rows:
+            batch.append(raw)
+            if len(batch) == BATCH_ROWS:
+                yield from _encode_batch(batch, mapper, names)
+                batch = []
     except (OSError, MemoryError):
         raise
     except Exception as exc:  # a reader bug: say so on row 0 rather than crash the caller
-        yield ParsedRow(0, None, (_internal("<file>", exc),))
+        yield from _encode_batch(batch, mapper, names)
+        yield 0, None, (_internal("<file>", exc),)
+        return
+    yield from _encode_batch(batch, mapper, names)
+
+
+def _encode_batch(batch: list[RawRow], mapper: ProfileMapper,
+                  names: Mapping[str, str]) -> Iterator[EncodedRow]:
+    recs = [rec for _, rec, _ in batch if rec is not None]
+    try:
+        mapped = mapper.encode_many(recs, names)
+    except (MemoryError, RecursionError):
+        raise
+    except Exception:  # an adapter bug: map the rows one at a time to report it on its row
+        mapped = [_encode_alone(mapper, rec, names) for rec in recs]
+    results = iter(mapped)
+    for number, rec, issues in batch:
+        if rec is None:
+            yield number, None, tuple(issues)
+            continue
+        data, more = next(results)
+        yield number, data, (*issues, *more) if issues else tuple(more)
+
+
+def _encode_alone(mapper: ProfileMapper, rec: NativeRecord,
+                  names: Mapping[str, str]) -> tuple[bytes | None, list[RowIssue]]:
+    try:
+        return mapper.encode_many((rec,), names)[0]
+    except (MemoryError, RecursionError):
+        raise
+    except Exception as exc:
+        return None, [_internal("<record>", exc)]
 
 
 def _internal(where: str, exc: Exception) -> RowIssue:

@@ -36,7 +36,7 @@ from typing import BinaryIO, Final
 from adapters.contract import ParsedRow, RowIssue
 from adapters.formats import CsvFormat, CsvLayout, CsvSplit, Unit, unit_line_count
 from adapters.mapping import Dialect, ProfileMapper
-from adapters.national import NationalAdapter, map_rows
+from adapters.national import NationalAdapter, encode_rows
 from pxhub.v1 import inmate_profile_pb2 as pb
 
 __all__ = ["RUN_UNITS", "parse_csv_in_processes"]
@@ -87,11 +87,11 @@ def _map_run(file_format: CsvFormat, mapper: ProfileMapper, layout: CsvLayout, r
     issues: list[tuple[RowIssue, ...]] = []
     keep, note = records.append, issues.append
     raw = file_format.batch(run.units, layout, run.skip, run.before, clean)
-    for row in map_rows(raw, mapper, file_format.names):
-        if row.row_number == 0:
-            return _Result(records, issues, False, row)
-        keep(row.record.SerializeToString() if row.record is not None else None)
-        note(row.issues)
+    for number, data, row_issues in encode_rows(raw, mapper, file_format.names):
+        if number == 0:
+            return _Result(records, issues, False, ParsedRow(0, None, row_issues))
+        keep(data)
+        note(row_issues)
     return _Result(records, issues, clean[0])
 
 

@@ -110,7 +110,14 @@ class FieldPath:
         return self.wrap(self.leaf_message(payload))
 
     def string(self, text: str) -> bytes:
-        return self.wrap(self.leaf_string(text))
+        """Written out rather than as ``wrap(leaf_string(...))``: a row calls it for each unique text."""
+        data = text.encode("utf-8", "replace")
+        n = len(data)
+        leaf = self.tag + (_SMALL[n] if n < 128 else encode_varint(n)) + data
+        for parent in self._parents:
+            n = len(leaf)
+            leaf = parent + (_SMALL[n] if n < 128 else encode_varint(n)) + leaf
+        return leaf
 
     def varint(self, value: int) -> bytes:
         return self.wrap(self.leaf_varint(value))

@@ -8,6 +8,7 @@ values on purpose write the file through the adapter's own format (the built-in
 
 from __future__ import annotations
 
+import copy
 import io
 import json
 import random
@@ -32,6 +33,7 @@ from adapters.mapping import (
     OFFENCES,
     SUBJECT_ID,
     NativeRecord,
+    ProfileMapper,
 )
 from adapters.national import NationalAdapter
 from adapters.samples import SAMPLE_PLAN, sample_bytes
@@ -516,6 +518,27 @@ def test_fuzz_mutated_valid_exports(member: str, seed: st.DataObject,
                                     valid_exports: dict[str, bytes]) -> None:
     data = seed.draw(_mutations(valid_exports[member]))
     _fuzz_check(registry.get_adapter(member), data)
+
+
+@pytest.mark.parametrize("member", MEMBERS)
+@FUZZ
+@given(seed=st.data())
+def test_a_batch_maps_every_row_as_a_fresh_mapper_maps_it_alone(member: str, seed: st.DataObject,
+                                                                 valid_exports: dict[str, bytes]) -> None:
+    """Rows are mapped a batch at a time with caches kept across files: neither may leak a value
+    or an issue from one row into another (the adapter's mapper is reused across examples)."""
+    adapter = _national(registry.get_adapter(member))
+    data = seed.draw(_mutations(valid_exports[member] * 3))
+    names = adapter.file_format.names
+    raws = [(number, rec) for number, rec, _ in adapter.file_format.read(io.BytesIO(data)) if rec is not None]
+    batched = adapter.mapper.encode_many([rec for _, rec in raws], names)
+    for (number, rec), (encoded, issues) in zip(raws, batched, strict=True):
+        alone, alone_issues = ProfileMapper(member, adapter.dialect).build(copy.deepcopy(rec), names)
+        assert issues == alone_issues, number
+        if alone is None:
+            assert encoded is None, number
+        else:
+            assert encoded is not None and pb.InmateSecurityProfile.FromString(encoded) == alone, number
 
 
 def test_render_accepts_a_generator_and_writes_nothing_for_nothing(adapter: CountryAdapter) -> None:
