@@ -14,11 +14,10 @@ from __future__ import annotations
 import random
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from operator import mul
-from typing import Final, TypeAlias, TypedDict, Unpack
+from typing import Final, NamedTuple, TypeAlias, TypedDict, Unpack
 
 from pxhub.v1 import common_pb2
 
@@ -82,9 +81,11 @@ ALGORITHMS: Final[dict[DocType, str]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class IdCheck:
-    """Outcome of one validation: what the hub stores and shows to the sender."""
+class IdCheck(NamedTuple):
+    """Outcome of one validation: what the hub stores and shows to the sender.
+
+    A named tuple rather than a frozen dataclass: one is made for every id of every row read.
+    """
 
     status: Status
     algorithm: str

@@ -3,9 +3,10 @@
 A format reader (``adapters.formats``) turns a CSV row, a JSON object or an XML element into a
 *native record*: a dict from logical slot (``SUBJECT_ID``, ``BIRTH_DATE``, …) to the raw value
 the national file holds, with documents and offences as lists of items. ``ProfileMapper.build``
-(one record) and ``encode_many`` (a batch, encoded) map that to a canonical profile with the country's ``Dialect`` (its code lists, date style,
-booleans), collecting one ``RowIssue`` per problem; ``ProfileMapper.flatten`` is the reverse
-used by ``render``. Both are pure: no I/O, no global state besides bounded caches.
+(one record) and ``ProfileMapper.encode_many`` (a batch, encoded) map that to a canonical
+profile with the country's ``Dialect`` (its code lists, date style, booleans), collecting one
+``RowIssue`` per problem; ``ProfileMapper.flatten`` is the reverse used by ``render``. Both are
+pure: no I/O, no global state besides bounded caches.
 
 Mapping rules worth knowing (the national formats carry a roster, not an intelligence file):
 
@@ -273,6 +274,7 @@ S_LIFE_TRUE: Final = S_LIFE.leaf_varint(1)
 _YEARS: Final = tuple(S_YEARS.leaf_varint(n) for n in range(128))  # sentence terms, encoded once
 _MONTHS: Final = tuple(S_MONTHS.leaf_varint(n) for n in range(128))
 _T_IDENTIFIERS: Final = P_IDENTIFIERS.tag
+_PROFILE_ID_HEAD: Final = P_PROFILE_ID.tag + bytes((36,))  # a profile id is a 36-character UUID
 _T_VALUE: Final = I_VALUE.tag
 _VALIDATION: Final = {int(v): I_VALIDATION.leaf_varint(v) for v in common_pb2.IdValidationStatus.values()}
 _SMALL_LEN: Final = tuple(bytes((n,)) for n in range(128))
@@ -484,7 +486,7 @@ class ProfileMapper:
             put(situation[0])
             convicted = situation[2] in _CONVICTED
         if subject:
-            put(P_PROFILE_ID.string(profile_id_for(custodian, subject)))
+            put(_PROFILE_ID_HEAD + profile_id_for(custodian, subject).encode())
             put(P_SUBJECT.string(subject))
 
         # ---- documents: a list of items, or the flat columns of a delimited file

@@ -24,6 +24,7 @@ file order. If a worker fails, its run is mapped in this process instead.
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing
 import threading
@@ -74,6 +75,9 @@ _worker: tuple[CsvFormat, ProfileMapper, CsvLayout] | None = None
 def _start_worker(member_id: str, dialect: Dialect, file_format: CsvFormat, layout: CsvLayout) -> None:
     global _worker  # noqa: PLW0603 - one mapper per worker process, built once
     _worker = (file_format, ProfileMapper(member_id, dialect), layout)
+    # What the worker inherited or imported lives as long as it does: keep it out of the
+    # collector's full passes, which otherwise rescan it while the caches fill.
+    gc.freeze()
 
 
 def _map_in_worker(run: _Run) -> _Result:
