@@ -311,6 +311,10 @@ class _Column:
     first_sight: FirstSight
     required: bool = False
 
+    def __post_init__(self) -> None:
+        if not self.required:
+            self.cache.update({"": b"", None: b""})
+
     def values(self, recs: Sequence[NativeRecord]) -> list[Any]:
         slot = self.slot
         if isinstance(slot, str):
@@ -402,9 +406,6 @@ class ProfileMapper:
             _Column((GIVEN_NAME_1, GIVEN_NAME_2), self._c_given, self._first_given_pair, required=True))
         self._single_columns = self._column_table(
             _Column(GIVEN_NAMES, self._c_given, self._first_given, required=True))
-        for column in self._pair_columns:
-            if not column.required:
-                column.cache.update({"": b"", None: b""})
 
     # ------------------------------------------------------------------ parse direction
 

@@ -20,7 +20,9 @@ from adapters.formats import CsvFormat, NationalFormat, RawRow
 from adapters.mapping import Dialect, NativeRecord, ProfileMapper
 from pxhub.v1 import inmate_profile_pb2 as pb
 
-__all__ = ["BATCH_ROWS", "SAMPLES_DIR", "EncodedRow", "NationalAdapter", "encode_rows", "map_rows"]
+__all__ = [
+    "BATCH_ROWS", "SAMPLES_DIR", "EncodedRow", "NationalAdapter", "encode_rows", "map_rows", "parsed_row",
+]
 
 #: Where the built-in adapters' documented sample exports live.
 SAMPLES_DIR: Final = Path(__file__).parent / "countries" / "samples"
@@ -78,16 +80,18 @@ EncodedRow: TypeAlias = tuple[int, bytes | None, tuple[RowIssue, ...]]
 def map_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
              names: Mapping[str, str]) -> Iterator[ParsedRow]:
     """Native records from a format reader → ``ParsedRow``s; a bug is reported on its row."""
-    for number, data, issues in encode_rows(raw_rows, mapper, names):
-        if data is None:
-            yield ParsedRow(number, None, issues)
-            continue
-        try:
-            record = pb.InmateSecurityProfile.FromString(data)
-        except DecodeError as exc:  # a mapper bug: the fragments do not form a record
-            yield ParsedRow(number, None, (*issues, _internal("<record>", exc)))
-            continue
-        yield ParsedRow(number, record, issues)
+    for row in encode_rows(raw_rows, mapper, names):
+        yield parsed_row(*row)
+
+
+def parsed_row(number: int, data: bytes | None, issues: tuple[RowIssue, ...]) -> ParsedRow:
+    """An encoded row (``encode_rows``, here or in a parsing process) with its record parsed."""
+    if data is None:
+        return ParsedRow(number, None, issues)
+    try:
+        return ParsedRow(number, pb.InmateSecurityProfile.FromString(data), issues)
+    except DecodeError as exc:  # a mapper bug: the fragments do not form a record
+        return ParsedRow(number, None, (*issues, _internal("<record>", exc)))
 
 
 def encode_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,

@@ -37,8 +37,7 @@ from typing import BinaryIO, Final
 from adapters.contract import ParsedRow, RowIssue
 from adapters.formats import CsvFormat, CsvLayout, CsvSplit, Unit, unit_line_count
 from adapters.mapping import Dialect, ProfileMapper
-from adapters.national import NationalAdapter, encode_rows
-from pxhub.v1 import inmate_profile_pb2 as pb
+from adapters.national import NationalAdapter, encode_rows, parsed_row
 
 __all__ = ["RUN_UNITS", "parse_csv_in_processes"]
 
@@ -188,15 +187,7 @@ def _outcome(future: Future[_Result] | None) -> _Result | None:
 
 
 def _rows(result: _Result, offset: int) -> Iterator[ParsedRow]:
-    records = result.records
-    if None in records:
-        messages: Iterator[pb.InmateSecurityProfile | None] = (
-            _decode(data) if data is not None else None for data in records)
-    else:
-        messages = map(_decode, records)  # type: ignore[arg-type]
-    yield from map(ParsedRow, itertools.count(offset + 1), messages, result.issues)
+    yield from map(parsed_row, itertools.count(offset + 1), result.records, result.issues)
     if result.stop is not None:
         yield result.stop
 
-
-_decode: Final = pb.InmateSecurityProfile.FromString

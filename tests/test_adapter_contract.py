@@ -607,3 +607,15 @@ def test_parsing_in_processes_gives_the_rows_of_one_process(member: str,
     assert list(adapter.parse(_ShortReads(data, 1), workers=3)) == small_units
     assert [(r.row_number, r.issues, r.record) for r in small_units] == [
         (r.row_number, r.issues, r.record) for r in alone]
+
+
+def test_an_encoding_that_does_not_parse_is_an_internal_error_on_its_row() -> None:
+    """The guard against a mapper bug: fragments that do not form a record cost that row only."""
+    from adapters.national import parsed_row
+
+    earlier = RowIssue("NUI", Reason.EXTRA_VALUES, "33 values for 32 columns", "warning")
+    row = parsed_row(7, b"\x0a\xff\xff\xff", (earlier,))
+    assert row.row_number == 7 and row.record is None
+    assert row.issues[0] == earlier
+    assert [i.reason_code for i in row.issues[1:]] == [Reason.INTERNAL_ERROR]
+    assert parsed_row(8, None, (earlier,)) == ParsedRow(8, None, (earlier,))
