@@ -23,16 +23,19 @@ Mapping rules worth knowing (the national formats carry a roster, not an intelli
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
+import operator
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeAlias, cast
+from typing import Any, Final, NamedTuple, TypeAlias, cast
 
 from adapters import codes, ids
 from adapters.contract import Reason, RowIssue
 from adapters.synthetic import CountrySpec
-from adapters.wire import FieldPath, frame_length
+from adapters.wire import FieldPath, encode_varint, frame_length
 from hub.core.members import MEMBER_ID_PATTERN
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
@@ -76,9 +79,11 @@ __all__ = [
     "TERM_MONTHS",
     "TERM_YEARS",
     "Dialect",
+    "EncodedBatch",
     "NativeItem",
     "NativeRecord",
     "ProfileMapper",
+    "decode_batch",
     "profile_id_for",
 ]
 
@@ -291,7 +296,28 @@ _DATE_FRAGMENTS: Final = 1 << 15
 
 
 _length: Final = frame_length
-_decode: Final = pb.InmateSecurityProfile.FromString
+#: Parses an ``EncodedBatch``'s records: one call for the whole batch.
+decode_batch: Final = pb.InmateSecurityProfileBatch.FromString
+T_PROFILES: Final = FieldPath(pb.InmateSecurityProfileBatch.DESCRIPTOR, "profiles").tag
+
+
+@functools.lru_cache(maxsize=4096)
+def _profile_head(length: int) -> bytes:
+    """Tag and length of one profile in a batch (records of a file have a few hundred lengths)."""
+    return T_PROFILES + encode_varint(length)
+
+
+class EncodedBatch(NamedTuple):
+    """A batch of rows mapped together (``ProfileMapper.encode_many``).
+
+    ``records`` is an encoded ``InmateSecurityProfileBatch`` with the profiles of the rows that
+    have one, in order; ``withheld[i]`` is True for a row without one. ``records`` is built from
+    fragments: it parses to the canonical profiles, but it is not their canonical serialisation.
+    """
+
+    records: bytes
+    withheld: list[bool]
+    issues: list[list[RowIssue]]
 
 #: How a column slot meets a value it has not cached: (value, record, names, row issues) → the
 #: value's fragment (``b""`` for nothing), or None when the row cannot make a record.
@@ -412,18 +438,17 @@ class ProfileMapper:
     def build(self, rec: NativeRecord, names: Mapping[str, str]
               ) -> tuple[pb.InmateSecurityProfile | None, list[RowIssue]]:
         """Map one native record; the profile is None when a required field is unusable."""
-        ((encoded, issues),) = self.encode_many((rec,), names)
-        return (None if encoded is None else _decode(encoded)), issues
+        records, (withheld,), (issues,) = self.encode_many((rec,), names)
+        return (None if withheld else decode_batch(records).profiles[0]), issues
 
-    def encode_many(self, recs: Sequence[NativeRecord], names: Mapping[str, str]
-                    ) -> list[tuple[bytes | None, list[RowIssue]]]:
-        """Map a batch of native records to encoded profiles (None when unusable) and their issues.
+    def encode_many(self, recs: Sequence[NativeRecord], names: Mapping[str, str]) -> EncodedBatch:
+        """Map a batch of native records to their profiles, encoded as one batch, and their issues.
 
-        The encoding is a concatenation of fragments: it parses to the canonical profile, but it
-        is not the canonical serialisation (``FromString`` then ``SerializeToString`` gives that).
         Column slots are mapped a column at a time with one cache lookup per value; the rest
         (ids, the unique numbers, the custody and sentence that combine several fields) row by
-        row. A row's issues list its record fields first, then its column slots.
+        row. Each row's fragments are joined into its profile's encoding, and the profiles into
+        the batch's, so the protobuf runtime parses the batch in one call. A row's issues list
+        its record fields first, then its column slots.
         """
         count = len(recs)
         issues: list[list[RowIssue]] = [[] for _ in range(count)]
@@ -443,9 +468,13 @@ class ProfileMapper:
                             unusable[i] = True
                         frags[i] = fresh or b""
             columns.append(frags)  # type: ignore[arg-type]  # every None was replaced above
-        encoded = map(b"".join, zip(*columns, strict=True))
-        return [(None if bad else data, found)
-                for data, bad, found in zip(encoded, unusable, issues, strict=True)]
+        profiles: Iterator[bytes] = map(b"".join, zip(*columns, strict=True))
+        if True in unusable:
+            profiles = itertools.compress(profiles, map(operator.not_, unusable))
+        kept = list(profiles)
+        heads = map(_profile_head, map(len, kept))
+        framed = itertools.chain.from_iterable(zip(heads, kept, strict=True))
+        return EncodedBatch(b"".join(framed), unusable, issues)
 
     def _columns(self, names: Mapping[str, str]) -> tuple[_Column, ...]:
         """The column slots of this format: given names come in one or two columns."""

@@ -9,19 +9,21 @@ protocol.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO, Final, TypeAlias
+from typing import BinaryIO, Final, NamedTuple
 
 from google.protobuf.message import DecodeError
 
 from adapters.contract import ParsedRow, Reason, RowIssue
 from adapters.formats import CsvFormat, NationalFormat, RawRow
-from adapters.mapping import Dialect, NativeRecord, ProfileMapper
+from adapters.mapping import T_PROFILES, Dialect, EncodedBatch, NativeRecord, ProfileMapper, decode_batch
+from adapters.wire import split_frames
 from pxhub.v1 import inmate_profile_pb2 as pb
 
 __all__ = [
-    "BATCH_ROWS", "SAMPLES_DIR", "EncodedRow", "NationalAdapter", "encode_rows", "map_rows", "parsed_row",
+    "BATCH_ROWS", "SAMPLES_DIR", "EncodedRows", "NationalAdapter", "encode_rows", "map_rows", "parsed_row",
+    "parsed_rows",
 ]
 
 #: Where the built-in adapters' documented sample exports live.
@@ -71,21 +73,73 @@ class NationalAdapter:
 
 
 #: Records mapped together (``ProfileMapper.encode_many``): enough to map each column slot of a
-#: batch in one pass, few enough that rows still stream.
+#: batch in one pass and parse its records in one call, few enough that rows still stream.
 BATCH_ROWS: Final = 128
 
-EncodedRow: TypeAlias = tuple[int, bytes | None, tuple[RowIssue, ...]]
+
+class EncodedRows(NamedTuple):
+    """Rows mapped together, their records still encoded: what a parsing process sends back.
+
+    ``records`` holds the profiles of the rows that have one, in order, as an encoded
+    ``InmateSecurityProfileBatch``; ``withheld[i]`` is True for a row without one.
+    """
+
+    numbers: list[int]
+    withheld: list[bool]
+    issues: list[tuple[RowIssue, ...]]
+    records: bytes
+
+    @staticmethod
+    def join(parts: Sequence[EncodedRows]) -> EncodedRows:
+        """Consecutive parts as one (two encoded batches joined are the batch of both)."""
+        if len(parts) == 1:
+            return parts[0]
+        return EncodedRows([n for p in parts for n in p.numbers], [w for p in parts for w in p.withheld],
+                           [i for p in parts for i in p.issues], b"".join(p.records for p in parts))
 
 
 def map_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
              names: Mapping[str, str]) -> Iterator[ParsedRow]:
     """Native records from a format reader → ``ParsedRow``s; a bug is reported on its row."""
-    for row in encode_rows(raw_rows, mapper, names):
-        yield parsed_row(*row)
+    for rows in encode_rows(raw_rows, mapper, names):
+        yield from parsed_rows(rows)
+
+
+def parsed_rows(rows: EncodedRows, numbers: Iterable[int] | None = None) -> Iterator[ParsedRow]:
+    """Encoded rows (``encode_rows``, here or in a parsing process) with their records parsed in
+    one call; ``numbers`` replaces the rows' own (a parsing process numbers from 1)."""
+    try:
+        records: list[pb.InmateSecurityProfile | None] = list(decode_batch(rows.records).profiles)
+    except DecodeError:
+        records = []
+    if len(records) != rows.withheld.count(False):  # a mapper bug: report it on the row it hit
+        yield from _rows_one_by_one(rows, numbers)
+        return
+    if True in rows.withheld:
+        found = iter(records)
+        records = [None if withheld else next(found) for withheld in rows.withheld]
+    yield from map(ParsedRow, rows.numbers if numbers is None else numbers, records, rows.issues)
+
+
+def _rows_one_by_one(rows: EncodedRows, numbers: Iterable[int] | None) -> Iterator[ParsedRow]:
+    try:
+        found = iter(split_frames(rows.records, T_PROFILES))
+    except ValueError as exc:  # the batch itself is broken: no record can be trusted
+        for number, withheld, issues in zip(rows.numbers if numbers is None else numbers, rows.withheld,
+                                            rows.issues, strict=False):
+            yield ParsedRow(number, None, issues if withheld else (*issues, _internal("<record>", exc)))
+        return
+    for number, withheld, issues in zip(rows.numbers if numbers is None else numbers, rows.withheld,
+                                        rows.issues, strict=False):
+        data = None if withheld else next(found, None)
+        if data is None and not withheld:
+            yield ParsedRow(number, None, (*issues, _internal("<record>", ValueError("no encoding"))))
+        else:
+            yield parsed_row(number, data, issues)
 
 
 def parsed_row(number: int, data: bytes | None, issues: tuple[RowIssue, ...]) -> ParsedRow:
-    """An encoded row (``encode_rows``, here or in a parsing process) with its record parsed."""
+    """One row with its record parsed from its own encoding (None: the row has no record)."""
     if data is None:
         return ParsedRow(number, None, issues)
     try:
@@ -95,50 +149,63 @@ def parsed_row(number: int, data: bytes | None, issues: tuple[RowIssue, ...]) ->
 
 
 def encode_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
-                names: Mapping[str, str]) -> Iterator[EncodedRow]:
-    """``map_rows`` with each record still encoded (for a worker process to send as it is)."""
+                names: Mapping[str, str]) -> Iterator[EncodedRows]:
+    """``map_rows`` with the records still encoded, ``BATCH_ROWS`` rows at a time (for a parsing
+    process to send as they are). A reader failure ends it with row 0 as a part of its own."""
     batch: list[RawRow] = []
     try:
         for raw in raw_rows:
             batch.append(raw)
             if len(batch) == BATCH_ROWS:
-                yield from _encode_batch(batch, mapper, names)
+                yield _encode_batch(batch, mapper, names)
                 batch = []
     except (OSError, MemoryError):
         raise
     except Exception as exc:  # a reader bug: say so on row 0 rather than crash the caller
-        yield from _encode_batch(batch, mapper, names)
-        yield 0, None, (_internal("<file>", exc),)
+        if batch:
+            yield _encode_batch(batch, mapper, names)
+        yield EncodedRows([0], [True], [(_internal("<file>", exc),)], b"")
         return
-    yield from _encode_batch(batch, mapper, names)
+    if batch:
+        yield _encode_batch(batch, mapper, names)
 
 
-def _encode_batch(batch: list[RawRow], mapper: ProfileMapper,
-                  names: Mapping[str, str]) -> Iterator[EncodedRow]:
+def _encode_batch(batch: list[RawRow], mapper: ProfileMapper, names: Mapping[str, str]) -> EncodedRows:
     recs = [rec for _, rec, _ in batch if rec is not None]
     try:
         mapped = mapper.encode_many(recs, names)
     except (MemoryError, RecursionError):
         raise
     except Exception:  # an adapter bug: map the rows one at a time to report it on its row
-        mapped = [_encode_alone(mapper, rec, names) for rec in recs]
-    results = iter(mapped)
+        alone = [_encode_alone(mapper, rec, names) for rec in recs]
+        mapped = EncodedBatch(b"".join(a.records for a in alone), [w for a in alone for w in a.withheld],
+                              [i for a in alone for i in a.issues])
+    if len(recs) == len(batch) and not any(issues for _, _, issues in batch):  # the common batch
+        return EncodedRows([number for number, _, _ in batch], mapped.withheld,
+                           list(map(tuple, mapped.issues)), mapped.records)
+    numbers: list[int] = []
+    withheld: list[bool] = []
+    row_issues: list[tuple[RowIssue, ...]] = []
+    results = zip(mapped.withheld, mapped.issues, strict=True)
     for number, rec, issues in batch:
+        numbers.append(number)
         if rec is None:
-            yield number, None, tuple(issues)
+            withheld.append(True)
+            row_issues.append(tuple(issues))
             continue
-        data, more = next(results)
-        yield number, data, (*issues, *more) if issues else tuple(more)
+        none, more = next(results)
+        withheld.append(none)
+        row_issues.append((*issues, *more))
+    return EncodedRows(numbers, withheld, row_issues, mapped.records)
 
 
-def _encode_alone(mapper: ProfileMapper, rec: NativeRecord,
-                  names: Mapping[str, str]) -> tuple[bytes | None, list[RowIssue]]:
+def _encode_alone(mapper: ProfileMapper, rec: NativeRecord, names: Mapping[str, str]) -> EncodedBatch:
     try:
-        return mapper.encode_many((rec,), names)[0]
+        return mapper.encode_many((rec,), names)
     except (MemoryError, RecursionError):
         raise
     except Exception as exc:
-        return None, [_internal("<record>", exc)]
+        return EncodedBatch(b"", [True], [[_internal("<record>", exc)]])
 
 
 def _internal(where: str, exc: Exception) -> RowIssue:

@@ -34,10 +34,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
-from adapters.contract import ParsedRow, RowIssue
+from adapters.contract import ParsedRow
 from adapters.formats import CsvFormat, CsvLayout, CsvSplit, Unit, unit_line_count
 from adapters.mapping import Dialect, ProfileMapper
-from adapters.national import NationalAdapter, encode_rows, parsed_row
+from adapters.national import EncodedRows, NationalAdapter, encode_rows, parsed_rows
 
 __all__ = ["RUN_UNITS", "parse_csv_in_processes"]
 
@@ -59,10 +59,9 @@ class _Run:
 
 @dataclass(frozen=True)
 class _Result:
-    """A mapped run: encoded records (None when withheld) and issues, row by row."""
+    """A mapped run: its rows with their records in one encoding (numbered from 1 in the run)."""
 
-    records: list[bytes | None]
-    issues: list[tuple[RowIssue, ...]]
+    rows: EncodedRows
     clean: bool
     #: Row 0 of a reader failure: the file ends there, as in the sequential reader.
     stop: ParsedRow | None = None
@@ -86,16 +85,13 @@ def _map_in_worker(run: _Run) -> _Result:
 
 def _map_run(file_format: CsvFormat, mapper: ProfileMapper, layout: CsvLayout, run: _Run) -> _Result:
     clean = [False]
-    records: list[bytes | None] = []
-    issues: list[tuple[RowIssue, ...]] = []
-    keep, note = records.append, issues.append
+    parts: list[EncodedRows] = []
     raw = file_format.batch(run.units, layout, run.skip, run.before, clean)
-    for number, data, row_issues in encode_rows(raw, mapper, file_format.names):
-        if number == 0:
-            return _Result(records, issues, False, ParsedRow(0, None, row_issues))
-        keep(data)
-        note(row_issues)
-    return _Result(records, issues, clean[0])
+    for part in encode_rows(raw, mapper, file_format.names):
+        if part.numbers[0] == 0:  # the reader failed (row 0): the file ends here
+            return _Result(EncodedRows.join(parts), False, ParsedRow(0, None, part.issues[0]))
+        parts.append(part)
+    return _Result(EncodedRows.join(parts), clean[0])
 
 
 def _runs(split: CsvSplit) -> Iterator[_Run]:
@@ -169,7 +165,7 @@ def parse_csv_in_processes(adapter: NationalAdapter, stream: BinaryIO, workers: 
                 continue
             carry = None
             yield from _rows(result, offset)
-            offset += len(result.records)
+            offset += len(result.rows.numbers)
             if result.stop is not None:
                 return
     finally:
@@ -187,7 +183,7 @@ def _outcome(future: Future[_Result] | None) -> _Result | None:
 
 
 def _rows(result: _Result, offset: int) -> Iterator[ParsedRow]:
-    yield from map(parsed_row, itertools.count(offset + 1), result.records, result.issues)
+    yield from parsed_rows(result.rows, itertools.count(offset + 1))
     if result.stop is not None:
         yield result.stop
 

@@ -19,7 +19,7 @@ from typing import Final
 
 from google.protobuf.descriptor import Descriptor, FieldDescriptor
 
-__all__ = ["FieldPath", "encode_varint", "frame_length"]
+__all__ = ["FieldPath", "encode_varint", "frame_length", "split_frames"]
 
 _VARINT: Final = 0
 _LENGTH_DELIMITED: Final = 2
@@ -51,6 +51,32 @@ def frame_length(payload: bytes) -> bytes:
 
 
 _length = frame_length
+
+
+def split_frames(data: bytes, tag: bytes) -> list[bytes]:
+    """The payloads of consecutive length-delimited fields that all carry ``tag``: the reverse of
+    joining ``tag + frame_length(p) + p`` for each payload. Anything else is a ``ValueError``."""
+    payloads: list[bytes] = []
+    pos, end, width = 0, len(data), len(tag)
+    while pos < end:
+        if data[pos:pos + width] != tag:
+            raise ValueError(f"expected the field tag {tag.hex()} at byte {pos}")
+        pos += width
+        n = shift = 0
+        while True:
+            if pos >= end or shift > 63:
+                raise ValueError(f"a length that does not end before byte {pos}")
+            byte = data[pos]
+            pos += 1
+            n |= (byte & 0x7F) << shift
+            shift += 7
+            if byte < 0x80:
+                break
+        if pos + n > end:
+            raise ValueError(f"a field of {n} bytes at byte {pos} runs past the end ({end})")
+        payloads.append(data[pos:pos + n])
+        pos += n
+    return payloads
 
 
 class FieldPath:

@@ -531,14 +531,15 @@ def test_a_batch_maps_every_row_as_a_fresh_mapper_maps_it_alone(member: str, see
     data = seed.draw(_mutations(valid_exports[member] * 3))
     names = adapter.file_format.names
     raws = [(number, rec) for number, rec, _ in adapter.file_format.read(io.BytesIO(data)) if rec is not None]
-    batched = adapter.mapper.encode_many([rec for _, rec in raws], names)
-    for (number, rec), (encoded, issues) in zip(raws, batched, strict=True):
+    batch = adapter.mapper.encode_many([rec for _, rec in raws], names)
+    profiles = iter(pb.InmateSecurityProfileBatch.FromString(batch.records).profiles)
+    for (number, rec), withheld, issues in zip(raws, batch.withheld, batch.issues, strict=True):
         alone, alone_issues = ProfileMapper(member, adapter.dialect).build(copy.deepcopy(rec), names)
         assert issues == alone_issues, number
-        if alone is None:
-            assert encoded is None, number
-        else:
-            assert encoded is not None and pb.InmateSecurityProfile.FromString(encoded) == alone, number
+        assert withheld == (alone is None), number
+        if alone is not None:
+            assert next(profiles) == alone, number
+    assert next(profiles, None) is None
 
 
 def test_render_accepts_a_generator_and_writes_nothing_for_nothing(adapter: CountryAdapter) -> None:
@@ -610,8 +611,11 @@ def test_parsing_in_processes_gives_the_rows_of_one_process(member: str,
 
 
 def test_an_encoding_that_does_not_parse_is_an_internal_error_on_its_row() -> None:
-    """The guard against a mapper bug: fragments that do not form a record cost that row only."""
-    from adapters.national import parsed_row
+    """The guard against a mapper bug: fragments that do not form a record cost that row only,
+    also when the record is one of a batch parsed in one call."""
+    from adapters.mapping import T_PROFILES
+    from adapters.national import EncodedRows, parsed_row, parsed_rows
+    from adapters.wire import frame_length
 
     earlier = RowIssue("NUI", Reason.EXTRA_VALUES, "33 values for 32 columns", "warning")
     row = parsed_row(7, b"\x0a\xff\xff\xff", (earlier,))
@@ -619,3 +623,20 @@ def test_an_encoding_that_does_not_parse_is_an_internal_error_on_its_row() -> No
     assert row.issues[0] == earlier
     assert [i.reason_code for i in row.issues[1:]] == [Reason.INTERNAL_ERROR]
     assert parsed_row(8, None, (earlier,)) == ParsedRow(8, None, (earlier,))
+
+    good = [pb.InmateSecurityProfile(custodian_subject_id=str(n)) for n in range(3)]
+    encodings = [good[0].SerializeToString(), b"\x0a\xff\xff\xff", good[1].SerializeToString(),
+                 good[2].SerializeToString()]
+    records = b"".join(T_PROFILES + frame_length(e) + e for e in encodings)
+    rows = EncodedRows([1, 2, 3, 4, 5], [False, False, True, False, False], [(), (earlier,), (), (), ()],
+                       records)
+    parsed = list(parsed_rows(rows, iter([11, 12, 13, 14, 15])))
+    assert [r.row_number for r in parsed] == [11, 12, 13, 14, 15]
+    assert [r.record for r in parsed] == [good[0], None, None, good[1], good[2]]
+    assert parsed[1].issues[0] == earlier
+    assert [i.reason_code for i in parsed[1].issues[1:]] == [Reason.INTERNAL_ERROR]
+    assert [r.issues for r in parsed[2:]] == [(), (), ()]
+    # a batch whose framing is broken: every row with a record says so, none is passed on
+    broken = list(parsed_rows(EncodedRows([1, 2], [False, True], [(), ()], records[:-3])))
+    assert [r.record for r in broken] == [None, None]
+    assert [i.reason_code for i in broken[0].issues] == [Reason.INTERNAL_ERROR]

@@ -11,11 +11,13 @@ from importlib.metadata import EntryPoint
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from adapters import codes, exports, ids, registry
 from adapters.contract import ADAPTER_ENTRY_POINT_GROUP, CountryAdapter, mapped_view
 from adapters.synthetic import generate_profiles
-from adapters.wire import FieldPath
+from adapters.wire import FieldPath, encode_varint, frame_length, split_frames
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 
@@ -316,3 +318,18 @@ def test_wire_fragments_equal_attribute_assignment() -> None:
         FieldPath(root, "custody.nope")
     with pytest.raises(ValueError, match="charges is not a singular message"):
         FieldPath(root, "custody.charges.iccs_code")
+
+
+@given(payloads=st.lists(st.binary(max_size=300), max_size=20))
+def test_split_frames_reverses_joining_framed_payloads(payloads: list[bytes]) -> None:
+    """The batch of records a parsing process sends is split back this way when it does not parse."""
+    tag = FieldPath(pb.InmateSecurityProfileBatch.DESCRIPTOR, "profiles").tag
+    joined = b"".join(tag + frame_length(p) + p for p in payloads)
+    assert split_frames(joined, tag) == payloads
+    with pytest.raises(ValueError, match="does not end"):
+        split_frames(joined + tag, tag)
+    if joined:  # the last frame cut short
+        with pytest.raises(ValueError):
+            split_frames(joined[:-1], tag)
+    with pytest.raises(ValueError, match="expected the field tag"):
+        split_frames(b"\x12" + encode_varint(1) + b"x", tag)

@@ -440,6 +440,32 @@ class InmateSecurityProfile(_message.Message):
 Global___InmateSecurityProfile: _TypeAlias = InmateSecurityProfile  # noqa: Y015
 
 @_typing.final
+class InmateSecurityProfileBatch(_message.Message):
+    """Profiles one after another in one encoding, as the country adapters hand a batch of
+    mapped records to the protobuf runtime and between parsing processes: one parse per
+    batch instead of one per record. Two encoded batches joined are the encoding of the
+    two batches in order. Never sent over the network.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PROFILES_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def profiles(self) -> _containers.RepeatedCompositeFieldContainer[Global___InmateSecurityProfile]: ...
+    def __init__(
+        self,
+        *,
+        profiles: _abc.Iterable[Global___InmateSecurityProfile] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["profiles", b"profiles"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___InmateSecurityProfileBatch: _TypeAlias = InmateSecurityProfileBatch  # noqa: Y015
+
+@_typing.final
 class PersonIdentity(_message.Message):
     DESCRIPTOR: _descriptor.Descriptor
 
