@@ -28,7 +28,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Final, TypeAlias
+from typing import Any, BinaryIO, Final, NamedTuple, TypeAlias
 
 from adapters.codes import BoolCodec, fold
 from adapters.contract import Reason, RowIssue
@@ -44,9 +44,11 @@ from adapters.mapping import (
     REQUIRED_SLOTS,
     NativeItem,
     NativeRecord,
+    RecordBatch,
 )
 
 __all__ = [
+    "BATCH_ROWS",
     "DOC_COUNTRY",
     "DOC_NUMBER",
     "DOC_TYPE",
@@ -59,9 +61,12 @@ __all__ = [
     "JsonLinesFormat",
     "ListField",
     "NationalFormat",
+    "RawBatch",
     "RawRow",
     "TreeLayout",
     "XmlFormat",
+    "batch_rows",
+    "unbatch",
 ]
 
 MAX_RECORD_BYTES: Final = 1 << 20
@@ -108,20 +113,133 @@ class NationalFormat:
     def read(self, stream: BinaryIO) -> Iterator[RawRow]:
         raise NotImplementedError
 
+    def read_batches(self, stream: BinaryIO) -> Iterator[RawBatch]:
+        """``read`` in batches of ``BATCH_ROWS`` rows, as the mapper takes them."""
+        return batch_rows(self.read(stream))
+
     def write(self, rows: Iterable[NativeRecord], stream: BinaryIO, booleans: BoolCodec,
               list_separator: str) -> int:
         raise NotImplementedError
+
+
+#: Rows a reader hands to the mapper together: enough to map each column slot of a batch in one
+#: pass and parse its records in one call, few enough that rows still stream.
+BATCH_ROWS: Final = 128
+
+
+class RawBatch(NamedTuple):
+    """Consecutive rows of a file, numbered from ``first``, as a reader hands them to the mapper.
+
+    ``records`` holds the records of the rows that make one, in order; ``no_record`` the indexes
+    (in the batch, ascending) of the rows that make none; ``issues`` the reader's issues by index.
+    """
+
+    first: int
+    row_count: int
+    records: RecordBatch
+    no_record: list[int]
+    issues: dict[int, list[RowIssue]]
+
+
+def batch_rows(raw_rows: Iterable[RawRow], size: int = BATCH_ROWS) -> Iterator[RawBatch]:
+    """Rows read one at a time in batches; a reader failure yields the rows before it, then raises."""
+    recs: list[NativeRecord] = []
+    no_record: list[int] = []
+    issues: dict[int, list[RowIssue]] = {}
+    first = count = 0
+    try:
+        for number, rec, found in raw_rows:
+            if count and number != first + count:  # numbers jump (row 0 of the file, then row 1)
+                yield RawBatch(first, count, RecordBatch.of_records(recs), no_record, issues)
+                recs, no_record, issues, count = [], [], {}, 0
+            if not count:
+                first = number
+            if rec is None:
+                no_record.append(count)
+            else:
+                recs.append(rec)
+            if found:
+                issues[count] = found
+            count += 1
+            if count == size:
+                yield RawBatch(first, count, RecordBatch.of_records(recs), no_record, issues)
+                recs, no_record, issues, count = [], [], {}, 0
+    except Exception:
+        if count:
+            yield RawBatch(first, count, RecordBatch.of_records(recs), no_record, issues)
+        raise
+    if count:
+        yield RawBatch(first, count, RecordBatch.of_records(recs), no_record, issues)
+
+
+def unbatch(batches: Iterable[RawBatch]) -> Iterator[RawRow]:
+    """Batches back into rows, each record a native record of its own."""
+    for batch in batches:
+        records = batch.records
+        gaps = set(batch.no_record)
+        made = 0
+        for index in range(batch.row_count):
+            found = batch.issues.get(index, [])
+            if index in gaps:
+                yield batch.first + index, None, found
+            else:
+                yield batch.first + index, records.record(made), found
+                made += 1
+
+
+class _CsvBatch:
+    """The CSV rows of a batch being read: cells of the rows with a record, the rest by index."""
+
+    __slots__ = ("first", "issues", "no_record", "rows", "slots")
+
+    def __init__(self, slots: tuple[str | None, ...], first: int) -> None:
+        self.slots = slots
+        self.first = first
+        self.rows: list[Sequence[str | None]] = []
+        self.no_record: list[int] = []
+        self.issues: dict[int, list[RowIssue]] = {}
+
+    def withhold(self, number: int, issues: list[RowIssue]) -> None:
+        self.no_record.append(number - self.first)
+        self.issues[number - self.first] = issues
+
+    def take(self, last: int) -> RawBatch:
+        """The batch up to row ``last``, its cells transposed into one column per slot; starts the next."""
+        columns: dict[Any, Sequence[Any]] = {}
+        if self.rows:
+            columns.update(zip(self.slots, zip(*self.rows, strict=True), strict=True))
+            columns.pop(None, None)  # ignored columns
+        batch = RawBatch(self.first, last - self.first + 1, RecordBatch(len(self.rows), columns),
+                         self.no_record, self.issues)
+        self.first, self.rows, self.no_record, self.issues = last + 1, [], [], {}
+        return batch
+
+
+def _ragged(row: list[str], width: int, where: str, issues: list[RowIssue]) -> Sequence[str | None]:
+    """A row with more or fewer cells than the header cut or padded to it (None: not in the row)."""
+    cells = len(row)
+    if cells > width:
+        issues.append(_issue(where, Reason.EXTRA_VALUES,
+                             f"{cells} values for {width} columns; the extra ones are ignored", _WARNING))
+        return row[:width]
+    if cells < width:
+        issues.append(_issue(where, Reason.MISSING_VALUES,
+                             f"{cells} values for {width} columns; the missing ones are empty", _WARNING))
+        return [*row, *(None,) * (width - cells)]
+    return row
 
 
 # =========================================================================== CSV
 
 
 class _LineState:
-    __slots__ = ("issue", "too_long")
+    __slots__ = ("ended", "issue", "last_row_ended", "too_long")
 
     def __init__(self) -> None:
         self.issue: RowIssue | None = None
         self.too_long = False
+        self.ended = False  # all lines handed out (a run read in a parsing process)
+        self.last_row_ended = False  # they were by the time the last row was read: it may be cut
 
 
 def _first_line(stream: BinaryIO) -> tuple[bytes, RowIssue | None]:
@@ -278,9 +396,9 @@ def _recording(units: Iterator[Unit], taken: list[Unit]) -> Iterator[Unit]:
         yield unit
 
 
-def _mark_end(ended: list[bool]) -> Iterator[str]:
+def _mark_end(state: _LineState) -> Iterator[str]:
     """Yields nothing; notes that the lines before it have all been read."""
-    ended[0] = True
+    state.ended = True
     yield from ()
 
 
@@ -303,14 +421,17 @@ class CsvFormat(NationalFormat):
     # ------------------------------------------------------------------ read
 
     def read(self, stream: BinaryIO) -> Iterator[RawRow]:
+        return unbatch(self.read_batches(stream))
+
+    def read_batches(self, stream: BinaryIO) -> Iterator[RawBatch]:
         head, problem = _first_line(stream)
         if problem is not None:
-            yield 0, None, [problem]
+            yield from batch_rows([(0, None, [problem])])
             return
         state = _LineState()
         lines = _lines(stream, state, self.warns, head)
         layout, before, problems = self._header(lines)
-        yield from problems
+        yield from batch_rows(problems)
         if layout is not None:
             yield from self._records(lines, state, layout, before)
 
@@ -331,7 +452,7 @@ class CsvFormat(NationalFormat):
         return CsvSplit(layout, before, problems, taken, units)
 
     def batch(self, units: Iterable[Unit], layout: CsvLayout, skip: int, before: int,
-              clean: list[bool]) -> Iterator[RawRow]:
+              clean: list[bool]) -> Iterator[RawBatch]:
         """The rows of a run of units that starts at a record; sets ``clean[0]`` when it is read.
 
         ``skip`` lines are read and dropped first (the header, for the first run); ``before`` is
@@ -341,15 +462,11 @@ class CsvFormat(NationalFormat):
         again together with the next run.
         """
         state = _LineState()
-        ended = [False]
-        lines = itertools.chain(unit_lines(units, state, self.warns), _mark_end(ended))
+        lines = itertools.chain(unit_lines(units, state, self.warns), _mark_end(state))
         for _ in range(skip):
             next(lines, None)
-        cut = False
-        for row in self._records(lines, state, layout, before):
-            yield row
-            cut = ended[0]
-        clean[0] = not cut and state.issue is None and not state.too_long
+        yield from self._records(lines, state, layout, before)
+        clean[0] = not state.last_row_ended and state.issue is None and not state.too_long
 
     def _header(self, lines: Iterator[str]) -> tuple[CsvLayout | None, int, list[RawRow]]:
         """The column layout from the first non-blank line; lines read so far; header problems."""
@@ -395,52 +512,61 @@ class CsvFormat(NationalFormat):
         return CsvLayout(delimiter, tuple(slots), tuple(file_issues)), before, []
 
     @staticmethod
-    def _records(lines: Iterator[str], state: _LineState, layout: CsvLayout, before: int) -> Iterator[RawRow]:
+    def _records(lines: Iterator[str], state: _LineState, layout: CsvLayout, before: int,  # noqa: PLR0912, PLR0915
+                 size: int = BATCH_ROWS) -> Iterator[RawBatch]:
+        """The data rows in batches of ``size``; a batch's records are its rows' cells, transposed."""
         file_issues = list(layout.file_issues)
-        slot_tuple: tuple[Any, ...] = layout.slots  # None for ignored columns
-        width = len(slot_tuple)
+        width = len(layout.slots)
         reader = csv.reader(lines, delimiter=layout.delimiter)
-        n = 0
+        batch = _CsvBatch(layout.slots, 1)
+        keep = batch.rows.append
+        n = 0  # rows numbered so far
         while True:
             try:
                 for row in reader:
                     if len(row) == width and not state.issue and not state.too_long and not file_issues:
-                        if row[0] or any(row):  # the common case: a clean, complete row
-                            n += 1
-                            yield n, dict(zip(slot_tuple, row, strict=True)), []
-                        continue
-                    if state.too_long:
+                        if not (row[0] or any(row)):  # a spreadsheet's empty row
+                            continue
+                        keep(row)  # the common case: a clean, complete row
+                    elif state.too_long:
                         state.too_long = False
-                        n += 1
-                        yield n, None, [_issue(f"line {reader.line_num + before}", Reason.RECORD_TOO_LARGE,
-                                               f"a line longer than {MAX_RECORD_BYTES} bytes; skipped")]
-                        continue
-                    if not any(row):  # blank line or a spreadsheet's empty row
+                        where = f"line {reader.line_num + before}"
+                        too_large = f"a line longer than {MAX_RECORD_BYTES} bytes; skipped"
+                        batch.withhold(n + 1, [_issue(where, Reason.RECORD_TOO_LARGE, too_large)])
+                    elif not any(row):  # a blank line
                         state.issue = None
                         continue
+                    else:
+                        found = list(file_issues)
+                        if state.issue is not None:
+                            found.append(state.issue)
+                            state.issue = None
+                        keep(_ragged(row, width, f"line {reader.line_num + before}", found))
+                        if found:
+                            batch.issues[n + 1 - batch.first] = found
                     n += 1
-                    issues = list(file_issues)
-                    if state.issue is not None:
-                        issues.append(state.issue)
-                        state.issue = None
-                    cells = len(row)
-                    if cells > width:
-                        issues.append(_issue(f"line {reader.line_num + before}", Reason.EXTRA_VALUES,
-                                             f"{cells} values for {width} columns; the extra ones are "
-                                             "ignored", _WARNING))
-                    elif cells < width:
-                        issues.append(_issue(f"line {reader.line_num + before}", Reason.MISSING_VALUES,
-                                             f"{cells} values for {width} columns; the missing ones are "
-                                             "empty", _WARNING))
-                    yield n, dict(zip(slot_tuple, row)), issues  # noqa: B905 - ragged rows reported above
-                return
+                    state.last_row_ended = state.ended
+                    if n - batch.first + 1 == size:
+                        yield batch.take(n)
+                        keep = batch.rows.append
+                break
             except csv.Error as exc:
-                n += 1
                 state.issue = None
                 state.too_long = False
                 where = f"line {reader.line_num + before}"
                 broken = _issue(where, Reason.MALFORMED_RECORD, f"unreadable CSV: {exc}")
-                yield n, None, [*file_issues, broken]
+                batch.withhold(n + 1, [*file_issues, broken])
+                n += 1
+                state.last_row_ended = state.ended
+                if n - batch.first + 1 == size:
+                    yield batch.take(n)
+                    keep = batch.rows.append
+            except Exception:  # a reader bug: the rows read before it still count
+                if n >= batch.first:
+                    yield batch.take(n)
+                raise
+        if n >= batch.first:
+            yield batch.take(n)
 
     # ------------------------------------------------------------------ write
 

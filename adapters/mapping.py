@@ -83,6 +83,7 @@ __all__ = [
     "NativeItem",
     "NativeRecord",
     "ProfileMapper",
+    "RecordBatch",
     "decode_batch",
     "profile_id_for",
 ]
@@ -319,9 +320,59 @@ class EncodedBatch(NamedTuple):
     withheld: list[bool]
     issues: list[list[RowIssue]]
 
-#: How a column slot meets a value it has not cached: (value, record, names, row issues) → the
-#: value's fragment (``b""`` for nothing), or None when the row cannot make a record.
-FirstSight: TypeAlias = Callable[[Any, NativeRecord, Mapping[str, str], list[RowIssue]], "bytes | None"]
+#: Whether a row carries a slot at all (its value may still be empty): "missing" or "empty" in issues.
+Presence: TypeAlias = Callable[[str], bool]
+#: How a column slot meets a value it has not cached: (value, the row's presence, names, row issues)
+#: → the value's fragment (``b""`` for nothing), or None when the row cannot make a record.
+FirstSight: TypeAlias = Callable[[Any, Presence, Mapping[str, str], list[RowIssue]], "bytes | None"]
+
+
+#: The slots ``_row_fragments`` maps row by row, in the order it unpacks them.
+_ROW_SLOTS: Final = (SUBJECT_ID, CUSTODIAN, LEGAL_SITUATION, DOC_NUMBER, DOC_TYPE, DOC_COUNTRY, OTHER_DOCS,
+                     DOCUMENTS, AUTHORITY, CASE_REF, OFFENCE_CODES, ORGANISED, OFFENCES, RELEASE_ON,
+                     SENTENCED_ON, TERM_YEARS, TERM_MONTHS, LIFE)
+
+
+class RecordBatch:
+    """Native records of a batch as columns: ``column(slot)`` holds each row's raw value, None
+    where the row has none. A CSV reader builds it from its rows in one transposition; records
+    read one by one (JSON, XML) come through ``of_records``.
+    """
+
+    __slots__ = ("_records", "columns", "count")
+
+    def __init__(self, count: int, columns: Mapping[str, Sequence[Any]],
+                 records: Sequence[NativeRecord] | None = None) -> None:
+        self.count = count
+        self.columns = columns
+        self._records = records
+
+    @classmethod
+    def of_records(cls, recs: Sequence[NativeRecord]) -> RecordBatch:
+        slots = set().union(*recs)
+        return cls(len(recs), {slot: [rec.get(slot) for rec in recs] for slot in slots}, recs)
+
+    def column(self, slot: str) -> Sequence[Any]:
+        values = self.columns.get(slot)
+        return values if values is not None else _nones(self.count)
+
+    def has(self, index: int, slot: str) -> bool:
+        """Whether row ``index`` carries ``slot`` (a key of its record, a cell of its CSV row)."""
+        if self._records is not None:
+            return slot in self._records[index]
+        values = self.columns.get(slot)
+        return values is not None and values[index] is not None
+
+    def record(self, index: int) -> NativeRecord:
+        """Row ``index`` as a native record (to map it alone)."""
+        if self._records is not None:
+            return self._records[index]
+        return {slot: values[index] for slot, values in self.columns.items() if values[index] is not None}
+
+
+@functools.lru_cache(maxsize=64)
+def _nones(count: int) -> tuple[None, ...]:
+    return (None,) * count
 
 
 @dataclass(frozen=True, slots=True)
@@ -341,15 +392,15 @@ class _Column:
         if not self.required:
             self.cache.update({"": b"", None: b""})
 
-    def values(self, recs: Sequence[NativeRecord]) -> list[Any]:
+    def values(self, batch: RecordBatch) -> Sequence[Any]:
         slot = self.slot
         if isinstance(slot, str):
-            return [rec.get(slot) for rec in recs]
+            return batch.column(slot)
         first, second = slot
-        return [(rec.get(first), rec.get(second)) for rec in recs]
+        return list(zip(batch.column(first), batch.column(second), strict=True))
 
 
-def _lookup(cache: dict[Any, bytes], values: list[Any]) -> list[bytes | None]:
+def _lookup(cache: dict[Any, bytes], values: Sequence[Any]) -> list[bytes | None]:
     """The cached fragment of each value, None where there is none (or the value is unhashable)."""
     try:
         return list(map(cache.get, values))
@@ -442,6 +493,10 @@ class ProfileMapper:
         return (None if withheld else decode_batch(records).profiles[0]), issues
 
     def encode_many(self, recs: Sequence[NativeRecord], names: Mapping[str, str]) -> EncodedBatch:
+        """``encode_batch`` of native records given one by one."""
+        return self.encode_batch(RecordBatch.of_records(recs), names)
+
+    def encode_batch(self, batch: RecordBatch, names: Mapping[str, str]) -> EncodedBatch:
         """Map a batch of native records to their profiles, encoded as one batch, and their issues.
 
         Column slots are mapped a column at a time with one cache lookup per value; the rest
@@ -450,20 +505,22 @@ class ProfileMapper:
         the batch's, so the protobuf runtime parses the batch in one call. A row's issues list
         its record fields first, then its column slots.
         """
-        count = len(recs)
+        count = batch.count
         issues: list[list[RowIssue]] = [[] for _ in range(count)]
         unusable = [False] * count
-        row_fragments = [self._row_fragments(rec, names, found, unusable, i)
-                         for i, (rec, found) in enumerate(zip(recs, issues, strict=True))]
+        rows = zip(*map(batch.column, _ROW_SLOTS), strict=True)
+        row_fragments = [self._row_fragments(row, batch, i, names, found, unusable)
+                         for i, (row, found) in enumerate(zip(rows, issues, strict=True))]
         columns: list[list[bytes]] = [row_fragments]
+        has = batch.has
         for column in self._columns(names):
-            values = column.values(recs)
+            values = column.values(batch)
             frags = _lookup(column.cache, values)
             if None in frags:
                 first_sight = column.first_sight
                 for i, cached in enumerate(frags):
                     if cached is None:
-                        fresh = first_sight(values[i], recs[i], names, issues[i])
+                        fresh = first_sight(values[i], functools.partial(has, i), names, issues[i])
                         if fresh is None:
                             unusable[i] = True
                         frags[i] = fresh or b""
@@ -480,21 +537,24 @@ class ProfileMapper:
         """The column slots of this format: given names come in one or two columns."""
         return self._pair_columns if GIVEN_NAME_1 in names else self._single_columns
 
-    def _row_fragments(self, rec: NativeRecord, names: Mapping[str, str],  # noqa: PLR0912, PLR0915
-                       issues: list[RowIssue], unusable: list[bool], index: int) -> bytes:
-        """The record fields and everything that combines several fields, for one row."""
+    def _row_fragments(self, row: tuple[Any, ...], batch: RecordBatch, index: int,  # noqa: PLR0912, PLR0915
+                       names: Mapping[str, str], issues: list[RowIssue], unusable: list[bool]) -> bytes:
+        """The record fields and everything that combines several fields, for one row (``row``: its
+        values of ``_ROW_SLOTS``)."""
+        (subject_value, custodian_value, situation_value, doc_number, doc_type, doc_country, other_docs,
+         documents, authority, case_value, offence_codes, organised, offences, release_on, sentenced,
+         term_years, term_months, life_value) = row
         add = issues.append
-        get = rec.get
         frags: list[bytes] = []
         put = frags.append
 
         # ---- record: inmate number, custodian, legal situation (required)
-        v = get(SUBJECT_ID)
+        v = subject_value
         subject = v.strip() if v.__class__ is str else _coerce(v, names.get(SUBJECT_ID, SUBJECT_ID), issues)
         if not subject:
-            add(self._missing(rec, SUBJECT_ID, names, "the national inmate number"))
+            add(self._missing(batch.has(index, SUBJECT_ID), SUBJECT_ID, names, "the national inmate number"))
             unusable[index] = True
-        v = get(CUSTODIAN)
+        v = custodian_value
         custodian = self.member_id
         if v:
             frag = self._c_custodian.get(v) if v.__class__ is str else None
@@ -505,10 +565,10 @@ class ProfileMapper:
             put(frag)
         else:
             put(self._custodian(self.member_id, names, issues)[1])
-        v = get(LEGAL_SITUATION)
+        v = situation_value
         situation = self._c_situation.get(v) if v.__class__ is str else None
         if situation is None:
-            situation = self._situation(rec, v, names, issues)
+            situation = self._situation(functools.partial(batch.has, index), v, names, issues)
         if situation is None:
             unusable[index] = True
             convicted = False
@@ -520,10 +580,10 @@ class ProfileMapper:
             put(P_SUBJECT.string(subject))
 
         # ---- documents: a list of items, or the flat columns of a delimited file
-        v = get(DOC_NUMBER)
+        v = doc_number
         if v:
-            kind = get(DOC_TYPE)
-            found = (self._c_docs.get((kind, get(DOC_COUNTRY)))
+            kind = doc_type
+            found = (self._c_docs.get((kind, doc_country))
                      if v.__class__ is str and kind.__class__ is str else None)
             if found is not None and found[0] is not None:  # a known, validated document type
                 check = found[0](v)
@@ -534,13 +594,13 @@ class ProfileMapper:
                 if check.status in _ID_REASONS:
                     add(self._id_issue(check, v, names.get(DOC_NUMBER, DOC_NUMBER)))
             else:
-                put(self._document(kind, get(DOC_COUNTRY), v, _flat_doc_labels(names), issues))
-        elif get(DOC_TYPE):
-            put(self._document(get(DOC_TYPE), get(DOC_COUNTRY), v, _flat_doc_labels(names), issues))
-        v = get(OTHER_DOCS)
+                put(self._document(kind, doc_country, v, _flat_doc_labels(names), issues))
+        elif doc_type:
+            put(self._document(doc_type, doc_country, v, _flat_doc_labels(names), issues))
+        v = other_docs
         if v:
             self._other_documents(frags, v, names.get(OTHER_DOCS, OTHER_DOCS), issues)
-        v = get(DOCUMENTS)
+        v = documents
         if v:
             if v.__class__ is list:
                 for values, labels in v:
@@ -551,7 +611,7 @@ class ProfileMapper:
                              f"expected a list of documents, got {_kind(v)}", _ERROR))
 
         # ---- custody: court, order, charges, release
-        v = get(AUTHORITY)
+        v = authority
         court = b""
         if v:
             pair = self._c_authority.get(v) if v.__class__ is str else None
@@ -559,16 +619,15 @@ class ProfileMapper:
                 pair = self._authority(v, names, issues)
             put(pair[0])
             court = pair[1]
-        v = get(CASE_REF)
+        v = case_value
         case_ref = ""
         if v:
             case_ref = v.strip() if v.__class__ is str else _coerce(v, names.get(CASE_REF, CASE_REF), issues)
             if case_ref:
                 put(P_ORDER_REF.string(case_ref))
         iccs: list[bytes] = []
-        v = get(OFFENCE_CODES)
+        v = offence_codes
         if v:
-            organised = get(ORGANISED)
             flag = _YES_NO.get(organised) if organised.__class__ is str else None
             known = (self._c_charges.get((v, convicted, flag)) if flag is not None and v.__class__ is str
                      else None)
@@ -578,9 +637,9 @@ class ProfileMapper:
                     iccs.append(known[2])
             else:
                 self._flat_offences(frags, v, organised, convicted, iccs, names, issues)
-        elif get(ORGANISED):
-            self._flat_offences(frags, v, get(ORGANISED), convicted, iccs, names, issues)
-        v = get(OFFENCES)
+        elif organised:
+            self._flat_offences(frags, v, organised, convicted, iccs, names, issues)
+        v = offences
         if v:
             if v.__class__ is list:
                 for values, labels in v:
@@ -590,7 +649,7 @@ class ProfileMapper:
             else:
                 add(RowIssue(names.get(OFFENCES, OFFENCES), Reason.BAD_TYPE,
                              f"expected a list of offences, got {_kind(v)}", _ERROR))
-        v = get(RELEASE_ON)
+        v = release_on
         release = b""
         if v:
             pair = self._c_release.get(v) if v.__class__ is str else None
@@ -600,16 +659,15 @@ class ProfileMapper:
             release = pair[1]
 
         # ---- sentence
-        sentenced = get(SENTENCED_ON)
-        v = get(TERM_YEARS)
+        v = term_years
         years = (int(v) if v.__class__ is str and len(v) < 4 and v.isascii() and v.isdigit()
                  else v if v.__class__ is int and 0 <= v <= _MAX_COUNT
                  else self._count(v, names.get(TERM_YEARS, TERM_YEARS), issues)) if v else 0
-        v = get(TERM_MONTHS)
+        v = term_months
         months = (int(v) if v.__class__ is str and len(v) < 4 and v.isascii() and v.isdigit()
                   else v if v.__class__ is int and 0 <= v <= _MAX_COUNT
                   else self._count(v, names.get(TERM_MONTHS, TERM_MONTHS), issues)) if v else 0
-        v = get(LIFE)
+        v = life_value
         life = (_YES_NO.get(v) if v.__class__ is str else None) if v else False
         if life is None:
             life = self._flag(v, names.get(LIFE, LIFE), issues)
@@ -644,7 +702,7 @@ class ProfileMapper:
         dates = self._c_dates
 
         def date_column(slot: str) -> _Column:
-            def first_sight(v: object, rec: NativeRecord, names: Mapping[str, str],
+            def first_sight(v: object, has: Presence, names: Mapping[str, str],
                             issues: list[RowIssue]) -> bytes:
                 return self._date_fragment(slot, v, names, issues) if v else b""
             return _Column(slot, dates[slot], first_sight)
@@ -668,63 +726,63 @@ class ProfileMapper:
             date_column(REVIEW_ON),
         )
 
-    def _first_as_of(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_as_of(self, v: object, has: Presence, names: Mapping[str, str],
                      issues: list[RowIssue]) -> bytes | None:
-        return self._as_of(rec, v, names, issues)
+        return self._as_of(has, v, names, issues)
 
-    def _first_given_pair(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_given_pair(self, v: object, has: Presence, names: Mapping[str, str],
                           issues: list[RowIssue]) -> bytes | None:
         one, two = cast("tuple[object, object]", v)  # the pair of _Column.values
         first = _name_text(one, names.get(GIVEN_NAME_1, GIVEN_NAME_1), issues)
         second = _name_text(two, names.get(GIVEN_NAME_2, GIVEN_NAME_2), issues)
         given = f"{first} {second}" if first and second else first or second
         if not given:
-            issues.append(self._missing(rec, GIVEN_NAME_1, names, "the given names"))
+            issues.append(self._missing(has(GIVEN_NAME_1), GIVEN_NAME_1, names, "the given names"))
             return None
         frag = P_GIVEN.string(given)
         if one.__class__ is str and (two is None or two.__class__ is str):
             self._remember(self._c_given, v, frag)
         return frag
 
-    def _first_given(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_given(self, v: object, has: Presence, names: Mapping[str, str],
                      issues: list[RowIssue]) -> bytes | None:
         return self._required_name(P_GIVEN, self._c_given, GIVEN_NAMES, "the given names",
-                                   v, rec, names, issues)
+                                   v, has, names, issues)
 
-    def _first_surname(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_surname(self, v: object, has: Presence, names: Mapping[str, str],
                        issues: list[RowIssue]) -> bytes | None:
         return self._required_name(P_SURNAME, self._c_surname, FIRST_SURNAME, "the first surname",
-                                   v, rec, names, issues)
+                                   v, has, names, issues)
 
     def _required_name(self, path: FieldPath, cache: dict[Any, bytes], slot: str, what: str, v: object,
-                       rec: NativeRecord, names: Mapping[str, str], issues: list[RowIssue]) -> bytes | None:
+                       has: Presence, names: Mapping[str, str], issues: list[RowIssue]) -> bytes | None:
         text = _name_text(v, names.get(slot, slot), issues)
         if not text:
-            issues.append(self._missing(rec, slot, names, what))
+            issues.append(self._missing(has(slot), slot, names, what))
             return None
         frag = path.string(text)
         self._remember(cache, v, frag)
         return frag
 
-    def _first_second_surname(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_second_surname(self, v: object, has: Presence, names: Mapping[str, str],
                               issues: list[RowIssue]) -> bytes:
         text = _name_text(v, names.get(SECOND_SURNAME, SECOND_SURNAME), issues) if v else ""
         frag = P_SECOND_SURNAME.string(text) if text else b""
         self._remember(self._c_second_surname, v, frag)
         return frag
 
-    def _first_nickname(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_nickname(self, v: object, has: Presence, names: Mapping[str, str],
                         issues: list[RowIssue]) -> bytes:
         text = _name_text(v, names.get(NICKNAME, NICKNAME), issues) if v else ""
         frag = P_OTHER_NAMES.message(N_GIVEN.leaf_string(text) + N_NICKNAME) if text else b""
         self._remember(self._c_nickname, v, frag)
         return frag
 
-    def _first_sex(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_sex(self, v: object, has: Presence, names: Mapping[str, str],
                    issues: list[RowIssue]) -> bytes:
         return self._sex(v, names, issues) if v else b""
 
-    def _first_nationality(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_nationality(self, v: object, has: Presence, names: Mapping[str, str],
                            issues: list[RowIssue]) -> bytes:
         if not v:
             return b""
@@ -734,17 +792,17 @@ class ProfileMapper:
             return frag if frag is not None else self._nationalities(one, names, issues)
         return self._nationalities(v, names, issues)
 
-    def _first_facility(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_facility(self, v: object, has: Presence, names: Mapping[str, str],
                         issues: list[RowIssue]) -> bytes:
         return self._text_fragment(self._c_facility, P_FACILITY_CODE, v,
                                    names.get(FACILITY_CODE, FACILITY_CODE), issues) if v else b""
 
-    def _first_facility_name(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_facility_name(self, v: object, has: Presence, names: Mapping[str, str],
                              issues: list[RowIssue]) -> bytes:
         return self._text_fragment(self._c_facility_name, P_FACILITY_NAME, v,
                                    names.get(FACILITY_NAME, FACILITY_NAME), issues) if v else b""
 
-    def _first_priors(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_priors(self, v: object, has: Presence, names: Mapping[str, str],
                       issues: list[RowIssue]) -> bytes:
         if not v:
             return b""
@@ -752,16 +810,16 @@ class ProfileMapper:
             return P_PRIORS.varint(v)
         return self._priors(v, names, issues)
 
-    def _first_level(self, v: object, rec: NativeRecord, names: Mapping[str, str],
+    def _first_level(self, v: object, has: Presence, names: Mapping[str, str],
                      issues: list[RowIssue]) -> bytes:
         return self._level(v, names, issues) if v else b""
 
     # ---- helpers (parse): the first sight of a value, its validation and its fragment
 
     @staticmethod
-    def _missing(rec: NativeRecord, slot: str, names: Mapping[str, str], what: str) -> RowIssue:
+    def _missing(present: bool, slot: str, names: Mapping[str, str], what: str) -> RowIssue:
         name = names.get(slot, slot)
-        where = f"{name} is empty" if slot in rec else f"{name} is missing"
+        where = f"{name} is empty" if present else f"{name} is missing"
         return RowIssue(name, Reason.MISSING_REQUIRED, f"{where}: {what} is required", _ERROR)
 
     @staticmethod
@@ -792,12 +850,12 @@ class ProfileMapper:
             self._remember(self._c_custodian, value, frag)
         return text, frag
 
-    def _situation(self, rec: NativeRecord, value: object, names: Mapping[str, str],
+    def _situation(self, has: Presence, value: object, names: Mapping[str, str],
                    issues: list[RowIssue]) -> tuple[bytes, int, int] | None:
         name = names.get(LEGAL_SITUATION, LEGAL_SITUATION)
         text = value.strip() if value.__class__ is str else _coerce(value, name, issues)
         if not text:
-            issues.append(self._missing(rec, LEGAL_SITUATION, names, "the legal situation"))
+            issues.append(self._missing(has(LEGAL_SITUATION), LEGAL_SITUATION, names, "the legal situation"))
             return None
         found = self._situations.lookup(text)
         if found is None:
@@ -808,7 +866,7 @@ class ProfileMapper:
         self._remember(self._c_situation, value, entry)
         return entry
 
-    def _as_of(self, rec: NativeRecord, value: object, names: Mapping[str, str],
+    def _as_of(self, has: Presence, value: object, names: Mapping[str, str],
                issues: list[RowIssue]) -> bytes | None:
         name = names.get(AS_OF, AS_OF)
         if value.__class__ is str and value.strip():
@@ -821,7 +879,7 @@ class ProfileMapper:
             self._remember(self._c_as_of, value, frag)
             return frag
         if value is None or value.__class__ is str:
-            issues.append(self._missing(rec, AS_OF, names, "the cut-off date and time of the export"))
+            issues.append(self._missing(has(AS_OF), AS_OF, names, "the cut-off date and time of the export"))
         else:
             issues.append(RowIssue(name, Reason.BAD_TYPE, f"expected text, got {_kind(value)}", _ERROR))
         return None

@@ -16,7 +16,7 @@ from typing import BinaryIO, Final, NamedTuple
 from google.protobuf.message import DecodeError
 
 from adapters.contract import ParsedRow, Reason, RowIssue
-from adapters.formats import CsvFormat, NationalFormat, RawRow
+from adapters.formats import BATCH_ROWS, CsvFormat, NationalFormat, RawBatch
 from adapters.mapping import T_PROFILES, Dialect, EncodedBatch, NativeRecord, ProfileMapper, decode_batch
 from adapters.wire import split_frames
 from pxhub.v1 import inmate_profile_pb2 as pb
@@ -61,7 +61,7 @@ class NationalAdapter:
             from adapters.parallel import parse_csv_in_processes  # imports this module
 
             return parse_csv_in_processes(self, stream, workers or os.cpu_count() or 1)
-        return map_rows(self.file_format.read(stream), self.mapper, self.file_format.names)
+        return map_rows(self.file_format.read_batches(stream), self.mapper, self.file_format.names)
 
     def render(self, records: Iterable[pb.InmateSecurityProfile], stream: BinaryIO) -> int:
         flatten = self.mapper.flatten
@@ -72,11 +72,6 @@ class NationalAdapter:
         return self._sample
 
 
-#: Records mapped together (``ProfileMapper.encode_many``): enough to map each column slot of a
-#: batch in one pass and parse its records in one call, few enough that rows still stream.
-BATCH_ROWS: Final = 128
-
-
 class EncodedRows(NamedTuple):
     """Rows mapped together, their records still encoded: what a parsing process sends back.
 
@@ -84,7 +79,7 @@ class EncodedRows(NamedTuple):
     ``InmateSecurityProfileBatch``; ``withheld[i]`` is True for a row without one.
     """
 
-    numbers: list[int]
+    numbers: Sequence[int]
     withheld: list[bool]
     issues: list[tuple[RowIssue, ...]]
     records: bytes
@@ -98,10 +93,10 @@ class EncodedRows(NamedTuple):
                            [i for p in parts for i in p.issues], b"".join(p.records for p in parts))
 
 
-def map_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
+def map_rows(raw_batches: Iterable[RawBatch], mapper: ProfileMapper,
              names: Mapping[str, str]) -> Iterator[ParsedRow]:
     """Native records from a format reader → ``ParsedRow``s; a bug is reported on its row."""
-    for rows in encode_rows(raw_rows, mapper, names):
+    for rows in encode_rows(raw_batches, mapper, names):
         yield from parsed_rows(rows)
 
 
@@ -148,54 +143,49 @@ def parsed_row(number: int, data: bytes | None, issues: tuple[RowIssue, ...]) ->
         return ParsedRow(number, None, (*issues, _internal("<record>", exc)))
 
 
-def encode_rows(raw_rows: Iterable[RawRow], mapper: ProfileMapper,
+def encode_rows(raw_batches: Iterable[RawBatch], mapper: ProfileMapper,
                 names: Mapping[str, str]) -> Iterator[EncodedRows]:
-    """``map_rows`` with the records still encoded, ``BATCH_ROWS`` rows at a time (for a parsing
+    """``map_rows`` with the records still encoded, a reader's batch at a time (for a parsing
     process to send as they are). A reader failure ends it with row 0 as a part of its own."""
-    batch: list[RawRow] = []
-    try:
-        for raw in raw_rows:
-            batch.append(raw)
-            if len(batch) == BATCH_ROWS:
-                yield _encode_batch(batch, mapper, names)
-                batch = []
-    except (OSError, MemoryError):
-        raise
-    except Exception as exc:  # a reader bug: say so on row 0 rather than crash the caller
-        if batch:
-            yield _encode_batch(batch, mapper, names)
-        yield EncodedRows([0], [True], [(_internal("<file>", exc),)], b"")
-        return
-    if batch:
-        yield _encode_batch(batch, mapper, names)
+    batches = iter(raw_batches)
+    while True:
+        try:
+            raw = next(batches, None)
+        except (OSError, MemoryError):
+            raise
+        except Exception as exc:  # a reader bug: say so on row 0 rather than crash the caller
+            yield EncodedRows([0], [True], [(_internal("<file>", exc),)], b"")
+            return
+        if raw is None:
+            return
+        yield _encode_batch(raw, mapper, names)
 
 
-def _encode_batch(batch: list[RawRow], mapper: ProfileMapper, names: Mapping[str, str]) -> EncodedRows:
-    recs = [rec for _, rec, _ in batch if rec is not None]
+def _encode_batch(raw: RawBatch, mapper: ProfileMapper, names: Mapping[str, str]) -> EncodedRows:
     try:
-        mapped = mapper.encode_many(recs, names)
+        mapped = mapper.encode_batch(raw.records, names)
     except (MemoryError, RecursionError):
         raise
     except Exception:  # an adapter bug: map the rows one at a time to report it on its row
-        alone = [_encode_alone(mapper, rec, names) for rec in recs]
+        alone = [_encode_alone(mapper, raw.records.record(i), names) for i in range(raw.records.count)]
         mapped = EncodedBatch(b"".join(a.records for a in alone), [w for a in alone for w in a.withheld],
                               [i for a in alone for i in a.issues])
-    if len(recs) == len(batch) and not any(issues for _, _, issues in batch):  # the common batch
-        return EncodedRows([number for number, _, _ in batch], mapped.withheld,
-                           list(map(tuple, mapped.issues)), mapped.records)
-    numbers: list[int] = []
+    numbers = range(raw.first, raw.first + raw.row_count)
+    if not raw.no_record and not raw.issues:  # the common batch
+        return EncodedRows(numbers, mapped.withheld, list(map(tuple, mapped.issues)), mapped.records)
     withheld: list[bool] = []
     row_issues: list[tuple[RowIssue, ...]] = []
     results = zip(mapped.withheld, mapped.issues, strict=True)
-    for number, rec, issues in batch:
-        numbers.append(number)
-        if rec is None:
+    gaps = set(raw.no_record)
+    for index in range(raw.row_count):
+        found = raw.issues.get(index, ())
+        if index in gaps:
             withheld.append(True)
-            row_issues.append(tuple(issues))
+            row_issues.append(tuple(found))
             continue
         none, more = next(results)
         withheld.append(none)
-        row_issues.append((*issues, *more))
+        row_issues.append((*found, *more))
     return EncodedRows(numbers, withheld, row_issues, mapped.records)
 
 
