@@ -37,6 +37,8 @@ __all__ = [
     "FOREIGN_NATIONAL_ID",
     "ICCS_PREFIX",
     "ICCS_SCHEME",
+    "MAX_YEAR",
+    "MIN_YEAR",
     "NATIONAL_ID_BY_COUNTRY",
     "BoolCodec",
     "CodeTable",
@@ -141,8 +143,8 @@ _BOOL_WORDS: Final[dict[str, bool]] = {
 
 DateStyle: TypeAlias = Literal["dmy", "iso"]
 PartialStyle: TypeAlias = Literal["zero-day", "short"]
-_MIN_YEAR: Final = 1900
-_MAX_YEAR: Final = 2199  # release dates of 80-year sentences
+MIN_YEAR: Final = 1900
+MAX_YEAR: Final = 2199  # release dates of 80-year sentences
 _DAYS: Final = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _MONTHS_ES: Final = ("", "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto",
                      "septiembre", "octubre", "noviembre", "diciembre")
@@ -187,6 +189,10 @@ class DateCodec:
         """Pickled as its style (the cache is rebuilt): dialects travel to parsing processes."""
         return DateCodec, (self.style, self.partial)
 
+    def parse_uncached(self, text: object) -> tuple[int, int, int]:
+        """``parse`` without its cache, for a caller that keeps what it derives (the mapper)."""
+        return self._parse(text)
+
     def _parse(self, text: object) -> tuple[int, int, int]:
         if not isinstance(text, str):
             raise ValueError(f"expected a date as text ({self.expected}), got {type(text).__name__}")
@@ -202,7 +208,7 @@ class DateCodec:
         if full is not None:  # the common case: a complete date
             a, b, c = full.groups()
             year, month, day = (int(c), int(b), int(a)) if self.style == "dmy" else (int(a), int(b), int(c))
-            if _MIN_YEAR <= year <= _MAX_YEAR and 1 <= month <= 12 and \
+            if MIN_YEAR <= year <= MAX_YEAR and 1 <= month <= 12 and \
                     1 <= day <= _days_in_month(year, month):
                 return year, month, day
         if " " in raw or "T" in raw:  # a time of day after the date
@@ -223,8 +229,8 @@ class DateCodec:
         day = int(parts[2]) if len(parts) > 2 else 0
         if (len(parts) > 1 and len(parts[1]) > 2) or (len(parts) > 2 and len(parts[2]) > 2):
             raise ValueError(f"{text!r} is not a date; expected {self.expected}")
-        if not _MIN_YEAR <= year <= _MAX_YEAR:
-            raise ValueError(f"{text!r}: year {year} is outside {_MIN_YEAR}-{_MAX_YEAR}")
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise ValueError(f"{text!r}: year {year} is outside {MIN_YEAR}-{MAX_YEAR}")
         if month > 12:
             raise ValueError(f"{text!r}: month {month} is not 1-12")
         if month == 0 and day:
@@ -298,8 +304,8 @@ class TimestampCodec:
                 raise ValueError(bad) from None
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=self.offset)
-        if not _MIN_YEAR <= moment.year <= _MAX_YEAR:
-            raise ValueError(f"{raw!r}: year {moment.year} is outside {_MIN_YEAR}-{_MAX_YEAR}")
+        if not MIN_YEAR <= moment.year <= MAX_YEAR:
+            raise ValueError(f"{raw!r}: year {moment.year} is outside {MIN_YEAR}-{MAX_YEAR}")
         return int(moment.timestamp())
 
     def format(self, seconds: int) -> str:

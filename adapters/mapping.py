@@ -286,6 +286,10 @@ _VALIDATION: Final = {int(v): I_VALIDATION.leaf_varint(v) for v in common_pb2.Id
 _SMALL_LEN: Final = tuple(bytes((n,)) for n in range(128))
 _T_CUSTODY: Final = FieldPath(_P, "custody").tag
 _T_SENTENCE: Final = P_SENTENCES.tag
+_T_ORDER_REF: Final = P_ORDER_REF.tag
+_T_RELEASE: Final = P_RELEASE.tag
+_T_EXPIRES: Final = S_EXPIRES.tag
+_T_CASE: Final = S_CASE.tag
 # The exact spellings of yes/no that the hot path recognises without the tolerant parser.
 _YES_NO: Final = {"": False, "S": True, "N": False, "1": True, "0": False, "true": True, "false": False,
                   "Sí": True, "No": False, "SI": True, "NO": False}
@@ -415,14 +419,15 @@ def _lookup_one(cache: dict[Any, bytes], value: object) -> bytes | None:
         return None
 
 
+#: ``PartialDate`` fields encoded once: a date seen for the first time is three lookups.
+_YEAR_LEAF: Final = {year: D_YEAR.leaf_varint(year) for year in range(codes.MIN_YEAR, codes.MAX_YEAR + 1)}
+_MONTH_LEAF: Final = (b"", *(D_MONTH.leaf_varint(month) for month in range(1, 13)))
+_DAY_LEAF: Final = (b"", *(D_DAY.leaf_varint(day) for day in range(1, 32)))
+
+
 def _date_payload(ymd: tuple[int, int, int]) -> bytes:
     year, month, day = ymd
-    out = D_YEAR.leaf_varint(year)
-    if month:
-        out += D_MONTH.leaf_varint(month)
-    if day:
-        out += D_DAY.leaf_varint(day)
-    return out
+    return _YEAR_LEAF[year] + _MONTH_LEAF[month] + _DAY_LEAF[day]
 
 
 class ProfileMapper:
@@ -442,7 +447,7 @@ class ProfileMapper:
         self.dialect = dialect
         d = dialect
         self._dates = d.dates
-        self._date = d.dates.parse
+        self._date = d.dates.parse_uncached  # the mapper caches the encoded date itself
         self._stamps = d.timestamps
         self._sexes = d.sexes
         self._situations = d.situations
@@ -461,7 +466,7 @@ class ProfileMapper:
         self._c_nationality: dict[Any, bytes] = {}
         self._c_dates: dict[str, dict[Any, bytes]] = {
             BIRTH_DATE: {}, ADMITTED_ON: {}, ARRESTED_ON: {}, CLASSIFIED_ON: {}, REVIEW_ON: {}}
-        self._c_release: dict[str, tuple[bytes, bytes]] = {}
+        self._c_release: dict[str, tuple[bytes, bytes]] = {}  # → (custody fragment, sentence expiry leaf)
         self._c_imposed: dict[str, bytes] = {}
         self._c_facility: dict[Any, bytes] = {}
         self._c_facility_name: dict[Any, bytes] = {}
@@ -620,11 +625,12 @@ class ProfileMapper:
             put(pair[0])
             court = pair[1]
         v = case_value
-        case_ref = ""
+        case_ref = b""  # the case number, length-prefixed: the committal's order and the sentence's case
         if v:
-            case_ref = v.strip() if v.__class__ is str else _coerce(v, names.get(CASE_REF, CASE_REF), issues)
-            if case_ref:
-                put(P_ORDER_REF.string(case_ref))
+            text = v.strip() if v.__class__ is str else _coerce(v, names.get(CASE_REF, CASE_REF), issues)
+            if text:
+                data = text.encode("utf-8", "replace")
+                case_ref = (_SMALL_LEN[len(data)] if len(data) < 128 else _length(data)) + data
         iccs: list[bytes] = []
         v = offence_codes
         if v:
@@ -658,7 +664,7 @@ class ProfileMapper:
             put(pair[0])
             release = pair[1]
 
-        # ---- sentence
+        # ---- sentence (with the case number: one custody fragment)
         v = term_years
         years = (int(v) if v.__class__ is str and len(v) < 4 and v.isascii() and v.isdigit()
                  else v if v.__class__ is int and 0 <= v <= _MAX_COUNT
@@ -675,11 +681,12 @@ class ProfileMapper:
         if sentenced:
             leaf = self._c_imposed.get(sentenced) if sentenced.__class__ is str else None
             imposed = leaf if leaf is not None else self._imposed(sentenced, names, issues)
+        custody = _T_ORDER_REF + case_ref if case_ref else b""
         # A sentence for a convicted person, or when the row carries usable sentence data.
         if convicted or imposed or years or months or life:
             parts = [court]
             if case_ref:
-                parts.append(S_CASE.leaf_string(case_ref))
+                parts.append(_T_CASE + case_ref)
             if imposed:
                 parts.append(imposed)
             if life:
@@ -689,11 +696,12 @@ class ProfileMapper:
             if months:
                 parts.append(_MONTHS[months] if months < 128 else S_MONTHS.leaf_varint(months))
             if release:
-                parts.append(S_EXPIRES.leaf_message(release))
+                parts.append(release)
             parts.extend(iccs)
             sentence = b"".join(parts)
-            leaf = _T_SENTENCE + _length(sentence) + sentence
-            put(_T_CUSTODY + _length(leaf) + leaf)
+            custody += _T_SENTENCE + _length(sentence) + sentence
+        if custody:
+            put(_T_CUSTODY + _length(custody) + custody)
         return b"".join(frags)
 
     # ---- column slots: the first sight of a value (None: the row is unusable)
@@ -921,7 +929,9 @@ class ProfileMapper:
         payload = self._payload(value, RELEASE_ON, names, issues)
         if payload is None:
             return b"", b""
-        pair = (P_RELEASE.message(payload), payload)
+        date = _SMALL_LEN[len(payload)] + payload  # a PartialDate is a few bytes
+        leaf = _T_RELEASE + date
+        pair = (_T_CUSTODY + _SMALL_LEN[len(leaf)] + leaf, _T_EXPIRES + date)  # custody, sentence
         self._remember(self._c_release, value, pair, _DATE_FRAGMENTS)
         return pair
 
