@@ -1,7 +1,10 @@
 """Streaming readers and writers of the national file formats: CSV, JSON Lines, JSON array, XML.
 
 A format turns bytes into *native records* (``adapters.mapping``: slot → raw value) and back,
-row by row, in bounded memory, whatever the bytes:
+row by row, in bounded memory, whatever the bytes. The mapper takes rows in batches
+(``read_batches``: ``RawBatch``, ``BATCH_ROWS`` rows with their records as columns); the CSV
+reader builds a batch's columns from its rows' cells in one transposition, the other formats
+group the records they read one at a time.
 
 * **Encoding.** Each line (CSV, JSON Lines) or record (XML, JSON array) is decoded as UTF-8; if
   that fails it is decoded as windows-1252 (the superset of latin-1 that Spanish-language

@@ -3,7 +3,8 @@
 A format reader (``adapters.formats``) turns a CSV row, a JSON object or an XML element into a
 *native record*: a dict from logical slot (``SUBJECT_ID``, ``BIRTH_DATE``, …) to the raw value
 the national file holds, with documents and offences as lists of items. ``ProfileMapper.build``
-(one record) and ``ProfileMapper.encode_many`` (a batch, encoded) map that to a canonical
+(one record) and ``ProfileMapper.encode_batch`` (a ``RecordBatch``: a batch of records as
+columns, encoded as one ``InmateSecurityProfileBatch``) map that to a canonical
 profile with the country's ``Dialect`` (its code lists, date style, booleans), collecting one
 ``RowIssue`` per problem; ``ProfileMapper.flatten`` is the reverse used by ``render``. Both are
 pure: no I/O, no global state besides bounded caches.
@@ -313,7 +314,7 @@ def _profile_head(length: int) -> bytes:
 
 
 class EncodedBatch(NamedTuple):
-    """A batch of rows mapped together (``ProfileMapper.encode_many``).
+    """A batch of rows mapped together (``ProfileMapper.encode_batch``).
 
     ``records`` is an encoded ``InmateSecurityProfileBatch`` with the profiles of the rows that
     have one, in order; ``withheld[i]`` is True for a row without one. ``records`` is built from
@@ -345,7 +346,7 @@ class RecordBatch:
 
     __slots__ = ("_records", "columns", "count")
 
-    def __init__(self, count: int, columns: Mapping[str, Sequence[Any]],
+    def __init__(self, count: int, columns: dict[str, Sequence[Any]],
                  records: Sequence[NativeRecord] | None = None) -> None:
         self.count = count
         self.columns = columns
@@ -353,12 +354,16 @@ class RecordBatch:
 
     @classmethod
     def of_records(cls, recs: Sequence[NativeRecord]) -> RecordBatch:
-        slots = set().union(*recs)
-        return cls(len(recs), {slot: [rec.get(slot) for rec in recs] for slot in slots}, recs)
+        """Records as columns, each column made when it is first asked for."""
+        return cls(len(recs), {}, recs)
 
     def column(self, slot: str) -> Sequence[Any]:
         values = self.columns.get(slot)
-        return values if values is not None else _nones(self.count)
+        if values is None:
+            if self._records is None:
+                return _nones(self.count)
+            values = self.columns[slot] = [rec.get(slot) for rec in self._records]
+        return values
 
     def has(self, index: int, slot: str) -> bool:
         """Whether row ``index`` carries ``slot`` (a key of its record, a cell of its CSV row)."""
@@ -433,13 +438,13 @@ def _date_payload(ymd: tuple[int, int, int]) -> bytes:
 class ProfileMapper:
     """Maps one member's native records to canonical profiles and back.
 
-    ``encode_many`` is the hot path of every import. Values that repeat across rows (dates,
+    ``encode_batch`` is the hot path of every import. Values that repeat across rows (dates,
     codes, names, facilities, courts, offences, security levels) are turned once into protobuf
     fragments (``adapters.wire``) cached by their raw national text. A batch looks up each
     column slot for all its rows in one pass, maps what combines several fields (ids, charges,
-    the sentence) row by row, and joins each row's fragments into its encoding, which the
-    protobuf runtime parses in one call. Validation is never skipped: a value is cached only
-    after it passed, and ids are validated on every row.
+    the sentence) row by row, joins each row's fragments into its encoding and the rows'
+    encodings into the batch's, which the protobuf runtime parses in one call. Validation is
+    never skipped: a value is cached only after it passed, and ids are validated on every row.
     """
 
     def __init__(self, member_id: str, dialect: Dialect) -> None:
