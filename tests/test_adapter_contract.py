@@ -671,3 +671,39 @@ def test_a_run_of_whole_records_is_clean_and_one_cut_inside_a_record_is_not() ->
     assert read(whole) == (200 - split.before, True)
     rows, clean = read(cut)
     assert rows == 300 and not clean
+
+
+@pytest.mark.parametrize("member", ["CO-INPEC", "EC-SNAI"])
+def test_a_reader_failure_keeps_the_rows_before_it_and_ends_with_row_0(
+        member: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in a reader (not bad input: that is an issue on its row) must not lose the rows read
+    before it, nor crash the caller: they are mapped, and row 0 says what went wrong."""
+    import csv as csv_module
+
+    from adapters import formats
+
+    adapter = _national(registry.get_adapter(member))
+    records = _population(adapter, 200, seed=8, id_error_rate=0.0)
+    data = _render(adapter, records)
+    good = _parse(adapter, data)
+    assert len(good) == 200
+    failing_after = 150  # data rows read before the failure: past the first batch
+
+    def failing(rows: Iterator[Any]) -> Iterator[Any]:
+        for n, row in enumerate(rows):
+            if n == failing_after:
+                raise RuntimeError("reader bug")
+            yield row
+
+    if member == "CO-INPEC":
+        real_reader = csv_module.reader
+        monkeypatch.setattr(formats.csv, "reader", lambda lines, **kw: failing(real_reader(lines, **kw)))
+    else:
+        real_read = adapter.file_format.read
+        monkeypatch.setattr(adapter.file_format, "read", lambda stream: failing(real_read(stream)))
+    rows = _parse(adapter, data)
+    assert [r.row_number for r in rows] == [*range(1, 151), 0]
+    assert rows[:150] == good[:150]
+    assert rows[-1].record is None
+    assert [i.reason_code for i in rows[-1].issues] == [Reason.INTERNAL_ERROR]
+    assert "reader bug" in rows[-1].issues[0].message
