@@ -19,10 +19,9 @@ Conventions:
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, Generic, Literal, TypeAlias, TypeVar
@@ -59,7 +58,6 @@ PersonStatus: TypeAlias = pb.PersonStatus.ValueType
 LegalStatus: TypeAlias = pb.LegalStatus.ValueType
 
 _CACHE_LIMIT: Final = 32_768
-_DATE_CACHE: Final = 1 << 12  # distinct date strings kept (the mapper caches encodings itself)
 
 
 def fold(text: str) -> str:
@@ -172,28 +170,18 @@ class DateCodec:
     ``1985-12`` (``short``); a year alone is ``1985``. Parsing accepts every spelling of the
     style and ignores a time of day after the date (spreadsheets add ``00:00:00``).
 
-    ``parse(text) -> (year, month, day)`` raises ``ValueError`` for a bad date. It is cached in
-    a bounded LRU (exports repeat admission, sentence and review dates across thousands of rows).
+    ``parse(text) -> (year, month, day)`` raises ``ValueError`` for a bad date. It keeps no
+    cache: the mapper caches the encoded date of each text it has seen.
     """
 
-    __slots__ = ("expected", "parse", "partial", "style")
+    __slots__ = ("expected", "partial", "style")
 
     def __init__(self, style: DateStyle, partial: PartialStyle = "zero-day") -> None:
         self.style = style
         self.partial = partial
         self.expected = "dd/mm/yyyy" if style == "dmy" else "yyyy-mm-dd"
-        self.parse: Callable[[object], tuple[int, int, int]] = functools.lru_cache(maxsize=_DATE_CACHE)(
-            self._parse)
 
-    def __reduce__(self) -> tuple[type[DateCodec], tuple[str, str]]:
-        """Pickled as its style (the cache is rebuilt): dialects travel to parsing processes."""
-        return DateCodec, (self.style, self.partial)
-
-    def parse_uncached(self, text: object) -> tuple[int, int, int]:
-        """``parse`` without its cache, for a caller that keeps what it derives (the mapper)."""
-        return self._parse(text)
-
-    def _parse(self, text: object) -> tuple[int, int, int]:
+    def parse(self, text: object) -> tuple[int, int, int]:
         if not isinstance(text, str):
             raise ValueError(f"expected a date as text ({self.expected}), got {type(text).__name__}")
         return self._split(text)

@@ -69,7 +69,6 @@ __all__ = [
     "TreeLayout",
     "XmlFormat",
     "batch_rows",
-    "unbatch",
 ]
 
 MAX_RECORD_BYTES: Final = 1 << 20
@@ -113,12 +112,15 @@ class NationalFormat:
     names: Mapping[str, str]
     encoding: str
 
-    def read(self, stream: BinaryIO) -> Iterator[RawRow]:
-        raise NotImplementedError
-
     def read_batches(self, stream: BinaryIO) -> Iterator[RawBatch]:
-        """``read`` in batches of ``BATCH_ROWS`` rows, as the mapper takes them."""
+        """The file's rows in batches of ``BATCH_ROWS``, as the mapper takes them. A format that
+        reads one record at a time implements ``read`` and gets its rows grouped here; the CSV
+        format builds its batches itself."""
         return batch_rows(self.read(stream))
+
+    def read(self, stream: BinaryIO) -> Iterator[RawRow]:
+        """Rows one at a time (JSON, XML)."""
+        raise NotImplementedError
 
     def write(self, rows: Iterable[NativeRecord], stream: BinaryIO, booleans: BoolCodec,
               list_separator: str) -> int:
@@ -173,21 +175,6 @@ def batch_rows(raw_rows: Iterable[RawRow], size: int = BATCH_ROWS) -> Iterator[R
         raise
     if count:
         yield RawBatch(first, count, RecordBatch.of_records(recs), no_record, issues)
-
-
-def unbatch(batches: Iterable[RawBatch]) -> Iterator[RawRow]:
-    """Batches back into rows, each record a native record of its own."""
-    for batch in batches:
-        records = batch.records
-        gaps = set(batch.no_record)
-        made = 0
-        for index in range(batch.row_count):
-            found = batch.issues.get(index, [])
-            if index in gaps:
-                yield batch.first + index, None, found
-            else:
-                yield batch.first + index, records.record(made), found
-                made += 1
 
 
 class _CsvBatch:
@@ -422,9 +409,6 @@ class CsvFormat(NationalFormat):
         self._by_folded = {fold(name): slot for slot, name in self.columns}
 
     # ------------------------------------------------------------------ read
-
-    def read(self, stream: BinaryIO) -> Iterator[RawRow]:
-        return unbatch(self.read_batches(stream))
 
     def read_batches(self, stream: BinaryIO) -> Iterator[RawBatch]:
         head, problem = _first_line(stream)

@@ -325,6 +325,7 @@ class EncodedBatch(NamedTuple):
     withheld: list[bool]
     issues: list[list[RowIssue]]
 
+
 #: Whether a row carries a slot at all (its value may still be empty): "missing" or "empty" in issues.
 Presence: TypeAlias = Callable[[str], bool]
 #: How a column slot meets a value it has not cached: (value, the row's presence, names, row issues)
@@ -452,7 +453,7 @@ class ProfileMapper:
         self.dialect = dialect
         d = dialect
         self._dates = d.dates
-        self._date = d.dates.parse_uncached  # the mapper caches the encoded date itself
+        self._date = d.dates.parse
         self._stamps = d.timestamps
         self._sexes = d.sexes
         self._situations = d.situations
@@ -739,10 +740,6 @@ class ProfileMapper:
             date_column(REVIEW_ON),
         )
 
-    def _first_as_of(self, v: object, has: Presence, names: Mapping[str, str],
-                     issues: list[RowIssue]) -> bytes | None:
-        return self._as_of(has, v, names, issues)
-
     def _first_given_pair(self, v: object, has: Presence, names: Mapping[str, str],
                           issues: list[RowIssue]) -> bytes | None:
         one, two = cast("tuple[object, object]", v)  # the pair of _Column.values
@@ -879,8 +876,8 @@ class ProfileMapper:
         self._remember(self._c_situation, value, entry)
         return entry
 
-    def _as_of(self, has: Presence, value: object, names: Mapping[str, str],
-               issues: list[RowIssue]) -> bytes | None:
+    def _first_as_of(self, value: object, has: Presence, names: Mapping[str, str],
+                     issues: list[RowIssue]) -> bytes | None:
         name = names.get(AS_OF, AS_OF)
         if value.__class__ is str and value.strip():
             try:

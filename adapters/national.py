@@ -16,13 +16,13 @@ from typing import BinaryIO, Final, NamedTuple
 from google.protobuf.message import DecodeError
 
 from adapters.contract import ParsedRow, Reason, RowIssue
-from adapters.formats import BATCH_ROWS, CsvFormat, NationalFormat, RawBatch
+from adapters.formats import CsvFormat, NationalFormat, RawBatch
 from adapters.mapping import T_PROFILES, Dialect, EncodedBatch, NativeRecord, ProfileMapper, decode_batch
 from adapters.wire import split_frames
 from pxhub.v1 import inmate_profile_pb2 as pb
 
 __all__ = [
-    "BATCH_ROWS", "SAMPLES_DIR", "EncodedRows", "NationalAdapter", "encode_rows", "map_rows", "parsed_row",
+    "SAMPLES_DIR", "EncodedRows", "NationalAdapter", "encode_rows", "map_rows", "parsed_row",
     "parsed_rows",
 ]
 
