@@ -42,8 +42,8 @@ from adapters.formats import CsvFormat, JsonArrayFormat, JsonLinesFormat, XmlFor
 from adapters.national import NationalAdapter
 from adapters.registry import get_adapter
 from bench.common import Measurement, ScenarioResult
+from hub.core.members import MEMBER_IDS
 
-MEMBERS = ("CO-INPEC", "PE-INPE", "UY-INR", "EC-SNAI", "DO-DGSPC", "GT-DGSP", "MX-OADPRS")
 CSV_TARGET = 50_000
 #: Processes of the parallel CSV read (``parse(stream, workers=...)``), one per CPU.
 WORKERS = os.cpu_count() or 1
@@ -55,7 +55,7 @@ adapter = get_adapter(sys.argv[1])
 workers = int(sys.argv[3])
 rows = records = 0
 with open(sys.argv[2], "rb") as stream:
-    for row in (adapter.parse(stream, workers=workers) if workers != 1 else adapter.parse(stream)):
+    for row in adapter.parse(stream, workers=workers):
         rows += 1
         records += row.record is not None
 with open("/proc/self/status") as status:
@@ -126,7 +126,7 @@ def run(
     count: int = 100_000,
     rounds: int = 3,
     small: int = 10_000,
-    members: Sequence[str] = MEMBERS,
+    members: Sequence[str] = MEMBER_IDS,
     id_error_rate: float = 0.01,
 ) -> ScenarioResult:
     work = Path(tempfile.mkdtemp(prefix="pxhub-bench-adapters-"))

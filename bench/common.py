@@ -49,10 +49,10 @@ class ScenarioResult:
             table.add_column(column)
         for m in self.measurements:
             table.add_row(m.name, f"{m.median:,.1f}", m.unit, ", ".join(f"{r:,.0f}" for r in m.rounds))
-        for name, value in self.ratios.items():
-            table.add_row(name, f"{value:.2f}", "ratio", "")
-        for name, value in self.targets.items():
-            table.add_row(f"target {name}", value, "", "")
+        for name, ratio in self.ratios.items():
+            table.add_row(name, f"{ratio:.2f}", "ratio", "")
+        for name, target in self.targets.items():
+            table.add_row(f"target {name}", target, "", "")
         console.print(table)
 
     def write(self) -> Path:

@@ -38,6 +38,17 @@ Outcome = envelope_pb2.Receipt.Outcome
 CHECK_WORKERS = max(2, os.cpu_count() or 2)
 PARALLEL_MIN_BATCH = 8
 _CHECK_POOL = ThreadPoolExecutor(max_workers=CHECK_WORKERS, thread_name_prefix="pxhub-verify")
+#: A receipt the store refused: the reason and detail the member gets (the reason is also audited).
+_ACK_REFUSALS = {
+    AcknowledgeOutcome.NOT_A_RECIPIENT: (
+        envelope_pb2.REASON_NOT_A_RECIPIENT,
+        "no delivery of that message to the caller",
+    ),
+    AcknowledgeOutcome.MISMATCH: (
+        envelope_pb2.REASON_RECEIPT_MISMATCH,
+        "receipt header digest differs from the delivered envelope",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -286,9 +297,12 @@ class Exchange:
         results: list[exchange_pb2.AcknowledgeResult] = []
         to_record: list[ReceiptToRecord] = []
         recorded_at: list[int] = []  # index in results of each receipt to record
-        denials: list[bytes] = []
+        refused: dict[int, bytes] = {}  # index in results → deny entry of a receipt that did not verify
         for ack, receipt in zip(acknowledgements, checked, strict=True):
             if isinstance(receipt, EnvelopeError):
+                refused[len(results)] = audit_events.simple(
+                    caller, now, "acknowledge", "deny", reason=receipt.reason
+                )
                 results.append(
                     exchange_pb2.AcknowledgeResult(
                         outcome=exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED,
@@ -296,7 +310,6 @@ class Exchange:
                         detail=receipt.detail,
                     )
                 )
-                denials.append(audit_events.simple(caller, now, "acknowledge", "deny", reason=receipt.reason))
                 continue
             status = envelope_pb2.DeliveryReceipt.DeliveryStatus.Name(receipt.status).removeprefix(
                 "DELIVERY_STATUS_"
@@ -317,8 +330,32 @@ class Exchange:
                     receipt.message_id, receipt.header_sha256, ack.receipt, ack.signature.value, entry
                 )
             )
-        outcomes = self.store.acknowledge_many(caller.id, to_record, now=now)
-        for index, item, outcome in zip(recorded_at, to_record, outcomes, strict=True):
+        def audit_entries(outcomes: Sequence[AcknowledgeOutcome]) -> list[bytes]:
+            """Every entry of the call in request order, written with the receipts it records."""
+            entries = []
+            by_index = dict(zip(recorded_at, zip(to_record, outcomes, strict=True), strict=True))
+            for index in range(len(results)):
+                if index in refused:
+                    entries.append(refused[index])
+                    continue
+                item, outcome = by_index[index]
+                if outcome is AcknowledgeOutcome.RECORDED:
+                    entries.append(item.audit_entry)
+                elif outcome is not AcknowledgeOutcome.DUPLICATE:
+                    entries.append(
+                        audit_events.simple(
+                            caller,
+                            now,
+                            "acknowledge",
+                            "deny",
+                            object_ids=(f"message:{item.message_id}",),
+                            reason=_ACK_REFUSALS[outcome][0],
+                        )
+                    )
+            return entries
+
+        outcomes = self.store.acknowledge_many(caller.id, to_record, now=now, audit_entries=audit_entries)
+        for index, outcome in zip(recorded_at, outcomes, strict=True):
             result = results[index]
             if outcome is AcknowledgeOutcome.RECORDED:
                 result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED
@@ -326,24 +363,7 @@ class Exchange:
                 result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_DUPLICATE
             else:
                 result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED
-                if outcome is AcknowledgeOutcome.NOT_A_RECIPIENT:
-                    result.reason = envelope_pb2.REASON_NOT_A_RECIPIENT
-                    result.detail = "no delivery of that message to the caller"
-                else:
-                    result.reason = envelope_pb2.REASON_RECEIPT_MISMATCH
-                    result.detail = "receipt header digest differs from the delivered envelope"
-                denials.append(
-                    audit_events.simple(
-                        caller,
-                        now,
-                        "acknowledge",
-                        "deny",
-                        object_ids=(f"message:{item.message_id}",),
-                        reason=result.reason,
-                    )
-                )
-        if denials:
-            self.store.append_audit(denials)
+                result.reason, result.detail = _ACK_REFUSALS[outcome]
         return results
 
     def purge(self, retention_cutoff: datetime) -> int:

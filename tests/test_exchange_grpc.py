@@ -348,6 +348,46 @@ async def test_acknowledgement_must_be_the_recipients_own(hub_server: HubHandle)
             await client.close()
 
 
+async def test_one_acknowledge_call_answers_and_audits_each_receipt_in_request_order(
+        hub_server: HubHandle) -> None:
+    """Receipts refused before the store (a receipt of another member) and by it (not delivered
+    to the caller) are audited with the recorded ones, in request order, in one transaction."""
+    import json
+
+    co = await hub_server.client("CO-INPEC")
+    pe = await hub_server.client("PE-INPE")
+    gt = await hub_server.client("GT-DGSP")
+    try:
+        await co.submit([co.seal(practice("CO-INPEC", "to PE"), knowledge_metadata(), ["PE-INPE"])])
+        await co.submit([co.seal(practice("CO-INPEC", "to GT"), knowledge_metadata(), ["GT-DGSP"])])
+        to_pe = pe.open(await anext(pe.fetch()))
+        to_gt = gt.open(await anext(gt.fetch()))
+        size = hub_server.store.audit_size()
+        results = await pe.acknowledge([
+            gt.receipt_for(to_gt.verified),  # GT's receipt sent by PE: refused before the store
+            pe.receipt_for(to_pe.verified),  # recorded
+            pe.receipt_for(to_pe.verified),  # the same message again: a duplicate, not audited
+            pe.receipt_for(to_gt.verified),  # never delivered to PE: refused by the store
+        ])
+        assert [(r.outcome, r.reason) for r in results] == [
+            (exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED, E.REASON_SENDER_MISMATCH),
+            (exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED, 0),
+            (exchange_pb2.ACKNOWLEDGE_OUTCOME_DUPLICATE, 0),
+            (exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED, E.REASON_NOT_A_RECIPIENT),
+        ]
+        entries = [json.loads(e) for e in hub_server.store.audit_entries(size, hub_server.store.audit_size())]
+        assert [(e["action"], e["outcome"], e["reason"]) for e in entries] == [
+            ("acknowledge", "deny", "SENDER_MISMATCH"),
+            ("acknowledge", "ok", ""),
+            ("acknowledge", "deny", "NOT_A_RECIPIENT"),
+        ]
+        assert entries[1]["object_ids"] == [f"message:{to_pe.verified.metadata.message_id}"]
+        assert entries[2]["object_ids"] == [f"message:{to_gt.verified.metadata.message_id}"]
+    finally:
+        for client in (co, pe, gt):
+            await client.close()
+
+
 async def test_ciphertext_purged_after_retention(federation_dir: Path) -> None:
     handle = await start_test_hub(
         federation_dir, "memory://", retention_seconds=0, purge_interval_seconds=0.05

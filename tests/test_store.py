@@ -94,6 +94,18 @@ def test_acknowledge_many_is_one_call_with_one_outcome_each(store: HubStore) -> 
     assert store.audit_entries(size, store.audit_size()) == [b"ack:m0", b"ack:m2"]
     assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m1", "m3"]
     assert store.acknowledge_many("PE-INPE", []) == []
+    # The caller's own audit entries, given the outcomes, are appended as given, in order.
+    size = store.audit_size()
+    two = [
+        ReceiptToRecord("nope", b"h" * 32, b"r", b"s", b"-"),
+        ReceiptToRecord("m3", b"h" * 32, b"r3", b"s3", b"-"),
+    ]
+    outcomes = store.acknowledge_many(
+        "PE-INPE", two, audit_entries=lambda found: [o.value.encode() for o in found]
+    )
+    assert outcomes == [AcknowledgeOutcome.NOT_A_RECIPIENT, AcknowledgeOutcome.RECORDED]
+    assert store.audit_entries(size, store.audit_size()) == [b"not_a_recipient", b"recorded"]
+    assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m1"]
 
 
 def test_purge_only_when_every_recipient_acknowledged(store: HubStore) -> None:

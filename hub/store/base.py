@@ -40,6 +40,44 @@ class ReceiptToRecord:
     audit_entry: bytes
 
 
+#: The audit entries of an acknowledgement call, given each receipt's outcome, in the order to
+#: append them (refusals included): written in the same transaction as the receipts.
+AckAuditEntries = Callable[[Sequence["AcknowledgeOutcome"]], Sequence[bytes]]
+
+
+def acknowledgement_outcomes(
+    receipts: Sequence[ReceiptToRecord], delivered: Callable[[str], tuple[bytes, bool] | None]
+) -> list[AcknowledgeOutcome]:
+    """Each receipt's outcome, the same for every store. ``delivered(message_id)`` is the header
+    digest of the message delivered to the recipient and whether it is already acknowledged, or
+    None when it was not delivered to them; a message acknowledged twice in one call is RECORDED
+    then DUPLICATE."""
+    outcomes: list[AcknowledgeOutcome] = []
+    recorded: set[str] = set()
+    for item in receipts:
+        found = delivered(item.message_id)
+        if found is None:
+            outcomes.append(AcknowledgeOutcome.NOT_A_RECIPIENT)
+        elif found[0] != item.header_sha256:
+            outcomes.append(AcknowledgeOutcome.MISMATCH)
+        elif found[1] or item.message_id in recorded:
+            outcomes.append(AcknowledgeOutcome.DUPLICATE)
+        else:
+            recorded.add(item.message_id)
+            outcomes.append(AcknowledgeOutcome.RECORDED)
+    return outcomes
+
+
+def recorded_entries(receipts: Sequence[ReceiptToRecord]) -> AckAuditEntries:
+    """The default audit of an acknowledgement call: the entry of each receipt recorded."""
+
+    def entries(outcomes: Sequence[AcknowledgeOutcome]) -> list[bytes]:
+        return [item.audit_entry for item, outcome in zip(receipts, outcomes, strict=True)
+                if outcome is AcknowledgeOutcome.RECORDED]
+
+    return entries
+
+
 @dataclass(frozen=True, slots=True)
 class Admission:
     """An envelope that passed every check and may be stored."""
@@ -116,12 +154,17 @@ class HubStore(ABC):
 
     @abstractmethod
     def acknowledge_many(
-        self, recipient: str, receipts: Sequence[ReceiptToRecord], now: datetime | None = None
+        self,
+        recipient: str,
+        receipts: Sequence[ReceiptToRecord],
+        now: datetime | None = None,
+        audit_entries: AckAuditEntries | None = None,
     ) -> list[AcknowledgeOutcome]:
-        """Record a recipient's signed receipts in one durable transaction, one outcome each.
+        """Record a recipient's signed receipts in one durable transaction, one outcome each
+        (``acknowledgement_outcomes``).
 
-        Each audit entry goes in only if its receipt is recorded; a message acknowledged twice in
-        one call is RECORDED then DUPLICATE.
+        ``audit_entries(outcomes)`` gives the entries appended in that transaction, in order
+        (refusals included); by default each recorded receipt's own entry.
         """
 
     def acknowledge(

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from hub.store.audit_append import plan_append
 from hub.store.audit_memory import MemoryAuditMixin
 from hub.store.base import (
+    AckAuditEntries,
     AcknowledgeOutcome,
     Admission,
     AdmitOutcome,
@@ -19,6 +20,8 @@ from hub.store.base import (
     MailboxItem,
     ReceiptToRecord,
     StoreStats,
+    acknowledgement_outcomes,
+    recorded_entries,
 )
 from hub.store.directory_changes_memory import MemoryDirectoryChangeMixin
 from hub.store.policy_consent_memory import MemoryPolicyConsentMixin
@@ -125,24 +128,28 @@ class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectory
             return items
 
     def acknowledge_many(
-        self, recipient: str, receipts: Sequence[ReceiptToRecord], now: datetime | None = None
+        self,
+        recipient: str,
+        receipts: Sequence[ReceiptToRecord],
+        now: datetime | None = None,
+        audit_entries: AckAuditEntries | None = None,
     ) -> list[AcknowledgeOutcome]:
         now = now or datetime.now(UTC)
-        outcomes = []
         with self._lock:
-            for item in receipts:
-                seq = self._mail_by_key.get((item.message_id, recipient))
+
+            def delivered(message_id: str) -> tuple[bytes, bool] | None:
+                seq = self._mail_by_key.get((message_id, recipient))
                 if seq is None:
-                    outcomes.append(AcknowledgeOutcome.NOT_A_RECIPIENT)
-                elif self._envelopes[item.message_id].admission.header_sha256 != item.header_sha256:
-                    outcomes.append(AcknowledgeOutcome.MISMATCH)
-                elif self._mail[seq].acknowledged_at is not None:
-                    outcomes.append(AcknowledgeOutcome.DUPLICATE)
-                else:
-                    mail = self._mail[seq]
+                    return None
+                header = self._envelopes[message_id].admission.header_sha256
+                return header, self._mail[seq].acknowledged_at is not None
+
+            outcomes = acknowledgement_outcomes(receipts, delivered)
+            for item, outcome in zip(receipts, outcomes, strict=True):
+                if outcome is AcknowledgeOutcome.RECORDED:
+                    mail = self._mail[self._mail_by_key[(item.message_id, recipient)]]
                     mail.acknowledged_at, mail.receipt, mail.signature = now, item.receipt, item.signature
-                    self._append([item.audit_entry])
-                    outcomes.append(AcknowledgeOutcome.RECORDED)
+            self._append((audit_entries or recorded_entries(receipts))(outcomes))
         return outcomes
 
     def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:

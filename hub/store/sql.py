@@ -19,6 +19,7 @@ from hub.store import schema
 from hub.store.audit_append import plan_append
 from hub.store.audit_sql import SqlAuditMixin, bulk_insert, driver_value
 from hub.store.base import (
+    AckAuditEntries,
     AcknowledgeOutcome,
     Admission,
     AdmitOutcome,
@@ -28,6 +29,8 @@ from hub.store.base import (
     MailboxItem,
     ReceiptToRecord,
     StoreStats,
+    acknowledgement_outcomes,
+    recorded_entries,
 )
 from hub.store.directory_changes_sql import SqlDirectoryChangeMixin
 from hub.store.policy_consent_sql import SqlPolicyConsentMixin
@@ -52,6 +55,8 @@ _ENVELOPE_COLUMNS = (
     "accepted_at",
 )
 _MAILBOX_COLUMNS = ("recipient", "message_id", "accepted_at", "delivered_count")
+#: Message ids per ``IN`` list: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+_IN_LIST_CHUNK = 500
 
 # Key of the PostgreSQL advisory lock that makes the audit log one linear sequence.
 AUDIT_SEQUENCER_LOCK = 0x70786875
@@ -277,50 +282,49 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
         return items
 
     def acknowledge_many(
-        self, recipient: str, receipts: Sequence[ReceiptToRecord], now: datetime | None = None
+        self,
+        recipient: str,
+        receipts: Sequence[ReceiptToRecord],
+        now: datetime | None = None,
+        audit_entries: AckAuditEntries | None = None,
     ) -> list[AcknowledgeOutcome]:
         now = now or datetime.now(UTC)
-        outcomes: list[AcknowledgeOutcome] = []
-        if not receipts:
-            return outcomes
         with self._write() as conn:
-            rows = {
-                row.message_id: row
-                for row in conn.execute(
-                    select(
-                        MAILBOX.c.message_id,
-                        MAILBOX.c.seq,
-                        MAILBOX.c.acknowledged_at,
-                        ENVELOPES.c.header_sha256,
-                    )
-                    .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
-                    .where(
-                        MAILBOX.c.recipient == recipient,
-                        MAILBOX.c.message_id.in_(sorted({r.message_id for r in receipts})),
+            rows: dict[str, Any] = {}
+            wanted = sorted({r.message_id for r in receipts})
+            for start in range(0, len(wanted), _IN_LIST_CHUNK):  # within every backend's parameter limit
+                rows.update(
+                    (row.message_id, row)
+                    for row in conn.execute(
+                        select(
+                            MAILBOX.c.message_id,
+                            MAILBOX.c.seq,
+                            MAILBOX.c.acknowledged_at,
+                            ENVELOPES.c.header_sha256,
+                        )
+                        .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
+                        .where(
+                            MAILBOX.c.recipient == recipient,
+                            MAILBOX.c.message_id.in_(wanted[start : start + _IN_LIST_CHUNK]),
+                        )
                     )
                 )
-            }
-            updates, entries, recorded = [], [], set()
-            for item in receipts:
-                row = rows.get(item.message_id)
-                if row is None:
-                    outcomes.append(AcknowledgeOutcome.NOT_A_RECIPIENT)
-                elif bytes(row.header_sha256) != item.header_sha256:
-                    outcomes.append(AcknowledgeOutcome.MISMATCH)
-                elif row.acknowledged_at is not None or item.message_id in recorded:
-                    outcomes.append(AcknowledgeOutcome.DUPLICATE)
-                else:
-                    recorded.add(item.message_id)
-                    updates.append(
-                        {
-                            "b_seq": row.seq,
-                            "acknowledged_at": now,
-                            "receipt": item.receipt,
-                            "receipt_signature": item.signature,
-                        }
-                    )
-                    entries.append(item.audit_entry)
-                    outcomes.append(AcknowledgeOutcome.RECORDED)
+
+            def delivered(message_id: str) -> tuple[bytes, bool] | None:
+                row = rows.get(message_id)
+                return None if row is None else (bytes(row.header_sha256), row.acknowledged_at is not None)
+
+            outcomes = acknowledgement_outcomes(receipts, delivered)
+            updates = [
+                {
+                    "b_seq": rows[item.message_id].seq,
+                    "acknowledged_at": now,
+                    "receipt": item.receipt,
+                    "receipt_signature": item.signature,
+                }
+                for item, outcome in zip(receipts, outcomes, strict=True)
+                if outcome is AcknowledgeOutcome.RECORDED
+            ]
             if updates:
                 conn.execute(
                     update(MAILBOX)
@@ -332,6 +336,8 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
                     ),
                     updates,
                 )
+            entries = (audit_entries or recorded_entries(receipts))(outcomes)
+            if entries:
                 self._append(conn, entries)
         return outcomes
 
