@@ -88,12 +88,12 @@ async def rotate_keys(
 ) -> RotationReport:
     """Retire keys whose overlap is over, then rotate every key use that is due (or all, with force)."""
     logger = get_run_logger()
+    unknown = sorted(set(uses or ()) - set(USES))
+    if unknown:  # refused before anything changes (retiring deletes private keys)
+        raise ValueError(f"uses: unknown key use(s) {', '.join(unknown)}; one of {', '.join(USES)}")
+    wanted = [u for u in USES if uses is None or u in uses]
     report = RotationReport(member)
     report.retired = retire_expired_keys(member, federation_dir)
-    wanted = [u for u in USES if uses is None or u in uses]
-    unknown = sorted(set(uses or ()) - set(USES))
-    if unknown:
-        raise ValueError(f"uses: unknown key use(s) {', '.join(unknown)}; one of {', '.join(USES)}")
     now = datetime.now(UTC)
     current = {
         e.use: e for e in keyring.keyring_or_manifest(Path(federation_dir), member) if e.status == "current"

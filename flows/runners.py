@@ -8,15 +8,15 @@ machines. ``outbound_sync.with_options(task_runner=dask_task_runner(...))`` is t
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Final
 
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from prefect.task_runners import TaskRunner
 
-RunnerKind = Literal["thread", "dask"]
-RUNNER_KINDS: Final[tuple[RunnerKind, ...]] = ("thread", "dask")
+#: ``--task-runner`` choices: threads of the flow's process (Prefect's default) or a Dask cluster.
+RUNNER_KINDS: Final = ("thread", "dask")
 
 
-def dask_task_runner(workers: int = 2, address: str | None = None, processes: bool = True) -> TaskRunner:
+def dask_task_runner(workers: int = 2, address: str | None = None) -> TaskRunner:
     """A DaskTaskRunner: a temporary local cluster of ``workers``, or the cluster at ``address``.
 
     One thread per worker: sealing holds the GIL, so parallelism comes from processes. Every worker
@@ -33,20 +33,7 @@ def dask_task_runner(workers: int = 2, address: str | None = None, processes: bo
         cluster_kwargs={
             "n_workers": workers,
             "threads_per_worker": 1,
-            "processes": processes,
+            "processes": True,
             "dashboard_address": None,  # no web server (and no port taken) for a temporary cluster
         }
     )
-
-
-def task_runner(
-    kind: RunnerKind, workers: int | None = None, address: str | None = None, processes: bool = True
-) -> TaskRunner:
-    """The runner an engineer chose by name (``thread`` or ``dask``)."""
-    if kind == "thread":
-        if address:
-            raise ValueError("a Dask scheduler address needs the dask task runner")
-        return ThreadPoolTaskRunner(max_workers=workers) if workers else ThreadPoolTaskRunner()
-    if kind == "dask":
-        return dask_task_runner(workers or 2, address, processes)
-    raise ValueError(f"unknown task runner {kind!r}; one of: {', '.join(RUNNER_KINDS)}")

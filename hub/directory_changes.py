@@ -146,7 +146,7 @@ def _signing_key_at(member: MemberEntry, key_id: str, at: datetime) -> Ed25519Pu
     return Ed25519PublicKey.from_public_bytes(key.public_key)
 
 
-def _checksign_as(
+def _check_signature(
     domain: str, raw: bytes, signature: envelope_pb2.Signature, public: Ed25519PublicKey, what: str
 ) -> None:
     if not signature.value:
@@ -184,7 +184,7 @@ def check_key_announcement(
     announced_at = message.announced_at.ToDatetime(UTC)
     _check_time(announced_at, at if live else None, "announced_at")
     current_signing = _signing_key_at(member, request.signature.key_id, at)
-    _checksign_as(
+    _check_signature(
         DOMAIN_KEY_ANNOUNCEMENT, request.announcement, request.signature, current_signing, "announcement"
     )
     try:
@@ -199,7 +199,7 @@ def check_key_announcement(
             raise EnvelopeError(
                 R.REASON_KEY_INVALID, "an Ed25519 key needs a proof of possession signed by that key"
             )
-        _checksign_as(
+        _check_signature(
             DOMAIN_KEY_POSSESSION,
             request.announcement,
             proof,
@@ -222,7 +222,7 @@ def check_key_announcement(
 def _check_key(key: KeyEntry, member_id: str, overlap: timedelta, at: datetime) -> None:
     problem = ""
     if _ALGORITHM_FOR_USE[key.use] != key.algorithm:
-        problem = f"a {key.use} key must be {_ALGORITHM_FOR_USE[key.use]}, not {key.algorithm}"
+        problem = f"{key.use} keys must be {_ALGORITHM_FOR_USE[key.use]}, not {key.algorithm}"
     elif len(key.public_key) != 32:
         problem = f"public key is {len(key.public_key)} bytes, not 32"
     elif key.key_id != derive_key_id(member_id, key.use, key.public_key):  # type: ignore[arg-type]
@@ -256,7 +256,7 @@ def check_status_change(
     changed_at = message.changed_at.ToDatetime(UTC)
     _check_time(changed_at, at if live else None, "changed_at")
     public = _signing_key_at(operator, request.signature.key_id, at)
-    _checksign_as(DOMAIN_MEMBER_STATUS, request.change, request.signature, public, "status change")
+    _check_signature(DOMAIN_MEMBER_STATUS, request.change, request.signature, public, "status change")
     status = _STATUS_NAMES.get(message.status)
     if status is None:
         raise EnvelopeError(

@@ -69,10 +69,13 @@ def test_announcement_checks_each_rule_with_its_own_reason(federation_dir: Path)
     rotation = check_key_announcement(good, directory, MEMBER, NOW)
     assert rotation.key.key_id == entry.key_id and not rotation.already_current
 
-    def reason(request: object, caller: str = MEMBER, at: datetime = NOW) -> str:
+    def refusal(request: object, caller: str = MEMBER, at: datetime = NOW) -> EnvelopeError:
         with pytest.raises(EnvelopeError) as refused:
             check_key_announcement(request, directory, caller, at)  # type: ignore[arg-type]
-        return refused.value.reason_name
+        return refused.value
+
+    def reason(request: object, caller: str = MEMBER, at: datetime = NOW) -> str:
+        return refusal(request, caller, at).reason_name
 
     assert reason(good, caller=PARTNER) == "SENDER_MISMATCH"
     assert reason(good, at=NOW + timedelta(hours=1)) == "CLOCK_SKEW"
@@ -89,10 +92,16 @@ def test_announcement_checks_each_rule_with_its_own_reason(federation_dir: Path)
     bad_id = KeyEntry(f"{MEMBER}/signing/0000000000000000", *list(entry.__dict__.values())[1:])
     assert reason(sign_key_announcement(bad_id, timedelta(0), NOW, signer, private)) == "KEY_INVALID"  # type: ignore[arg-type]
     x_entry, _ = new_key(MEMBER, "encryption")
+    # An encryption key announced as Ed25519, with its proof of possession: only the algorithm
+    # rule is left to refuse it.
+    ed_private = Ed25519PrivateKey.generate()
     wrong_algorithm = KeyEntry(
-        x_entry.key_id, "encryption", "ed25519", x_entry.public_key, NOW, x_entry.valid_until
+        x_entry.key_id, "encryption", "ed25519", ed_private.public_key().public_bytes_raw(), NOW,
+        x_entry.valid_until,
     )
-    assert reason(sign_key_announcement(wrong_algorithm, timedelta(0), NOW, signer)) == "KEY_INVALID"
+    refused = refusal(sign_key_announcement(wrong_algorithm, timedelta(0), NOW, signer, ed_private))
+    assert refused.reason_name == "KEY_INVALID"
+    assert "encryption keys must be x25519, not ed25519" in refused.detail
     old_signer = SignerKey(MEMBER, "CO-INPEC/signing/ffffffffffffffff", signer.private_key)
     assert reason(sign_key_announcement(x_entry, timedelta(0), NOW, old_signer)) == "UNKNOWN_SIGNING_KEY"
     malformed = type(good)(announcement=b"\xff\xff", signature=good.signature)

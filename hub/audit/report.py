@@ -25,13 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from hub.core.members import MEMBERS
+from hub.core.members import MEMBER_IDS, MEMBERS
 
 __all__ = ["ReportData", "ReportHeader", "build_report_data", "render_report"]
 
 _COUNTRY_NAMES = {m.country_iso2: m.country_name for m in MEMBERS}
 _COUNTRY_ORDER = [m.country_iso2 for m in MEMBERS]
-_MEMBER_ORDER = [m.member_id for m in MEMBERS]
 
 # Colour-blind-safe palette (Okabe-Ito) and a sequential blue ramp for the heatmap.
 _BLUE, _GREEN, _ORANGE, _PURPLE, _GREY = "#0072B2", "#009E73", "#D55E00", "#7B3294", "#8a8f98"
@@ -407,9 +406,9 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
     )
     period = f"{data.first_time[:10]} to {data.last_time[:10]}" if data.first_time else "no entries"
     status = f"Verified: all {header.size:,} entries match the signed checkpoint"
-    members = [m for m in _MEMBER_ORDER] + sorted(
-        (set(data.sent) | set(data.received) | set(data.acknowledged) | set(data.denied)) - set(_MEMBER_ORDER)
-    )
+    seen = set(data.sent) | set(data.received) | set(data.acknowledged) | set(data.denied)
+    others = seen - set(MEMBER_IDS)
+    members = [*MEMBER_IDS, *sorted(others)]
     member_rows = [(m, data.sent[m], data.received[m], data.acknowledged[m], data.denied[m]) for m in members]
     action_names = sorted({a for a, _ in data.actions})
     outcomes = ["permit", "ok", "deny", "error"]

@@ -87,7 +87,7 @@ def with_task_runner(
     Only the ``--shards`` tasks run on it, so asking for Dask without shards is refused rather than
     starting a cluster that would get nothing to do.
     """
-    from flows.runners import RUNNER_KINDS, task_runner
+    from flows.runners import RUNNER_KINDS, dask_task_runner
 
     if kind not in RUNNER_KINDS:
         raise typer.BadParameter(f"unknown task runner {kind!r}; one of: {', '.join(RUNNER_KINDS)}")
@@ -98,7 +98,7 @@ def with_task_runner(
     if not shards or shards < 2:
         raise typer.BadParameter(f"--task-runner {kind} runs the shards of outbound-sync: add --shards N>1")
     try:
-        runner = task_runner(kind, workers or min(shards, os.cpu_count() or 1), address)
+        runner = dask_task_runner(workers or min(shards, os.cpu_count() or 1), address)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     return flow.with_options(task_runner=runner)
@@ -193,7 +193,9 @@ def run(
     ] = "thread",
     dask_workers: Annotated[
         int | None,
-        typer.Option(help="--task-runner dask: workers of a temporary local cluster (default: shards)."),
+        typer.Option(
+            help="--task-runner dask: workers of a temporary local cluster (default: shards, at most CPUs)."
+        ),
     ] = None,
     dask_address: Annotated[
         str | None, typer.Option(help="--task-runner dask: an existing cluster's scheduler, tcp://HOST:8786.")
@@ -267,8 +269,8 @@ def serve(
     Schedules need a Prefect server: run `prefect server start` and set PREFECT_API_URL (e.g.
     http://127.0.0.1:4200/api) first. Prefect's ephemeral API does not run the scheduler, so without a
     server the deployments are created but only run when triggered (`prefect deployment run`).
-    Prefect 3.8.8's server schedules nothing under SQLAlchemy 2.1 (this environment): run the server
-    from its own environment (README, "Served, with schedules").
+    The server of this environment (`.venv/bin/prefect server start`) schedules them (README,
+    "Served, with schedules").
     """
     from hub.prefect_env import use_local_prefect
 

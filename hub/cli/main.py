@@ -140,9 +140,14 @@ def members(
 ) -> None:
     """List members, roles, keys and certificate expiry (warns within 30 days)."""
     from hub.directory import Directory
+    from hub.sdk import MemberClient
 
     if target:
-        directory = run_as(target, federation_dir, as_member, None, lambda c: c.refresh_directory())
+
+        async def connected_directory(client: MemberClient) -> Directory:
+            return client.directory  # fetched and verified by connecting
+
+        directory = run_as(target, federation_dir, as_member, None, connected_directory)
     else:
         try:
             directory = Directory.from_federation(federation_dir)

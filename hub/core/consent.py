@@ -108,7 +108,7 @@ def subject_pseudonym(key: bytes, country_iso2: str, national_id: str) -> str:
 # --------------------------------------------------------------------------- signing helpers
 
 
-def _checksign_as(
+def _check_signature(
     domain: str, data: bytes, signature: envelope_pb2.Signature, present: bool, keys: SigningKeys, what: str
 ) -> None:
     if not present or not signature.value:
@@ -202,7 +202,7 @@ def sign_consent(record: consent_pb2.ConsentRecord, controller: SignerKey) -> co
 
 def verify_signed_consent(signed: consent_pb2.SignedConsent, keys: SigningKeys) -> consent_pb2.ConsentRecord:
     """Signature over the exact bytes first, then parse, then the record's own checks."""
-    _checksign_as(
+    _check_signature(
         DOMAIN_CONSENT, signed.record, signed.signature, signed.HasField("signature"), keys, "consent"
     )
     record = _parse(C.ConsentRecord, signed.record, "consent record")
@@ -290,7 +290,7 @@ _ACTORS: Final = {
 
 def read_event(signed: consent_pb2.SignedConsentEvent, keys: SigningKeys) -> consent_pb2.ConsentEvent:
     """Verify the signer's signature over the exact event bytes, then parse them (not yet checked)."""
-    _checksign_as(
+    _check_signature(
         DOMAIN_CONSENT_EVENT,
         signed.event,
         signed.signature,
@@ -363,7 +363,7 @@ def verify_attestation(
     signed: consent_pb2.SignedDeletionAttestation, keys: SigningKeys
 ) -> consent_pb2.DeletionAttestation:
     """The recipient's signature over the exact bytes, then the attestation's own fields."""
-    _checksign_as(
+    _check_signature(
         DOMAIN_DELETION_ATTESTATION,
         signed.attestation,
         signed.signature,

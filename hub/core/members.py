@@ -15,6 +15,7 @@ from types import MappingProxyType
 
 __all__ = [
     "MEMBERS",
+    "MEMBER_IDS",
     "MEMBER_ID_PATTERN",
     "Institution",
     "by_id",
