@@ -92,15 +92,6 @@ class _Checked:
     metadata: envelope_pb2.RecordMetadata | None = None
 
 
-@dataclass
-class PreparedSubmit:
-    """A checked batch waiting for its transaction (see :meth:`Exchange.prepare`)."""
-
-    caller: Caller
-    now: datetime
-    checked: list[_Checked]
-
-
 def _timestamp(value: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(value)
@@ -188,44 +179,43 @@ class Exchange:
         )
         return _Checked(receipt, entry, admission, metadata)
 
-    def prepare(self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]) -> PreparedSubmit:
-        """Check a batch, on every core when it is large enough (Ed25519 verification releases the GIL).
-
-        Needs no lock: the Submit batcher prepares the next batch while the
-        previous one commits.
-        """
-        now = self.clock()
+    def _check_all(
+        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope], now: datetime
+    ) -> list[_Checked]:
+        """Check a batch, on every core when it is large enough (Ed25519 verification releases the
+        GIL); receipts and audit entries are built here too, so the transaction only stores."""
         stamp = _timestamp(now)
 
         def check(chunk: Sequence[envelope_pb2.Envelope]) -> list[_Checked]:
             return [self._check_and_build(caller, envelope, now, stamp) for envelope in chunk]
 
         if len(envelopes) < PARALLEL_MIN_BATCH:
-            return PreparedSubmit(caller, now, check(envelopes))
+            return check(envelopes)
         results = list(_CHECK_POOL.map(check, [envelopes[i::CHECK_WORKERS] for i in range(CHECK_WORKERS)]))
         # Re-interleave the strided chunks back into submission order.
-        ordered = [results[i % CHECK_WORKERS][i // CHECK_WORKERS] for i in range(len(envelopes))]
-        return PreparedSubmit(caller, now, ordered)
+        return [results[i % CHECK_WORKERS][i // CHECK_WORKERS] for i in range(len(envelopes))]
 
-    def commit(self, prepared: PreparedSubmit) -> tuple[list[envelope_pb2.Receipt], SubmitSummary]:
-        """Store the admissible envelopes of a prepared batch atomically; one receipt each."""
-        caller, now = prepared.caller, prepared.now
-        admitted = [c for c in prepared.checked if c.admission is not None]
+    def submit(
+        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
+    ) -> list[envelope_pb2.Receipt]:
+        """Check every envelope, store the admissible ones atomically, answer one receipt each."""
+        now = self.clock()
+        checked_all = self._check_all(caller, envelopes, now)
+        admitted = [c for c in checked_all if c.admission is not None]
         admissions = [c.admission for c in admitted if c.admission is not None]
         by_admission = {id(c.admission): c for c in admitted}
-        denials = [c.entry for c in prepared.checked if c.admission is None]
+        denials = [c.entry for c in checked_all if c.admission is None]
 
         def entry_for(admission: Admission, outcome: AdmitOutcome, when: datetime) -> bytes:
             checked = by_admission[id(admission)]
-            if outcome is not AdmitOutcome.REPLAYED and when == now:
+            if outcome is not AdmitOutcome.REPLAYED:
                 return checked.entry  # the permit built while checking
-            replayed = outcome is AdmitOutcome.REPLAYED
             return audit_events.submit_decision(
                 caller,
                 when,
                 message_id=admission.message_id,
-                permitted=not replayed,
-                reason=envelope_pb2.REASON_REPLAYED if replayed else 0,
+                permitted=False,
+                reason=envelope_pb2.REASON_REPLAYED,
                 metadata=checked.metadata,
                 size=len(admission.envelope),
             )
@@ -243,14 +233,7 @@ class Exchange:
                 receipt.outcome = Outcome.OUTCOME_REJECTED
                 receipt.reason = envelope_pb2.REASON_REPLAYED
                 receipt.detail = "message id already used for a different envelope"
-        receipts = [c.receipt for c in prepared.checked]
-        return receipts, summarize(receipts)
-
-    def submit(
-        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
-    ) -> tuple[list[envelope_pb2.Receipt], SubmitSummary]:
-        """Check every envelope, store the admissible ones atomically, answer one receipt each."""
-        return self.commit(self.prepare(caller, envelopes))
+        return [c.receipt for c in checked_all]
 
     def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
         """The caller's next deliveries; each hand-over is an audit entry, durable before it is sent."""

@@ -61,7 +61,7 @@ class SubmitBatcher:
         for caller, items in by_caller.items():
             merged = [envelope for item in items for envelope in item.envelopes]
             try:
-                receipts, _ = await asyncio.to_thread(self.exchange.submit, caller, merged)
+                receipts = await asyncio.to_thread(self.exchange.submit, caller, merged)
             except Exception as error:  # the store failed: every waiting request learns it
                 for item in items:
                     if not item.done.done():
