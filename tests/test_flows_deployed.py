@@ -271,9 +271,20 @@ async def test_sharded_outbound_sync_on_a_local_dask_cluster(
     command = ["flow", "run", "outbound-sync", "--member", "GT-DGSP", "--source", str(source), *args,
                "--shards", "3", "--batch-size", "2",
                "--task-runner", "dask", "--dask-workers", "2"]  # fmt: skip
+    import flows.runners
+
+    made: list[object] = []
+    real_dask_runner = flows.runners.dask_task_runner
+
+    def dask_runner(*args: Any, **kwargs: Any) -> Any:
+        made.append(real_dask_runner(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(flows.runners, "dask_task_runner", dask_runner)
     # In a thread: the hub serves on this test's event loop while the command runs its own.
     result = await asyncio.to_thread(runner.invoke, app, command)
     assert result.exit_code == 0, result.output
+    assert [type(r).__name__ for r in made] == ["DaskTaskRunner"]  # the shards ran on the Dask runner
     assert hub.store.stats().envelopes == 18  # 9 rows to PE-INPE and EC-SNAI, each once
     with sqlite3.connect(state / "GT-DGSP" / "outbox.sqlite") as db:
         outcomes = dict(db.execute("SELECT outcome, count(*) FROM outbox GROUP BY outcome").fetchall())
@@ -285,15 +296,26 @@ async def test_sharded_outbound_sync_on_a_local_dask_cluster(
     assert (again.accepted, again.already_sent) == (0, 18)
 
 
-def test_two_runs_keeping_the_same_message_send_the_first_seal(tmp_path: Path) -> None:
-    """A scheduled and a manual outbound run of one export: both send the bytes the outbox kept first."""
+async def test_two_runs_keeping_the_same_message_send_the_first_seal(
+    hub: HubHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scheduled and a manual outbound run of one export: the second run, which read the outbox
+    before the first kept its seals, seals again but sends the bytes kept first, so the hub answers
+    DUPLICATE instead of refusing a second envelope under the same id as REPLAYED."""
+    from adapters.synthetic import generate_profiles
     from flows.common import Outbox
+    from flows.outbound import seal_and_submit
 
+    client = await hub.client("GT-DGSP")
     outbox = Outbox(tmp_path / "outbox.sqlite")
     try:
-        first = outbox.keep([("m-1", b"first seal", ("PE-INPE",))])
-        second = outbox.keep([("m-1", b"second seal", ("PE-INPE",)), ("m-2", b"other", ("PE-INPE",))])
+        profiles = list(generate_profiles("GT-DGSP", 3, seed=2))
+        first = await seal_and_submit(client, outbox, profiles, ("PE-INPE",), b"k" * 32)
+        assert (first.sealed, first.accepted) == (3, 3)
+        monkeypatch.setattr(outbox, "outcome", lambda message_id: ("", None))  # read before the keep
+        second = await seal_and_submit(client, outbox, profiles, ("PE-INPE",), b"k" * 32)
+        assert (second.sealed, second.duplicates, second.accepted, second.rejected) == (3, 3, 0, [])
     finally:
         outbox.close()
-    assert first == {"m-1": b"first seal"}
-    assert second == {"m-1": b"first seal", "m-2": b"other"}
+        await client.close()
+    assert hub.store.stats().envelopes == 3
