@@ -16,7 +16,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Collection, Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
@@ -44,7 +43,7 @@ from hub.store.audit_base import (
     party_ref,
 )
 from hub.store.audit_tables import AuditIndexRow, AuditRefRow, CheckpointRow, CosignatureRow
-from hub.store.tables import AuditEntryRow, MerkleNodeRow
+from hub.store.tables import AuditEntryRow, MerkleNodeRow, as_utc
 
 # Nodes from this level up are cached in memory once read: n / 64 of them, at most this many.
 _CACHED_LEVEL = 6
@@ -92,10 +91,6 @@ def driver_value(conn: Connection, column: Any, value: Any) -> Any:
     """
     process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
     return process(value) if process is not None else value
-
-
-def _as_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 @functools.cache
@@ -194,7 +189,7 @@ class SqlAuditMixin(AuditLogStore):
 
     @staticmethod
     def _checkpoint(row: Any) -> StoredCheckpoint:
-        return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), _as_utc(row[3]))
+        return StoredCheckpoint(int(row[0]), bytes(row[1]), str(row[2]), as_utc(row[3]))
 
     _CHECKPOINT_COLUMNS = (
         CHECKPOINTS.c.size,
@@ -295,7 +290,7 @@ class SqlAuditMixin(AuditLogStore):
 
     @staticmethod
     def _cosignature(row: Any) -> StoredCosignature:
-        return StoredCosignature(int(row[0]), str(row[1]), bytes(row[2]), _as_utc(row[3]))
+        return StoredCosignature(int(row[0]), str(row[1]), bytes(row[2]), as_utc(row[3]))
 
     def cosignatures(self, size: int) -> list[StoredCosignature]:
         with self.reader.connect() as conn:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, func, select
 
 from hub.store.directory_changes import DirectoryChangeStore, StoredDirectoryChange
 from hub.store.directory_changes_tables import DirectoryChangeRow
+from hub.store.tables import as_utc
 
 CHANGES = DirectoryChangeRow.__table__  # type: ignore[attr-defined]
 
@@ -57,7 +57,7 @@ class SqlDirectoryChangeMixin(DirectoryChangeStore):
                 row.kind,
                 row.member_id,
                 bytes(row.request),
-                row.recorded_at if row.recorded_at.tzinfo else row.recorded_at.replace(tzinfo=UTC),
+                as_utc(row.recorded_at),
             )
             for row in rows
         ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select, update
@@ -33,7 +33,7 @@ from hub.store.policy_consent import (
     notice_id,
 )
 from hub.store.policy_consent_tables import ConsentEventRow, ConsentRow, PolicyRow, RevocationNoticeRow
-from hub.store.tables import EnvelopeRow, MailboxRow
+from hub.store.tables import EnvelopeRow, MailboxRow, as_utc
 
 POLICIES = PolicyRow.__table__  # type: ignore[attr-defined]
 CONSENTS = ConsentRow.__table__  # type: ignore[attr-defined]
@@ -44,9 +44,7 @@ MAILBOX = MailboxRow.__table__  # type: ignore[attr-defined]
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return None if value is None else as_utc(value)
 
 
 def _must(value: datetime | None) -> datetime:

@@ -34,7 +34,7 @@ from hub.store.base import (
 )
 from hub.store.directory_changes_sql import SqlDirectoryChangeMixin
 from hub.store.policy_consent_sql import SqlPolicyConsentMixin
-from hub.store.tables import AuditEntryRow, EnvelopeRow, MailboxRow, MerkleNodeRow
+from hub.store.tables import AuditEntryRow, EnvelopeRow, MailboxRow, MerkleNodeRow, as_utc
 
 ENVELOPES = EnvelopeRow.__table__  # type: ignore[attr-defined]
 MAILBOX = MailboxRow.__table__  # type: ignore[attr-defined]
@@ -65,11 +65,6 @@ AUDIT_SEQUENCER_LOCK = 0x70786875
 def frontier_keys(size: int) -> list[tuple[int, int]]:
     """(level, index) of the perfect subtrees that make up a tree of ``size`` leaves."""
     return [(level, (size >> level) - 1) for level in range(size.bit_length()) if (size >> level) & 1]
-
-
-def _as_utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every time in pxhub is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def make_engine(url: str, *, reads_only: bool = False) -> Engine:
@@ -188,7 +183,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
                         ENVELOPES.c.message_id.in_(ids)
                     )
                 )
-                known = {r[0]: (bytes(r[1]), _as_utc(r[2])) for r in rows}
+                known = {r[0]: (bytes(r[1]), as_utc(r[2])) for r in rows}
             results: list[AdmitResult] = []
             entries = list(extra_audit_entries)
             batch: dict[str, Admission] = {}
@@ -265,7 +260,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
         )
         with self.reader.connect() as conn:
             rows = conn.execute(query).all()
-        items = [MailboxItem(int(r[0]), r[1], bytes(r[2]), _as_utc(r[3]), int(r[4])) for r in rows]
+        items = [MailboxItem(int(r[0]), r[1], bytes(r[2]), as_utc(r[3]), int(r[4])) for r in rows]
         if items:
             now = datetime.now(UTC)
             with self._write() as conn:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary
 from sqlmodel import Field, SQLModel
+
+
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time in pxhub is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT.
 _SEQ = BigInteger().with_variant(Integer(), "sqlite")
