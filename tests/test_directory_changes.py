@@ -23,7 +23,7 @@ from hub.directory_changes import (
     sign_key_announcement,
     sign_status_change,
 )
-from hub.pki import key_id, load_identity
+from hub.pki import key_id, load_identity, load_manifest
 from hub.sdk.rotation import rotate_key
 from hub.server.errors import reason_of
 from hub.store.directory_changes import KEY_ANNOUNCEMENT, StoredDirectoryChange
@@ -33,10 +33,10 @@ from tests.test_exchange_grpc import knowledge_metadata, practice
 
 E = envelope_pb2
 MEMBER, PARTNER, OTHER = MEMBERS[0].member_id, MEMBERS[1].member_id, MEMBERS[2].member_id
-NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # for the store, which only keeps the time
 
 
-def new_key(member_id: str, use: str, now: datetime = NOW) -> tuple[KeyEntry, object]:
+def new_key(member_id: str, use: str, now: datetime) -> tuple[KeyEntry, object]:
     private: Ed25519PrivateKey | X25519PrivateKey
     private = X25519PrivateKey.generate() if use == "encryption" else Ed25519PrivateKey.generate()
     raw = private.public_key().public_bytes_raw()
@@ -51,6 +51,12 @@ def signer_of(federation_dir: Path, member_id: str) -> SignerKey:
 
 
 @pytest.fixture
+def now(federation_dir: Path) -> datetime:
+    """A moment inside the session federation's key validity: it is made when the run starts."""
+    return load_manifest(federation_dir).created + timedelta(minutes=1)
+
+
+@pytest.fixture
 def own_federation(federation_dir: Path, tmp_path: Path) -> Path:
     """A copy of the session federation: rotation writes keyrings into it."""
     copy = tmp_path / "fed"
@@ -61,54 +67,54 @@ def own_federation(federation_dir: Path, tmp_path: Path) -> Path:
 # --------------------------------------------------------------------------- the pure checks
 
 
-def test_announcement_checks_each_rule_with_its_own_reason(federation_dir: Path) -> None:
+def test_announcement_checks_each_rule_with_its_own_reason(federation_dir: Path, now: datetime) -> None:
     directory = Directory.from_federation(federation_dir)
     signer = signer_of(federation_dir, MEMBER)
-    entry, private = new_key(MEMBER, "signing")
-    good = sign_key_announcement(entry, timedelta(days=7), NOW, signer, private)  # type: ignore[arg-type]
-    rotation = check_key_announcement(good, directory, MEMBER, NOW)
+    entry, private = new_key(MEMBER, "signing", now)
+    good = sign_key_announcement(entry, timedelta(days=7), now, signer, private)  # type: ignore[arg-type]
+    rotation = check_key_announcement(good, directory, MEMBER, now)
     assert rotation.key.key_id == entry.key_id and not rotation.already_current
 
-    def refusal(request: object, caller: str = MEMBER, at: datetime = NOW) -> EnvelopeError:
+    def refusal(request: object, caller: str = MEMBER, at: datetime = now) -> EnvelopeError:
         with pytest.raises(EnvelopeError) as refused:
             check_key_announcement(request, directory, caller, at)  # type: ignore[arg-type]
         return refused.value
 
-    def reason(request: object, caller: str = MEMBER, at: datetime = NOW) -> str:
+    def reason(request: object, caller: str = MEMBER, at: datetime = now) -> str:
         return refusal(request, caller, at).reason_name
 
     assert reason(good, caller=PARTNER) == "SENDER_MISMATCH"
-    assert reason(good, at=NOW + timedelta(hours=1)) == "CLOCK_SKEW"
+    assert reason(good, at=now + timedelta(hours=1)) == "CLOCK_SKEW"
     tampered = type(good)()
     tampered.CopyFrom(good)
     tampered.signature.value = bytes(64)
     assert reason(tampered) == "SIGNATURE_INVALID"
-    no_proof = sign_key_announcement(entry, timedelta(days=7), NOW, signer)
+    no_proof = sign_key_announcement(entry, timedelta(days=7), now, signer)
     assert reason(no_proof) == "KEY_INVALID"  # an Ed25519 key without proof of possession
-    wrong_proof = sign_key_announcement(entry, timedelta(days=7), NOW, signer, Ed25519PrivateKey.generate())
+    wrong_proof = sign_key_announcement(entry, timedelta(days=7), now, signer, Ed25519PrivateKey.generate())
     assert reason(wrong_proof) == "SIGNATURE_INVALID"
-    too_long = sign_key_announcement(entry, timedelta(days=91), NOW, signer, private)  # type: ignore[arg-type]
+    too_long = sign_key_announcement(entry, timedelta(days=91), now, signer, private)  # type: ignore[arg-type]
     assert reason(too_long) == "KEY_INVALID"
     bad_id = KeyEntry(f"{MEMBER}/signing/0000000000000000", *list(entry.__dict__.values())[1:])
-    assert reason(sign_key_announcement(bad_id, timedelta(0), NOW, signer, private)) == "KEY_INVALID"  # type: ignore[arg-type]
-    x_entry, _ = new_key(MEMBER, "encryption")
+    assert reason(sign_key_announcement(bad_id, timedelta(0), now, signer, private)) == "KEY_INVALID"  # type: ignore[arg-type]
+    x_entry, _ = new_key(MEMBER, "encryption", now)
     # An encryption key announced as Ed25519, with its proof of possession: only the algorithm
     # rule is left to refuse it.
     ed_private = Ed25519PrivateKey.generate()
     wrong_algorithm = KeyEntry(
-        x_entry.key_id, "encryption", "ed25519", ed_private.public_key().public_bytes_raw(), NOW,
+        x_entry.key_id, "encryption", "ed25519", ed_private.public_key().public_bytes_raw(), now,
         x_entry.valid_until,
     )
-    refused = refusal(sign_key_announcement(wrong_algorithm, timedelta(0), NOW, signer, ed_private))
+    refused = refusal(sign_key_announcement(wrong_algorithm, timedelta(0), now, signer, ed_private))
     assert refused.reason_name == "KEY_INVALID"
     assert "encryption keys must be x25519, not ed25519" in refused.detail
     old_signer = SignerKey(MEMBER, "CO-INPEC/signing/ffffffffffffffff", signer.private_key)
-    assert reason(sign_key_announcement(x_entry, timedelta(0), NOW, old_signer)) == "UNKNOWN_SIGNING_KEY"
+    assert reason(sign_key_announcement(x_entry, timedelta(0), now, old_signer)) == "UNKNOWN_SIGNING_KEY"
     malformed = type(good)(announcement=b"\xff\xff", signature=good.signature)
     assert reason(malformed) == "MALFORMED"
     # Applied, the same announcement is answered as success; another key under the same id is not.
-    apply_rotation(directory, rotation, NOW)
-    assert check_key_announcement(good, directory, MEMBER, NOW).already_current
+    apply_rotation(directory, rotation, now)
+    assert check_key_announcement(good, directory, MEMBER, now).already_current
     # The old signing key is now previous: it still authorises during the overlap.
     member = directory.member(MEMBER)
     assert member is not None and [k.status for k in member.keys if k.use == "signing"] == [
@@ -117,28 +123,30 @@ def test_announcement_checks_each_rule_with_its_own_reason(federation_dir: Path)
     ]
 
 
-def test_status_change_only_by_an_operator_and_revocation_is_final(federation_dir: Path) -> None:
+def test_status_change_only_by_an_operator_and_revocation_is_final(
+    federation_dir: Path, now: datetime
+) -> None:
     directory = Directory.from_federation(federation_dir)
     operator = signer_of(federation_dir, "OPERATOR-1")
-    revoke = sign_status_change(OTHER, "revoked", "key compromise reported", NOW, operator)
-    change = check_status_change(revoke, directory, "OPERATOR-1", NOW)
+    revoke = sign_status_change(OTHER, "revoked", "key compromise reported", now, operator)
+    change = check_status_change(revoke, directory, "OPERATOR-1", now)
     assert (change.member_id, change.status) == (OTHER, "revoked")
-    member_signed = sign_status_change(OTHER, "suspended", "", NOW, signer_of(federation_dir, MEMBER))
+    member_signed = sign_status_change(OTHER, "suspended", "", now, signer_of(federation_dir, MEMBER))
     with pytest.raises(EnvelopeError) as refused:
-        check_status_change(member_signed, directory, MEMBER, NOW)
+        check_status_change(member_signed, directory, MEMBER, now)
     assert refused.value.reason_name == "SENDER_MISMATCH"
     with pytest.raises(EnvelopeError) as refused:
         check_status_change(
-            sign_status_change(OTHER, "active", "x\ny", NOW, operator), directory, "OPERATOR-1", NOW
+            sign_status_change(OTHER, "active", "x\ny", now, operator), directory, "OPERATOR-1", now
         )
     assert refused.value.reason_name == "MALFORMED"
     directory.set_status(OTHER, "revoked")
-    reinstate = sign_status_change(OTHER, "active", "appeal", NOW, operator)
+    reinstate = sign_status_change(OTHER, "active", "appeal", now, operator)
     with pytest.raises(EnvelopeError) as refused:
-        check_status_change(reinstate, directory, "OPERATOR-1", NOW)
+        check_status_change(reinstate, directory, "OPERATOR-1", now)
     assert refused.value.reason_name == "MEMBER_REVOKED"
     with pytest.raises(ValueError, match="status must be one of"):
-        sign_status_change(OTHER, "paused", "", NOW, operator)
+        sign_status_change(OTHER, "paused", "", now, operator)
 
 
 # --------------------------------------------------------------------------- the store (every backend)
@@ -401,7 +409,7 @@ def test_operator_suspends_and_reinstates_from_the_cli(own_federation: Path, tmp
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 async def test_replicas_apply_each_others_changes_in_one_order(
-    own_federation: Path, tmp_path: Path, backend: str
+    own_federation: Path, tmp_path: Path, backend: str, now: datetime
 ) -> None:
     url = fresh_database_url(backend, tmp_path)
     first = await start_test_hub(own_federation, url)
@@ -420,7 +428,7 @@ async def test_replicas_apply_each_others_changes_in_one_order(
         first.running.context.directory_book.catch_up()  # type: ignore[attr-defined]
         one, two = first.running.directory, second.running.directory  # type: ignore[attr-defined]
         assert one.version == two.version
-        assert one.to_proto(now=NOW).SerializeToString() == two.to_proto(now=NOW).SerializeToString()
+        assert one.to_proto(now=now).SerializeToString() == two.to_proto(now=now).SerializeToString()
         assert [c.sequence for c in first.store.directory_changes()] == [1, 2]
     finally:
         await first.running.stop(grace=0.1)  # type: ignore[attr-defined]
@@ -448,7 +456,7 @@ async def test_a_recipient_with_a_stale_directory_refreshes_it_once(own_federati
 
 
 def test_replicas_starting_together_both_take_the_federation_policy(
-    federation_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    federation_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime
 ) -> None:
     """The second replica checks, the first publishes, then the second's publish finds it done."""
     from hub.policy_gate import PolicyBook
@@ -462,8 +470,8 @@ def test_replicas_starting_together_both_take_the_federation_policy(
         seen = [0]  # what `late` saw before the first replica published; then the real number
         real = second.policy_version
         monkeypatch.setattr(second, "policy_version", lambda: seen.pop() if seen else real())
-        PolicyBook(first, directory).bootstrap(federation_dir, NOW)
-        policy = late.bootstrap(federation_dir, NOW)
+        PolicyBook(first, directory).bootstrap(federation_dir, now)
+        policy = late.bootstrap(federation_dir, now)
         assert policy is not None and policy.version == first.policy_version() == 1
     finally:
         first.close()
