@@ -19,8 +19,7 @@ from typing import Final, TypeVar
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from google.protobuf.message import DecodeError
 
-from hub.core import signing
-from hub.core.envelope import EnvelopeError, SignerKey, sign_as
+from hub.core.envelope import EnvelopeError, SignerKey, check_signed, sign_as
 from hub.directory import Directory, KeyEntry, MemberEntry, key_from_proto, key_to_proto
 from hub.pki import key_id as derive_key_id
 from pxhub.v1 import directory_pb2, envelope_pb2
@@ -151,8 +150,7 @@ def _check_signature(
 ) -> None:
     if not signature.value:
         raise EnvelopeError(R.REASON_SIGNATURE_MISSING, f"{what} is not signed")
-    if not signing.verify(domain, raw, signature.value, public):
-        raise EnvelopeError(R.REASON_SIGNATURE_INVALID, f"{what} signature does not verify")
+    check_signed(domain, raw, signature, public, R.REASON_SIGNATURE_INVALID, what)
 
 
 def check_key_announcement(

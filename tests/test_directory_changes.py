@@ -89,6 +89,10 @@ def test_announcement_checks_each_rule_with_its_own_reason(federation_dir: Path,
     tampered.CopyFrom(good)
     tampered.signature.value = bytes(64)
     assert reason(tampered) == "SIGNATURE_INVALID"
+    relabelled = type(good)()
+    relabelled.CopyFrom(good)
+    relabelled.signature.algorithm = envelope_pb2.SIGNATURE_ALGORITHM_UNSPECIFIED  # the value still verifies
+    assert "signature algorithm is SIGNATURE_ALGORITHM_UNSPECIFIED" in refusal(relabelled).detail
     no_proof = sign_key_announcement(entry, timedelta(days=7), now, signer)
     assert reason(no_proof) == "KEY_INVALID"  # an Ed25519 key without proof of possession
     wrong_proof = sign_key_announcement(entry, timedelta(days=7), now, signer, Ed25519PrivateKey.generate())

@@ -29,8 +29,7 @@ from typing import Final, TypeVar
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.message import Message
 
-from hub.core import signing
-from hub.core.envelope import EnvelopeError, SignerKey, is_canonical_message_id, sign_as
+from hub.core.envelope import EnvelopeError, SignerKey, check_signed, is_canonical_message_id, sign_as
 from hub.core.members import MEMBER_ID_PATTERN
 from pxhub.v1 import consent_pb2, envelope_pb2
 
@@ -119,15 +118,12 @@ def _check_signature(
             R.REASON_UNKNOWN_SIGNING_KEY,
             f"no signing key {signature.key_id[:80]!r} is known for {signature.signer[:40]!r}",
         )
-    if signature.algorithm != R.SIGNATURE_ALGORITHM_ED25519 or not signing.verify(
-        domain, data, signature.value, public_key
-    ):
-        reason = (
-            R.REASON_RECEIPT_SIGNATURE_INVALID
-            if domain == DOMAIN_DELETION_ATTESTATION
-            else R.REASON_CONSENT_SIGNATURE_INVALID
-        )
-        raise EnvelopeError(reason, f"{what} signature of {signature.signer!r} does not verify")
+    invalid = (
+        R.REASON_RECEIPT_SIGNATURE_INVALID
+        if domain == DOMAIN_DELETION_ATTESTATION
+        else R.REASON_CONSENT_SIGNATURE_INVALID
+    )
+    check_signed(domain, data, signature, public_key, invalid, what)
 
 
 def _parse(cls: type[_M], data: bytes, what: str) -> _M:

@@ -312,6 +312,32 @@ def sign_as(
     )
 
 
+def check_signed(
+    domain: str,
+    data: bytes,
+    signature: envelope_pb2.Signature,
+    public_key: Ed25519PublicKey,
+    invalid: envelope_pb2.Reason.ValueType,
+    what: str,
+) -> None:
+    """Refuse with ``invalid`` unless ``signature`` is an Ed25519 signature of ``data`` under
+    ``domain`` by ``public_key``: the check every signed object of the contract goes through, so
+    none of them accepts another algorithm label or a signature made for another domain.
+    """
+    if signature.algorithm != _ED25519:
+        raise _fail(
+            invalid,
+            f"{what} signature algorithm is "
+            f"{_enum_name(envelope_pb2.SignatureAlgorithm, signature.algorithm)}, "
+            "expected SIGNATURE_ALGORITHM_ED25519",
+        )
+    if not signing.verify(domain, data, signature.value, public_key):
+        raise _fail(
+            invalid,
+            f"{what} signature of {_show(signature.signer)} key {_show(signature.key_id)} does not verify",
+        )
+
+
 def _header_signature(
     header: bytes, signer: SignerKey, role: envelope_pb2.SignerRole.ValueType
 ) -> envelope_pb2.Signature:
@@ -498,19 +524,10 @@ def _split_signatures(
 def _check_header_signature(
     signature: envelope_pb2.Signature, header: bytes, public_key: Ed25519PublicKey, who: str
 ) -> None:
-    if signature.algorithm != _ED25519:
-        raise _fail(
-            Reason.REASON_SIGNATURE_INVALID,
-            f"{who} signature algorithm is "
-            f"{_enum_name(envelope_pb2.SignatureAlgorithm, signature.algorithm)}, "
-            "expected SIGNATURE_ALGORITHM_ED25519",
-        )
-    if not signing.verify(signing.DOMAIN_HEADER, header, signature.value, public_key):
-        raise _fail(
-            Reason.REASON_SIGNATURE_INVALID,
-            f"{who} signature of {_show(signature.signer)} key {_show(signature.key_id)} "
-            "does not verify over the header bytes",
-        )
+    check_signed(
+        signing.DOMAIN_HEADER, header, signature, public_key, Reason.REASON_SIGNATURE_INVALID,
+        f"{who} header",
+    )
 
 
 def _check_metadata(metadata: envelope_pb2.RecordMetadata, originator: envelope_pb2.Signature) -> None:
@@ -804,19 +821,16 @@ def verify_delivery_receipt(
             Reason.REASON_UNKNOWN_SIGNING_KEY,
             f"no signing key {_show(signature.key_id)} is known for member {_show(signature.signer)}",
         )
-    if signature.algorithm != _ED25519 or signature.role != _ORIGINATOR:
+    if signature.role != _ORIGINATOR:
         raise _fail(
             Reason.REASON_RECEIPT_SIGNATURE_INVALID,
-            f"receipt signature has algorithm "
-            f"{_enum_name(envelope_pb2.SignatureAlgorithm, signature.algorithm)} and role "
-            f"{_enum_name(envelope_pb2.SignerRole, signature.role)}; "
-            "expected SIGNATURE_ALGORITHM_ED25519 and SIGNER_ROLE_ORIGINATOR",
+            f"receipt signature has role {_enum_name(envelope_pb2.SignerRole, signature.role)}, "
+            "expected SIGNER_ROLE_ORIGINATOR",
         )
-    if not signing.verify(signing.DOMAIN_DELIVERY_RECEIPT, ack.receipt, signature.value, public_key):
-        raise _fail(
-            Reason.REASON_RECEIPT_SIGNATURE_INVALID,
-            f"receipt signature of {_show(signature.signer)} key {_show(signature.key_id)} does not verify",
-        )
+    check_signed(
+        signing.DOMAIN_DELIVERY_RECEIPT, ack.receipt, signature, public_key,
+        Reason.REASON_RECEIPT_SIGNATURE_INVALID, "receipt",
+    )
     receipt = _parse(envelope_pb2.DeliveryReceipt, ack.receipt, "delivery receipt")
     if receipt.recipient != signature.signer:
         raise _fail(

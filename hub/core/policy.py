@@ -29,9 +29,8 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
-from hub.core import signing
 from hub.core.consent import Consent, is_pseudonym
-from hub.core.envelope import EnvelopeError, SignerKey, sign_as
+from hub.core.envelope import EnvelopeError, SignerKey, check_signed, sign_as
 from pxhub.v1 import envelope_pb2, options_pb2, policy_pb2, record_pb2
 
 __all__ = [
@@ -260,13 +259,9 @@ def verify_signed_policy(signed: policy_pb2.SignedPolicy, operator_keys: Operato
             R.REASON_UNKNOWN_SIGNING_KEY,
             f"{signature.signer[:40]!r} key {signature.key_id[:80]!r} is not an operator signing key",
         )
-    if signature.algorithm != R.SIGNATURE_ALGORITHM_ED25519 or not signing.verify(
-        DOMAIN_POLICY, signed.policy, signature.value, public_key
-    ):
-        raise EnvelopeError(
-            R.REASON_POLICY_SIGNATURE_INVALID,
-            f"policy signature of {signature.signer!r} does not verify over the policy bytes",
-        )
+    check_signed(
+        DOMAIN_POLICY, signed.policy, signature, public_key, R.REASON_POLICY_SIGNATURE_INVALID, "policy"
+    )
     try:
         message = policy_pb2.Policy.FromString(signed.policy)
     except Exception as error:  # the parser's failure modes are not a stable API
