@@ -31,12 +31,12 @@ from prefect.cache_policies import NO_CACHE
 from flows.common import DEFAULT_FEDERATION_DIR, DEFAULT_TARGET, artifact_key, connect, markdown_table
 from flows.retry import TRANSIENT_RETRY
 from hub import keyring
+from hub.directory import EXPIRY_WARNING
 from hub.pki import KeyUse, passphrase_from_env
 from hub.sdk.rotation import RotatedKey, rotate_key
 
 #: Rotation order: whatever is signed with the signing key goes first, the signing key last.
 USES: Final[tuple[KeyUse, ...]] = ("encryption", "approver", "signing")
-EXPIRY_MARGIN: Final = timedelta(days=30)
 
 
 @dataclass
@@ -49,7 +49,7 @@ class RotationReport:
 
 def due(entry: keyring.KeyringEntry, now: datetime, rotate_after: timedelta, force: bool) -> bool:
     """A current key is due when forced, older than ``rotate_after`` or close to its end."""
-    return force or now - entry.valid_from >= rotate_after or entry.valid_until - now <= EXPIRY_MARGIN
+    return force or now - entry.valid_from >= rotate_after or entry.valid_until - now <= EXPIRY_WARNING
 
 
 @task(name="retire-expired-keys", cache_policy=NO_CACHE)

@@ -32,6 +32,14 @@ ALGORITHM_TO_PROTO = {
     "ed25519": directory_pb2.KEY_ALGORITHM_ED25519,
     "x25519": directory_pb2.KEY_ALGORITHM_X25519,
 }
+MEMBER_STATUS_TO_PROTO = {
+    "active": directory_pb2.MEMBER_STATUS_ACTIVE,
+    "suspended": directory_pb2.MEMBER_STATUS_SUSPENDED,
+    "revoked": directory_pb2.MEMBER_STATUS_REVOKED,
+}
+#: How long before its end a certificate or key is flagged: the hub warns at start, ``pxhub
+#: members`` highlights it, and the rotate-keys flow rotates a key that is this close to its end.
+EXPIRY_WARNING = timedelta(days=30)
 KEY_STATUS_TO_PROTO = {
     "current": directory_pb2.KEY_STATUS_CURRENT,
     "previous": directory_pb2.KEY_STATUS_PREVIOUS,
@@ -155,7 +163,7 @@ class Directory:
 
     def set_status(self, member_id: str, status: str) -> None:
         """active, suspended or revoked; a revoked member's keys are revoked with it."""
-        if status not in ("active", "suspended", "revoked"):
+        if status not in MEMBER_STATUS_TO_PROTO:
             raise ValueError(f"unknown member status {status!r}")
         member = self.members[member_id]
         if status == "revoked":
@@ -227,7 +235,7 @@ def member_to_proto(member: MemberEntry) -> directory_pb2.Member:
         acronym=member.acronym,
         country_iso2=member.country_iso2,
         country_name=member.country_name,
-        status={"active": 1, "suspended": 2, "revoked": 3}[member.status],  # type: ignore[arg-type]
+        status=MEMBER_STATUS_TO_PROTO[member.status],
         role=ROLE_TO_PROTO[member.role],
         keys=[key_to_proto(k) for k in member.keys],
     )
@@ -240,10 +248,11 @@ def _reverse(mapping: Mapping[str, int]) -> dict[int, str]:
     return {v: k for k, v in mapping.items()}
 
 
-_USES, _ALGORITHMS, _KEY_STATUSES = (
+_USES, _ALGORITHMS, _KEY_STATUSES, _MEMBER_STATUSES = (
     _reverse(USE_TO_PROTO),
     _reverse(ALGORITHM_TO_PROTO),
     _reverse(KEY_STATUS_TO_PROTO),
+    _reverse(MEMBER_STATUS_TO_PROTO),
 )
 
 
@@ -268,7 +277,7 @@ def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
         acronym=message.acronym,
         country_iso2=message.country_iso2,
         country_name=message.country_name,
-        status={1: "active", 2: "suspended", 3: "revoked"}.get(message.status, "suspended"),
+        status=_MEMBER_STATUSES.get(message.status, "suspended"),  # an unknown status is not active
         certificate_not_after=(
             message.certificate_not_after.ToDatetime(UTC)
             if message.HasField("certificate_not_after")

@@ -20,7 +20,15 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from google.protobuf.message import DecodeError
 
 from hub.core.envelope import EnvelopeError, SignerKey, check_signed, sign_as
-from hub.directory import Directory, KeyEntry, MemberEntry, key_from_proto, key_to_proto
+from hub.directory import (
+    MEMBER_STATUS_TO_PROTO,
+    Directory,
+    KeyEntry,
+    MemberEntry,
+    key_from_proto,
+    key_to_proto,
+)
+from hub.pki import ALGORITHM_FOR_USE
 from hub.pki import key_id as derive_key_id
 from pxhub.v1 import directory_pb2, envelope_pb2
 
@@ -35,13 +43,7 @@ MAX_OVERLAP: Final = timedelta(days=90)
 #: How far a change's own timestamp may be from the hub's clock.
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
 
-_ALGORITHM_FOR_USE: Final = {"signing": "ed25519", "approver": "ed25519", "encryption": "x25519"}
-_STATUS_NAMES: Final = {
-    directory_pb2.MEMBER_STATUS_ACTIVE: "active",
-    directory_pb2.MEMBER_STATUS_SUSPENDED: "suspended",
-    directory_pb2.MEMBER_STATUS_REVOKED: "revoked",
-}
-_STATUS_VALUES: Final = {name: value for value, name in _STATUS_NAMES.items()}
+_STATUS_NAMES: Final = {value: name for name, value in MEMBER_STATUS_TO_PROTO.items()}
 
 
 @dataclass(frozen=True)
@@ -101,11 +103,11 @@ def sign_status_change(
     member_id: str, status: str, reason: str, changed_at: datetime, operator: SignerKey
 ) -> directory_pb2.SetMemberStatusRequest:
     """The operator's signed request to set ``member_id``'s status (active, suspended, revoked)."""
-    if status not in _STATUS_VALUES:
-        raise ValueError(f"status must be one of {', '.join(_STATUS_VALUES)}, not {status!r}")
+    if status not in MEMBER_STATUS_TO_PROTO:
+        raise ValueError(f"status must be one of {', '.join(MEMBER_STATUS_TO_PROTO)}, not {status!r}")
     message = directory_pb2.MemberStatusChange(
         member_id=member_id,
-        status=_STATUS_VALUES[status],
+        status=MEMBER_STATUS_TO_PROTO[status],
         reason=reason,
     )
     message.changed_at.FromDatetime(changed_at.astimezone(UTC))
@@ -219,8 +221,8 @@ def check_key_announcement(
 
 def _check_key(key: KeyEntry, member_id: str, overlap: timedelta, at: datetime) -> None:
     problem = ""
-    if _ALGORITHM_FOR_USE[key.use] != key.algorithm:
-        problem = f"{key.use} keys must be {_ALGORITHM_FOR_USE[key.use]}, not {key.algorithm}"
+    if ALGORITHM_FOR_USE[key.use] != key.algorithm:  # type: ignore[index]  # a use the directory knows
+        problem = f"{key.use} keys must be {ALGORITHM_FOR_USE[key.use]}, not {key.algorithm}"  # type: ignore[index]
     elif len(key.public_key) != 32:
         problem = f"public key is {len(key.public_key)} bytes, not 32"
     elif key.key_id != derive_key_id(member_id, key.use, key.public_key):  # type: ignore[arg-type]

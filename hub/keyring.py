@@ -23,19 +23,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Final, Literal, cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
 from hub.files import write_atomically
-from hub.pki import KeyUse, PkiError, key_id, load_manifest
+from hub.pki import ALGORITHM_FOR_USE, KeyUse, PkiError, key_id, load_manifest
 
 EntryStatus = Literal["pending", "current", "previous", "retired"]
 _STATUSES: tuple[EntryStatus, ...] = ("pending", "current", "previous", "retired")
 KEYRING_FILE = "keyring.json"
 _DIR_MODE = 0o700
 PrivateKey = ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey
+_PRIVATE_KEY_TYPES: Final[dict[str, type[PrivateKey]]] = {
+    "ed25519": ed25519.Ed25519PrivateKey,
+    "x25519": x25519.X25519PrivateKey,
+}
 
 
 @dataclass(frozen=True)
@@ -105,11 +109,8 @@ def generate_key(
     for entry in entries:
         if entry.use == use and entry.status == "pending":
             return entry, load_private_key(directory, entry, passphrase)
-    private: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey
-    if use == "encryption":
-        private, algorithm = x25519.X25519PrivateKey.generate(), "x25519"
-    else:
-        private, algorithm = ed25519.Ed25519PrivateKey.generate(), "ed25519"
+    algorithm = ALGORITHM_FOR_USE[use]
+    private = _PRIVATE_KEY_TYPES[algorithm].generate()
     raw = private.public_key().public_bytes_raw()
     new_id = key_id(member_id, use, raw)
     rel = f"members/{member_id}/keys/{use}-{new_id.rsplit('/', 1)[-1]}.key"
@@ -164,7 +165,7 @@ def load_private_key(
     from hub.pki import _decrypt
 
     key = _decrypt(Path(directory), entry.private_key_path, passphrase)
-    expected = x25519.X25519PrivateKey if entry.algorithm == "x25519" else ed25519.Ed25519PrivateKey
+    expected = _PRIVATE_KEY_TYPES[ALGORITHM_FOR_USE[entry.use]]
     if not isinstance(key, expected) or key.public_key().public_bytes_raw() != entry.public_key:
         raise PkiError(f"{entry.private_key_path} does not match keyring key {entry.key_id}")
     return key

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     import grpc
 
 __all__ = [
+    "ALGORITHM_FOR_USE",
     "CLIENT_ROLES",
     "DEFAULT_HUB_ORIGIN",
     "ENV_PASSPHRASE",
@@ -78,6 +79,12 @@ KeyUse = Literal["signing", "encryption", "approver"]
 KeyAlgorithm = Literal["ed25519", "x25519"]
 #: ``init_federation`` writes only ``current``; rotation keeps old keys as ``previous``.
 KeyStatus = Literal["current", "previous", "revoked"]
+#: The one algorithm each key use takes: Ed25519 signs, X25519 receives HPKE wraps.
+ALGORITHM_FOR_USE: Final[Mapping[KeyUse, KeyAlgorithm]] = {
+    "signing": "ed25519",
+    "approver": "ed25519",
+    "encryption": "x25519",
+}
 
 TRUST_DOMAIN: Final = "pxhub"
 FORMAT_VERSION: Final = 1
@@ -901,7 +908,7 @@ def _parse_key(r: _Reader, owner: str, item: object, where: str) -> KeyRecord:
     o = r.obj(item, where)
     use = r.choice(o, "use", where, _USES)
     algorithm = r.choice(o, "algorithm", where, _ALGORITHMS)
-    if algorithm != ("x25519" if use == "encryption" else "ed25519"):
+    if algorithm != ALGORITHM_FOR_USE[use]:
         raise r.fail(f"{where}.algorithm", f"{algorithm!r} cannot be used for {use}")
     b64 = r.str_(o, "public_key_b64", where)
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -32,7 +32,6 @@ app.command("track")(track)
 console = Console()
 err_console = Console(stderr=True)
 
-EXPIRY_WARNING = timedelta(days=30)
 
 
 def _fail(message: str) -> typer.Exit:
@@ -139,7 +138,7 @@ def members(
     ] = "OPERATOR-1",
 ) -> None:
     """List members, roles, keys and certificate expiry (warns within 30 days)."""
-    from hub.directory import Directory
+    from hub.directory import EXPIRY_WARNING, Directory
     from hub.sdk import MemberClient
 
     if target:
@@ -195,7 +194,9 @@ def member_status(
     as_member: Annotated[str, typer.Option("--as", help="The operator that signs.")] = "OPERATOR-1",
 ) -> None:
     """As the operator: suspend, reinstate or revoke a member (signed, stored, audited)."""
-    if status not in ("active", "suspended", "revoked"):
+    from hub.directory import MEMBER_STATUS_TO_PROTO
+
+    if status not in MEMBER_STATUS_TO_PROTO:
         raise _fail(f"status: expected active, suspended or revoked, not {status!r}")
     response = run_as(
         target, federation_dir, as_member, None, lambda c: c.set_member_status(member, status, reason)

@@ -16,7 +16,7 @@ from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (gr
 from grpc_reflection.v1alpha import reflection
 
 from hub.admission import AdmissionLimits
-from hub.directory import Directory, KeyEntry
+from hub.directory import EXPIRY_WARNING, Directory, KeyEntry
 from hub.directory_book import RECHECK_SECONDS, DirectoryBook
 from hub.exchange import Exchange
 from hub.logs import get_logger
@@ -165,9 +165,6 @@ class RunningHub:
         self.store.close()
 
 
-CERTIFICATE_EXPIRY_WARNING = timedelta(days=30)
-
-
 def warn_expiring(directory: Directory, now: datetime) -> list[str]:
     """Log a warning for every certificate or key that expires within 30 days (or has expired)."""
     warned = []
@@ -175,7 +172,7 @@ def warn_expiring(directory: Directory, now: datetime) -> list[str]:
         ends = [("certificate", "", member.certificate_not_after)]
         ends += [("key", k.key_id, k.valid_until) for k in member.keys if k.status != "revoked"]
         for what, key_id, until in ends:
-            if until is not None and until - now < CERTIFICATE_EXPIRY_WARNING:
+            if until is not None and until - now < EXPIRY_WARNING:
                 days = (until - now).days
                 log.warning(f"{what}_expiring", member=member.member_id, key_id=key_id or None, days=days)
                 warned.append(f"{member.member_id}:{what}:{key_id}")
