@@ -199,6 +199,8 @@ class DirectoryBook:
                 "use": rotation.key.use,
                 "previous_key": replaced,
                 "overlap_seconds": int(rotation.overlap.total_seconds()),
+                "announced_at": rotation.announced_at.isoformat(),
+                "signed_with": rotation.signer_key_id,
             },
         )
 
@@ -210,5 +212,10 @@ class DirectoryBook:
             "directory.change",
             "ok",
             object_ids=(f"member:{change.member_id}",),
-            details={"status": change.status, "note": change.reason},
+            details={
+                "status": change.status,
+                "note": change.reason,
+                "changed_at": change.changed_at.isoformat(),
+                "signed_with": change.signer_key_id,
+            },
         )

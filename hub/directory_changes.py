@@ -67,7 +67,7 @@ class StatusChange:
     status: str
     reason: str
     changed_at: datetime
-    operator_id: str
+    signer_key_id: str
 
 
 # --------------------------------------------------------------------------- signing (member, operator)
@@ -272,7 +272,7 @@ def check_status_change(
         )
     if len(message.reason) > 200 or not message.reason.isprintable():
         raise EnvelopeError(R.REASON_MALFORMED, "reason must be at most 200 printable characters")
-    return StatusChange(target.member_id, status, message.reason, changed_at, caller_id)
+    return StatusChange(target.member_id, status, message.reason, changed_at, request.signature.key_id)
 
 
 # --------------------------------------------------------------------------- applying

@@ -196,6 +196,7 @@ async def test_rotation_and_revocation_survive_a_restart(
     own_federation: Path, tmp_path: Path, backend: str
 ) -> None:
     url = fresh_database_url(backend, tmp_path)
+    first_key = load_identity(own_federation, MEMBER, PASSPHRASE).signing_key_id  # signs both rotations
     hub = await start_test_hub(own_federation, url)
     try:
         sender = await hub.client(PARTNER)
@@ -253,6 +254,13 @@ async def test_rotation_and_revocation_survive_a_restart(
         ("key.rotate", "ok"),
         ("directory.change", "ok"),
     ]
+    # Each entry names the key that signed the change and when the signer made it.
+    operator_key = load_identity(own_federation, "OPERATOR-1", PASSPHRASE).signing_key_id
+    changes = [e for e in actions if e.outcome == "ok" and e.action in ("key.rotate", "directory.change")]
+    assert [e.details["signed_with"] for e in changes] == [first_key, first_key, operator_key]
+    signed_at = [datetime.fromisoformat(str(e.details.get("announced_at") or e.details["changed_at"]))
+                 for e in changes]
+    assert all(abs(at - e.time) < timedelta(minutes=1) for at, e in zip(signed_at, changes, strict=True))
 
     # A new hub process on the same database replays the stored changes over the manifest.
     hub = await start_test_hub(own_federation, url)
