@@ -37,14 +37,16 @@ MEMBER_STATUS_TO_PROTO = {
     "suspended": directory_pb2.MEMBER_STATUS_SUSPENDED,
     "revoked": directory_pb2.MEMBER_STATUS_REVOKED,
 }
-#: How long before its end a certificate or key is flagged: the hub warns at start, ``pxhub
-#: members`` highlights it, and the rotate-keys flow rotates a key that is this close to its end.
-EXPIRY_WARNING = timedelta(days=30)
+MEMBER_STATUS_FROM_PROTO = {value: name for name, value in MEMBER_STATUS_TO_PROTO.items()}
 KEY_STATUS_TO_PROTO = {
     "current": directory_pb2.KEY_STATUS_CURRENT,
     "previous": directory_pb2.KEY_STATUS_PREVIOUS,
     "revoked": directory_pb2.KEY_STATUS_REVOKED,
 }
+
+#: How long before its end a certificate or key is flagged: the hub warns at start, ``pxhub
+#: members`` highlights it, and the rotate-keys flow rotates a key that is this close to its end.
+EXPIRY_WARNING = timedelta(days=30)
 
 
 def _timestamp(value: datetime | None) -> Timestamp:
@@ -248,11 +250,10 @@ def _reverse(mapping: Mapping[str, int]) -> dict[int, str]:
     return {v: k for k, v in mapping.items()}
 
 
-_USES, _ALGORITHMS, _KEY_STATUSES, _MEMBER_STATUSES = (
+_USES, _ALGORITHMS, _KEY_STATUSES = (
     _reverse(USE_TO_PROTO),
     _reverse(ALGORITHM_TO_PROTO),
     _reverse(KEY_STATUS_TO_PROTO),
-    _reverse(MEMBER_STATUS_TO_PROTO),
 )
 
 
@@ -277,7 +278,7 @@ def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
         acronym=message.acronym,
         country_iso2=message.country_iso2,
         country_name=message.country_name,
-        status=_MEMBER_STATUSES.get(message.status, "suspended"),  # an unknown status is not active
+        status=MEMBER_STATUS_FROM_PROTO.get(message.status, "suspended"),  # an unknown status is not active
         certificate_not_after=(
             message.certificate_not_after.ToDatetime(UTC)
             if message.HasField("certificate_not_after")

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Final, TypeVar
+from typing import Final, TypeVar, cast
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from google.protobuf.message import DecodeError
 
 from hub.core.envelope import EnvelopeError, SignerKey, check_signed, sign_as
 from hub.directory import (
+    MEMBER_STATUS_FROM_PROTO,
     MEMBER_STATUS_TO_PROTO,
     Directory,
     KeyEntry,
@@ -28,7 +29,7 @@ from hub.directory import (
     key_from_proto,
     key_to_proto,
 )
-from hub.pki import ALGORITHM_FOR_USE
+from hub.pki import ALGORITHM_FOR_USE, KeyUse
 from hub.pki import key_id as derive_key_id
 from pxhub.v1 import directory_pb2, envelope_pb2
 
@@ -43,7 +44,6 @@ MAX_OVERLAP: Final = timedelta(days=90)
 #: How far a change's own timestamp may be from the hub's clock.
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
 
-_STATUS_NAMES: Final = {value: name for name, value in MEMBER_STATUS_TO_PROTO.items()}
 
 
 @dataclass(frozen=True)
@@ -221,11 +221,12 @@ def check_key_announcement(
 
 def _check_key(key: KeyEntry, member_id: str, overlap: timedelta, at: datetime) -> None:
     problem = ""
-    if ALGORITHM_FOR_USE[key.use] != key.algorithm:  # type: ignore[index]  # a use the directory knows
-        problem = f"{key.use} keys must be {ALGORITHM_FOR_USE[key.use]}, not {key.algorithm}"  # type: ignore[index]
+    use = cast("KeyUse", key.use)  # key_from_proto makes only known uses
+    if ALGORITHM_FOR_USE[use] != key.algorithm:
+        problem = f"{use} keys must be {ALGORITHM_FOR_USE[use]}, not {key.algorithm}"
     elif len(key.public_key) != 32:
         problem = f"public key is {len(key.public_key)} bytes, not 32"
-    elif key.key_id != derive_key_id(member_id, key.use, key.public_key):  # type: ignore[arg-type]
+    elif key.key_id != derive_key_id(member_id, use, key.public_key):
         problem = f"key id {key.key_id[:80]!r} is not derived from the public key"
     elif not key.valid_from < key.valid_until or key.valid_until <= at:
         problem = "validity window is empty or already over"
@@ -257,7 +258,7 @@ def check_status_change(
     _check_time(changed_at, at if live else None, "changed_at")
     public = _signing_key_at(operator, request.signature.key_id, at)
     _check_signature(DOMAIN_MEMBER_STATUS, request.change, request.signature, public, "status change")
-    status = _STATUS_NAMES.get(message.status)
+    status = MEMBER_STATUS_FROM_PROTO.get(message.status)
     if status is None:
         raise EnvelopeError(
             R.REASON_MALFORMED, f"status {message.status} is not active, suspended or revoked"

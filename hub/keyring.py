@@ -29,14 +29,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
 from hub.files import write_atomically
-from hub.pki import ALGORITHM_FOR_USE, KeyUse, PkiError, key_id, load_manifest
+from hub.pki import ALGORITHM_FOR_USE, KeyAlgorithm, KeyUse, PkiError, key_id, load_manifest
 
 EntryStatus = Literal["pending", "current", "previous", "retired"]
 _STATUSES: tuple[EntryStatus, ...] = ("pending", "current", "previous", "retired")
 KEYRING_FILE = "keyring.json"
 _DIR_MODE = 0o700
 PrivateKey = ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey
-_PRIVATE_KEY_TYPES: Final[dict[str, type[PrivateKey]]] = {
+_PRIVATE_KEY_TYPES: Final[dict[KeyAlgorithm, type[PrivateKey]]] = {
     "ed25519": ed25519.Ed25519PrivateKey,
     "x25519": x25519.X25519PrivateKey,
 }

@@ -296,6 +296,21 @@ async def test_sharded_outbound_sync_on_a_local_dask_cluster(
     assert (again.accepted, again.already_sent) == (0, 18)
 
 
+def test_outbox_keeps_the_first_seal_of_each_message(tmp_path: Path) -> None:
+    """A batch where some seals are new and some were kept before: the new ones are kept, the
+    others read back (the read-back is skipped only when every seal of the batch is new)."""
+    from flows.common import Outbox
+
+    outbox = Outbox(tmp_path / "outbox.sqlite")
+    try:
+        first = outbox.keep([("m-1", b"first seal", ("PE-INPE",))])
+        second = outbox.keep([("m-1", b"second seal", ("PE-INPE",)), ("m-2", b"other", ("PE-INPE",))])
+    finally:
+        outbox.close()
+    assert first == {"m-1": b"first seal"}
+    assert second == {"m-1": b"first seal", "m-2": b"other"}
+
+
 async def test_two_runs_keeping_the_same_message_send_the_first_seal(
     hub: HubHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -525,8 +525,7 @@ def _check_header_signature(
     signature: envelope_pb2.Signature, header: bytes, public_key: Ed25519PublicKey, who: str
 ) -> None:
     check_signed(
-        signing.DOMAIN_HEADER, header, signature, public_key, Reason.REASON_SIGNATURE_INVALID,
-        f"{who} header",
+        signing.DOMAIN_HEADER, header, signature, public_key, Reason.REASON_SIGNATURE_INVALID, f"{who} header"
     )
 
 
@@ -828,8 +827,12 @@ def verify_delivery_receipt(
             "expected SIGNER_ROLE_ORIGINATOR",
         )
     check_signed(
-        signing.DOMAIN_DELIVERY_RECEIPT, ack.receipt, signature, public_key,
-        Reason.REASON_RECEIPT_SIGNATURE_INVALID, "receipt",
+        signing.DOMAIN_DELIVERY_RECEIPT,
+        ack.receipt,
+        signature,
+        public_key,
+        Reason.REASON_RECEIPT_SIGNATURE_INVALID,
+        "receipt",
     )
     receipt = _parse(envelope_pb2.DeliveryReceipt, ack.receipt, "delivery receipt")
     if receipt.recipient != signature.signer:
