@@ -351,6 +351,63 @@ def _not_utf8(raw: bytes) -> RowIssue:
                   f"byte 0x{bad:02x} is not UTF-8 here; the row was read as windows-1252", _WARNING)
 
 
+class CsvLineReader:
+    """``csv.reader`` over lines, with the common line split in C: the same rows, numbers and errors.
+
+    A line with no quote character and no line break inside it is, for ``csv.reader`` with the
+    default dialect, its text without the line ending split at the delimiter (an empty line is
+    ``[]``; a NUL is a character like any other from Python 3.11 on). Such a line is split here
+    with ``str.split``, without ``csv.reader``'s loop over each character. Any other line, and
+    any line longer than the csv module's field size limit (so that its error is the csv
+    module's), is handed to one ``csv.reader``, which reads on from the same lines while a
+    quoted field spans several.
+    """
+
+    __slots__ = ("_delimiter", "_limit", "_lines", "_pending", "_reader", "line_num")
+
+    def __init__(self, lines: Iterator[str], delimiter: str) -> None:
+        self._lines = lines
+        self._delimiter = delimiter
+        self._pending: list[str] = []
+        self._limit = csv.field_size_limit()
+        self._reader = csv.reader(_Feed(self), delimiter=delimiter)
+        self.line_num = 0  # lines read so far, as csv.reader counts them
+
+    def __iter__(self) -> CsvLineReader:
+        return self
+
+    def __next__(self) -> list[str]:
+        line = next(self._lines)
+        text = line[:-2] if line[-2:] == "\r\n" else line[:-1] if line[-1:] == "\n" else line
+        if '"' in text or "\r" in text or "\n" in text or len(text) > self._limit:
+            self._pending.append(line)
+            return next(self._reader)
+        self.line_num += 1
+        return text.split(self._delimiter) if text else []
+
+    def _next_line(self) -> str:
+        """The next line for ``csv.reader``: the one handed over first, then the following ones."""
+        line = self._pending.pop() if self._pending else next(self._lines)
+        self.line_num += 1
+        return line
+
+
+class _Feed:
+    """The lines ``CsvLineReader`` hands to its ``csv.reader``. An iterator object rather than a
+    generator: after the lines run out once, it must still serve a line handed over later."""
+
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner: CsvLineReader) -> None:
+        self._owner = owner
+
+    def __iter__(self) -> _Feed:
+        return self
+
+    def __next__(self) -> str:
+        return self._owner._next_line()
+
+
 def _sniff_delimiter(header: str, expected: str) -> str:
     if expected in header:
         return expected
@@ -504,7 +561,7 @@ class CsvFormat(NationalFormat):
         """The data rows in batches of ``size``; a batch's records are its rows' cells, transposed."""
         file_issues = list(layout.file_issues)
         width = len(layout.slots)
-        reader = csv.reader(lines, delimiter=layout.delimiter)
+        reader = CsvLineReader(lines, layout.delimiter)
         batch = _CsvBatch(layout.slots, 1)
         keep = batch.rows.append
         n = 0  # rows numbered so far

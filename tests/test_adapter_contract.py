@@ -9,6 +9,7 @@ values on purpose write the file through the adapter's own format (the built-in
 from __future__ import annotations
 
 import copy
+import csv
 import io
 import json
 import random
@@ -24,7 +25,7 @@ from hypothesis import strategies as st
 
 from adapters import registry
 from adapters.contract import REQUIRED_FIELDS, CountryAdapter, ParsedRow, Reason, RowIssue, mapped_view
-from adapters.formats import CsvFormat, JsonArrayFormat, JsonLinesFormat, XmlFormat
+from adapters.formats import CsvFormat, CsvLineReader, JsonArrayFormat, JsonLinesFormat, XmlFormat
 from adapters.mapping import (
     ADMITTED_ON,
     DOCUMENTS,
@@ -485,6 +486,50 @@ def test_fuzz_arbitrary_bytes(member: str, data: bytes) -> None:
     _fuzz_check(registry.get_adapter(member), data)
 
 
+def _steps(reader: Iterator[list[str]]) -> list[tuple[object, int]]:
+    """Every result of a csv reader until its lines run out: a row or an error, and ``line_num``."""
+    out: list[tuple[object, int]] = []
+    while True:
+        try:
+            step: object = next(reader)
+        except StopIteration:
+            return out
+        except csv.Error as exc:
+            step = f"csv.Error: {exc}"
+        out.append((step, reader.line_num))  # type: ignore[attr-defined]
+
+
+_CSV_LINE = st.lists(st.sampled_from(["a", "b", "é", " ", ";", ",", '"', "\r", "\n", "\r\n", "\0", "x" * 9]),
+                     max_size=12).map("".join)
+
+
+@settings(max_examples=600, deadline=None, derandomize=True)
+@given(text=st.lists(_CSV_LINE, max_size=12).map("".join), delimiter=st.sampled_from([";", ","]))
+def test_the_csv_line_reader_reads_what_csv_reader_reads(text: str, delimiter: str) -> None:
+    """Rows, errors and line numbers, for lines cut as the readers cut them (at each \\n)."""
+    lines = io.StringIO(text, newline="\n").readlines()
+    expected = _steps(csv.reader(iter(lines), delimiter=delimiter))
+    assert _steps(CsvLineReader(iter(lines), delimiter)) == expected
+
+
+def test_the_csv_line_reader_leaves_a_field_over_the_limit_to_csv_reader() -> None:
+    lines = ["a;bbbbbbbbbbbb;c\n", "d;e\n"]
+    limit = csv.field_size_limit(8)
+    try:
+        steps = _steps(CsvLineReader(iter(lines), ";"))
+        assert steps == _steps(csv.reader(iter(lines), delimiter=";"))
+    finally:
+        csv.field_size_limit(limit)
+    assert steps == [("csv.Error: field larger than field limit (8)", 1), (["d", "e"], 2)]
+
+
+def test_the_csv_line_reader_hands_quoted_records_to_csv_reader() -> None:
+    lines = ['a;"b\n', 'still b";c\r\n', "d;e\r\n", "\r\n", 'f;"g""h"\n', "i\n"]
+    reader = CsvLineReader(iter(lines), ";")
+    assert [(row, reader.line_num) for row in reader] == [
+        (["a", "b\nstill b", "c"], 2), (["d", "e"], 3), ([], 4), (["f", 'g"h'], 5), (["i"], 6)]
+
+
 _SPECIAL = st.sampled_from([
     b";", b",", b"\n", b"\r\n", b'"', b"<", b">", b"</", b"{", b"}", b"[", b"]", b":", b"\\ud800", b"\\u0000",
     b"\xff", b"\xc3", b"\xef\xbb\xbf", b"00/00/0000", b"&amp;", b"&nbsp;", b"<!--", b"-->",
@@ -678,8 +723,6 @@ def test_a_reader_failure_keeps_the_rows_before_it_and_ends_with_row_0(
         member: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """A bug in a reader (not bad input: that is an issue on its row) must not lose the rows read
     before it, nor crash the caller: they are mapped, and row 0 says what went wrong."""
-    import csv as csv_module
-
     from adapters import formats
 
     adapter = _national(registry.get_adapter(member))
@@ -696,8 +739,9 @@ def test_a_reader_failure_keeps_the_rows_before_it_and_ends_with_row_0(
             yield row
 
     if member == "CO-INPEC":
-        real_reader = csv_module.reader
-        monkeypatch.setattr(formats.csv, "reader", lambda lines, **kw: failing(real_reader(lines, **kw)))
+        real_reader = formats.CsvLineReader
+        monkeypatch.setattr(formats, "CsvLineReader",
+                            lambda lines, delimiter: failing(real_reader(lines, delimiter)))
     else:
         real_read = adapter.file_format.read
         monkeypatch.setattr(adapter.file_format, "read", lambda stream: failing(real_read(stream)))
