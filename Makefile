@@ -5,16 +5,23 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The adapters' per-row modules, compiled with mypyc when a C compiler is at hand (adapters/compiled.py).
+COMPILED   := adapters/_compiled/manifest.json
+HOT_PYTHON := $(addprefix adapters/,wire.py ids.py codes.py mapping.py)
 
 .PHONY: demo test install lint typecheck proto migration bench lock clean
 
-install: $(STAMP)
+install: $(STAMP) $(COMPILED)
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+# Without a compiler this says why and the adapters run as pure Python; it is tried again next time.
+$(COMPILED): $(STAMP) $(HOT_PYTHON) hub/dev/compile_adapters.py
+	$(BIN)/python -m hub.dev.compile_adapters
 
 demo: install
 	$(BIN)/pxhub demo
@@ -43,4 +50,4 @@ lock:
 	$(BIN)/python -m pip freeze --all --exclude-editable | grep -v '^pip==' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis adapters/_compiled

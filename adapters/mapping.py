@@ -427,8 +427,8 @@ def _lookup_one(cache: dict[Any, bytes], value: object) -> bytes | None:
 
 #: ``PartialDate`` fields encoded once: a date seen for the first time is three lookups.
 _YEAR_LEAF: Final = {year: D_YEAR.leaf_varint(year) for year in range(codes.MIN_YEAR, codes.MAX_YEAR + 1)}
-_MONTH_LEAF: Final = (b"", *(D_MONTH.leaf_varint(month) for month in range(1, 13)))
-_DAY_LEAF: Final = (b"", *(D_DAY.leaf_varint(day) for day in range(1, 32)))
+_MONTH_LEAF: Final = (b"", *[D_MONTH.leaf_varint(month) for month in range(1, 13)])
+_DAY_LEAF: Final = (b"", *[D_DAY.leaf_varint(day) for day in range(1, 32)])
 
 
 def _date_payload(ymd: tuple[int, int, int]) -> bytes:
@@ -1000,7 +1000,7 @@ class ProfileMapper:
                                        f"Spanish name)", _ERROR))
             elif iso2 not in seen:
                 seen.append(iso2)
-        frag = b"".join(P_NATIONALITY.string(iso2) for iso2 in seen)
+        frag = b"".join([P_NATIONALITY.string(iso2) for iso2 in seen])
         if clean:
             self._remember(self._c_nationality, value, frag)
         return frag
