@@ -9,6 +9,10 @@ timed as the render side). Each round then reads the same file twice, alternatin
 * **adapter** - ``adapter.parse``: decoding with the windows-1252 fallback, the structure checks,
   every value validated and mapped (dates, codes to ICCS and the hub scale, ids with the public
   algorithms) into canonical ``InmateSecurityProfile``s with their row reports.
+* **sources** (when the adapters run compiled, ``adapters.compiled``) - the same ``adapter.parse``
+  in a subprocess with ``PXHUB_PURE_PYTHON=1``: the per-row modules as the interpreter runs their
+  source, timed inside that process (imports excluded), so the compiled figure has its baseline
+  in the same run;
 * **adapter in processes** (CSV members) - the same ``adapter.parse`` with ``workers=os.cpu_count()``:
   the same rows in the same order, mapped in that many processes (``adapters.parallel``). Its
   CPU-time rate counts the reading process only; the workers' CPU is not in it.
@@ -37,6 +41,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from adapters import compiled
 from adapters.exports import write_export
 from adapters.formats import CsvFormat, JsonArrayFormat, JsonLinesFormat, XmlFormat
 from adapters.national import NationalAdapter
@@ -62,6 +67,31 @@ with open("/proc/self/status") as status:
     peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 print(rows, records, peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 """
+
+
+_PURE_SCRIPT = """
+import sys, time
+import adapters.compiled
+from adapters.registry import get_adapter
+assert not adapters.compiled.is_active(), adapters.compiled.STATUS
+adapter = get_adapter(sys.argv[1])
+started, cpu = time.perf_counter(), time.process_time()
+with open(sys.argv[2], "rb") as stream:
+    rows = sum(1 for _ in adapter.parse(stream))
+print(rows, time.perf_counter() - started, time.process_time() - cpu)
+"""
+
+
+def _pure_python_parse(member: str, path: Path) -> tuple[int, float, float]:
+    """Rows, wall and CPU seconds of ``parse`` in a process that runs the adapters' sources."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PURE_SCRIPT, member, str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env={**os.environ, compiled.PURE_PYTHON_ENV: "1"},
+    ).stdout.split()
+    return int(out[0]), float(out[1]), float(out[2])
 
 
 def _baseline(adapter: NationalAdapter) -> tuple[str, Callable[[Path], int]]:
@@ -147,6 +177,7 @@ def _run(
         "id_error_rate": id_error_rate,
         "load_average_before": round(os.getloadavg()[0], 2),
         "csv_workers": WORKERS,
+        "per_row_modules": compiled.STATUS,
     }
     result = ScenarioResult("adapters", parameters)
     for member in members:
@@ -167,13 +198,21 @@ def _run(
         size_mb = path.stat().st_size / 1e6
         base_name, baseline = _baseline(adapter)
         parallel = isinstance(adapter.file_format, CsvFormat) and WORKERS > 1
-        kinds = ("adapter", "baseline", "processes") if parallel else ("adapter", "baseline")
+        kinds: tuple[str, ...] = ("adapter", "baseline")
+        kinds += ("processes",) if parallel else ()
+        kinds += ("sources",) if compiled.is_active() else ()
         rates: dict[str, list[float]] = {k: [] for k in kinds}
         cpu_rates: dict[str, list[float]] = {k: [] for k in kinds}
         records = issues = 0
         for round_index in range(rounds):
             shift = round_index % len(kinds)  # each reader takes its turn at going first
             for which in kinds[shift:] + kinds[:shift]:
+                if which == "sources":
+                    n, wall, cpu = _pure_python_parse(member, path)
+                    rates[which].append(n / wall)
+                    cpu_rates[which].append(n / cpu)
+                    assert n == count, (member, which, n)
+                    continue
                 started, cpu = time.perf_counter(), time.process_time()
                 if which == "baseline":
                     n = baseline(path)
@@ -189,6 +228,7 @@ def _run(
             f"({med_cpu['adapter']:,.0f} per CPU-s; {records:,} records, {issues:,} issues), "
             f"{base_name} {med['baseline']:,.0f}/s ({med_cpu['baseline']:,.0f} per CPU-s)"
             + (f", {WORKERS} processes {med['processes']:,.0f} rows/s" if parallel else "")
+            + (f"; sources (not compiled) {med['sources']:,.0f} rows/s" if "sources" in med else "")
         )
         small_rows, small_peak, _ = _peak_rss_mb(member, small_path)
         big_rows, big_peak, _ = _peak_rss_mb(member, path)
@@ -213,6 +253,14 @@ def _run(
             Measurement(f"{member} peak RSS, parse {count:,} rows", "MB", [big_peak]),
         ]
         result.ratios[f"{member} adapter / plain read"] = med["adapter"] / med["baseline"]
+        if "sources" in med:
+            result.measurements += [
+                Measurement(f"{one}, sources", "rows/s", rates["sources"], baseline_of=one,
+                            notes=f"{compiled.PURE_PYTHON_ENV}=1; one process"),
+                Measurement(f"{one}, sources, CPU time", "rows/CPU-s", cpu_rates["sources"],
+                            baseline_of=f"{one}, CPU time"),
+            ]
+            result.ratios[f"{member} compiled / sources, CPU time"] = med_cpu["adapter"] / med_cpu["sources"]
         result.ratios[f"{member} peak RSS {count:,} / {small:,} rows"] = big_peak / small_peak
         if parallel:
             many = f"{one}, {WORKERS} processes"
