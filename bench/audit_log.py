@@ -50,10 +50,11 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 def make_entries(first: int, count: int) -> list[bytes]:
     """Realistic canonical entries (a permitted submission each), templated for speed."""
     out = []
+    members = len(MEMBER_IDS)
     for i in range(first, first + count):
-        sender, recipient = MEMBER_IDS[i % 7], MEMBER_IDS[(i + 1 + i // 7) % 7]
+        sender, recipient = MEMBER_IDS[i % members], MEMBER_IDS[(i + 1 + i // members) % members]
         if recipient == sender:
-            recipient = MEMBER_IDS[(i + 2) % 7]
+            recipient = MEMBER_IDS[(i + 2) % members]
         t = START + timedelta(microseconds=i * 50_000)
         stamp = t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         out.append(
