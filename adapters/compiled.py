@@ -2,8 +2,8 @@
 
 Why: validating and mapping a row is tens of microseconds of Python, and CPython spends a good
 part of it interpreting. mypyc compiles the same source files (no second implementation to keep
-equal) into extension modules that skip the interpreter; on a national CSV export they run about
-a fifth fewer instructions a row (``bench/README.md`` has the figures).
+equal) into extension modules that skip the interpreter; on a national CSV export a row then takes
+about a quarter fewer instructions (docs/adapters.md, "Speed and memory", has the figures).
 
 ``make install`` builds them into ``adapters/_compiled/`` (``python -m hub.dev.compile_adapters``;
 the folder is not in git). ``activate`` puts that folder ahead of the sources in the package's
