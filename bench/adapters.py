@@ -9,10 +9,11 @@ timed as the render side). Each round then reads the same file twice, alternatin
 * **adapter** - ``adapter.parse``: decoding with the windows-1252 fallback, the structure checks,
   every value validated and mapped (dates, codes to ICCS and the hub scale, ids with the public
   algorithms) into canonical ``InmateSecurityProfile``s with their row reports.
-* **sources** (when the adapters run compiled, ``adapters.compiled``) - the same ``adapter.parse``
-  in a subprocess with ``PXHUB_PURE_PYTHON=1``: the per-row modules as the interpreter runs their
-  source, timed inside that process (imports excluded), so the compiled figure has its baseline
-  in the same run;
+* **compiled / sources** (when the adapters run compiled, ``adapters.compiled``) - the same
+  ``adapter.parse`` in a fresh subprocess, once on the compiled per-row modules and once on their
+  sources (``PXHUB_PURE_PYTHON=1``), each timed inside its process (imports excluded) with cold
+  caches, so the compiled figure has its like-for-like baseline in the same run (the in-process
+  adapter keeps its caches warm from round to round);
 * **adapter in processes** (CSV members) - the same ``adapter.parse`` with ``workers=os.cpu_count()``:
   the same rows in the same order, mapped in that many processes (``adapters.parallel``). Its
   CPU-time rate counts the reading process only; the workers' CPU is not in it.
@@ -69,27 +70,29 @@ print(rows, records, peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrs
 """
 
 
-_PURE_SCRIPT = """
+_FRESH_SCRIPT = """
 import sys, time
 import adapters.compiled
 from adapters.registry import get_adapter
-assert not adapters.compiled.is_active(), adapters.compiled.STATUS
+assert adapters.compiled.is_active() == (sys.argv[3] == "compiled"), adapters.compiled.STATUS
 adapter = get_adapter(sys.argv[1])
 started, cpu = time.perf_counter(), time.process_time()
 with open(sys.argv[2], "rb") as stream:
     rows = sum(1 for _ in adapter.parse(stream))
 print(rows, time.perf_counter() - started, time.process_time() - cpu)
 """
+#: The subprocess parses: the compiled per-row modules, and their sources.
+_FRESH_KINDS = {"compiled": "", "sources": "1"}
 
 
-def _pure_python_parse(member: str, path: Path) -> tuple[int, float, float]:
-    """Rows, wall and CPU seconds of ``parse`` in a process that runs the adapters' sources."""
+def _fresh_parse(member: str, path: Path, kind: str) -> tuple[int, float, float]:
+    """Rows, wall and CPU seconds of ``parse`` in a new process running ``kind`` of the modules."""
     out = subprocess.run(
-        [sys.executable, "-c", _PURE_SCRIPT, member, str(path)],
+        [sys.executable, "-c", _FRESH_SCRIPT, member, str(path), kind],
         check=True,
         capture_output=True,
         text=True,
-        env={**os.environ, compiled.PURE_PYTHON_ENV: "1"},
+        env={**os.environ, compiled.PURE_PYTHON_ENV: _FRESH_KINDS[kind]},
     ).stdout.split()
     return int(out[0]), float(out[1]), float(out[2])
 
@@ -200,26 +203,24 @@ def _run(
         parallel = isinstance(adapter.file_format, CsvFormat) and WORKERS > 1
         kinds: tuple[str, ...] = ("adapter", "baseline")
         kinds += ("processes",) if parallel else ()
-        kinds += ("sources",) if compiled.is_active() else ()
+        kinds += tuple(_FRESH_KINDS) if compiled.is_active() else ()
         rates: dict[str, list[float]] = {k: [] for k in kinds}
         cpu_rates: dict[str, list[float]] = {k: [] for k in kinds}
         records = issues = 0
         for round_index in range(rounds):
             shift = round_index % len(kinds)  # each reader takes its turn at going first
             for which in kinds[shift:] + kinds[:shift]:
-                if which == "sources":
-                    n, wall, cpu = _pure_python_parse(member, path)
-                    rates[which].append(n / wall)
-                    cpu_rates[which].append(n / cpu)
-                    assert n == count, (member, which, n)
-                    continue
-                started, cpu = time.perf_counter(), time.process_time()
-                if which == "baseline":
-                    n = baseline(path)
+                if which in _FRESH_KINDS:
+                    n, wall, cpu_s = _fresh_parse(member, path, which)
                 else:
-                    n, records, issues = _parse(adapter, path, WORKERS if which == "processes" else 1)
-                rates[which].append(n / (time.perf_counter() - started))
-                cpu_rates[which].append(n / (time.process_time() - cpu))
+                    started, cpu = time.perf_counter(), time.process_time()
+                    if which == "baseline":
+                        n = baseline(path)
+                    else:
+                        n, records, issues = _parse(adapter, path, WORKERS if which == "processes" else 1)
+                    wall, cpu_s = time.perf_counter() - started, time.process_time() - cpu
+                rates[which].append(n / wall)
+                cpu_rates[which].append(n / cpu_s)
                 assert n == count, (member, which, n)
         med = {k: statistics.median(v) for k, v in rates.items()}
         med_cpu = {k: statistics.median(v) for k, v in cpu_rates.items()}
@@ -228,7 +229,8 @@ def _run(
             f"({med_cpu['adapter']:,.0f} per CPU-s; {records:,} records, {issues:,} issues), "
             f"{base_name} {med['baseline']:,.0f}/s ({med_cpu['baseline']:,.0f} per CPU-s)"
             + (f", {WORKERS} processes {med['processes']:,.0f} rows/s" if parallel else "")
-            + (f"; sources (not compiled) {med['sources']:,.0f} rows/s" if "sources" in med else "")
+            + (f"; fresh process, compiled {med_cpu['compiled']:,.0f} and sources {med_cpu['sources']:,.0f} "
+               "rows per CPU-s" if "sources" in med else "")
         )
         small_rows, small_peak, _ = _peak_rss_mb(member, small_path)
         big_rows, big_peak, _ = _peak_rss_mb(member, path)
@@ -254,13 +256,17 @@ def _run(
         ]
         result.ratios[f"{member} adapter / plain read"] = med["adapter"] / med["baseline"]
         if "sources" in med:
+            fresh = f"{one}, fresh process"
             result.measurements += [
-                Measurement(f"{one}, sources", "rows/s", rates["sources"], baseline_of=one,
-                            notes=f"{compiled.PURE_PYTHON_ENV}=1; one process"),
-                Measurement(f"{one}, sources, CPU time", "rows/CPU-s", cpu_rates["sources"],
-                            baseline_of=f"{one}, CPU time"),
+                Measurement(f"{fresh}, compiled, CPU time", "rows/CPU-s", cpu_rates["compiled"],
+                            notes="cold caches; one process"),
+                Measurement(f"{fresh}, sources, CPU time", "rows/CPU-s", cpu_rates["sources"],
+                            baseline_of=f"{fresh}, compiled, CPU time",
+                            notes=f"{compiled.PURE_PYTHON_ENV}=1; cold caches; one process"),
             ]
-            result.ratios[f"{member} compiled / sources, CPU time"] = med_cpu["adapter"] / med_cpu["sources"]
+            result.ratios[f"{member} compiled / sources, fresh process, CPU time"] = (
+                med_cpu["compiled"] / med_cpu["sources"]
+            )
         result.ratios[f"{member} peak RSS {count:,} / {small:,} rows"] = big_peak / small_peak
         if parallel:
             many = f"{one}, {WORKERS} processes"

@@ -9,6 +9,7 @@ in a second process and both parse and render the same exports, good and broken.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import os
@@ -37,7 +38,7 @@ def test_the_compiled_modules_are_loaded_when_expected() -> None:
     if not compiled.is_active():
         pytest.skip(compiled.STATUS)
     for name in COMPILED_MODULES:
-        module = sys.modules.get(f"adapters.{name}") or __import__(f"adapters.{name}", fromlist=["_"])
+        module = importlib.import_module(f"adapters.{name}")
         origin = Path(module.__spec__.origin or "")  # (mypyc names a module loaded with another after it)
         assert compiled.COMPILED_DIR in origin.parents, name
         assert origin.name.endswith(str(compiled.manifest()["extension_suffix"])), name
