@@ -241,9 +241,20 @@ def _first_line(stream: BinaryIO) -> tuple[bytes, RowIssue | None]:
     return (first[3:] if first[:3] == _BOM else first), None
 
 
-#: One piece of a text file, as ``_units`` cuts it: whole lines decoded at once (``str``), whole
-#: lines to decode one by one (``bytes``), or a line over the record limit (``None``, skipped).
-Unit: TypeAlias = str | bytes | None
+class Chunk(NamedTuple):
+    """Whole lines that decode at once with ``codec``; still bytes, so that handing a run of
+    them to a parsing process copies bytes (a decoded text would be re-encoded to be sent)."""
+
+    data: bytes
+    codec: str
+
+    def text(self) -> str:
+        return self.data.decode(self.codec, errors="replace")
+
+
+#: One piece of a text file, as ``_units`` cuts it: whole lines to decode at once (``Chunk``),
+#: whole lines to decode one by one (``bytes``), or a line over the record limit (``None``, skipped).
+Unit: TypeAlias = Chunk | bytes | None
 
 
 def _lines(stream: BinaryIO, state: _LineState, warn: bool, first: bytes) -> Iterator[str]:
@@ -268,8 +279,8 @@ def unit_lines(units: Iterable[Unit], state: _LineState, warn: bool) -> Iterator
 
 def _unit_groups(units: Iterable[Unit], state: _LineState, warn: bool) -> Iterator[Iterable[str]]:
     for unit in units:
-        if isinstance(unit, str):
-            yield io.StringIO(unit, newline="\n")
+        if isinstance(unit, Chunk):
+            yield io.StringIO(unit.text(), newline="\n")
         elif unit is None:
             state.too_long = True
             yield ("\n",)
@@ -281,9 +292,8 @@ def unit_line_count(unit: Unit) -> int:
     """How many lines ``unit_lines`` makes of a unit (every unit but a file's last ends a line)."""
     if unit is None:
         return 1
-    if isinstance(unit, str):
-        return unit.count("\n") + (not unit.endswith("\n"))
-    return unit.count(b"\n") + (not unit.endswith(b"\n"))
+    data = unit.data if isinstance(unit, Chunk) else unit
+    return data.count(b"\n") + (not data.endswith(b"\n"))
 
 
 def _units(stream: BinaryIO, warn: bool, first: bytes) -> Iterator[Unit]:
@@ -309,16 +319,18 @@ def _units(stream: BinaryIO, warn: bool, first: bytes) -> Iterator[Unit]:
         else:
             pending = b""
         if data.isascii():
-            yield data.decode("ascii")
+            yield Chunk(data, "ascii")
             continue
         if not latin:
             try:
-                yield data.decode("utf-8")
-                continue
+                data.decode("utf-8")  # only to know whether it is UTF-8: decoded where it is read
             except UnicodeDecodeError:
                 pass
+            else:
+                yield Chunk(data, "utf-8")
+                continue
         elif not warn and b"\xc3" not in data and b"\xc2" not in data:
-            yield data.decode("cp1252", errors="replace")
+            yield Chunk(data, "cp1252")
             continue
         yield data
         latin = True

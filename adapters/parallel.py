@@ -2,9 +2,9 @@
 
 Why: validating and mapping a row into a canonical record costs tens of microseconds of Python,
 so one process reads a national CSV export at about half the rate the network asks for. Here the
-parent only cuts the file into *runs* of whole lines (64 KiB units, decoded exactly as the
-sequential reader decodes them) and turns the workers' encoded records back into messages; each
-worker reads the CSV records of its runs, validates and maps them.
+parent only cuts the file into *runs* of whole lines (64 KiB units, each still bytes but marked
+with the decoding the sequential reader gives it) and turns the workers' encoded records back into
+messages; each worker decodes and reads the CSV records of its runs, validates and maps them.
 
 The rows are the ones ``NationalAdapter.parse`` yields in one process, numbers and issues included:
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from adapters import registry
 from adapters.contract import REQUIRED_FIELDS, CountryAdapter, ParsedRow, Reason, RowIssue, mapped_view
-from adapters.formats import CsvFormat, CsvLineReader, JsonArrayFormat, JsonLinesFormat, XmlFormat
+from adapters.formats import Chunk, CsvFormat, CsvLineReader, JsonArrayFormat, JsonLinesFormat, XmlFormat
 from adapters.mapping import (
     ADMITTED_ON,
     DOCUMENTS,
@@ -710,12 +710,33 @@ def test_a_run_of_whole_records_is_clean_and_one_cut_inside_a_record_is_not() ->
 
     def read(run: str) -> tuple[int, bool]:
         clean = [False]
-        rows = sum(b.row_count for b in fmt.batch([run], split.layout, split.before, split.before, clean))
+        unit = Chunk(run.encode(fmt.encoding), fmt.encoding)
+        rows = sum(b.row_count for b in fmt.batch([unit], split.layout, split.before, split.before, clean))
         return rows, clean[0]
 
     assert read(whole) == (200 - split.before, True)
     rows, clean = read(cut)
     assert rows == 300 and not clean
+
+
+def test_runs_for_parsing_processes_carry_the_file_bytes_with_their_decoding() -> None:
+    """The reading process does not decode what it hands out: a decoded text would be encoded
+    again to reach a parsing process. Each unit keeps its bytes and names the decoding the
+    sequential reader gives them; decoded, the units are the file's text."""
+    adapter = _national(registry.get_adapter("CO-INPEC"))
+    fmt = adapter.file_format
+    assert isinstance(fmt, CsvFormat) and fmt.encoding == "cp1252"
+    data = _render(adapter, _population(adapter, 1500, seed=6, id_error_rate=0.0))
+    assert not data.isascii()
+    split = fmt.split(io.BytesIO(data))
+    units = split.taken + list(split.rest)
+    assert len(units) > 3
+    assert isinstance(units[0], bytes)  # decoded line by line: it is where UTF-8 fails first
+    assert all(isinstance(u, Chunk) for u in units[1:])
+    assert {u.codec for u in units[1:] if isinstance(u, Chunk)} == {"cp1252"}
+    assert all(isinstance(u.data, bytes) for u in units if isinstance(u, Chunk))
+    text = "".join(u.text() if isinstance(u, Chunk) else u.decode("cp1252") for u in units if u)
+    assert text == data.decode("cp1252")
 
 
 @pytest.mark.parametrize("member", ["CO-INPEC", "EC-SNAI"])
