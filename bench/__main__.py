@@ -18,14 +18,21 @@ SCENARIOS = {
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description="pxhub benchmarks (each beside its baseline, same run)")
+    parser = argparse.ArgumentParser(prog="python -m bench",
+                                     description="pxhub benchmarks (each beside its baseline, same run)")
     parser.add_argument(
-        "scenarios", nargs="*", default=list(SCENARIOS), help="which scenarios (default: all)"
+        "scenarios", nargs="*", default=list(SCENARIOS), metavar="SCENARIO",
+        help=f"which scenarios: {', '.join(SCENARIOS)} (default: all)"
     )
     parser.add_argument(
         "--count", type=int, default=None, help="records per round, where a scenario takes it"
     )
     args = parser.parse_args()
+    unknown = [name for name in args.scenarios if name not in SCENARIOS]
+    if unknown:
+        parser.error(f"unknown scenario {', '.join(map(repr, unknown))}; choose from {', '.join(SCENARIOS)}")
+    if args.count is not None and args.count < 1:
+        parser.error(f"--count must be at least 1, got {args.count}")
     for name in args.scenarios:
         print(f"== {name}")
         kwargs = {"count": args.count} if args.count else {}
