@@ -34,7 +34,7 @@ lint: install
 	cd proto && ../$(BIN)/buf lint
 
 typecheck: install
-	$(BIN)/mypy hub adapters flows
+	$(BIN)/mypy hub adapters flows bench
 
 proto: install
 	$(BIN)/python -m hub.dev.protos

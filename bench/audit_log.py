@@ -105,7 +105,7 @@ def _rows(entries: list[bytes], first: int, frontier: dict[tuple[int, int], byte
     ]
 
 
-def appends_round(work: Path, count: int, batch: int, round_index: int) -> tuple[float, float, int]:
+def appends_round(work: Path, count: int, batch: int, round_index: int) -> tuple[float, float, float]:
     """(store appends/s, raw sqlite3 appends/s of the same rows, rows per entry)."""
     batches = [make_entries(i, min(batch, count - i)) for i in range(0, count, batch)]
     store = SqlHubStore(f"sqlite:///{work / f'append-{round_index}.db'}")

@@ -40,7 +40,7 @@ import resource
 import shutil
 import time
 import traceback
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import closing, contextmanager
@@ -102,8 +102,8 @@ def allocate(total: int) -> dict[str, int]:
 class StageClock:
     """Wall and thread-CPU seconds per stage; wraps methods of the objects the flow code calls."""
 
-    wall: Counter[str] = field(default_factory=Counter)
-    cpu: Counter[str] = field(default_factory=Counter)
+    wall: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    cpu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
     calls: Counter[str] = field(default_factory=Counter)
 
     @contextmanager
@@ -837,7 +837,7 @@ def _result(
             "per_wall_s": records / wall if wall else 0.0,
         }
     delivered = delivery["totals"].get("delivered", 0)
-    cpu = {
+    cpu_seconds = {
         "window_s": timed.wall,
         "machine_busy_cpu_s": timed.machine_busy,
         "machine_capacity_cpu_s": timed.machine_total,
@@ -845,8 +845,8 @@ def _result(
         "outbound_processes_cpu_s": sum(r.cpu_seconds for r in out.values()),
         "inbound_processes_cpu_s": sum(r.cpu_seconds for r in inn.values()),
     }
-    cpu["other_processes_cpu_s"] = cpu["machine_busy_cpu_s"] - sum(
-        cpu[k] for k in ("hub_cpu_s", "outbound_processes_cpu_s", "inbound_processes_cpu_s")
+    cpu_seconds["other_processes_cpu_s"] = cpu_seconds["machine_busy_cpu_s"] - sum(
+        cpu_seconds[k] for k in ("hub_cpu_s", "outbound_processes_cpu_s", "inbound_processes_cpu_s")
     )
     members = {
         m: {
@@ -929,7 +929,7 @@ def _result(
         "members": members,
         "stages": stages,
         "rejects": rejects,
-        "cpu": cpu,
+        "cpu": cpu_seconds,
         "delivery_totals": delivery["totals"],
         "delivery": delivery["per_recipient"],
         "exactly_once": delivery["exactly_once"],

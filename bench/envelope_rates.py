@@ -168,7 +168,7 @@ def measure(rounds: int = 7, seconds: float = 0.25) -> list[Row]:
     rows = [Row(f"raw {name}", "", r) for name, r in raw.items()]
 
     per_n = {n: _envelope_rows(n, record, signer, private, rounds, seconds) for n in (1, 7)}
-    floors = {
+    floors: dict[str, Callable[[int], float]] = {
         "seal": lambda n: 1 / (sec["Ed25519 sign"] + n * sec["HPKE wrap 32 B"] + sec["AES-256-GCM 1.5 KB"]),
         "verify": lambda n: 1 / sec["Ed25519 verify"],
         "parse + verify": lambda n: 1 / sec["Ed25519 verify"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bench.common import Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
@@ -26,7 +27,8 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _run(target: str, federation: Path, passphrase: bytes, rate: float, seconds: float, hub_pid: int):
+async def _run(target: str, federation: Path, passphrase: bytes, rate: float, seconds: float,
+               hub_pid: int) -> tuple[list[float], list[float]]:
     sender = await MemberClient.connect(target, federation, "CO-INPEC", passphrase)
     receiver = await MemberClient.connect(target, federation, "PE-INPE", passphrase)
     count = int(rate * seconds)
@@ -60,7 +62,7 @@ async def _run(target: str, federation: Path, passphrase: bytes, rate: float, se
                 done.set()
                 return
 
-    async def requests():  # type: ignore[no-untyped-def]
+    async def requests() -> AsyncIterator[exchange_pb2.SubmitRequest]:
         started = time.perf_counter()
         for index, (request, message_id) in enumerate(zip(prebuilt, ids, strict=True)):
             due = started + index / rate

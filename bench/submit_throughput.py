@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import grpc
@@ -70,7 +71,7 @@ async def _stream(
             response_deserializer=lambda b: b,
         )
 
-        async def requests_iter():  # type: ignore[no-untyped-def]
+        async def requests_iter() -> AsyncIterator[bytes]:
             for request in requests:
                 yield request
 
