@@ -24,8 +24,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
-__all__ = ["COMPILED", "COMPILED_DIR", "COMPILED_MODULES", "MANIFEST", "PURE_PYTHON_ENV", "STATUS",
-           "activate", "is_active", "manifest", "source_digests", "status"]
+__all__ = ["COMPILED", "COMPILED_DIR", "COMPILED_MODULES", "EXPECT_COMPILED_ENV", "MANIFEST",
+           "PURE_PYTHON_ENV", "STATUS", "activate", "is_active", "manifest", "source_digests", "status"]
 
 #: The modules of the per-row path, in the ``adapters`` package: they are compiled together.
 COMPILED_MODULES: Final = ("wire", "ids", "codes", "mapping")
@@ -33,6 +33,8 @@ COMPILED_DIR: Final = Path(__file__).resolve().parent / "_compiled"
 MANIFEST: Final = COMPILED_DIR / "manifest.json"
 #: Set to 1 to run the sources even when a current build exists (the tests of the pure path do).
 PURE_PYTHON_ENV: Final = "PXHUB_PURE_PYTHON"
+#: Set to 1 where the compiled path must be the one tested (CI): a failed build is then an error.
+EXPECT_COMPILED_ENV: Final = "PXHUB_EXPECT_COMPILED"
 
 COMPILED: Final = "compiled"
 STATUS = "pure Python: not activated"

@@ -45,7 +45,6 @@ MAX_OVERLAP: Final = timedelta(days=90)
 MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
 
 
-
 @dataclass(frozen=True)
 class KeyRotation:
     """A checked key announcement: what :func:`apply_rotation` does to the directory."""

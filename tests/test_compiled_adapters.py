@@ -22,7 +22,7 @@ import pytest
 
 import adapters.compiled as compiled
 from adapters import registry
-from adapters.compiled import COMPILED_MODULES, PURE_PYTHON_ENV, source_digests, status
+from adapters.compiled import COMPILED_MODULES, EXPECT_COMPILED_ENV, PURE_PYTHON_ENV, source_digests, status
 from adapters.national import NationalAdapter
 from adapters.synthetic import COUNTRY_PROFILES, generate_profiles
 
@@ -33,7 +33,7 @@ _BREAKS = [b";", b",", b"\n", b"\r\n", b'"', b"<", b">", b"{", b"}", b"[", b"]",
 
 
 def test_the_compiled_modules_are_loaded_when_expected() -> None:
-    if os.environ.get("PXHUB_EXPECT_COMPILED") == "1":
+    if os.environ.get(EXPECT_COMPILED_ENV) == "1":
         assert compiled.is_active(), compiled.STATUS
     if not compiled.is_active():
         pytest.skip(compiled.STATUS)
@@ -125,3 +125,18 @@ def test_compiled_and_pure_python_modules_parse_and_render_every_export_alike() 
     assert pure.returncode == 0, pure.stderr
     by_sources = json.loads(pure.stdout)
     assert [name for name in in_process if in_process[name] != by_sources[name]] == []
+
+
+def test_a_failed_build_is_an_error_only_where_the_compiled_modules_are_required(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from hub.dev import compile_adapters
+
+    def no_compiler(target: Path = compiled.COMPILED_DIR) -> None:
+        raise SystemExit("error: command 'cc' failed: No such file or directory")
+
+    monkeypatch.setattr(compile_adapters, "build", no_compiler)
+    monkeypatch.delenv(EXPECT_COMPILED_ENV, raising=False)
+    assert compile_adapters.main([]) == 0
+    assert "not compiled (SystemExit: error: command 'cc' failed" in capsys.readouterr().err
+    monkeypatch.setenv(EXPECT_COMPILED_ENV, "1")
+    assert compile_adapters.main([]) == 1

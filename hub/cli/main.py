@@ -33,7 +33,6 @@ console = Console()
 err_console = Console(stderr=True)
 
 
-
 def _fail(message: str) -> typer.Exit:
     err_console.print(f"[bold red]error:[/bold red] {message}")
     return typer.Exit(code=2)

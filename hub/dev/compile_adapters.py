@@ -4,7 +4,8 @@ Run by ``make install``. The modules are built in a temporary folder and moved i
 which is what makes ``adapters`` use them, is written last and only after the build succeeded,
 so a failed or interrupted build leaves the package on its sources. Without a C compiler (or if
 mypyc refuses a source) this says why and exits 0: the adapters then run as pure Python, just
-slower. ``--strict`` makes a failure an error (CI, where the compiled path must be tested).
+slower. With ``PXHUB_EXPECT_COMPILED=1`` (``.ci/run``, where the compiled path must be tested) a
+failure is an error, so the install stops there with the compiler's reason.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from adapters.compiled import COMPILED_DIR, COMPILED_MODULES, MANIFEST, manifest
+from adapters.compiled import COMPILED_DIR, COMPILED_MODULES, EXPECT_COMPILED_ENV, MANIFEST, manifest
 
 PROJECT_ROOT = COMPILED_DIR.parents[1]
 #: The shared library of the compiled modules, inside the folder they are loaded from.
@@ -59,16 +60,17 @@ def build(target: Path = COMPILED_DIR) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strict", action="store_true", help="fail if the modules cannot be compiled")
-    args = parser.parse_args(argv)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     epilog=f"{EXPECT_COMPILED_ENV}=1: a failed build is an error (exit 1)")
+    parser.parse_args(argv)
+    required = os.environ.get(EXPECT_COMPILED_ENV) == "1"
     started = time.monotonic()
     try:
         build()
     except (Exception, SystemExit) as exc:  # setuptools reports a compiler failure as SystemExit
         print(f"adapters: not compiled ({type(exc).__name__}: {exc}); they run as pure Python",
               file=sys.stderr)
-        return 1 if args.strict else 0
+        return 1 if required else 0
     print(f"adapters: compiled {', '.join(COMPILED_MODULES)} in {time.monotonic() - started:.0f} s")
     return 0
 
