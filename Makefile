@@ -20,8 +20,8 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 # Without a compiler this says why and the adapters run as pure Python; it is tried again next time.
-$(COMPILED): $(STAMP) $(HOT_PYTHON) hub/dev/compile_adapters.py
-	$(BIN)/python -m hub.dev.compile_adapters
+$(COMPILED): $(STAMP) $(HOT_PYTHON) adapters/build.py
+	$(BIN)/python -m adapters.build
 
 demo: install
 	$(BIN)/pxhub demo

@@ -5,7 +5,7 @@ part of it interpreting. mypyc compiles the same source files (no second impleme
 equal) into extension modules that skip the interpreter; on a national CSV export a row then takes
 about a quarter fewer instructions (docs/adapters.md, "Speed and memory", has the figures).
 
-``make install`` builds them into ``adapters/_compiled/`` (``python -m hub.dev.compile_adapters``;
+``make install`` builds them into ``adapters/_compiled/`` (``python -m adapters.build``;
 the folder is not in git). ``activate`` puts that folder ahead of the sources in the package's
 path, so ``import adapters.mapping`` loads the compiled module, but only when the build's
 manifest names this interpreter's extension suffix and the SHA-256 of every compiled source as

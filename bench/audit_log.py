@@ -29,20 +29,20 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.common import Measurement, ScenarioResult, start_hub_process
-from hub.audit.client import AuditClient, trust_anchors
-from hub.audit.service import AuditLogService
-from hub.audit.tree import mth
-from hub.audit.verify import verify_log
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.audit_index import index_terms
 from hub.core.checkpoint import open_checkpoint
 from hub.core.members import MEMBER_IDS
-from hub.directory import Directory
-from hub.pki import init_federation, load_hub, load_manifest
+from hub.identity.credentials import init_federation, load_hub, load_manifest
+from hub.identity.directory import Directory
+from hub.sdk.audit.client import AuditClient, trust_anchors
+from hub.sdk.audit.tree import mth
+from hub.sdk.audit.verify import verify_log
+from hub.services.audit import AuditLogService
+from hub.store.audit import object_ref, party_ref
 from hub.store.audit_append import plan_append
-from hub.store.audit_base import object_ref, party_ref
-from hub.store.sql import SqlHubStore
+from hub.store.sql.store import SqlHubStore
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -191,7 +191,7 @@ def append_to_provable_ms(
 
 
 def local_recompute_seconds(store: SqlHubStore) -> float:
-    """The verifier's CPU part alone: hash every entry and fold the root (as hub.audit.verify does)."""
+    """The verifier's CPU part alone: hash every entry and fold the root (as hub.sdk.audit.verify does)."""
     size = store.audit_tree_size()
     entries: list[bytes] = []
     for start in range(0, size, 50_000):

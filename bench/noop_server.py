@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grpc
 
-from hub.pki import load_hub
+from hub.identity.credentials import load_hub
 
 
 async def serve(federation_dir: Path, passphrase: bytes, port: int) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 import grpc
 
 from bench.common import RESULTS_DIR, Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
-from hub.audit.client import AuditClient
+from hub.sdk.audit.client import AuditClient
 from hub.sdk.client import MemberClient
 from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 

@@ -26,7 +26,7 @@ from bench.common import (
     start_process,
 )
 from flows.plans import ExchangePlan, outgoing_records
-from hub.pki import load_identity
+from hub.identity.credentials import load_identity
 from hub.sdk.client import CHANNEL_OPTIONS, MemberClient, channel_credentials
 from pxhub.v1 import exchange_pb2
 

@@ -18,8 +18,8 @@ from contextlib import closing
 from pathlib import Path
 from typing import Any, Final
 
-from hub.files import fsync_directory, write_atomically
-from hub.pki import passphrase_from_env
+from hub.identity.credentials import passphrase_from_env
+from hub.runtime.files import fsync_directory, write_atomically
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2
 

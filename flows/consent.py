@@ -20,7 +20,7 @@ from prefect import flow, get_run_logger, task
 
 from adapters.synthetic import generate_profiles
 from hub.core.consent import SCHEMA_VERSION, subject_pseudonym
-from hub.pki import passphrase_from_env
+from hub.identity.credentials import passphrase_from_env
 from hub.sdk import MemberClient
 from pxhub.v1 import consent_pb2, envelope_pb2, record_pb2
 

@@ -18,8 +18,8 @@ from prefect.artifacts import acreate_table_artifact
 
 from flows.plans import ExchangePlan, outgoing_records
 from hub.core.envelope import EnvelopeError
-from hub.files import write_atomically
-from hub.pki import passphrase_from_env
+from hub.identity.credentials import passphrase_from_env
+from hub.runtime.files import write_atomically
 from hub.sdk import MemberClient, OpenedDelivery
 from hub.sdk.policy_consent import RecipientGuardError
 from pxhub.v1 import envelope_pb2

@@ -3,7 +3,7 @@
 Each run, for the member:
 
 1. **retire**: every previous key whose overlap is over loses its private half
-   (``hub.keyring.retire_expired``);
+   (``hub.identity.keyring.retire_expired``);
 2. **rotate** each key use that is due (older than ``rotate_after_days``, expiring
    within 30 days, or ``force``): generate it into the member's keyring as
    pending, announce it to the hub (signed by the current signing key, with a
@@ -30,9 +30,9 @@ from prefect.cache_policies import NO_CACHE
 
 from flows.common import DEFAULT_FEDERATION_DIR, DEFAULT_TARGET, artifact_key, connect, markdown_table
 from flows.retry import TRANSIENT_RETRY
-from hub import keyring
-from hub.directory import EXPIRY_WARNING
-from hub.pki import KeyUse, passphrase_from_env
+from hub.identity import keyring
+from hub.identity.credentials import KeyUse, passphrase_from_env
+from hub.identity.directory import EXPIRY_WARNING
 from hub.sdk.rotation import RotatedKey, rotate_key
 
 #: Rotation order: whatever is signed with the signing key goes first, the signing key last.

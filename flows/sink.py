@@ -27,7 +27,7 @@ from google.protobuf import json_format
 
 from adapters.registry import get_adapter
 from flows.common import write_json_atomically
-from hub.files import write_atomically
+from hub.runtime.files import write_atomically
 from hub.sdk import OpenedDelivery
 from pxhub.v1 import envelope_pb2, record_pb2
 

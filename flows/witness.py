@@ -1,7 +1,7 @@
 """witness-checkpoints: a member checks the hub's latest checkpoint extends the last one it cosigned.
 
-Thin over ``hub.audit.client.AuditClient.witness`` (which fetches the checkpoint and the RFC 9162
-consistency proof, checks them with ``hub.audit.witness.check_and_cosign`` and hands the
+Thin over ``hub.sdk.audit.client.AuditClient.witness`` (which fetches the checkpoint and the RFC 9162
+consistency proof, checks them with ``hub.sdk.audit.witness.check_and_cosign`` and hands the
 cosignature to the hub). The flow keeps, per member, the last checkpoint it cosigned in a state
 file (``<state_dir>/<member>/witnessed-checkpoint.txt``: the hub-signed note, re-verified against
 the hub key of ``federation.json`` on every read) and replaces it atomically after each cosignature.
@@ -30,11 +30,11 @@ from flows.common import (
     member_state_dir,
 )
 from flows.retry import TRANSIENT_RETRY
-from hub.audit.client import AuditClient
-from hub.audit.witness import WitnessInconsistentError
 from hub.core.checkpoint import Checkpoint, open_checkpoint
-from hub.files import write_atomically
-from hub.pki import load_manifest, passphrase_from_env
+from hub.identity.credentials import load_manifest, passphrase_from_env
+from hub.runtime.files import write_atomically
+from hub.sdk.audit.client import AuditClient
+from hub.sdk.audit.witness import WitnessInconsistentError
 
 STATE_FILE: Final = "witnessed-checkpoint.txt"
 

@@ -1,6 +1,6 @@
 """Shared fixtures: one development federation per session, hubs on loopback.
 
-Prefect settings are set before anything imports prefect (see hub.prefect_env).
+Prefect settings are set before anything imports prefect (see flows.prefect_env).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.prefect_env import use_local_prefect
+from flows.prefect_env import use_local_prefect
 
 use_local_prefect()
 
@@ -21,7 +21,7 @@ os.environ.setdefault("PXHUB_KEY_PASSPHRASE", PASSPHRASE.decode())
 
 @pytest.fixture(scope="session")
 def federation_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from hub.pki import init_federation
+    from hub.identity.credentials import init_federation
 
     directory = tmp_path_factory.mktemp("federation") / "fed"
     init_federation(directory, PASSPHRASE)
@@ -68,8 +68,8 @@ class HubHandle:
 async def start_test_hub(
     federation_dir: Path, database_url: str = "memory://", **overrides: object
 ) -> HubHandle:
-    from hub.directory import Directory
-    from hub.pki import load_hub
+    from hub.identity.credentials import load_hub
+    from hub.identity.directory import Directory
     from hub.server.app import start_hub
     from hub.settings import HubSettings
     from hub.store import open_store

@@ -15,12 +15,12 @@ import pytest
 from click.testing import Result
 from typer.testing import CliRunner
 
-from hub.audit.client import AuditClient
 from hub.cli.main import app
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.checkpoint import Checkpoint, open_checkpoint, sign_note
-from hub.pki import load_hub, load_manifest
+from hub.identity.credentials import load_hub, load_manifest
+from hub.sdk.audit.client import AuditClient
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 from tests.test_audit_grpc import populate
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import grpc
 import pytest
 
-from hub.audit.client import AuditClient, witness_key
-from hub.audit.witness import WitnessInconsistentError, check_and_cosign
 from hub.core import merkle
 from hub.core.audit_index import index_terms
 from hub.core.checkpoint import Checkpoint, cosign, open_checkpoint, verify_cosignatures
-from hub.pki import load_manifest
-from hub.server.errors import reason_of
-from hub.store.audit_base import StoredCheckpoint
+from hub.identity.credentials import load_manifest
+from hub.sdk.audit.client import AuditClient, witness_key
+from hub.sdk.audit.witness import WitnessInconsistentError, check_and_cosign
+from hub.store.audit import StoredCheckpoint
+from hub.transport.status import reason_of
 from pxhub.v1 import audit_log_pb2, best_practice_pb2, envelope_pb2, record_pb2
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 
@@ -115,8 +115,8 @@ async def test_auditor_reads_everything_and_a_member_only_what_concerns_it(hub_s
 
 
 async def test_unknown_caller_is_refused_with_a_reason(federation_dir: Path, tmp_path: Path) -> None:
-    from hub.directory import Directory
-    from hub.pki import load_hub
+    from hub.identity.credentials import load_hub
+    from hub.identity.directory import Directory
     from hub.server.app import start_hub
     from hub.settings import HubSettings
     from hub.store import open_store
@@ -230,7 +230,7 @@ async def test_hub_refuses_to_sign_a_tree_that_does_not_extend_its_last_checkpoi
 
         with sqlite3.connect(tmp_path / "hub.db") as db:  # rewrite history behind the hub's back
             db.execute("UPDATE merkle_nodes SET hash = ? WHERE idx = 0", (bytes(32),))
-        from hub.audit.service import LogCorruptedError
+        from hub.services.audit import LogCorruptedError
 
         with pytest.raises(LogCorruptedError):
             service.issue()

@@ -10,7 +10,7 @@ from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.audit_index import index_terms
 from hub.store import HubStore
-from hub.store.audit_base import AuditLogStore, EntryQuery, StoredCheckpoint, StoredCosignature
+from hub.store.audit import AuditLogStore, EntryQuery, StoredCheckpoint, StoredCosignature
 
 START = datetime(2025, 3, 14, tzinfo=UTC)
 MEMBERS = ("CO-INPEC", "PE-INPE", "GT-DGSP", "UY-INR")

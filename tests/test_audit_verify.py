@@ -12,13 +12,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.audit.tree import LevelTree, mth
-from hub.audit.verify import TrustAnchors, VerificationFailure, entry_time_text, verify_log
-from hub.audit.witness import WitnessError, WitnessInconsistentError, check_and_cosign
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.audit_index import index_terms
 from hub.core.checkpoint import Checkpoint, add_signature, cosign, sign_note
+from hub.sdk.audit.tree import LevelTree, mth
+from hub.sdk.audit.verify import TrustAnchors, VerificationFailure, entry_time_text, verify_log
+from hub.sdk.audit.witness import WitnessError, WitnessInconsistentError, check_and_cosign
 
 ORIGIN = "pxhub.example/audit/v1"
 LOG_KEY = Ed25519PrivateKey.from_private_bytes(hashlib.sha256(b"log").digest())

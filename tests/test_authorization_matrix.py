@@ -21,7 +21,7 @@ from google.protobuf.descriptor import MethodDescriptor
 from hub.core.audit_entry import AuditEntry
 from hub.core.envelope import verify
 from hub.core.members import MEMBERS
-from hub.server.errors import reason_of
+from hub.transport.status import reason_of
 from pxhub.v1 import envelope_pb2, exchange_pb2
 from tests.conftest import HubHandle, start_test_hub
 from tests.security_support import (

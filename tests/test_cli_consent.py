@@ -21,7 +21,7 @@ ENV = {"PXHUB_KEY_PASSPHRASE": PASSPHRASE.decode(), "COLUMNS": "250"}
 @pytest.fixture(scope="module")
 def hub_target(federation_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A hub in its own thread and event loop, as `pxhub serve` would run it."""
-    from hub.demo import HubThread
+    from flows.demo import HubThread
     from hub.settings import HubSettings
 
     data = tmp_path_factory.mktemp("cli-hub")

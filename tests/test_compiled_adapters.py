@@ -129,7 +129,7 @@ def test_compiled_and_pure_python_modules_parse_and_render_every_export_alike() 
 
 def test_a_failed_build_is_an_error_only_where_the_compiled_modules_are_required(
         monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from hub.dev import compile_adapters
+    from adapters import build as compile_adapters
 
     def no_compiler(target: Path = compiled.COMPILED_DIR) -> None:
         raise SystemExit("error: command 'cc' failed: No such file or directory")

@@ -20,11 +20,11 @@ from pathlib import Path
 import grpc
 import pytest
 
-from hub.audit.client import AuditClient, trust_anchors
-from hub.audit.verify import verify_log
 from hub.core.members import MEMBERS
-from hub.pki import load_manifest
+from hub.identity.credentials import load_manifest
 from hub.sdk import MemberClient
+from hub.sdk.audit.client import AuditClient, trust_anchors
+from hub.sdk.audit.verify import verify_log
 from pxhub.v1 import envelope_pb2, exchange_pb2
 from tests.conftest import PASSPHRASE
 from tests.test_exchange_grpc import knowledge_metadata, practice

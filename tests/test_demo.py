@@ -13,7 +13,7 @@ pytestmark = pytest.mark.prefect
 
 
 def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) -> None:
-    from hub.demo import run_demo
+    from flows.demo import run_demo
 
     console = Console(file=(tmp_path / "out.txt").open("w"), width=160)
     report = run_demo(tmp_path / "demo", profiles_per_partner=3, console=console)

@@ -11,22 +11,22 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-from hub import keyring
 from hub.core.audit_entry import AuditEntry
 from hub.core.envelope import EnvelopeError, SignerKey
 from hub.core.members import MEMBERS
-from hub.directory import Directory, KeyEntry
-from hub.directory_changes import (
+from hub.identity import keyring
+from hub.identity.credentials import key_id, load_identity, load_manifest
+from hub.identity.directory import Directory, KeyEntry
+from hub.identity.directory_changes import (
     apply_rotation,
     check_key_announcement,
     check_status_change,
     sign_key_announcement,
     sign_status_change,
 )
-from hub.pki import key_id, load_identity, load_manifest
 from hub.sdk.rotation import rotate_key
-from hub.server.errors import reason_of
 from hub.store.directory_changes import KEY_ANNOUNCEMENT, StoredDirectoryChange
+from hub.transport.status import reason_of
 from pxhub.v1 import envelope_pb2
 from tests.conftest import PASSPHRASE, fresh_database_url, start_test_hub
 from tests.test_exchange_grpc import knowledge_metadata, practice
@@ -376,8 +376,8 @@ async def test_rotate_keys_flow_rotates_what_is_due_and_retires_after_the_overla
 def test_operator_suspends_and_reinstates_from_the_cli(own_federation: Path, tmp_path: Path) -> None:
     from typer.testing import CliRunner
 
+    from flows.demo import HubThread
     from hub.cli.main import app
-    from hub.demo import HubThread
     from hub.settings import HubSettings
 
     hub = HubThread(
@@ -471,7 +471,7 @@ def test_replicas_starting_together_both_take_the_federation_policy(
     federation_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, now: datetime
 ) -> None:
     """The second replica checks, the first publishes, then the second's publish finds it done."""
-    from hub.policy_gate import PolicyBook
+    from hub.services.policy_gate import PolicyBook
     from hub.store import open_store
 
     url = fresh_database_url("sqlite", tmp_path)

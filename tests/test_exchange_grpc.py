@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hub.core.envelope import RecipientKey, SignerKey, seal
 from hub.core.members import MEMBER_IDS
 from hub.policy import default_policy
-from hub.server.errors import reason_of
+from hub.transport.status import reason_of
 from pxhub.v1 import (
     best_practice_pb2,
     directory_pb2,
@@ -285,7 +285,7 @@ async def test_client_without_certificate_cannot_connect(hub_server: HubHandle) 
 
 
 async def test_auditor_may_read_directory_but_not_submit(hub_server: HubHandle) -> None:
-    from hub.pki import load_identity
+    from hub.identity.credentials import load_identity
     from hub.sdk.client import channel_credentials
 
     auditor = load_identity(hub_server.federation_dir, "AUDITOR-1", PASSPHRASE)

@@ -270,7 +270,7 @@ async def test_outbound_sync_shards_an_export_over_the_task_runner(
 def test_cli_registry_and_served_deployments(tmp_path: Path) -> None:
     import typer
 
-    from hub.cli.flows import FLOWS, SCHEDULES, build_deployments, flow_parameters, load_flow
+    from flows.cli import FLOWS, SCHEDULES, build_deployments, flow_parameters, load_flow
 
     assert set(SCHEDULES) <= set(FLOWS)
     for name in FLOWS:

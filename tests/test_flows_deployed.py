@@ -224,8 +224,8 @@ def test_every_flow_pickles_for_served_runs_and_dask_workers() -> None:
     """
     import cloudpickle
 
+    from flows.cli import FLOWS, load_flow
     from flows.outbound import seal_and_submit_batch, sync_shard
-    from hub.cli.flows import FLOWS, load_flow
 
     for name in FLOWS:
         assert cloudpickle.loads(cloudpickle.dumps(load_flow(name))).name == name
@@ -236,7 +236,7 @@ def test_every_flow_pickles_for_served_runs_and_dask_workers() -> None:
 def test_flow_serve_serves_the_flows_asked_for(tmp_path: Path) -> None:
     import typer
 
-    from hub.cli.flows import build_deployments
+    from flows.cli import build_deployments
 
     dirs = (tmp_path / "fed", tmp_path / "exports", tmp_path / "sinks", tmp_path / "s")
     chosen = build_deployments(["PE-INPE", "GT-DGSP"], "hub:50051", *dirs, ["inbound-sync"])

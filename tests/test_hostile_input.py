@@ -23,12 +23,12 @@ from google.protobuf.message import DecodeError
 
 from hub.core.envelope import EnvelopeError, RecipientKey, SignerKey, seal
 from hub.core.members import MEMBERS
-from hub.directory import Directory
-from hub.exchange import Exchange
-from hub.identity import Caller
-from hub.pki import load_identity
-from hub.server.errors import reason_of
+from hub.identity.caller import Caller
+from hub.identity.credentials import load_identity
+from hub.identity.directory import Directory
+from hub.services.exchange import Exchange
 from hub.store import open_store
+from hub.transport.status import reason_of
 from pxhub.v1 import envelope_pb2, exchange_pb2
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 from tests.security_support import channel, identity_credentials

@@ -13,11 +13,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.core.envelope import EnvelopeError, SignerKey, verify
 from hub.core.members import MEMBERS
-from hub.directory import Directory, KeyEntry
-from hub.logs import configure_logging
-from hub.pki import key_id
+from hub.identity.credentials import key_id
+from hub.identity.directory import Directory, KeyEntry
+from hub.runtime.logs import configure_logging
 from hub.server.app import warn_expiring
-from hub.server.errors import reason_of
+from hub.transport.status import reason_of
 from pxhub.v1 import envelope_pb2
 from tests.conftest import start_test_hub
 from tests.test_exchange_grpc import knowledge_metadata, practice

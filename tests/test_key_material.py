@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 
 from hub.core import envelope as envelope_module
 from hub.core.members import MEMBERS
-from hub.logs import configure_logging
-from hub.pki import load_hub, load_identity, load_manifest
+from hub.identity.credentials import load_hub, load_identity, load_manifest
+from hub.runtime.logs import configure_logging
 from tests.conftest import PASSPHRASE, start_test_hub
 from tests.security_support import channel, identity_credentials
 from tests.test_authorization_matrix import all_methods, call

@@ -12,8 +12,8 @@ import pytest
 from hub.core.audit_entry import AuditEntry
 from hub.core.members import MEMBERS
 from hub.sdk import MemberClient
-from hub.server.errors import RpcRefusal, reason_of, retry_delay_of
 from hub.server.limits import MemberLimits
+from hub.transport.status import RpcRefusal, reason_of, retry_delay_of
 from pxhub.v1 import envelope_pb2, exchange_pb2
 from tests.conftest import HubHandle, start_test_hub
 from tests.security_support import channel, identity_credentials

@@ -10,8 +10,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlmodel import SQLModel
 
-from hub.store.schema import downgrade, register_tables, upgrade
-from hub.store.sql import make_engine
+from hub.store.sql.schema import downgrade, register_tables, upgrade
+from hub.store.sql.store import make_engine
 from tests.conftest import SQL_BACKENDS, fresh_database_url
 
 

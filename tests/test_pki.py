@@ -22,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
 
 from hub.core.members import MEMBERS, by_id, validate_member_id
-from hub.pki import (
+from hub.identity.credentials import (
     CLIENT_ROLES,
     HUB_ID,
     MANIFEST_NAME,
@@ -171,7 +171,7 @@ def test_wrong_passphrase_is_a_clear_error_without_the_passphrase(
 
 def test_every_wrong_passphrase_reads_as_one(tmp_path: Path) -> None:
     """About 1 in 256 wrong passphrases decrypt to validly padded garbage; same message."""
-    from hub.pki import _decrypt
+    from hub.identity.credentials import _decrypt
 
     key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(

@@ -17,8 +17,8 @@ from hub.core.envelope import SignerKey
 from hub.core.layers import layers_present
 from hub.policy import SIGNED_POLICY_PATH, default_policy_message, sign_default_policy
 from hub.sdk.policy_consent import RecipientGuardError
-from hub.server.errors import reason_of
 from hub.server.policy_servicer import PolicyBootstrapError
+from hub.transport.status import reason_of
 from pxhub.v1 import (
     consent_pb2,
     consent_pb2_grpc,
@@ -378,7 +378,7 @@ async def test_four_eyes_over_grpc(hub_server: HubHandle) -> None:
 
 
 async def test_hub_refuses_a_tampered_policy_and_runs_deny_all_without_one(tmp_path: Path) -> None:
-    from hub.pki import init_federation
+    from hub.identity.credentials import init_federation
 
     federation = tmp_path / "fed"
     init_federation(federation, PASSPHRASE)

@@ -10,7 +10,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from hub.pki import load_identity
+from hub.identity.credentials import load_identity
 from hub.sdk import SyncMemberClient
 from hub.sdk.client import channel_credentials
 from hub.settings import HubSettings
@@ -77,11 +77,11 @@ async def test_refusal_of_an_unidentified_ipv6_peer_is_audited() -> None:
 
     import grpc
 
-    from hub.directory import Directory
+    from hub.identity.directory import Directory
     from hub.server.auth import Authenticator
-    from hub.server.errors import RpcRefusal
     from hub.server.rpc import RpcEvent, RpcGuard
-    from hub.store.memory import MemoryHubStore
+    from hub.store.memory.store import MemoryHubStore
+    from hub.transport.status import RpcRefusal
 
     class Aborted(Exception):
         pass

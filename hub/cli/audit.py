@@ -1,7 +1,7 @@
 """``pxhub audit``: verify, export and report on the hub's audit log, as an auditor.
 
 Thin: parse options, load the auditor's own trust anchors from the
-federation folder, connect, and call ``hub.audit``. Exit codes: 0 verified,
+federation folder, connect, and call ``hub.sdk.audit``. Exit codes: 0 verified,
 1 the log failed verification (the message names the first bad entry when
 there is one), 2 a usage or connection problem (the message names the option).
 """
@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from hub.audit.client import AuditClient
-    from hub.audit.verify import TrustAnchors, VerifiedLog
+    from hub.sdk.audit.client import AuditClient
+    from hub.sdk.audit.verify import TrustAnchors, VerifiedLog
 
 audit_app = typer.Typer(
     help="The tamper-evident audit log: verify it, export it, report on it (auditors).",
@@ -91,8 +91,8 @@ def _setup(
     witnesses: list[str] | None,
     saved: Path | None,
 ) -> _Setup:
-    from hub.audit.client import log_verifier_key, trust_anchors
-    from hub.pki import PkiError, load_manifest, passphrase_from_env
+    from hub.identity.credentials import PkiError, load_manifest, passphrase_from_env
+    from hub.sdk.audit.client import log_verifier_key, trust_anchors
 
     if not _TARGET.fullmatch(target):
         raise UsageProblem(f"--target must be HOST:PORT, got {target!r}")
@@ -142,7 +142,7 @@ class _Source:
     async def checkpoint_note(self, issue: bool, cosigned_by: tuple[str, ...] = ()) -> str:
         import grpc
 
-        from hub.audit.verify import VerificationFailure
+        from hub.sdk.audit.verify import VerificationFailure
 
         try:
             return await self.client.checkpoint_note(issue, cosigned_by)
@@ -172,9 +172,9 @@ def _run_verification(
     """Connect and verify; usage and connection problems raise ``typer.Exit(2)``, failures ``Exit(1)``."""
     import grpc
 
-    from hub.audit.client import AuditClient
-    from hub.audit.verify import VerificationFailure, verify_log
-    from hub.pki import PkiError
+    from hub.identity.credentials import PkiError
+    from hub.sdk.audit.client import AuditClient
+    from hub.sdk.audit.verify import VerificationFailure, verify_log
 
     async def run() -> VerifiedLog:
         try:
@@ -288,7 +288,7 @@ def export(
 
     Line 1 is the signed checkpoint; each further line one entry, checkable offline.
     """
-    from hub.audit.export import export_lines
+    from hub.sdk.audit.export import export_lines
 
     try:
         setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint)
@@ -322,7 +322,7 @@ def report(
 
     No report is written for a log that fails verification.
     """
-    from hub.audit.report import ReportHeader, build_report_data, render_report
+    from hub.sdk.audit.report import ReportHeader, build_report_data, render_report
 
     try:
         setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint)
@@ -352,9 +352,9 @@ def report(
 @audit_app.command()
 def keys(federation_dir: FederationOption = Path("var/federation")) -> None:
     """Print the hub's verifier key and every witness key (C2SP vkeys) from federation.json."""
-    from hub.audit.client import log_verifier_key, witness_key
     from hub.core.checkpoint import SIG_TYPE_COSIGNATURE_V1, verifier_key_string
-    from hub.pki import PkiError, load_manifest
+    from hub.identity.credentials import PkiError, load_manifest
+    from hub.sdk.audit.client import log_verifier_key, witness_key
 
     try:
         manifest = load_manifest(federation_dir)

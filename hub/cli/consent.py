@@ -63,9 +63,9 @@ def run_as(
     import grpc
 
     from hub.core.envelope import EnvelopeError
-    from hub.pki import PkiError, passphrase_from_env
+    from hub.identity.credentials import PkiError, passphrase_from_env
     from hub.sdk import MemberClient
-    from hub.server.errors import reason_of
+    from hub.transport.status import reason_of
 
     try:
         passphrase = passphrase_from_env()
@@ -333,7 +333,7 @@ def policy_show(
     """The policy in force (from the hub) or the federation's signed policy, its signature verified."""
     from hub.core.envelope import EnvelopeError
     from hub.core.policy import verify_signed_policy
-    from hub.directory import Directory
+    from hub.identity.directory import Directory
     from hub.policy import operator_keys, read_signed_policy
 
     if target is None:

@@ -15,9 +15,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from flows.cli import flow_app
 from hub.cli.audit import audit_app
 from hub.cli.consent import consent_app, policy_app, run_as, track
-from hub.cli.flows import flow_app
 
 app = typer.Typer(
     help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True
@@ -52,7 +52,7 @@ def pki_init(
     PXHUB_KEY_PASSPHRASE_FILE, and written with mode 0600. The default exchange policy is signed by
     the operator into policy/signed-policy.binpb (docs/policy.md).
     """
-    from hub.pki import PkiError, init_federation, passphrase_from_env
+    from hub.identity.credentials import PkiError, init_federation, passphrase_from_env
     from hub.policy import sign_default_policy
 
     try:
@@ -83,9 +83,9 @@ def serve(
     """Run the hub until SIGINT or SIGTERM."""
     from pydantic import ValidationError
 
-    from hub.directory import Directory
-    from hub.logs import configure_logging
-    from hub.pki import PkiError, load_hub, passphrase_from_env
+    from hub.identity.credentials import PkiError, load_hub, passphrase_from_env
+    from hub.identity.directory import Directory
+    from hub.runtime.logs import configure_logging
     from hub.server.app import start_hub
     from hub.settings import HubSettings
     from hub.store import open_store
@@ -137,7 +137,7 @@ def members(
     ] = "OPERATOR-1",
 ) -> None:
     """List members, roles, keys and certificate expiry (warns within 30 days)."""
-    from hub.directory import EXPIRY_WARNING, Directory
+    from hub.identity.directory import EXPIRY_WARNING, Directory
     from hub.sdk import MemberClient
 
     if target:
@@ -193,7 +193,7 @@ def member_status(
     as_member: Annotated[str, typer.Option("--as", help="The operator that signs.")] = "OPERATOR-1",
 ) -> None:
     """As the operator: suspend, reinstate or revoke a member (signed, stored, audited)."""
-    from hub.directory import MEMBER_STATUS_TO_PROTO
+    from hub.identity.directory import MEMBER_STATUS_TO_PROTO
 
     if status not in MEMBER_STATUS_TO_PROTO:
         raise _fail(f"status: expected active, suspended or revoked, not {status!r}")
@@ -213,7 +213,7 @@ def demo(
     ] = 25,
 ) -> None:
     """Run a complete regional exchange among the seven members on the embedded defaults."""
-    from hub.demo import run_demo
+    from flows.demo import run_demo
 
     report = run_demo(workdir, profiles_per_partner=profiles, console=console)
     if sum(report.sent.values()) != sum(report.acknowledged.values()):

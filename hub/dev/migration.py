@@ -10,8 +10,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from hub.store.schema import autogenerate, register_tables, upgrade
-from hub.store.sql import make_engine
+from hub.store.sql.schema import autogenerate, register_tables, upgrade
+from hub.store.sql.store import make_engine
 
 
 def main(message: str) -> None:

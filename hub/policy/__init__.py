@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from hub.core.envelope import SignerKey
 from hub.core.policy import ExchangePolicy, OperatorKeys, policy_from_json, sign_policy
-from hub.directory import Directory
-from hub.files import write_atomically
+from hub.identity.directory import Directory
+from hub.runtime.files import write_atomically
 from pxhub.v1 import policy_pb2
 
 __all__ = [
@@ -90,7 +90,7 @@ def sign_default_policy(
     now: datetime | None = None,
 ) -> ExchangePolicy:
     """Sign the default (or the given) policy as ``operator_id`` and write it into the federation."""
-    from hub.pki import load_identity
+    from hub.identity.credentials import load_identity
 
     identity = load_identity(Path(federation_dir), operator_id, passphrase)
     if identity.role != "operator":

@@ -28,10 +28,10 @@ from hub.core.policy import (
     project,
     verify_signed_policy,
 )
-from hub.directory import Directory
-from hub.pki import IdentityCredentials
+from hub.identity.credentials import IdentityCredentials
+from hub.identity.directory import Directory
 from hub.policy import operator_keys
-from hub.server.errors import reason_of
+from hub.transport.status import reason_of
 from pxhub.v1 import (
     consent_pb2,
     consent_pb2_grpc,

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from hub import keyring
-from hub.directory import KeyEntry
-from hub.pki import KeyUse
+from hub.identity import keyring
+from hub.identity.credentials import KeyUse
+from hub.identity.directory import KeyEntry
 from hub.sdk.client import MemberClient
 
 

@@ -15,12 +15,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (grpcio-health-checking)
 from grpc_reflection.v1alpha import reflection
 
-from hub.admission import AdmissionLimits
-from hub.directory import EXPIRY_WARNING, Directory, KeyEntry
-from hub.directory_book import RECHECK_SECONDS, DirectoryBook
-from hub.exchange import Exchange
-from hub.logs import get_logger
-from hub.pki import HubCredentials
+from hub.identity.credentials import HubCredentials
+from hub.identity.directory import EXPIRY_WARNING, Directory, KeyEntry
+from hub.runtime.logs import get_logger
 from hub.server.audit_servicer import install_audit, issue_checkpoints_forever
 from hub.server.auth import Authenticator
 from hub.server.consent_servicer import install_consent
@@ -32,6 +29,9 @@ from hub.server.registration import add_servicer
 from hub.server.rpc import RpcGuard
 from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
+from hub.services.admission import AdmissionLimits
+from hub.services.directory_book import RECHECK_SECONDS, DirectoryBook
+from hub.services.exchange import Exchange
 from hub.settings import HubSettings
 from hub.store import HubStore
 from pxhub.v1 import directory_pb2, exchange_pb2

@@ -17,20 +17,20 @@ from typing import TYPE_CHECKING, Any
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from hub.audit.service import (
+from hub.core.checkpoint import NoteSignature, cosignature_timestamp
+from hub.identity.caller import Caller
+from hub.runtime.logs import get_logger
+from hub.server.registration import add_servicer
+from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
+from hub.services.audit import (
     AuditLogService,
     AuditRefusal,
     CheckpointView,
     ListRequest,
     LogCorruptedError,
 )
-from hub.core.checkpoint import NoteSignature, cosignature_timestamp
-from hub.identity import Caller
-from hub.logs import get_logger
-from hub.server.errors import Context, RpcRefusal, to_status
-from hub.server.registration import add_servicer
-from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
-from hub.store.audit_base import AuditLogStore
+from hub.store.audit import AuditLogStore
+from hub.transport.status import Context, RpcRefusal, to_status
 from pxhub.v1 import audit_log_pb2, audit_log_pb2_grpc, envelope_pb2
 
 if TYPE_CHECKING:

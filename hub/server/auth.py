@@ -10,10 +10,10 @@ from collections.abc import Collection
 
 import grpc
 
-from hub.directory import Directory
-from hub.identity import Caller
-from hub.pki import PkiError, identity_from_certificate
-from hub.server.errors import Context, RpcRefusal
+from hub.identity.caller import Caller
+from hub.identity.credentials import PkiError, identity_from_certificate
+from hub.identity.directory import Directory
+from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import envelope_pb2
 
 

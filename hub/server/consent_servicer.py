@@ -13,15 +13,15 @@ from typing import TYPE_CHECKING
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 
-from hub.consents import ConsentRegistry
 from hub.core.envelope import EnvelopeError
-from hub.exchange import Exchange
-from hub.identity import Caller
-from hub.server.errors import Context, RpcRefusal
+from hub.identity.caller import Caller
 from hub.server.policy_servicer import abort_audited, refusal_for
 from hub.server.registration import add_servicer
 from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard
 from hub.server.signals import MailboxSignals
+from hub.services.consents import ConsentRegistry
+from hub.services.exchange import Exchange
+from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import consent_pb2, consent_pb2_grpc, exchange_pb2
 
 if TYPE_CHECKING:

@@ -9,11 +9,11 @@ import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.core.envelope import EnvelopeError
-from hub.directory import KeyEntry, member_to_proto, sign_directory
-from hub.directory_book import DirectoryBook
-from hub.server.errors import Context, RpcRefusal
+from hub.identity.directory import KeyEntry, member_to_proto, sign_directory
 from hub.server.policy_servicer import OPERATORS, abort_audited
 from hub.server.rpc import ANY_ROLE, MEMBERS, RpcEvent, RpcGuard
+from hub.services.directory_book import DirectoryBook
+from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2
 
 

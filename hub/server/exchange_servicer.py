@@ -11,13 +11,13 @@ from datetime import UTC
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from hub.exchange import Exchange, SubmitSummary
-from hub.identity import Caller
+from hub.identity.caller import Caller
 from hub.server.consent_servicer import ExchangeLineageMixin, notice_response
-from hub.server.errors import Context, RpcRefusal
 from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard, check_parsed
 from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
+from hub.services.exchange import Exchange, SubmitSummary
+from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc
 
 DEFAULT_BATCH = 64

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
-from hub.server.errors import RpcRefusal
+from hub.transport.status import RpcRefusal
 from pxhub.v1 import envelope_pb2
 
 

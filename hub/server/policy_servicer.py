@@ -10,10 +10,10 @@ import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 
 from hub.core.envelope import EnvelopeError
-from hub.policy_gate import PolicyBook
-from hub.server.errors import Context, RpcRefusal, to_status
 from hub.server.registration import add_servicer
 from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
+from hub.services.policy_gate import PolicyBook
+from hub.transport.status import Context, RpcRefusal, to_status
 from pxhub.v1 import envelope_pb2, policy_pb2, policy_pb2_grpc
 
 if TYPE_CHECKING:

@@ -16,14 +16,14 @@ from typing import Any
 
 import grpc
 
-from hub import audit_events
-from hub.identity import Caller
-from hub.logs import get_logger
+from hub.identity.caller import Caller
+from hub.runtime.logs import get_logger
 from hub.server.auth import Authenticator
-from hub.server.errors import Context, RpcRefusal, to_status
 from hub.server.limits import MemberLimits
 from hub.server.registration import MalformedRequest
+from hub.services import audit_events
 from hub.store import HubStore
+from hub.transport.status import Context, RpcRefusal, to_status
 from pxhub.v1 import envelope_pb2
 
 log = get_logger("pxhub.rpc")

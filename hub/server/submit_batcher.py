@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from hub.exchange import Exchange, SubmitSummary, summarize
-from hub.identity import Caller
+from hub.identity.caller import Caller
 from hub.server.signals import MailboxSignals
+from hub.services.exchange import Exchange, SubmitSummary, summarize
 from pxhub.v1 import envelope_pb2
 
 MAX_ENVELOPES_PER_TRANSACTION = 1024

@@ -31,9 +31,9 @@ __all__ = [
 def open_store(url: str) -> HubStore:
     """Open the store for a SQLAlchemy URL, or ``memory://`` for tests."""
     if url == "memory://":
-        from hub.store.memory import MemoryHubStore
+        from hub.store.memory.store import MemoryHubStore
 
         return MemoryHubStore()
-    from hub.store.sql import SqlHubStore
+    from hub.store.sql.store import SqlHubStore
 
     return SqlHubStore(url)

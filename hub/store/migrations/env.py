@@ -1,6 +1,6 @@
 """Alembic environment of the hub's store: the same migrations for SQLite and PostgreSQL.
 
-Run through ``hub.store.schema.upgrade(url)`` (the hub does this when it opens
+Run through ``hub.store.sql.schema.upgrade(url)`` (the hub does this when it opens
 its store) or ``pxhub db upgrade``; there is no alembic.ini to keep in step.
 """
 
@@ -9,8 +9,8 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import hub.store.tables  # noqa: F401  (registers every table on the metadata)
-from hub.store.schema import register_tables
+import hub.store.sql.tables  # noqa: F401  (registers every table on the metadata)
+from hub.store.sql.schema import register_tables
 
 register_tables()
 target_metadata = SQLModel.metadata

@@ -1,0 +1,289 @@
+"""``pxhub flow``: run the exchange's Prefect flows locally, or serve them with schedules.
+
+``FLOWS`` below is the one registry of flows the command knows (name -> ``module:function``, imported
+only when used). Adding a flow is one line there, plus one line in ``SCHEDULES`` if it should be
+served on a schedule.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import importlib
+import inspect
+import os
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+#: Every flow an integration engineer runs, by CLI name (the one registry; imported lazily).
+FLOWS: Final[dict[str, str]] = {
+    "rotate-keys": "flows.keys:rotate_keys",
+    "outbound-sync": "flows.outbound:outbound_sync",
+    "inbound-sync": "flows.inbound:inbound_sync",
+    "best-practice-exchange": "flows.best_practice:best_practice_exchange",
+    "witness-checkpoints": "flows.witness:witness_checkpoints",
+    "propagate-withdrawals": "flows.withdrawals:propagate_withdrawals",
+}
+
+#: How often ``pxhub flow serve`` runs each flow for each member, and why.
+SCHEDULES: Final[dict[str, dict[str, Any]]] = {
+    # National exports are produced in batch (nightly or a few times a day): hourly picks each one up
+    # within the hour, and a re-run of an unchanged export sends nothing.
+    "outbound-sync": {"interval": timedelta(hours=1)},
+    # Receiving is cheap when the mailbox is empty and partners expect timely acknowledgements.
+    "inbound-sync": {"interval": timedelta(minutes=5)},
+    # The hub signs a checkpoint every few seconds when the log grows; every 10 minutes per member keeps
+    # seven independent witnesses close behind it without flooding the log with cosignatures.
+    "witness-checkpoints": {"interval": timedelta(minutes=10)},
+    # A withdrawal should be honoured within the quarter hour even if no new deliveries arrive.
+    "propagate-withdrawals": {"interval": timedelta(minutes=15)},
+    # Key rotation is due every 90 days per key; a daily run retires keys whose overlap ended and
+    # rotates what is due (most runs change nothing), at 03:30 UTC, outside office hours.
+    "rotate-keys": {"cron": "30 3 * * *"},
+    # Programme records change with annual reports: weekly, Monday 06:00 UTC.
+    "best-practice-exchange": {"cron": "0 6 * * 1"},
+}
+
+flow_app = typer.Typer(
+    help="Run the exchange's Prefect flows (locally, no server needed) or serve them on schedules.",
+    no_args_is_help=True,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def load_flow(name: str) -> Any:
+    if name not in FLOWS:
+        raise typer.BadParameter(f"unknown flow {name!r}; one of: {', '.join(sorted(FLOWS))}")
+    module, _, attribute = FLOWS[name].partition(":")
+    return getattr(importlib.import_module(module), attribute)
+
+
+def flow_parameters(flow: Any, offered: dict[str, Any]) -> dict[str, Any]:
+    """The offered options the flow accepts (unset ones left to the flow's defaults)."""
+    signature = inspect.signature(flow.fn)
+    chosen = {k: v for k, v in offered.items() if k in signature.parameters and v is not None}
+    missing = [
+        name
+        for name, parameter in signature.parameters.items()
+        if parameter.default is inspect.Parameter.empty and name not in chosen
+    ]
+    if missing:
+        raise typer.BadParameter(f"{flow.name} needs --{', --'.join(m.replace('_', '-') for m in missing)}")
+    return chosen
+
+
+def with_task_runner(
+    flow: Any, shards: int | None, kind: str, workers: int | None, address: str | None
+) -> Any:
+    """The flow on the task runner asked for (``flows.runners``).
+
+    Only the ``--shards`` tasks run on it, so asking for Dask without shards is refused rather than
+    starting a cluster that would get nothing to do.
+    """
+    from flows.runners import RUNNER_KINDS, dask_task_runner
+
+    if kind not in RUNNER_KINDS:
+        raise typer.BadParameter(f"unknown task runner {kind!r}; one of: {', '.join(RUNNER_KINDS)}")
+    if kind != "dask" and (workers is not None or address):
+        raise typer.BadParameter("--dask-workers and --dask-address need --task-runner dask")
+    if kind == "thread":
+        return flow
+    if not shards or shards < 2:
+        raise typer.BadParameter(f"--task-runner {kind} runs the shards of outbound-sync: add --shards N>1")
+    try:
+        runner = dask_task_runner(workers or min(shards, os.cpu_count() or 1), address)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
+    return flow.with_options(task_runner=runner)
+
+
+def _show(name: str, result: object) -> None:
+    table = Table(title=f"{name}: result")
+    table.add_column("field")
+    table.add_column("value", overflow="fold")
+    if dataclasses.is_dataclass(result) and not isinstance(result, type):
+        for key, value in dataclasses.asdict(result).items():
+            shown = f"{len(value)} item(s)" if isinstance(value, list | dict) and len(value) > 5 else value
+            table.add_row(key, str(shown))
+    else:
+        table.add_row("result", str(result))
+    console.print(table)
+
+
+def build_deployments(
+    members: list[str],
+    target: str,
+    federation_dir: Path,
+    exports_dir: Path,
+    sinks_dir: Path,
+    state_dir: Path,
+    names: Sequence[str] = (),
+) -> list[Any]:
+    """One deployment per scheduled flow and member (every scheduled flow / all seven when empty)."""
+    from adapters.registry import get_adapter
+    from hub.core.members import MEMBER_IDS
+
+    unknown = sorted(set(names) - set(SCHEDULES))
+    if unknown:
+        raise typer.BadParameter(f"not a served flow: {', '.join(unknown)}; one of: {', '.join(SCHEDULES)}")
+    deployments = []
+    for name, schedule in SCHEDULES.items():
+        if names and name not in names:
+            continue
+        flow = load_flow(name)
+        for member_id in members or MEMBER_IDS:
+            offered = {
+                "member": member_id,
+                "source": str(exports_dir / member_id / f"export{get_adapter(member_id).file_extension}"),
+                "sink": str(sinks_dir / member_id),
+                "target": target,
+                "federation_dir": str(federation_dir),
+                "state_dir": str(state_dir),
+            }
+            deployments.append(
+                flow.to_deployment(
+                    name=f"{name}-{member_id.lower()}",
+                    parameters=flow_parameters(flow, offered),
+                    tags=["pxhub", member_id],
+                    **schedule,
+                )
+            )
+    return deployments
+
+
+@flow_app.command("list")
+def list_flows() -> None:
+    """The flows this command knows, and how `flow serve` schedules them."""
+    table = Table(title="pxhub flows")
+    for column in ("name", "function", "served schedule"):
+        table.add_column(column)
+    for name, target in FLOWS.items():
+        schedule = SCHEDULES.get(name, {})
+        table.add_row(name, target, ", ".join(f"{k}={v}" for k, v in schedule.items()) or "-")
+    console.print(table)
+
+
+@flow_app.command("run")
+def run(
+    name: Annotated[str, typer.Argument(help="Flow name (pxhub flow list).")],
+    member: Annotated[str | None, typer.Option(help="Member id, e.g. CO-INPEC.")] = None,
+    source: Annotated[Path | None, typer.Option(help="National export file (outbound-sync).")] = None,
+    sink: Annotated[Path | None, typer.Option(help="The member's national sink folder.")] = None,
+    target: Annotated[str, typer.Option(help="Hub address HOST:PORT.")] = "127.0.0.1:50051",
+    federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
+    recipient: Annotated[
+        list[str] | None, typer.Option(help="Recipient member (repeatable; default: policy partners).")
+    ] = None,
+    state_dir: Annotated[
+        Path | None, typer.Option(help="Outbox and witness state (default var/flows).")
+    ] = None,
+    batch_size: Annotated[int | None, typer.Option(help="Records per batch.")] = None,
+    shards: Annotated[
+        int | None, typer.Option(help="outbound-sync: split the export over N parallel tasks.")
+    ] = None,
+    task_runner: Annotated[
+        str, typer.Option(help="Where the --shards tasks run: thread (this process) or dask.")
+    ] = "thread",
+    dask_workers: Annotated[
+        int | None,
+        typer.Option(
+            help="--task-runner dask: workers of a temporary local cluster (default: shards, at most CPUs)."
+        ),
+    ] = None,
+    dask_address: Annotated[
+        str | None, typer.Option(help="--task-runner dask: an existing cluster's scheduler, tcp://HOST:8786.")
+    ] = None,
+    key_use: Annotated[
+        list[str] | None,
+        typer.Option(help="rotate-keys: encryption, approver or signing (repeatable; default: all due)."),
+    ] = None,
+    overlap_days: Annotated[
+        float | None, typer.Option(help="rotate-keys: days the replaced key stays valid (default 7).")
+    ] = None,
+    force: Annotated[
+        bool | None, typer.Option("--force", help="rotate-keys: rotate even the keys not yet due.")
+    ] = None,
+) -> None:
+    """Run one flow now, in Prefect's local ephemeral mode (no Prefect server needed).
+
+    The key passphrase comes from PXHUB_KEY_PASSPHRASE or PXHUB_KEY_PASSPHRASE_FILE (never a flow
+    parameter). With PREFECT_API_URL set, the run is recorded by that server instead.
+    """
+    from flows.prefect_env import use_local_prefect
+
+    use_local_prefect(Path("var") / "prefect")
+    flow = load_flow(name)
+    offered: dict[str, Any] = {
+        "member": member,
+        "source": str(source) if source else None,
+        "sink": str(sink) if sink else None,
+        "target": target,
+        "federation_dir": str(federation_dir),
+        "recipients": list(recipient) if recipient else None,
+        "state_dir": str(state_dir) if state_dir else None,
+        "batch_size": batch_size,
+        "shards": shards,
+        "uses": list(key_use) if key_use else None,
+        "overlap_days": overlap_days,
+        "force": force,
+    }
+    parameters = flow_parameters(flow, offered)
+    flow = with_task_runner(flow, parameters.get("shards"), task_runner, dask_workers, dask_address)
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    try:
+        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            result = asyncio.run(flow(**parameters))
+    except Exception as error:
+        err_console.print(f"[bold red]{name} failed:[/bold red] {error}")
+        raise typer.Exit(code=1) from None
+    _show(name, result)
+
+
+@flow_app.command("serve")
+def serve(
+    member: Annotated[
+        list[str] | None, typer.Option(help="Member to serve (repeatable; default: all seven).")
+    ] = None,
+    flow: Annotated[
+        list[str] | None,
+        typer.Option(help="Flow to serve (repeatable; default: every flow in SCHEDULES)."),
+    ] = None,
+    target: Annotated[str, typer.Option(help="Hub address HOST:PORT.")] = "127.0.0.1:50051",
+    federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
+    exports_dir: Annotated[
+        Path, typer.Option(help="Where each national system drops its export: DIR/<member>/export<ext>.")
+    ] = Path("var/exports"),
+    sinks_dir: Annotated[Path, typer.Option(help="National sinks: DIR/<member>/.")] = Path("var/sinks"),
+    state_dir: Annotated[Path, typer.Option(help="Outbox and witness state.")] = Path("var/flows"),
+) -> None:
+    """Serve per-member deployments of every flow with their schedules (SCHEDULES in flows/cli.py).
+
+    Schedules need a Prefect server: run `prefect server start` and set PREFECT_API_URL (e.g.
+    http://127.0.0.1:4200/api) first. Prefect's ephemeral API does not run the scheduler, so without a
+    server the deployments are created but only run when triggered (`prefect deployment run`).
+    The server of this environment (`.venv/bin/prefect server start`) schedules them (README,
+    "Served, with schedules").
+    """
+    from flows.prefect_env import use_local_prefect
+
+    if not os.environ.get("PREFECT_API_URL"):
+        err_console.print(
+            "[yellow]PREFECT_API_URL is not set: the ephemeral API does not schedule; start "
+            "`prefect server start` and export PREFECT_API_URL for the schedules to run.[/yellow]"
+        )
+    use_local_prefect(Path("var") / "prefect")
+    from prefect import serve as prefect_serve
+
+    deployments = build_deployments(
+        list(member or ()), target, federation_dir, exports_dir, sinks_dir, state_dir, list(flow or ())
+    )
+    console.print(f"serving {len(deployments)} deployments")
+    prefect_serve(*deployments)

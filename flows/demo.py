@@ -1,0 +1,366 @@
+"""``pxhub demo``: a complete regional exchange among the seven members, on the embedded defaults.
+
+A fresh federation and SQLite file in a temporary folder, the hub on a free
+loopback port, one outbound-sync flow per member, a few deliberately bad
+submissions (to show precise rejections), one inbound-sync flow per member,
+then a table of sent / received / acknowledged per member pair.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from flows.prefect_env import use_local_prefect
+
+
+@dataclass
+class DemoReport:
+    sent: Counter[tuple[str, str]] = field(default_factory=Counter)
+    received: Counter[tuple[str, str]] = field(default_factory=Counter)
+    acknowledged: Counter[tuple[str, str]] = field(default_factory=Counter)
+    rejects: list[tuple[str, str, str, str]] = field(default_factory=list)  # member, message, reason, detail
+    # The consent scenario: what was withdrawn, and per recipient received / acknowledged / attested.
+    withdrawal: str = ""
+    lineage: list[tuple[str, str, str, str]] = field(default_factory=list)
+    audit_entries: int = 0
+    seconds: float = 0.0
+    comparison: list[str] = field(default_factory=list)  # indicators compared across countries
+    witnessed: int = 0  # tree size the seven members last cosigned
+
+
+class HubThread:
+    """Runs the hub in its own thread and event loop, as a separate server would."""
+
+    def __init__(self, settings: object, federation_dir: Path, passphrase: bytes) -> None:
+        self.settings = settings
+        self.federation_dir = federation_dir
+        self.passphrase = passphrase
+        self.port = 0
+        self.ready = threading.Event()
+        self.error: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._thread = threading.Thread(target=self._run, name="pxhub-hub", daemon=True)
+        self.running: object = None
+
+    def start(self) -> int:
+        self._thread.start()
+        self.ready.wait(60)
+        if self.error is not None:
+            raise self.error
+        return self.port
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        from hub.identity.credentials import load_hub
+        from hub.identity.directory import Directory
+        from hub.server.app import start_hub
+        from hub.store import open_store
+
+        try:
+            settings = self.settings
+            store = open_store(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+            running = await start_hub(
+                settings,  # type: ignore[arg-type]
+                load_hub(self.federation_dir, self.passphrase),
+                Directory.from_federation(self.federation_dir),
+                store,
+            )
+            self.running = running
+            self.port = running.port
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+        except BaseException as error:
+            self.error = error
+            self.ready.set()
+            raise
+        self.ready.set()
+        await self._stop.wait()
+        await running.stop()
+
+    def stop(self) -> None:
+        if self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+        self._thread.join(30)
+
+
+async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes, report: DemoReport) -> None:
+    """What members get wrong in real life, and the precise answer the hub gives to each."""
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
+
+    from flows.plans import ExchangePlan, outgoing_records
+    from hub.core.envelope import RecipientKey, SignerKey, seal
+    from hub.sdk import MemberClient
+    from pxhub.v1 import envelope_pb2
+
+    client = await MemberClient.connect(target, federation_dir, "GT-DGSP", passphrase)
+    try:
+        plan = ExchangePlan("GT-DGSP", seed=7, profiles_per_partner=6, partners=("PE-INPE",))
+        items = [o for o in outgoing_records(plan) if o.record.HasField("inmate_security_profile")][:6]
+
+        def fresh(index: int) -> envelope_pb2.RecordMetadata:
+            metadata = envelope_pb2.RecordMetadata()
+            metadata.CopyFrom(items[index].metadata)
+            metadata.message_id = ""
+            return metadata
+
+        tampered = client.seal(items[0].record, fresh(0), ("PE-INPE",))
+        tampered.ciphertext = tampered.ciphertext[:-1] + bytes([tampered.ciphertext[-1] ^ 1])
+        first = client.seal(items[1].record, fresh(1), ("PE-INPE",))
+        replay_metadata = envelope_pb2.EnvelopeHeader.FromString(first.header).metadata
+        same_id = envelope_pb2.RecordMetadata.FromString(replay_metadata)
+        replay = client.seal(items[2].record, same_id, ("PE-INPE",))
+        # GT and CO have no security-cooperation agreement in the default policy.
+        no_agreement = client.seal(items[5].record, fresh(5), ("CO-INPEC",))
+        signer = SignerKey("GT-DGSP", client.identity.signing_key_id, client.identity.signing_key)
+        stranger_key = X25519PrivateKey.generate().public_key()
+        stranger = seal(
+            items[3].record, fresh(3), signer, [RecipientKey("AR-SPF", "AR-SPF/encryption/0", stranger_key)]
+        )
+        colombia = await MemberClient.connect(target, federation_dir, "CO-INPEC", passphrase)
+        try:  # a record validly signed by CO-INPEC, relayed by GT-DGSP as if it were its own
+            relayed = colombia.seal(items[4].record, fresh(4), ("PE-INPE",))
+        finally:
+            await colombia.close()
+        cases = [
+            ("tampered ciphertext", tampered),
+            ("first send", first),
+            ("resend of the same envelope", first),
+            ("same message id, other content", replay),
+            ("recipient outside the network", stranger),
+            ("profile to a member without an agreement", no_agreement),
+            ("relays a record signed by CO-INPEC", relayed),
+        ]
+        receipts = await client.submit([envelope for _, envelope in cases])
+    finally:
+        await client.close()
+    for (label, envelope), receipt in zip(cases, receipts, strict=True):
+        if receipt.outcome == envelope_pb2.Receipt.OUTCOME_ACCEPTED:
+            for wrap in envelope.key_wraps:
+                report.sent[("GT-DGSP", wrap.recipient)] += 1
+            continue
+        reason = (
+            envelope_pb2.Reason.Name(receipt.reason).removeprefix("REASON_")
+            if receipt.reason
+            else envelope_pb2.Receipt.Outcome.Name(receipt.outcome).removeprefix("OUTCOME_")
+        )
+        report.rejects.append(("GT-DGSP", label, reason, receipt.detail))
+
+
+# A sentenced person in Colombia asks to serve the sentence near family; PE and MX receive the file.
+CONSENT_CONTROLLER = "CO-INPEC"
+CONSENT_RECIPIENTS = ("PE-INPE", "MX-OADPRS")
+
+
+async def _run_flows(
+    target: str,
+    federation_dir: Path,
+    sink_dir: Path,
+    passphrase: bytes,
+    progress: Progress,
+    profiles_per_partner: int,
+) -> DemoReport:
+    from adapters.exports import write_export
+    from flows.consent import consent_transfer, consent_withdrawal, track
+    from flows.exchange import outbound_sync as send_oversight_records
+    from flows.inbound import inbound_sync
+    from flows.outbound import outbound_sync
+    from flows.plans import ExchangePlan
+    from flows.withdrawals import propagate_withdrawals
+    from hub.core.members import MEMBER_IDS
+
+    report = DemoReport()
+    fed = str(federation_dir)
+    state_dir = str(sink_dir.parent / "flows")
+    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 3 + 4)
+    for member_id in MEMBER_IDS:
+        # Inmate security profiles: the member's national export, through its adapter, to its partners.
+        progress.update(step, description=f"outbound-sync {member_id} (national export)")
+        export = write_export(member_id, sink_dir.parent / "exports", count=profiles_per_partner, seed=2025)
+        result = await outbound_sync(member_id, str(export), target, fed, state_dir=state_dir)
+        # Integrity audits, ethics training and programme records (no national export format).
+        plan = ExchangePlan(member_id, profiles_per_partner=0)
+        oversight = await send_oversight_records(member_id, target, fed, plan)
+        for outcome in (result, oversight):
+            for recipient, count in outcome.sent_to.items():
+                report.sent[(member_id, recipient)] += count
+            report.rejects.extend((member_id, m, r, d) for m, r, d in outcome.rejected)
+        progress.advance(step)
+    progress.update(step, description="consent-transfer CO-INPEC (a transfer at the subject's request)")
+    transfer = await consent_transfer(CONSENT_CONTROLLER, CONSENT_RECIPIENTS, target, str(federation_dir))
+    if transfer.outcome == "ACCEPTED":
+        for recipient in transfer.recipients:
+            report.sent[(CONSENT_CONTROLLER, recipient)] += 1
+    else:
+        report.rejects.append((CONSENT_CONTROLLER, "transfer under consent", transfer.outcome, ""))
+    progress.advance(step)
+    progress.update(step, description="bad submissions (expected rejections)")
+    await _bad_submissions(target, federation_dir, passphrase, report)
+    progress.advance(step)
+    for member_id in MEMBER_IDS:
+        progress.update(step, description=f"inbound-sync {member_id}")
+        inbound = await inbound_sync(member_id, str(sink_dir / member_id), target, fed)
+        for sender, count in inbound.from_members.items():
+            report.received[(sender, member_id)] += count
+        if inbound.acknowledged == inbound.opened:
+            for sender, count in inbound.from_members.items():
+                report.acknowledged[(sender, member_id)] += count
+        report.rejects.extend((member_id, c, r, d) for c, r, d in inbound.refused)
+        progress.advance(step)
+    # The subject withdraws: notices reach the recipients, whose next inbound sync deletes and attests.
+    progress.update(step, description="consent-withdrawal CO-INPEC, then inbound-sync of the recipients")
+    withdrawn = await consent_withdrawal(CONSENT_CONTROLLER, transfer.consent_id, target, str(federation_dir))
+    attested = 0
+    for member_id in transfer.recipients:
+        withdrawals = await propagate_withdrawals(member_id, str(sink_dir / member_id), target, fed)
+        attested += withdrawals.attested
+    report.withdrawal = (
+        f"consent {transfer.consent_id} of {transfer.subject} withdrawn: "
+        f"{withdrawn.purged} ciphertext(s) purged, "
+        f"{withdrawn.notices} notice(s), {attested} signed deletion attestation(s)"
+    )
+    report.lineage = await track(CONSENT_CONTROLLER, transfer.message_id, target, str(federation_dir))
+    progress.advance(step)
+    await _compare_and_witness(target, fed, sink_dir, state_dir, progress, step, report)
+    return report
+
+
+async def _compare_and_witness(
+    target: str,
+    fed: str,
+    sink_dir: Path,
+    state_dir: str,
+    progress: Progress,
+    step: TaskID,
+    report: DemoReport,
+) -> None:
+    """The regional programme comparison as Peru sees it, then each member witnesses the audit log."""
+    from flows.best_practice import best_practice_exchange
+    from flows.witness import witness_checkpoints
+    from hub.core.members import MEMBER_IDS
+
+    progress.update(step, description="best-practice-exchange PE-INPE (regional comparison)")
+    comparison = await best_practice_exchange(
+        "PE-INPE",
+        target,
+        fed,
+        publish=False,
+        sink=str(sink_dir / "PE-INPE"),
+        output_dir=str(sink_dir.parent / "comparison"),
+        state_dir=state_dir,
+    )
+    report.comparison = sorted(comparison.indicators)
+    progress.advance(step)
+    for member_id in MEMBER_IDS:
+        progress.update(step, description=f"witness-checkpoints {member_id}")
+        report.witnessed = (await witness_checkpoints(member_id, target, fed, state_dir)).size
+        progress.advance(step)
+
+
+def run_demo(
+    workdir: Path | None = None, profiles_per_partner: int = 25, console: Console | None = None
+) -> DemoReport:
+    """Run the whole regional exchange; returns what happened for the summary table and for tests."""
+    console = console or Console()
+    use_local_prefect(Path("var") / "prefect")
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from hub.identity.credentials import init_federation
+    from hub.policy import sign_default_policy
+    from hub.runtime.logs import configure_logging
+    from hub.settings import HubSettings
+
+    configure_logging("console", "warning")
+    started = time.perf_counter()
+    base = Path(workdir or tempfile.mkdtemp(prefix="pxhub-demo-"))
+    federation_dir = base / "federation"
+    passphrase = secrets.token_urlsafe(24).encode()
+    previous_passphrase = os.environ.get("PXHUB_KEY_PASSPHRASE")
+    os.environ["PXHUB_KEY_PASSPHRASE"] = passphrase.decode()  # the flows read it from the environment
+    init_federation(federation_dir, passphrase)
+    sign_default_policy(federation_dir, passphrase)  # as `pxhub pki init` does
+    settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
+    hub = HubThread(settings, federation_dir, passphrase)
+    port = hub.start()
+    target = f"127.0.0.1:{port}"
+    console.print(
+        f"[bold]pxhub demo[/bold]: hub on {target}, database {settings.sqlalchemy_url}, work folder {base}"
+    )
+    try:
+        with (
+            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+            Progress(
+                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
+            ) as progress,
+        ):
+            report = asyncio.run(
+                _run_flows(target, federation_dir, base / "sinks", passphrase, progress, profiles_per_partner)
+            )
+        stats = hub.running.store.stats()  # type: ignore[attr-defined]
+        report.audit_entries = stats.audit_entries
+    finally:
+        hub.stop()
+        if previous_passphrase is None:
+            os.environ.pop("PXHUB_KEY_PASSPHRASE", None)
+        else:
+            os.environ["PXHUB_KEY_PASSPHRASE"] = previous_passphrase
+    report.seconds = time.perf_counter() - started
+    print_report(report, console)
+    return report
+
+
+def print_report(report: DemoReport, console: Console) -> None:
+    table = Table(title="Regional exchange: per member pair")
+    for column in ("sender", "recipient", "sent", "received", "acknowledged"):
+        table.add_column(
+            column, justify="right" if column in ("sent", "received", "acknowledged") else "left"
+        )
+    for sender, recipient in sorted(report.sent.keys() | report.received.keys()):
+        pair = (sender, recipient)
+        table.add_row(
+            sender,
+            recipient,
+            str(report.sent[pair]),
+            str(report.received[pair]),
+            str(report.acknowledged[pair]),
+        )
+    table.add_row(
+        "[bold]total[/bold]",
+        "",
+        str(sum(report.sent.values())),
+        str(sum(report.received.values())),
+        str(sum(report.acknowledged.values())),
+    )
+    console.print(table)
+    rejects = Table(title="Rejections (each with its reason)")
+    for column in ("member", "item", "reason", "detail"):
+        rejects.add_column(column)
+    for row in report.rejects:
+        rejects.add_row(*row)
+    console.print(rejects)
+    if report.withdrawal:
+        lineage = Table(title=f"Consent withdrawal (pxhub track): {report.withdrawal}")
+        for column in ("recipient", "received", "acknowledged", "deletion attested"):
+            lineage.add_column(column)
+        for row in report.lineage:
+            lineage.add_row(*row)
+        console.print(lineage)
+    if report.comparison:
+        console.print(f"regional comparison (PE-INPE): {'; '.join(report.comparison)}")
+    if report.witnessed:
+        console.print(f"audit log witnessed: each member checked and cosigned (size {report.witnessed})")
+    console.print(f"audit log: {report.audit_entries} entries; finished in {report.seconds:.1f} s")

@@ -1,0 +1,319 @@
+"""The member directory: who is in the network, in which role, with which keys.
+
+Loaded from the federation manifest (``pxhub pki init``), served signed by
+``DirectoryService`` and used by the envelope verifier as its key resolver.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from hub.core import signing
+from pxhub.v1 import directory_pb2, envelope_pb2
+
+ROLE_TO_PROTO = {
+    "member": directory_pb2.MEMBER_ROLE_MEMBER,
+    "auditor": directory_pb2.MEMBER_ROLE_AUDITOR,
+    "operator": directory_pb2.MEMBER_ROLE_OPERATOR,
+}
+USE_TO_PROTO = {
+    "signing": directory_pb2.KEY_USE_SIGNING,
+    "encryption": directory_pb2.KEY_USE_ENCRYPTION,
+    "approver": directory_pb2.KEY_USE_APPROVER,
+}
+ALGORITHM_TO_PROTO = {
+    "ed25519": directory_pb2.KEY_ALGORITHM_ED25519,
+    "x25519": directory_pb2.KEY_ALGORITHM_X25519,
+}
+MEMBER_STATUS_TO_PROTO = {
+    "active": directory_pb2.MEMBER_STATUS_ACTIVE,
+    "suspended": directory_pb2.MEMBER_STATUS_SUSPENDED,
+    "revoked": directory_pb2.MEMBER_STATUS_REVOKED,
+}
+MEMBER_STATUS_FROM_PROTO = {value: name for name, value in MEMBER_STATUS_TO_PROTO.items()}
+KEY_STATUS_TO_PROTO = {
+    "current": directory_pb2.KEY_STATUS_CURRENT,
+    "previous": directory_pb2.KEY_STATUS_PREVIOUS,
+    "revoked": directory_pb2.KEY_STATUS_REVOKED,
+}
+
+#: How long before its end a certificate or key is flagged: the hub warns at start, ``pxhub
+#: members`` highlights it, and the rotate-keys flow rotates a key that is this close to its end.
+EXPIRY_WARNING = timedelta(days=30)
+
+
+def _timestamp(value: datetime | None) -> Timestamp:
+    stamp = Timestamp()
+    if value is not None:
+        stamp.FromDatetime(value.astimezone(UTC))
+    return stamp
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    key_id: str
+    use: str
+    algorithm: str
+    public_key: bytes
+    valid_from: datetime
+    valid_until: datetime
+    status: str = "current"
+
+    def usable_at(self, now: datetime) -> bool:
+        return self.status != "revoked" and self.valid_from <= now <= self.valid_until
+
+
+@dataclass
+class MemberEntry:
+    member_id: str
+    role: str
+    institution_name: str = ""
+    acronym: str = ""
+    country_iso2: str = ""
+    country_name: str = ""
+    status: str = "active"
+    certificate_not_after: datetime | None = None
+    keys: list[KeyEntry] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return self.status == "active"
+
+    def key(self, key_id: str, use: str) -> KeyEntry | None:
+        for key in self.keys:
+            if key.key_id == key_id and key.use == use:
+                return key
+        return None
+
+    def current_key(self, use: str) -> KeyEntry | None:
+        for key in self.keys:
+            if key.use == use and key.status == "current":
+                return key
+        return None
+
+
+class Directory:
+    """Members by id; implements the envelope ``KeyResolver`` protocol."""
+
+    def __init__(self, members: Iterable[MemberEntry], hub_origin: str = "pxhub.dev/hub", version: int = 1):
+        self.members = {m.member_id: m for m in members}
+        self.hub_origin = hub_origin
+        self.version = version
+
+    @classmethod
+    def from_federation(cls, federation_dir: Path) -> Directory:
+        from hub.identity.credentials import load_manifest
+
+        manifest = load_manifest(federation_dir)
+        members = []
+        for identity in manifest.identities:
+            if identity.role == "hub":
+                continue
+            members.append(
+                MemberEntry(
+                    member_id=identity.id,
+                    role=identity.role,
+                    institution_name=identity.institution_name or "",
+                    acronym=identity.acronym or "",
+                    country_iso2=identity.country_iso2 or "",
+                    country_name=identity.country_name or "",
+                    certificate_not_after=identity.certificate_not_after,
+                    keys=[
+                        KeyEntry(
+                            key_id=k.key_id,
+                            use=k.use,
+                            algorithm=k.algorithm,
+                            public_key=k.public_key,
+                            valid_from=k.valid_from,
+                            valid_until=k.valid_until,
+                            status=k.status,
+                        )
+                        for k in identity.keys
+                    ],
+                )
+            )
+        return cls(members, hub_origin=manifest.hub_origin)
+
+    def member(self, member_id: str) -> MemberEntry | None:
+        return self.members.get(member_id)
+
+    def rotate_key(self, member_id: str, new_key: KeyEntry, now: datetime, overlap: timedelta) -> None:
+        """Make ``new_key`` current; the current key of its use becomes previous until ``now + overlap``.
+
+        A previous key still verifies what it signed (and recipients keep its private key) during
+        the overlap; after it, ``usable_at`` is false and it is retired.
+        """
+        member = self.members[member_id]
+        if member.key(new_key.key_id, new_key.use) is not None:
+            raise ValueError(f"{member_id} already has key {new_key.key_id!r}")
+        keys = [
+            replace(key, status="previous", valid_until=min(key.valid_until, now + overlap))
+            if key.use == new_key.use and key.status == "current"
+            else key
+            for key in member.keys
+        ]
+        keys.append(replace(new_key, status="current"))
+        member.keys = keys  # one assignment: readers on other threads see the old or the new list
+        self.version += 1
+
+    def set_status(self, member_id: str, status: str) -> None:
+        """active, suspended or revoked; a revoked member's keys are revoked with it."""
+        if status not in MEMBER_STATUS_TO_PROTO:
+            raise ValueError(f"unknown member status {status!r}")
+        member = self.members[member_id]
+        if status == "revoked":
+            member.keys = [replace(key, status="revoked") for key in member.keys]
+        member.status = status
+        self.version += 1
+
+    def national_members(self) -> list[MemberEntry]:
+        return [m for m in self.members.values() if m.role == "member"]
+
+    def _public(self, member_id: str, key_id: str, use: str) -> KeyEntry | None:
+        member = self.members.get(member_id)
+        if member is None:
+            return None
+        key = member.key(key_id, use)
+        if key is None or not key.usable_at(datetime.now(UTC)):
+            return None
+        return key
+
+    # KeyResolver protocol
+    def signing_key(self, member_id: str, key_id: str) -> Ed25519PublicKey | None:
+        key = self._public(member_id, key_id, "signing")
+        return Ed25519PublicKey.from_public_bytes(key.public_key) if key else None
+
+    def approver_key(self, member_id: str, key_id: str) -> Ed25519PublicKey | None:
+        key = self._public(member_id, key_id, "approver")
+        return Ed25519PublicKey.from_public_bytes(key.public_key) if key else None
+
+    def encryption_key(self, member_id: str) -> tuple[str, X25519PublicKey] | None:
+        member = self.members.get(member_id)
+        key = member.current_key("encryption") if member else None
+        if key is None:
+            return None
+        return key.key_id, X25519PublicKey.from_public_bytes(key.public_key)
+
+    def to_proto(
+        self, hub_key: KeyEntry | None = None, now: datetime | None = None
+    ) -> directory_pb2.Directory:
+        message = directory_pb2.Directory(
+            version=self.version, hub_origin=self.hub_origin, issued_at=_timestamp(now or datetime.now(UTC))
+        )
+        for member in self.members.values():
+            message.members.append(member_to_proto(member))
+        if hub_key is not None:
+            message.hub_key.CopyFrom(key_to_proto(hub_key))
+        return message
+
+    @classmethod
+    def from_proto(cls, message: directory_pb2.Directory) -> Directory:
+        return cls((member_from_proto(m) for m in message.members), message.hub_origin, message.version)
+
+
+def key_to_proto(key: KeyEntry) -> directory_pb2.PublicKey:
+    return directory_pb2.PublicKey(
+        key_id=key.key_id,
+        use=USE_TO_PROTO[key.use],
+        algorithm=ALGORITHM_TO_PROTO[key.algorithm],
+        public_key=key.public_key,
+        valid_from=_timestamp(key.valid_from),
+        valid_until=_timestamp(key.valid_until),
+        status=KEY_STATUS_TO_PROTO[key.status],
+    )
+
+
+def member_to_proto(member: MemberEntry) -> directory_pb2.Member:
+    message = directory_pb2.Member(
+        member_id=member.member_id,
+        institution_name=member.institution_name,
+        acronym=member.acronym,
+        country_iso2=member.country_iso2,
+        country_name=member.country_name,
+        status=MEMBER_STATUS_TO_PROTO[member.status],
+        role=ROLE_TO_PROTO[member.role],
+        keys=[key_to_proto(k) for k in member.keys],
+    )
+    if member.certificate_not_after is not None:
+        message.certificate_not_after.CopyFrom(_timestamp(member.certificate_not_after))
+    return message
+
+
+def _reverse(mapping: Mapping[str, int]) -> dict[int, str]:
+    return {v: k for k, v in mapping.items()}
+
+
+_USES, _ALGORITHMS, _KEY_STATUSES = (
+    _reverse(USE_TO_PROTO),
+    _reverse(ALGORITHM_TO_PROTO),
+    _reverse(KEY_STATUS_TO_PROTO),
+)
+
+
+def key_from_proto(k: directory_pb2.PublicKey, status: str | None = None) -> KeyEntry:
+    """Raises ``KeyError`` for an unspecified or unknown use, algorithm or status (unless given)."""
+    return KeyEntry(
+        key_id=k.key_id,
+        use=_USES[k.use],
+        algorithm=_ALGORITHMS[k.algorithm],
+        public_key=k.public_key,
+        valid_from=k.valid_from.ToDatetime(UTC),
+        valid_until=k.valid_until.ToDatetime(UTC),
+        status=status or _KEY_STATUSES[k.status],
+    )
+
+
+def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
+    return MemberEntry(
+        member_id=message.member_id,
+        role=_reverse(ROLE_TO_PROTO)[message.role],
+        institution_name=message.institution_name,
+        acronym=message.acronym,
+        country_iso2=message.country_iso2,
+        country_name=message.country_name,
+        status=MEMBER_STATUS_FROM_PROTO.get(message.status, "suspended"),  # an unknown status is not active
+        certificate_not_after=(
+            message.certificate_not_after.ToDatetime(UTC)
+            if message.HasField("certificate_not_after")
+            else None
+        ),
+        keys=[key_from_proto(k) for k in message.keys],
+    )
+
+
+def sign_directory(
+    message: directory_pb2.Directory, hub_key: Ed25519PrivateKey, hub_key_id: str
+) -> directory_pb2.GetDirectoryResponse:
+    """Serialise once and sign those exact bytes."""
+    data = message.SerializeToString()
+    return directory_pb2.GetDirectoryResponse(
+        directory=data,
+        signature=envelope_pb2.Signature(
+            signer="hub",
+            key_id=hub_key_id,
+            algorithm=envelope_pb2.SIGNATURE_ALGORITHM_ED25519,
+            value=signing.sign(signing.DIRECTORY, data, hub_key),
+        ),
+    )
+
+
+class DirectorySignatureError(ValueError):
+    pass
+
+
+def verify_directory(
+    response: directory_pb2.GetDirectoryResponse, hub_public_key: Ed25519PublicKey
+) -> directory_pb2.Directory:
+    """Check the hub's signature over the exact bytes, then parse them."""
+    if not signing.verify(signing.DIRECTORY, response.directory, response.signature.value, hub_public_key):
+        raise DirectorySignatureError("directory signature does not verify under the hub key")
+    message = directory_pb2.Directory()
+    message.ParseFromString(response.directory)
+    return message

@@ -1,0 +1,292 @@
+"""Signed directory changes: a member's key announcement and the operator's status change.
+
+Both are signed over their exact bytes by whoever has the authority: a member
+announces its own keys under its current signing key (plus, for a new Ed25519
+key, the new key's own signature as proof of possession); only an operator
+changes a member's status. The hub checks them here, stores the signed bytes
+and replays them at start, so the same check runs on every replay and a
+stored change that no longer verifies stops the hub instead of being trusted.
+
+Pure: no I/O, no clock (callers pass the time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final, TypeVar, cast
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from google.protobuf.message import DecodeError
+
+from hub.core.envelope import EnvelopeError, SignerKey, check_signed, sign_as
+from hub.identity.credentials import ALGORITHM_FOR_USE, KeyUse
+from hub.identity.credentials import key_id as derive_key_id
+from hub.identity.directory import (
+    MEMBER_STATUS_FROM_PROTO,
+    MEMBER_STATUS_TO_PROTO,
+    Directory,
+    KeyEntry,
+    MemberEntry,
+    key_from_proto,
+    key_to_proto,
+)
+from pxhub.v1 import directory_pb2, envelope_pb2
+
+R = envelope_pb2
+
+DOMAIN_KEY_ANNOUNCEMENT: Final = "pxhub/v1/key-announcement"
+DOMAIN_KEY_POSSESSION: Final = "pxhub/v1/key-possession"
+DOMAIN_MEMBER_STATUS: Final = "pxhub/v1/member-status"
+
+#: The longest a replaced key may stay valid after a rotation.
+MAX_OVERLAP: Final = timedelta(days=90)
+#: How far a change's own timestamp may be from the hub's clock.
+MAX_CLOCK_SKEW: Final = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class KeyRotation:
+    """A checked key announcement: what :func:`apply_rotation` does to the directory."""
+
+    member_id: str
+    key: KeyEntry
+    overlap: timedelta
+    announced_at: datetime
+    signer_key_id: str
+    #: True when the announced key already is the member's current key (a re-sent announcement).
+    already_current: bool = False
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """A checked status change signed by an operator."""
+
+    member_id: str
+    status: str
+    reason: str
+    changed_at: datetime
+    signer_key_id: str
+
+
+# --------------------------------------------------------------------------- signing (member, operator)
+
+
+def sign_key_announcement(
+    key: KeyEntry,
+    overlap: timedelta,
+    announced_at: datetime,
+    signer: SignerKey,
+    new_private_key: Ed25519PrivateKey | None = None,
+) -> directory_pb2.AnnounceKeyRequest:
+    """The request announcing ``key`` for ``signer``'s member, signed by its current signing key.
+
+    ``new_private_key`` is required for an Ed25519 key (signing, approver): it
+    signs the same bytes to prove the member holds it.
+    """
+    message = directory_pb2.KeyAnnouncement(member_id=signer.member_id, key=key_to_proto(key))
+    message.overlap.FromTimedelta(overlap)
+    message.announced_at.FromDatetime(announced_at.astimezone(UTC))
+    raw = message.SerializeToString()
+    request = directory_pb2.AnnounceKeyRequest(
+        announcement=raw, signature=sign_as(DOMAIN_KEY_ANNOUNCEMENT, raw, signer)
+    )
+    if new_private_key is not None:
+        request.proof_of_possession.CopyFrom(
+            sign_as(DOMAIN_KEY_POSSESSION, raw, SignerKey(signer.member_id, key.key_id, new_private_key))
+        )
+    return request
+
+
+def sign_status_change(
+    member_id: str, status: str, reason: str, changed_at: datetime, operator: SignerKey
+) -> directory_pb2.SetMemberStatusRequest:
+    """The operator's signed request to set ``member_id``'s status (active, suspended, revoked)."""
+    if status not in MEMBER_STATUS_TO_PROTO:
+        raise ValueError(f"status must be one of {', '.join(MEMBER_STATUS_TO_PROTO)}, not {status!r}")
+    message = directory_pb2.MemberStatusChange(
+        member_id=member_id,
+        status=MEMBER_STATUS_TO_PROTO[status],
+        reason=reason,
+    )
+    message.changed_at.FromDatetime(changed_at.astimezone(UTC))
+    raw = message.SerializeToString()
+    return directory_pb2.SetMemberStatusRequest(
+        change=raw, signature=sign_as(DOMAIN_MEMBER_STATUS, raw, operator)
+    )
+
+
+# --------------------------------------------------------------------------- checking (hub side)
+
+
+_Change = TypeVar("_Change", directory_pb2.KeyAnnouncement, directory_pb2.MemberStatusChange)
+
+
+def _parse(message: _Change, raw: bytes, what: str) -> _Change:
+    try:
+        message.ParseFromString(raw)
+    except DecodeError:
+        raise EnvelopeError(R.REASON_MALFORMED, f"{what} is not a valid protobuf message") from None
+    return message
+
+
+def _check_time(stamp: datetime, now: datetime | None, what: str) -> None:
+    if now is not None and abs(stamp - now) > MAX_CLOCK_SKEW:
+        raise EnvelopeError(
+            R.REASON_CLOCK_SKEW, f"{what} is {stamp.isoformat()}, more than 5 minutes from the hub's clock"
+        )
+
+
+def _signing_key_at(member: MemberEntry, key_id: str, at: datetime) -> Ed25519PublicKey:
+    key = member.key(key_id, "signing")
+    if key is None or not key.usable_at(at):
+        raise EnvelopeError(
+            R.REASON_UNKNOWN_SIGNING_KEY, f"{key_id[:80]!r} is not a usable signing key of {member.member_id}"
+        )
+    return Ed25519PublicKey.from_public_bytes(key.public_key)
+
+
+def _check_signature(
+    domain: str, raw: bytes, signature: envelope_pb2.Signature, public: Ed25519PublicKey, what: str
+) -> None:
+    if not signature.value:
+        raise EnvelopeError(R.REASON_SIGNATURE_MISSING, f"{what} is not signed")
+    check_signed(domain, raw, signature, public, R.REASON_SIGNATURE_INVALID, what)
+
+
+def check_key_announcement(
+    request: directory_pb2.AnnounceKeyRequest,
+    directory: Directory,
+    caller_id: str,
+    at: datetime,
+    *,
+    live: bool = True,
+) -> KeyRotation:
+    """Check an announcement as of ``at``; raise ``EnvelopeError`` with the precise reason.
+
+    ``live`` is False when a hub replays a stored announcement at ``at`` = the
+    time it was accepted: the clock-skew check (against a clock that has moved
+    on since) is skipped; every signature is checked again.
+    """
+    message = _parse(directory_pb2.KeyAnnouncement(), request.announcement, "announcement")
+    if message.member_id != caller_id or request.signature.signer != caller_id:
+        raise EnvelopeError(
+            R.REASON_SENDER_MISMATCH,
+            f"announcement for {message.member_id[:40]!r} signed by {request.signature.signer[:40]!r} "
+            f"but the caller is {caller_id!r}",
+        )
+    member = directory.member(caller_id)
+    if member is None or member.role != "member":
+        raise EnvelopeError(R.REASON_UNKNOWN_CALLER, f"{caller_id!r} is not a member with keys")
+    if not message.HasField("announced_at") or not message.HasField("key"):
+        raise EnvelopeError(R.REASON_MISSING_FIELD, "announcement needs key and announced_at")
+    announced_at = message.announced_at.ToDatetime(UTC)
+    _check_time(announced_at, at if live else None, "announced_at")
+    current_signing = _signing_key_at(member, request.signature.key_id, at)
+    _check_signature(
+        DOMAIN_KEY_ANNOUNCEMENT, request.announcement, request.signature, current_signing, "announcement"
+    )
+    try:
+        key = key_from_proto(message.key, status="current")
+    except KeyError:
+        raise EnvelopeError(R.REASON_KEY_INVALID, "key use or algorithm is unspecified or unknown") from None
+    overlap = message.overlap.ToTimedelta()
+    _check_key(key, caller_id, overlap, at)
+    if key.algorithm == "ed25519":
+        proof = request.proof_of_possession
+        if proof.key_id != key.key_id or proof.signer != caller_id:
+            raise EnvelopeError(
+                R.REASON_KEY_INVALID, "an Ed25519 key needs a proof of possession signed by that key"
+            )
+        _check_signature(
+            DOMAIN_KEY_POSSESSION,
+            request.announcement,
+            proof,
+            Ed25519PublicKey.from_public_bytes(key.public_key),
+            "proof of possession",
+        )
+    known = member.key(key.key_id, key.use)
+    if known is not None:
+        if known.status == "current" and known.public_key == key.public_key:
+            return KeyRotation(
+                caller_id, known, overlap, announced_at, request.signature.key_id, already_current=True
+            )
+        raise EnvelopeError(
+            R.REASON_KEY_ALREADY_KNOWN,
+            f"{caller_id} already has {key.use} key {key.key_id!r} ({known.status})",
+        )
+    return KeyRotation(caller_id, key, overlap, announced_at, request.signature.key_id)
+
+
+def _check_key(key: KeyEntry, member_id: str, overlap: timedelta, at: datetime) -> None:
+    problem = ""
+    use = cast("KeyUse", key.use)  # key_from_proto makes only known uses
+    if ALGORITHM_FOR_USE[use] != key.algorithm:
+        problem = f"{use} keys must be {ALGORITHM_FOR_USE[use]}, not {key.algorithm}"
+    elif len(key.public_key) != 32:
+        problem = f"public key is {len(key.public_key)} bytes, not 32"
+    elif key.key_id != derive_key_id(member_id, use, key.public_key):
+        problem = f"key id {key.key_id[:80]!r} is not derived from the public key"
+    elif not key.valid_from < key.valid_until or key.valid_until <= at:
+        problem = "validity window is empty or already over"
+    elif not timedelta(0) <= overlap <= MAX_OVERLAP:
+        problem = f"overlap {overlap} is outside 0 to {MAX_OVERLAP.days} days"
+    if problem:
+        raise EnvelopeError(R.REASON_KEY_INVALID, problem)
+
+
+def check_status_change(
+    request: directory_pb2.SetMemberStatusRequest,
+    directory: Directory,
+    caller_id: str,
+    at: datetime,
+    *,
+    live: bool = True,
+) -> StatusChange:
+    """Check an operator's status change as of ``at`` (``live`` as in :func:`check_key_announcement`)."""
+    message = _parse(directory_pb2.MemberStatusChange(), request.change, "status change")
+    operator = directory.member(caller_id)
+    if operator is None or operator.role != "operator" or request.signature.signer != caller_id:
+        raise EnvelopeError(
+            R.REASON_SENDER_MISMATCH,
+            f"status change signed by {request.signature.signer[:40]!r}; only the calling operator may sign",
+        )
+    if not message.HasField("changed_at"):
+        raise EnvelopeError(R.REASON_MISSING_FIELD, "status change needs changed_at")
+    changed_at = message.changed_at.ToDatetime(UTC)
+    _check_time(changed_at, at if live else None, "changed_at")
+    public = _signing_key_at(operator, request.signature.key_id, at)
+    _check_signature(DOMAIN_MEMBER_STATUS, request.change, request.signature, public, "status change")
+    status = MEMBER_STATUS_FROM_PROTO.get(message.status)
+    if status is None:
+        raise EnvelopeError(
+            R.REASON_MALFORMED, f"status {message.status} is not active, suspended or revoked"
+        )
+    target = directory.member(message.member_id)
+    if target is None or target.role != "member":
+        raise EnvelopeError(R.REASON_UNKNOWN_RECIPIENT, f"no member {message.member_id[:40]!r}")
+    if target.status == "revoked" and status != "revoked":
+        raise EnvelopeError(
+            R.REASON_MEMBER_REVOKED,
+            f"{target.member_id} is revoked for good; it rejoins with a new identity, not a reinstatement",
+        )
+    if len(message.reason) > 200 or not message.reason.isprintable():
+        raise EnvelopeError(R.REASON_MALFORMED, "reason must be at most 200 printable characters")
+    return StatusChange(target.member_id, status, message.reason, changed_at, request.signature.key_id)
+
+
+# --------------------------------------------------------------------------- applying
+
+
+def apply_rotation(directory: Directory, rotation: KeyRotation, at: datetime) -> KeyEntry | None:
+    """Make the announced key current; the replaced key (returned) stays valid until ``at + overlap``."""
+    if rotation.already_current:
+        return None
+    member = directory.members[rotation.member_id]
+    replaced = member.current_key(rotation.key.use)
+    directory.rotate_key(rotation.member_id, rotation.key, at, rotation.overlap)
+    return None if replaced is None else member.key(replaced.key_id, replaced.use)
+
+
+def apply_status(directory: Directory, change: StatusChange) -> None:
+    directory.set_status(change.member_id, change.status)

@@ -1,0 +1,363 @@
+"""The exchange itself: admit envelopes, serve mailboxes, record acknowledgements.
+
+No gRPC here: the servicer translates requests and calls these methods from
+a worker thread (they verify signatures and write to the database, both of
+which would otherwise block the event loop).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from hub.core.envelope import (
+    EnvelopeError,
+    VerifiedEnvelope,
+    header_sha256,
+    is_canonical_message_id,
+    verify,
+    verify_delivery_receipt,
+)
+from hub.identity.caller import HUB_CALLER, Caller
+from hub.identity.directory import Directory
+from hub.services import audit_events
+from hub.services.admission import AdmissionLimits, check_admission, check_size
+from hub.services.consents import ConsentRegistry
+from hub.services.policy_gate import PolicyBook, PolicyGate
+from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem, ReceiptToRecord
+from pxhub.v1 import envelope_pb2, exchange_pb2
+
+Outcome = envelope_pb2.Receipt.Outcome
+
+# Signature checks of one batch run in parallel threads (cryptography releases the GIL).
+CHECK_WORKERS = max(2, os.cpu_count() or 2)
+PARALLEL_MIN_BATCH = 8
+_CHECK_POOL = ThreadPoolExecutor(max_workers=CHECK_WORKERS, thread_name_prefix="pxhub-verify")
+#: A receipt the store refused: the reason and detail the member gets (the reason is also audited).
+_ACK_REFUSALS = {
+    AcknowledgeOutcome.NOT_A_RECIPIENT: (
+        envelope_pb2.REASON_NOT_A_RECIPIENT,
+        "no delivery of that message to the caller",
+    ),
+    AcknowledgeOutcome.MISMATCH: (
+        envelope_pb2.REASON_RECEIPT_MISMATCH,
+        "receipt header digest differs from the delivered envelope",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SubmitSummary:
+    """What one batch did, for the RPC log line."""
+
+    accepted: int
+    duplicates: int
+    rejected: int
+    reasons: tuple[str, ...]
+
+
+def summarize(receipts: Sequence[envelope_pb2.Receipt]) -> SubmitSummary:
+    """Counts per outcome in one pass over the receipts."""
+    counts = {Outcome.OUTCOME_ACCEPTED: 0, Outcome.OUTCOME_DUPLICATE: 0, Outcome.OUTCOME_REJECTED: 0}
+    reasons: set[int] = set()
+    for receipt in receipts:
+        counts[receipt.outcome] = counts.get(receipt.outcome, 0) + 1
+        if receipt.reason:
+            reasons.add(receipt.reason)
+    return SubmitSummary(
+        accepted=counts[Outcome.OUTCOME_ACCEPTED],
+        duplicates=counts[Outcome.OUTCOME_DUPLICATE],
+        rejected=counts[Outcome.OUTCOME_REJECTED],
+        reasons=tuple(sorted(audit_events.reason_name(r) for r in reasons)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """One envelope after every check: its receipt so far, and what the store needs of it.
+
+    ``entry`` is the audit entry of the decision taken so far (a permit for an
+    admission, a deny for a rejection), built while checking so the writer
+    only looks it up. ``admission`` is None for a rejection.
+    """
+
+    receipt: envelope_pb2.Receipt
+    entry: bytes
+    admission: Admission | None = None
+    metadata: envelope_pb2.RecordMetadata | None = None
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def _message_id_hint(envelope: envelope_pb2.Envelope) -> str:
+    """Best-effort message id of an envelope that failed verification (for the receipt only)."""
+    try:
+        header = envelope_pb2.EnvelopeHeader.FromString(envelope.header)
+        hint = envelope_pb2.RecordMetadata.FromString(header.metadata).message_id
+    except Exception:
+        return ""
+    # A tampered header can carry any text: only a canonical id goes into a receipt or the audit log.
+    return hint if is_canonical_message_id(hint) else ""
+
+
+class Exchange:
+    def __init__(
+        self,
+        store: HubStore,
+        directory: Directory,
+        limits: AdmissionLimits | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.store = store
+        self.directory = directory
+        self.limits = limits or AdmissionLimits()
+        self.clock = clock
+        self.policies = PolicyBook(store, directory)
+        self.gate = PolicyGate(self.policies, store, clock)
+        self.consents = ConsentRegistry(store, directory, clock)
+
+    def check_one(
+        self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime
+    ) -> tuple[int, VerifiedEnvelope | EnvelopeError]:
+        """Every check of one envelope; the error, if any, is returned rather than raised."""
+        size = envelope.ByteSize()
+        try:
+            check_size(size, self.limits)
+            verified = verify(envelope, self.directory)
+            check_admission(caller.id, verified, self.directory, self.limits, now)
+            self.gate.check(verified, now)
+        except EnvelopeError as error:
+            return size, error
+        return size, verified
+
+    def _check_and_build(
+        self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime, stamp: Timestamp
+    ) -> _Checked:
+        """Check one envelope and build its receipt and audit entry, off the writer's path."""
+        size, checked = self.check_one(caller, envelope, now)
+        if isinstance(checked, EnvelopeError):
+            message_id = _message_id_hint(envelope)
+            return _Checked(
+                envelope_pb2.Receipt(
+                    message_id=message_id,
+                    outcome=Outcome.OUTCOME_REJECTED,
+                    reason=checked.reason,
+                    detail=checked.detail,
+                    received_at=stamp,
+                ),
+                audit_events.submit_decision(
+                    caller, now, message_id=message_id, permitted=False, reason=checked.reason, size=size
+                ),
+            )
+        metadata = checked.metadata
+        message_id = metadata.message_id
+        raw = envelope.SerializeToString()
+        admission = Admission(
+            message_id=message_id,
+            sender=metadata.sender.member_id,
+            recipients=tuple(r.member_id for r in metadata.recipients),
+            header_sha256=checked.header_sha256,
+            envelope=raw,
+            payload_kind=metadata.payload_kind,
+            purpose=metadata.purpose,
+            consent_ref=metadata.consent_ref if metadata.legal_basis == audit_events.CONSENT else "",
+        )
+        entry = audit_events.submit_decision(
+            caller, now, message_id=message_id, permitted=True, metadata=metadata, size=len(raw)
+        )
+        receipt = envelope_pb2.Receipt(
+            message_id=message_id, received_at=stamp, header_sha256=checked.header_sha256
+        )
+        return _Checked(receipt, entry, admission, metadata)
+
+    def _check_all(
+        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope], now: datetime
+    ) -> list[_Checked]:
+        """Check a batch, on every core when it is large enough (Ed25519 verification releases the
+        GIL); receipts and audit entries are built here too, so the transaction only stores."""
+        stamp = _timestamp(now)
+
+        def check(chunk: Sequence[envelope_pb2.Envelope]) -> list[_Checked]:
+            return [self._check_and_build(caller, envelope, now, stamp) for envelope in chunk]
+
+        if len(envelopes) < PARALLEL_MIN_BATCH:
+            return check(envelopes)
+        results = list(_CHECK_POOL.map(check, [envelopes[i::CHECK_WORKERS] for i in range(CHECK_WORKERS)]))
+        # Re-interleave the strided chunks back into submission order.
+        return [results[i % CHECK_WORKERS][i // CHECK_WORKERS] for i in range(len(envelopes))]
+
+    def submit(
+        self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
+    ) -> list[envelope_pb2.Receipt]:
+        """Check every envelope, store the admissible ones atomically, answer one receipt each."""
+        now = self.clock()
+        checked_all = self._check_all(caller, envelopes, now)
+        admitted = [c for c in checked_all if c.admission is not None]
+        admissions = [c.admission for c in admitted if c.admission is not None]
+        by_admission = {id(c.admission): c for c in admitted}
+        denials = [c.entry for c in checked_all if c.admission is None]
+
+        def entry_for(admission: Admission, outcome: AdmitOutcome, when: datetime) -> bytes:
+            checked = by_admission[id(admission)]
+            if outcome is not AdmitOutcome.REPLAYED:
+                return checked.entry  # the permit built while checking
+            return audit_events.submit_decision(
+                caller,
+                when,
+                message_id=admission.message_id,
+                permitted=False,
+                reason=envelope_pb2.REASON_REPLAYED,
+                metadata=checked.metadata,
+                size=len(admission.envelope),
+            )
+
+        results = self.store.admit(admissions, entry_for, denials, now=now)
+        self.gate.after_admit(admissions, results, now)
+        for checked, result in zip(admitted, results, strict=True):
+            receipt = checked.receipt
+            if result.outcome is AdmitOutcome.ACCEPTED:
+                receipt.outcome = Outcome.OUTCOME_ACCEPTED
+            elif result.outcome is AdmitOutcome.DUPLICATE:
+                receipt.outcome = Outcome.OUTCOME_DUPLICATE
+                receipt.detail = f"already accepted at {result.accepted_at.isoformat()}"
+            else:
+                receipt.outcome = Outcome.OUTCOME_REJECTED
+                receipt.reason = envelope_pb2.REASON_REPLAYED
+                receipt.detail = "message id already used for a different envelope"
+        return [c.receipt for c in checked_all]
+
+    def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
+        """The caller's next deliveries; each hand-over is an audit entry, durable before it is sent."""
+        now = self.clock()
+        return self.store.fetch(
+            caller.id,
+            after_seq,
+            limit,
+            lambda item: audit_events.simple(
+                caller,
+                now,
+                "deliver",
+                "ok",
+                object_ids=(f"message:{item.message_id}",),
+                details={"recipient": caller.id, "redelivery": item.delivered_count},
+            ),
+        )
+
+    def acknowledge(
+        self, caller: Caller, acknowledgements: Sequence[exchange_pb2.Acknowledgement]
+    ) -> list[exchange_pb2.AcknowledgeResult]:
+        """Verify every receipt (in parallel), record the valid ones in one durable transaction.
+
+        One result per acknowledgement, in order; every refusal leaves a ``deny`` audit entry.
+        """
+        now = self.clock()
+
+        def check(ack: exchange_pb2.Acknowledgement) -> envelope_pb2.DeliveryReceipt | EnvelopeError:
+            try:
+                receipt = verify_delivery_receipt(ack, self.directory)
+            except EnvelopeError as error:
+                return error
+            if receipt.recipient != caller.id:
+                return EnvelopeError(
+                    envelope_pb2.REASON_SENDER_MISMATCH,
+                    f"receipt is signed for {receipt.recipient!r} but the caller is {caller.id!r}",
+                )
+            return receipt
+
+        if len(acknowledgements) < PARALLEL_MIN_BATCH:
+            checked = [check(ack) for ack in acknowledgements]
+        else:
+            checked = list(_CHECK_POOL.map(check, acknowledgements))
+        results: list[exchange_pb2.AcknowledgeResult] = []
+        to_record: list[ReceiptToRecord] = []
+        recorded_at: list[int] = []  # index in results of each receipt to record
+        refused: dict[int, bytes] = {}  # index in results → deny entry of a receipt that did not verify
+        for ack, receipt in zip(acknowledgements, checked, strict=True):
+            if isinstance(receipt, EnvelopeError):
+                refused[len(results)] = audit_events.simple(
+                    caller, now, "acknowledge", "deny", reason=receipt.reason
+                )
+                results.append(
+                    exchange_pb2.AcknowledgeResult(
+                        outcome=exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED,
+                        reason=receipt.reason,
+                        detail=receipt.detail,
+                    )
+                )
+                continue
+            status = envelope_pb2.DeliveryReceipt.DeliveryStatus.Name(receipt.status).removeprefix(
+                "DELIVERY_STATUS_"
+            )
+            entry = audit_events.simple(
+                caller,
+                now,
+                "acknowledge",
+                "ok",
+                object_ids=(f"message:{receipt.message_id}",),
+                details={"status": status},
+                officer_pseudonym=receipt.officer_pseudonym,
+            )
+            recorded_at.append(len(results))
+            results.append(exchange_pb2.AcknowledgeResult(message_id=receipt.message_id))
+            to_record.append(
+                ReceiptToRecord(
+                    receipt.message_id, receipt.header_sha256, ack.receipt, ack.signature.value, entry
+                )
+            )
+        def audit_entries(outcomes: Sequence[AcknowledgeOutcome]) -> list[bytes]:
+            """Every entry of the call in request order, written with the receipts it records."""
+            entries = []
+            by_index = dict(zip(recorded_at, zip(to_record, outcomes, strict=True), strict=True))
+            for index in range(len(results)):
+                if index in refused:
+                    entries.append(refused[index])
+                    continue
+                item, outcome = by_index[index]
+                if outcome is AcknowledgeOutcome.RECORDED:
+                    entries.append(item.audit_entry)
+                elif outcome is not AcknowledgeOutcome.DUPLICATE:
+                    entries.append(
+                        audit_events.simple(
+                            caller,
+                            now,
+                            "acknowledge",
+                            "deny",
+                            object_ids=(f"message:{item.message_id}",),
+                            reason=_ACK_REFUSALS[outcome][0],
+                        )
+                    )
+            return entries
+
+        outcomes = self.store.acknowledge_many(caller.id, to_record, now=now, audit_entries=audit_entries)
+        for index, outcome in zip(recorded_at, outcomes, strict=True):
+            result = results[index]
+            if outcome is AcknowledgeOutcome.RECORDED:
+                result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED
+            elif outcome is AcknowledgeOutcome.DUPLICATE:
+                result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_DUPLICATE
+            else:
+                result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED
+                result.reason, result.detail = _ACK_REFUSALS[outcome]
+        return results
+
+    def purge(self, retention_cutoff: datetime) -> int:
+        """Drop ciphertexts acknowledged by all recipients before the cutoff."""
+        now = self.clock()
+        return self.store.purge_acknowledged(
+            retention_cutoff,
+            lambda message_id: audit_events.simple(
+                HUB_CALLER, now, "purge", "ok", object_ids=(f"message:{message_id}",)
+            ),
+        )
+
+
+__all__ = ["Exchange", "SubmitSummary", "header_sha256"]

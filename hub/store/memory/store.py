@@ -1,0 +1,200 @@
+"""In-memory store: same contract as the SQL store, for tests and experiments."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from hub.store.audit_append import plan_append
+from hub.store.base import (
+    AckAuditEntries,
+    AcknowledgeOutcome,
+    Admission,
+    AdmitOutcome,
+    AdmitResult,
+    AuditEntryFor,
+    HubStore,
+    MailboxItem,
+    ReceiptToRecord,
+    StoreStats,
+    acknowledgement_outcomes,
+    recorded_entries,
+)
+from hub.store.memory.audit import MemoryAuditMixin
+from hub.store.memory.directory_changes import MemoryDirectoryChangeMixin
+from hub.store.memory.policy_consent import MemoryPolicyConsentMixin
+
+
+@dataclass
+class _Envelope:
+    admission: Admission
+    accepted_at: datetime
+    envelope: bytes | None
+    purged_at: datetime | None = None
+
+
+@dataclass
+class _Mail:
+    seq: int
+    recipient: str
+    message_id: str
+    accepted_at: datetime
+    delivered_count: int = 0
+    acknowledged_at: datetime | None = None
+    receipt: bytes | None = None
+    signature: bytes | None = None
+    first_delivered_at: datetime | None = None
+
+
+@dataclass
+class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectoryChangeMixin, HubStore):
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _envelopes: dict[str, _Envelope] = field(default_factory=dict)
+    _mail: dict[int, _Mail] = field(default_factory=dict)
+    _mail_by_key: dict[tuple[str, str], int] = field(default_factory=dict)
+    _next_seq: int = 1
+    _entries: list[bytes] = field(default_factory=list)
+    _nodes: dict[tuple[int, int], bytes] = field(default_factory=dict)
+
+    def _append(self, entries: Sequence[bytes]) -> None:
+        _, nodes = plan_append(len(self._entries), entries, self.merkle_node)
+        self._index_appended(len(self._entries), entries)
+        self._entries.extend(entries)
+        for level, index, node in nodes:
+            self._nodes[(level, index)] = node
+
+    def admit(
+        self,
+        admissions: Sequence[Admission],
+        audit_entry_for: AuditEntryFor,
+        extra_audit_entries: Sequence[bytes] = (),
+        now: datetime | None = None,
+    ) -> list[AdmitResult]:
+        now = now or datetime.now(UTC)
+        with self._lock:
+            results: list[AdmitResult] = []
+            entries = list(extra_audit_entries)
+            batch: dict[str, Admission] = {}
+            for admission in admissions:
+                known = self._envelopes.get(admission.message_id)
+                earlier = known.admission if known else batch.get(admission.message_id)
+                if earlier is None:
+                    outcome = AdmitOutcome.ACCEPTED
+                    batch[admission.message_id] = admission
+                elif earlier.header_sha256 == admission.header_sha256:
+                    outcome = AdmitOutcome.DUPLICATE
+                else:
+                    outcome = AdmitOutcome.REPLAYED
+                accepted_at = known.accepted_at if known else now
+                results.append(AdmitResult(outcome, accepted_at))
+                entries.append(audit_entry_for(admission, outcome, now))
+            for admission in batch.values():
+                self._envelopes[admission.message_id] = _Envelope(admission, now, admission.envelope)
+                for recipient in admission.recipients:
+                    seq = self._next_seq
+                    self._next_seq += 1
+                    self._mail[seq] = _Mail(seq, recipient, admission.message_id, now)
+                    self._mail_by_key[(admission.message_id, recipient)] = seq
+            self._append(entries)
+            return results
+
+    def fetch(
+        self,
+        recipient: str,
+        after_seq: int,
+        limit: int,
+        audit_entry_for: Callable[[MailboxItem], bytes] | None = None,
+    ) -> list[MailboxItem]:
+        with self._lock:
+            items: list[MailboxItem] = []
+            for seq in sorted(s for s in self._mail if s > after_seq):
+                mail = self._mail[seq]
+                if mail.recipient != recipient or mail.acknowledged_at is not None:
+                    continue
+                envelope = self._envelopes[mail.message_id].envelope
+                if envelope is None:
+                    continue
+                items.append(
+                    MailboxItem(seq, mail.message_id, envelope, mail.accepted_at, mail.delivered_count)
+                )
+                mail.delivered_count += 1
+                mail.first_delivered_at = mail.first_delivered_at or datetime.now(UTC)
+                if len(items) >= limit:
+                    break
+            if audit_entry_for is not None:
+                self._append([audit_entry_for(item) for item in items])
+            return items
+
+    def acknowledge_many(
+        self,
+        recipient: str,
+        receipts: Sequence[ReceiptToRecord],
+        now: datetime | None = None,
+        audit_entries: AckAuditEntries | None = None,
+    ) -> list[AcknowledgeOutcome]:
+        now = now or datetime.now(UTC)
+        with self._lock:
+
+            def delivered(message_id: str) -> tuple[bytes, bool] | None:
+                seq = self._mail_by_key.get((message_id, recipient))
+                if seq is None:
+                    return None
+                header = self._envelopes[message_id].admission.header_sha256
+                return header, self._mail[seq].acknowledged_at is not None
+
+            outcomes = acknowledgement_outcomes(receipts, delivered)
+            for item, outcome in zip(receipts, outcomes, strict=True):
+                if outcome is AcknowledgeOutcome.RECORDED:
+                    mail = self._mail[self._mail_by_key[(item.message_id, recipient)]]
+                    mail.acknowledged_at, mail.receipt, mail.signature = now, item.receipt, item.signature
+            self._append((audit_entries or recorded_entries(receipts))(outcomes))
+        return outcomes
+
+    def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:
+        with self._lock:
+            pending: dict[str, list[_Mail]] = {}
+            for mail in self._mail.values():
+                pending.setdefault(mail.message_id, []).append(mail)
+            purged = []
+            for message_id, mails in pending.items():
+                stored = self._envelopes[message_id]
+                if stored.envelope is None:
+                    continue
+                acks = [m.acknowledged_at for m in mails]
+                if all(a is not None and a < older_than for a in acks):
+                    stored.envelope = None
+                    stored.purged_at = datetime.now(UTC)
+                    purged.append(message_id)
+            self._append([audit_entry_for(m) for m in purged])
+            return len(purged)
+
+    def append_audit(self, entries: Sequence[bytes]) -> int:
+        with self._lock:
+            self._append(entries)
+            return len(self._entries)
+
+    def audit_size(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def audit_entries(self, start: int, end: int) -> list[bytes]:
+        with self._lock:
+            return self._entries[start:end]
+
+    def merkle_node(self, level: int, index: int) -> bytes:
+        return self._nodes[(level, index)]
+
+    def stats(self) -> StoreStats:
+        with self._lock:
+            return StoreStats(
+                envelopes=len(self._envelopes),
+                stored_ciphertexts=sum(1 for e in self._envelopes.values() if e.envelope is not None),
+                mailbox_pending=sum(1 for m in self._mail.values() if m.acknowledged_at is None),
+                mailbox_acknowledged=sum(1 for m in self._mail.values() if m.acknowledged_at is not None),
+                audit_entries=len(self._entries),
+            )
+
+    def close(self) -> None:
+        return None
