@@ -34,8 +34,10 @@ from hub.core.audit_entry import AuditEntry
 from hub.core.audit_index import index_terms
 from hub.core.checkpoint import open_checkpoint
 from hub.core.members import MEMBER_IDS
-from hub.identity.credentials import init_federation, load_hub, load_manifest
+from hub.dev.federation import init_federation
+from hub.identity.credentials import load_hub
 from hub.identity.directory import Directory
+from hub.identity.manifest import load_manifest
 from hub.sdk.audit.client import AuditClient, trust_anchors
 from hub.sdk.audit.tree import mth
 from hub.sdk.audit.verify import verify_log

@@ -143,7 +143,7 @@ def new_federation(prefix: str) -> tuple[Path, Path, bytes]:
     import secrets
     import tempfile
 
-    from hub.identity.credentials import init_federation
+    from hub.dev.federation import init_federation
     from hub.policy import sign_default_policy
 
     work = Path(tempfile.mkdtemp(prefix=prefix))

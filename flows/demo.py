@@ -279,7 +279,7 @@ def run_demo(
     use_local_prefect(Path("var") / "prefect")
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
 
-    from hub.identity.credentials import init_federation
+    from hub.dev.federation import init_federation
     from hub.policy import sign_default_policy
     from hub.runtime.logs import configure_logging
     from hub.settings import HubSettings

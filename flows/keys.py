@@ -31,8 +31,9 @@ from prefect.cache_policies import NO_CACHE
 from flows.common import DEFAULT_FEDERATION_DIR, DEFAULT_TARGET, artifact_key, connect, markdown_table
 from flows.retry import TRANSIENT_RETRY
 from hub.identity import keyring
-from hub.identity.credentials import KeyUse, passphrase_from_env
+from hub.identity.credentials import passphrase_from_env
 from hub.identity.directory import EXPIRY_WARNING
+from hub.identity.manifest import KeyUse
 from hub.sdk.rotation import RotatedKey, rotate_key
 
 #: Rotation order: whatever is signed with the signing key goes first, the signing key last.

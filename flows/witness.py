@@ -31,7 +31,8 @@ from flows.common import (
 )
 from flows.retry import TRANSIENT_RETRY
 from hub.core.checkpoint import Checkpoint, open_checkpoint
-from hub.identity.credentials import load_manifest, passphrase_from_env
+from hub.identity.credentials import passphrase_from_env
+from hub.identity.manifest import load_manifest
 from hub.runtime.files import write_atomically
 from hub.sdk.audit.client import AuditClient
 from hub.sdk.audit.witness import WitnessInconsistentError

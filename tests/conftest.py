@@ -21,7 +21,7 @@ os.environ.setdefault("PXHUB_KEY_PASSPHRASE", PASSPHRASE.decode())
 
 @pytest.fixture(scope="session")
 def federation_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from hub.identity.credentials import init_federation
+    from hub.dev.federation import init_federation
 
     directory = tmp_path_factory.mktemp("federation") / "fed"
     init_federation(directory, PASSPHRASE)

@@ -11,7 +11,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from hub.identity.credentials import load_identity, load_manifest
+from hub.identity.credentials import load_identity
+from hub.identity.manifest import load_manifest
 from tests.conftest import PASSPHRASE
 
 

@@ -19,7 +19,8 @@ from hub.cli.main import app
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.checkpoint import Checkpoint, open_checkpoint, sign_note
-from hub.identity.credentials import load_hub, load_manifest
+from hub.identity.credentials import load_hub
+from hub.identity.manifest import load_manifest
 from hub.sdk.audit.client import AuditClient
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 from tests.test_audit_grpc import populate

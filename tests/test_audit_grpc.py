@@ -14,7 +14,7 @@ import pytest
 from hub.core import merkle
 from hub.core.audit_index import index_terms
 from hub.core.checkpoint import Checkpoint, cosign, open_checkpoint, verify_cosignatures
-from hub.identity.credentials import load_manifest
+from hub.identity.manifest import load_manifest
 from hub.sdk.audit.client import AuditClient, witness_key
 from hub.sdk.audit.witness import WitnessInconsistentError, check_and_cosign
 from hub.store.audit import StoredCheckpoint

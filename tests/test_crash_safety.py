@@ -21,7 +21,7 @@ import grpc
 import pytest
 
 from hub.core.members import MEMBERS
-from hub.identity.credentials import load_manifest
+from hub.identity.manifest import load_manifest
 from hub.sdk import MemberClient
 from hub.sdk.audit.client import AuditClient, trust_anchors
 from hub.sdk.audit.verify import verify_log

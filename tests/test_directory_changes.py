@@ -15,7 +15,7 @@ from hub.core.audit_entry import AuditEntry
 from hub.core.envelope import EnvelopeError, SignerKey
 from hub.core.members import MEMBERS
 from hub.identity import keyring
-from hub.identity.credentials import key_id, load_identity, load_manifest
+from hub.identity.credentials import load_identity
 from hub.identity.directory import Directory, KeyEntry
 from hub.identity.directory_changes import (
     apply_rotation,
@@ -24,6 +24,7 @@ from hub.identity.directory_changes import (
     sign_key_announcement,
     sign_status_change,
 )
+from hub.identity.manifest import key_id, load_manifest
 from hub.sdk.rotation import rotate_key
 from hub.store.directory_changes import KEY_ANNOUNCEMENT, StoredDirectoryChange
 from hub.transport.status import reason_of

@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.core.envelope import EnvelopeError, SignerKey, verify
 from hub.core.members import MEMBERS
-from hub.identity.credentials import key_id
 from hub.identity.directory import Directory, KeyEntry
+from hub.identity.manifest import key_id
 from hub.runtime.logs import configure_logging
 from hub.server.app import warn_expiring
 from hub.transport.status import reason_of

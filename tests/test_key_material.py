@@ -18,7 +18,8 @@ from cryptography.hazmat.primitives import serialization
 
 from hub.core import envelope as envelope_module
 from hub.core.members import MEMBERS
-from hub.identity.credentials import load_hub, load_identity, load_manifest
+from hub.identity.credentials import load_hub, load_identity
+from hub.identity.manifest import load_manifest
 from hub.runtime.logs import configure_logging
 from tests.conftest import PASSPHRASE, start_test_hub
 from tests.security_support import channel, identity_credentials

@@ -22,21 +22,17 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
 
 from hub.core.members import MEMBERS, by_id, validate_member_id
-from hub.identity.credentials import (
+from hub.dev.federation import init_federation
+from hub.identity.certificates import PeerIdentity, PeerIdentityError, identity_from_certificate
+from hub.identity.credentials import load_hub, load_identity, passphrase_from_env
+from hub.identity.manifest import (
     CLIENT_ROLES,
     HUB_ID,
     MANIFEST_NAME,
     FederationManifest,
-    PeerIdentity,
-    PeerIdentityError,
     PkiError,
-    identity_from_certificate,
-    init_federation,
     key_id,
-    load_hub,
-    load_identity,
     load_manifest,
-    passphrase_from_env,
 )
 
 PASSPHRASE = b"correct horse battery staple"
@@ -171,7 +167,7 @@ def test_wrong_passphrase_is_a_clear_error_without_the_passphrase(
 
 def test_every_wrong_passphrase_reads_as_one(tmp_path: Path) -> None:
     """About 1 in 256 wrong passphrases decrypt to validly padded garbage; same message."""
-    from hub.identity.credentials import _decrypt
+    from hub.identity.key_files import decrypt_private_key as _decrypt
 
     key = ed25519.Ed25519PrivateKey.generate()
     pem = key.private_bytes(

@@ -378,7 +378,7 @@ async def test_four_eyes_over_grpc(hub_server: HubHandle) -> None:
 
 
 async def test_hub_refuses_a_tampered_policy_and_runs_deny_all_without_one(tmp_path: Path) -> None:
-    from hub.identity.credentials import init_federation
+    from hub.dev.federation import init_federation
 
     federation = tmp_path / "fed"
     init_federation(federation, PASSPHRASE)

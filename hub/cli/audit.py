@@ -91,7 +91,8 @@ def _setup(
     witnesses: list[str] | None,
     saved: Path | None,
 ) -> _Setup:
-    from hub.identity.credentials import PkiError, load_manifest, passphrase_from_env
+    from hub.identity.credentials import passphrase_from_env
+    from hub.identity.manifest import PkiError, load_manifest
     from hub.sdk.audit.client import log_verifier_key, trust_anchors
 
     if not _TARGET.fullmatch(target):
@@ -172,7 +173,7 @@ def _run_verification(
     """Connect and verify; usage and connection problems raise ``typer.Exit(2)``, failures ``Exit(1)``."""
     import grpc
 
-    from hub.identity.credentials import PkiError
+    from hub.identity.manifest import PkiError
     from hub.sdk.audit.client import AuditClient
     from hub.sdk.audit.verify import VerificationFailure, verify_log
 
@@ -353,7 +354,7 @@ def report(
 def keys(federation_dir: FederationOption = Path("var/federation")) -> None:
     """Print the hub's verifier key and every witness key (C2SP vkeys) from federation.json."""
     from hub.core.checkpoint import SIG_TYPE_COSIGNATURE_V1, verifier_key_string
-    from hub.identity.credentials import PkiError, load_manifest
+    from hub.identity.manifest import PkiError, load_manifest
     from hub.sdk.audit.client import log_verifier_key, witness_key
 
     try:

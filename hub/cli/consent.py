@@ -63,7 +63,8 @@ def run_as(
     import grpc
 
     from hub.core.envelope import EnvelopeError
-    from hub.identity.credentials import PkiError, passphrase_from_env
+    from hub.identity.credentials import passphrase_from_env
+    from hub.identity.manifest import PkiError
     from hub.sdk import MemberClient
     from hub.transport.status import reason_of
 

@@ -52,7 +52,9 @@ def pki_init(
     PXHUB_KEY_PASSPHRASE_FILE, and written with mode 0600. The default exchange policy is signed by
     the operator into policy/signed-policy.binpb (docs/policy.md).
     """
-    from hub.identity.credentials import PkiError, init_federation, passphrase_from_env
+    from hub.dev.federation import init_federation
+    from hub.identity.credentials import passphrase_from_env
+    from hub.identity.manifest import PkiError
     from hub.policy import sign_default_policy
 
     try:
@@ -83,8 +85,9 @@ def serve(
     """Run the hub until SIGINT or SIGTERM."""
     from pydantic import ValidationError
 
-    from hub.identity.credentials import PkiError, load_hub, passphrase_from_env
+    from hub.identity.credentials import load_hub, passphrase_from_env
     from hub.identity.directory import Directory
+    from hub.identity.manifest import PkiError
     from hub.runtime.logs import configure_logging
     from hub.server.app import start_hub
     from hub.settings import HubSettings

@@ -109,7 +109,7 @@ class Directory:
 
     @classmethod
     def from_federation(cls, federation_dir: Path) -> Directory:
-        from hub.identity.credentials import load_manifest
+        from hub.identity.manifest import load_manifest
 
         manifest = load_manifest(federation_dir)
         members = []

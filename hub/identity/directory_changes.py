@@ -20,8 +20,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from google.protobuf.message import DecodeError
 
 from hub.core.envelope import EnvelopeError, SignerKey, check_signed, sign_as
-from hub.identity.credentials import ALGORITHM_FOR_USE, KeyUse
-from hub.identity.credentials import key_id as derive_key_id
 from hub.identity.directory import (
     MEMBER_STATUS_FROM_PROTO,
     MEMBER_STATUS_TO_PROTO,
@@ -31,6 +29,8 @@ from hub.identity.directory import (
     key_from_proto,
     key_to_proto,
 )
+from hub.identity.manifest import ALGORITHM_FOR_USE, KeyUse
+from hub.identity.manifest import key_id as derive_key_id
 from pxhub.v1 import directory_pb2, envelope_pb2
 
 R = envelope_pb2

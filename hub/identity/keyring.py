@@ -28,7 +28,8 @@ from typing import Any, Final, Literal, cast
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, x25519
 
-from hub.identity.credentials import ALGORITHM_FOR_USE, KeyAlgorithm, KeyUse, PkiError, key_id, load_manifest
+from hub.identity.key_files import decrypt_private_key
+from hub.identity.manifest import ALGORITHM_FOR_USE, KeyAlgorithm, KeyUse, PkiError, key_id, load_manifest
 from hub.runtime.files import write_atomically
 
 EntryStatus = Literal["pending", "current", "previous", "retired"]
@@ -162,9 +163,7 @@ def load_private_key(
     directory: Path, entry: KeyringEntry, passphrase: bytes
 ) -> ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey:
     """Decrypt ``entry``'s private key and check it is the half of its public key."""
-    from hub.identity.credentials import _decrypt
-
-    key = _decrypt(Path(directory), entry.private_key_path, passphrase)
+    key = decrypt_private_key(Path(directory), entry.private_key_path, passphrase)
     expected = _PRIVATE_KEY_TYPES[ALGORITHM_FOR_USE[entry.use]]
     if not isinstance(key, expected) or key.public_key().public_bytes_raw() != entry.public_key:
         raise PkiError(f"{entry.private_key_path} does not match keyring key {entry.key_id}")

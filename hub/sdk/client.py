@@ -21,9 +21,10 @@ from hub.core.envelope import (
     sign_delivery_receipt,
     verify,
 )
-from hub.identity.credentials import IdentityCredentials, load_identity, load_manifest
+from hub.identity.credentials import IdentityCredentials, load_identity
 from hub.identity.directory import Directory, KeyEntry, verify_directory
 from hub.identity.directory_changes import sign_key_announcement, sign_status_change
+from hub.identity.manifest import load_manifest
 from hub.sdk.policy_consent import PolicyConsentClientMixin
 from pxhub.v1 import (
     directory_pb2,

@@ -16,8 +16,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from hub.identity import keyring
-from hub.identity.credentials import KeyUse
 from hub.identity.directory import KeyEntry
+from hub.identity.manifest import KeyUse
 from hub.sdk.client import MemberClient
 
 

@@ -11,8 +11,9 @@ from collections.abc import Collection
 import grpc
 
 from hub.identity.caller import Caller
-from hub.identity.credentials import PkiError, identity_from_certificate
+from hub.identity.certificates import identity_from_certificate
 from hub.identity.directory import Directory
+from hub.identity.manifest import PkiError
 from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import envelope_pb2
 

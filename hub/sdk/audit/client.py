@@ -19,13 +19,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.core.checkpoint import Checkpoint, open_checkpoint, verifier_key_string
-from hub.identity.credentials import (
-    FederationManifest,
-    IdentityCredentials,
-    PkiError,
-    load_identity,
-    load_manifest,
-)
+from hub.identity.credentials import IdentityCredentials, load_identity
+from hub.identity.manifest import FederationManifest, PkiError, load_manifest
 from hub.sdk.audit.verify import TrustAnchors
 from hub.sdk.audit.witness import WitnessedCheckpoint, check_and_cosign
 from hub.sdk.client import CHANNEL_OPTIONS, channel_credentials

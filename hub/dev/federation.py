@@ -1,0 +1,409 @@
+"""Development federation: a private CA, mTLS certificates and application keys for every party.
+
+``init_federation`` writes the whole set to one directory (private keys as encrypted PKCS#8,
+0600) plus the public ``federation.json`` manifest. Everything is EC P-256 or Curve25519, so
+creating a federation of seven members takes milliseconds and tests can afford a fresh one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final, NamedTuple
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from hub.core.members import MEMBERS, Institution
+from hub.identity.key_files import PrivateKey, check_passphrase
+from hub.identity.manifest import (
+    DEFAULT_HUB_ORIGIN,
+    FORMAT_VERSION,
+    HUB_ID,
+    MANIFEST_NAME,
+    MIN_PASSPHRASE_BYTES,
+    TRUST_DOMAIN,
+    FederationManifest,
+    IdentityRecord,
+    KeyAlgorithm,
+    KeyRecord,
+    KeyUse,
+    PkiError,
+    Role,
+    key_id,
+    manifest_to_json,
+    spiffe_id,
+    validate_identity_id,
+)
+
+_ROLE_DIRS: Final[Mapping[Role, str]] = {
+    "member": "members",
+    "auditor": "auditors",
+    "operator": "operators",
+    "hub": "hub",
+}
+_ROLE_KEY_USES: Final[Mapping[Role, tuple[KeyUse, ...]]] = {
+    "member": ("signing", "encryption", "approver"),
+    "auditor": ("signing",),
+    "operator": ("signing",),
+    "hub": ("signing",),
+}
+_HOSTNAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
+#: RFC 5280 upper bound for organizationName (ub-organization-name).
+_MAX_ORGANIZATION_NAME = 64
+#: Certificates start a little in the past so a peer whose clock lags still accepts them.
+_CLOCK_SKEW = timedelta(minutes=5)
+_PRIVATE_MODE = 0o600
+_PUBLIC_MODE = 0o644
+_DIR_MODE = 0o700
+
+
+# --------------------------------------------------------------------------- creation
+
+
+def init_federation(
+    directory: Path,
+    passphrase: bytes,
+    *,
+    members: Sequence[Institution] = MEMBERS,
+    auditors: Sequence[str] = ("AUDITOR-1",),
+    operators: Sequence[str] = ("OPERATOR-1",),
+    hub_hostnames: Sequence[str] = ("localhost",),
+    hub_origin: str = DEFAULT_HUB_ORIGIN,
+    now: datetime | None = None,
+    validity_days: int = 825,
+) -> FederationManifest:
+    """Create a new federation in ``directory`` and return its manifest.
+
+    All inputs are checked before anything is written; the files are built in
+    a private sibling directory and renamed into place, so a failure leaves no
+    half-made federation behind. An existing federation is never overwritten.
+    """
+    directory = Path(os.path.abspath(directory))  # "." or "x/.." have no usable name/parent
+    check_passphrase(passphrase)
+    if len(passphrase) < MIN_PASSPHRASE_BYTES:
+        raise PkiError(f"passphrase is {len(passphrase)} bytes; at least {MIN_PASSPHRASE_BYTES} are required")
+    if now is None:
+        now = datetime.now(UTC)
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise PkiError("now must be timezone-aware (e.g. datetime.now(UTC))")
+    now = now.astimezone(UTC).replace(microsecond=0)
+    if isinstance(validity_days, bool) or not isinstance(validity_days, int) or validity_days < 1:
+        raise PkiError(f"validity_days must be a positive integer, got {validity_days!r}")
+    if (
+        not isinstance(hub_origin, str)
+        or not hub_origin
+        or hub_origin != hub_origin.strip()
+        or not hub_origin.isprintable()
+    ):
+        raise PkiError(f"hub_origin must be a non-empty single line of printable text, got {hub_origin!r}")
+    plan = _plan_identities(members, auditors, operators)
+    san_entries = _hub_san_entries(hub_hostnames)
+    _check_target(directory)
+
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", suffix=".partial", dir=directory.parent))
+    try:
+        manifest = _write_federation(
+            staging,
+            passphrase,
+            plan=plan,
+            san_entries=san_entries,
+            hub_origin=hub_origin,
+            now=now,
+            validity=timedelta(days=validity_days),
+        )
+        os.chmod(staging, _DIR_MODE)
+        _check_target(directory)  # someone may have created it meanwhile
+        try:
+            os.rename(staging, directory)  # atomic; replaces only an empty directory
+        except OSError as e:
+            raise PkiError(f"cannot move the new federation into {directory}: {e.strerror}") from e
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return manifest
+
+
+
+def _check_target(directory: Path) -> None:
+    if (directory / MANIFEST_NAME).exists():
+        raise PkiError(
+            f"a federation already exists at {directory} ({MANIFEST_NAME} present); refusing to overwrite"
+        )
+    if directory.exists() or directory.is_symlink():
+        if not directory.is_dir() or directory.is_symlink():
+            raise PkiError(
+                f"{directory} exists and is not a plain directory; refusing to write a federation there"
+            )
+        if any(directory.iterdir()):
+            raise PkiError(f"{directory} is not empty; refusing to write a federation into it")
+
+
+class _Planned(NamedTuple):
+    role: Role
+    identity_id: str
+    institution: Institution | None
+
+
+def _plan_identities(
+    members: Sequence[Institution], auditors: Sequence[str], operators: Sequence[str]
+) -> list[_Planned]:
+    for name, seq in (("members", members), ("auditors", auditors), ("operators", operators)):
+        if isinstance(seq, str | bytes):
+            raise PkiError(f"{name} must be a sequence of entries, not a single string")
+    plan = [_Planned("hub", HUB_ID, None)]
+    for m in members:
+        if not isinstance(m, Institution):
+            raise PkiError(f"members must be Institution objects, got {type(m).__name__}")
+        validate_identity_id("member", m.member_id)
+        if not re.fullmatch(r"[A-Z]{2}", m.country_iso2):
+            raise PkiError(f"member {m.member_id}: country_iso2 {m.country_iso2!r} is not two letters A-Z")
+        if not m.name.strip():
+            raise PkiError(f"member {m.member_id}: institution name is empty")
+        plan.append(_Planned("member", m.member_id, m))
+    plan.extend(_Planned("auditor", validate_identity_id("auditor", a), None) for a in auditors)
+    plan.extend(_Planned("operator", validate_identity_id("operator", o), None) for o in operators)
+    seen: dict[str, Role] = {}
+    for p in plan:
+        if p.identity_id in seen:
+            raise PkiError(
+                f"identity id {p.identity_id!r} is used twice ({seen[p.identity_id]} and {p.role}); "
+                "ids must be unique across roles"
+            )
+        seen[p.identity_id] = p.role
+    return plan
+
+
+def _hub_san_entries(hostnames: Sequence[str]) -> list[x509.GeneralName]:
+    if isinstance(hostnames, str | bytes):
+        raise PkiError("hub_hostnames must be a sequence of host names, not a single string")
+    entries: list[x509.GeneralName] = []
+    ips: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    for h in hostnames:
+        if not isinstance(h, str):
+            raise PkiError(f"hub host name must be a string, got {type(h).__name__}")
+        try:
+            ips.append(ipaddress.ip_address(h))
+            continue
+        except ValueError:
+            pass
+        name = h.lower().rstrip(".")
+        if len(name) > 253 or not _HOSTNAME.fullmatch(name):
+            raise PkiError(f"hub host name {h!r} is not a valid DNS name (letters, digits, hyphens, dots)")
+        dns = x509.DNSName(name)
+        if dns not in entries:
+            entries.append(dns)
+    for ip in (ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("::1"), *ips):
+        entry = x509.IPAddress(ip)
+        if entry not in entries:
+            entries.append(entry)
+    return entries
+
+
+class _Writer:
+    """Creates files under the staging root with their final modes from the first byte."""
+
+    def __init__(self, root: Path, passphrase: bytes) -> None:
+        self.root = root
+        self._encryption = serialization.BestAvailableEncryption(passphrase)
+
+    def mkdir(self, rel: str) -> None:
+        path = self.root / rel
+        path.mkdir(mode=_DIR_MODE)
+        os.chmod(path, _DIR_MODE)  # mkdir's mode is filtered by the umask
+
+    def _write(self, rel: str, data: bytes, mode: int) -> None:
+        # O_EXCL: never follow or reuse something already there; the mode is set at
+        # creation so a private key is never readable by others, even briefly.
+        fd = os.open(
+            self.root / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode
+        )
+        try:
+            os.fchmod(fd, mode)  # exact mode whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def private_key(self, rel: str, key: PrivateKey) -> None:
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, self._encryption
+        )
+        self._write(rel, pem, _PRIVATE_MODE)
+
+    def public(self, rel: str, data: bytes) -> None:
+        self._write(rel, data, _PUBLIC_MODE)
+
+
+def _organization_name(inst: Institution) -> str:
+    # RFC 5280 caps organizationName at 64 characters; two official names are longer,
+    # so those certificates carry the acronym and the manifest keeps the full name.
+    return inst.name if len(inst.name) <= _MAX_ORGANIZATION_NAME else inst.acronym
+
+
+def _write_federation(
+    root: Path,
+    passphrase: bytes,
+    *,
+    plan: Sequence[_Planned],
+    san_entries: list[x509.GeneralName],
+    hub_origin: str,
+    now: datetime,
+    validity: timedelta,
+) -> FederationManifest:
+    w = _Writer(root, passphrase)
+    not_before = now - _CLOCK_SKEW
+    not_after = now + validity
+
+    w.mkdir("ca")
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "pxhub development federation"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "pxhub development root CA"),
+        ]
+    )
+    ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(not_before)
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(ca_ski, critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    w.private_key("ca/ca.key", ca_key)
+    ca_der = ca_cert.public_bytes(serialization.Encoding.DER)
+    w.public("ca/ca.crt", ca_cert.public_bytes(serialization.Encoding.PEM))
+    aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)
+
+    identities: list[IdentityRecord] = []
+    for role, ident, inst in plan:
+        base = _ROLE_DIRS[role] if role == "hub" else f"{_ROLE_DIRS[role]}/{ident}"
+        if role != "hub" and not (root / _ROLE_DIRS[role]).exists():
+            w.mkdir(_ROLE_DIRS[role])
+        w.mkdir(base)
+
+        tls_key = ec.generate_private_key(ec.SECP256R1())
+        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, ident)]
+        if inst is not None:
+            attrs = [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, inst.country_iso2),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, _organization_name(inst)),
+                *attrs,
+            ]
+        uri = x509.UniformResourceIdentifier(spiffe_id(role, ident))
+        if role == "hub":
+            san = x509.SubjectAlternativeName([*san_entries, uri])
+            eku = ExtendedKeyUsageOID.SERVER_AUTH
+        else:
+            san = x509.SubjectAlternativeName([uri])
+            eku = ExtendedKeyUsageOID.CLIENT_AUTH
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name(attrs))
+            .issuer_name(ca_name)
+            .public_key(tls_key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(not_before)
+            .not_valid_after(not_after)
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(_key_usage(digital_signature=True), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
+            .add_extension(san, critical=False)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(tls_key.public_key()), critical=False)
+            .add_extension(aki, critical=False)
+            .sign(ca_key, hashes.SHA256())
+        )
+        w.private_key(f"{base}/tls.key", tls_key)
+        w.public(f"{base}/tls.crt", cert.public_bytes(serialization.Encoding.PEM))
+
+        keys: list[KeyRecord] = []
+        for use in _ROLE_KEY_USES[role]:
+            app_key: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey
+            algorithm: KeyAlgorithm
+            if use == "encryption":
+                app_key, algorithm = x25519.X25519PrivateKey.generate(), "x25519"
+            else:
+                app_key, algorithm = ed25519.Ed25519PrivateKey.generate(), "ed25519"
+            pub = app_key.public_key()
+            raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            w.private_key(f"{base}/{use}.key", app_key)
+            w.public(
+                f"{base}/{use}.pub",
+                pub.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+            )
+            keys.append(
+                KeyRecord(
+                    key_id=key_id(ident, use, raw),
+                    use=use,
+                    algorithm=algorithm,
+                    public_key=raw,
+                    valid_from=now,
+                    valid_until=not_after,
+                    status="current",
+                    private_key_path=f"{base}/{use}.key",
+                    public_key_path=f"{base}/{use}.pub",
+                )
+            )
+        identities.append(
+            IdentityRecord(
+                id=ident,
+                role=role,
+                spiffe_id=spiffe_id(role, ident),
+                certificate_path=f"{base}/tls.crt",
+                certificate_not_after=not_after,
+                certificate_sha256=hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest(),
+                tls_key_path=f"{base}/tls.key",
+                keys=tuple(keys),
+                acronym=inst.acronym if inst else None,
+                institution_name=inst.name if inst else None,
+                country_iso2=inst.country_iso2 if inst else None,
+                country_name=inst.country_name if inst else None,
+            )
+        )
+
+    manifest = FederationManifest(
+        format_version=FORMAT_VERSION,
+        hub_origin=hub_origin,
+        created=now,
+        trust_domain=TRUST_DOMAIN,
+        ca_certificate_path="ca/ca.crt",
+        ca_certificate_sha256=hashlib.sha256(ca_der).hexdigest(),
+        ca_not_after=not_after,
+        identities=tuple(identities),
+    )
+    text = json.dumps(manifest_to_json(manifest), indent=2, ensure_ascii=False) + "\n"
+    w.public(MANIFEST_NAME, text.encode("utf-8"))
+    return manifest
+
+
+def _key_usage(*, digital_signature: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
+    return x509.KeyUsage(
+        digital_signature=digital_signature,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=False,
+        key_cert_sign=cert_sign,
+        crl_sign=cert_sign,
+        encipher_only=False,
+        decipher_only=False,
+    )
