@@ -104,6 +104,7 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes,
 
     from flows.plans import ExchangePlan, outgoing_records
     from hub.core.envelope import RecipientKey, SignerKey, seal
+    from hub.runtime.clock import system_random
     from hub.sdk import MemberClient
     from pxhub.v1 import envelope_pb2
 
@@ -129,7 +130,12 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes,
         signer = SignerKey("GT-DGSP", client.identity.signing_key_id, client.identity.signing_key)
         stranger_key = X25519PrivateKey.generate().public_key()
         stranger = seal(
-            items[3].record, fresh(3), signer, [RecipientKey("AR-SPF", "AR-SPF/encryption/0", stranger_key)]
+            items[3].record,
+            fresh(3),
+            signer,
+            [RecipientKey("AR-SPF", "AR-SPF/encryption/0", stranger_key)],
+            now=client.clock(),
+            random_bytes=system_random,
         )
         colombia = await MemberClient.connect(target, federation_dir, "CO-INPEC", passphrase)
         try:  # a record validly signed by CO-INPEC, relayed by GT-DGSP as if it were its own

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import struct
 import sys
 from collections.abc import Callable, Sequence
@@ -34,6 +35,7 @@ from hypothesis import strategies as st
 
 from hub.core import envelope as E
 from hub.core import signing
+from hub.core.envelope import sealing
 from hub.core.layers import layers_present
 from pxhub.v1 import (
     best_practice_pb2,
@@ -202,6 +204,8 @@ def seal_sample(
         CO,
         recipient_keys(recipients),
         approver=approver,
+        now=datetime.now(UTC),
+        random_bytes=os.urandom,
     )
 
 
@@ -279,7 +283,9 @@ def test_seal_fills_metadata_without_touching_the_callers_copy() -> None:
     )
     before = given.SerializeToString()
     now = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-    envelope = E.seal(practice_record(), given, CO, recipient_keys([PE_ENC, EC_ENC]), now=now)
+    envelope = E.seal(
+        practice_record(), given, CO, recipient_keys([PE_ENC, EC_ENC]), now=now, random_bytes=os.urandom
+    )
     assert given.SerializeToString() == before
     meta = E.verify(envelope, KEYS).metadata
     assert meta.created_at.ToDatetime(tzinfo=UTC) == now
@@ -300,7 +306,10 @@ def test_seal_keeps_a_given_message_id_and_created_at() -> None:
     created = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
     meta = base_metadata(message_id=message_id)
     meta.created_at.FromDatetime(created)
-    verified = E.verify(E.seal(audit_record(), meta, CO, recipient_keys(), now=datetime.now(UTC)), KEYS)
+    verified = E.verify(
+        E.seal(audit_record(), meta, CO, recipient_keys(), now=datetime.now(UTC), random_bytes=os.urandom),
+        KEYS,
+    )
     assert verified.metadata.message_id == message_id
     assert verified.metadata.created_at.ToDatetime(tzinfo=UTC) == created
 
@@ -315,19 +324,43 @@ def test_every_seal_uses_a_fresh_data_key_and_nonce() -> None:
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: E.seal(record_pb2.Record(), base_metadata(), CO, recipient_keys()), "no kind"),
+        (
+            lambda: E.seal(
+                record_pb2.Record(),
+                base_metadata(),
+                CO,
+                recipient_keys(),
+                now=datetime.now(UTC),
+                random_bytes=os.urandom,
+            ),
+            "no kind",
+        ),
         (
             lambda: E.seal(
                 audit_record(),
                 base_metadata(payload_kind=envelope_pb2.PAYLOAD_KIND_BEST_PRACTICE),
                 CO,
                 recipient_keys(),
+                now=datetime.now(UTC),
+                random_bytes=os.urandom,
             ),
             "payload_kind",
         ),
-        (lambda: E.seal(audit_record(), base_metadata(), CO, []), "at least one recipient"),
         (
-            lambda: E.seal(audit_record(), base_metadata(), CO, recipient_keys([PE_ENC, PE_ENC])),
+            lambda: E.seal(
+                audit_record(), base_metadata(), CO, [], now=datetime.now(UTC), random_bytes=os.urandom
+            ),
+            "at least one recipient",
+        ),
+        (
+            lambda: E.seal(
+                audit_record(),
+                base_metadata(),
+                CO,
+                recipient_keys([PE_ENC, PE_ENC]),
+                now=datetime.now(UTC),
+                random_bytes=os.urandom,
+            ),
             "more than once",
         ),
         (
@@ -336,11 +369,21 @@ def test_every_seal_uses_a_fresh_data_key_and_nonce() -> None:
                 base_metadata(recipients=[envelope_pb2.Party(member_id="UY-INR")]),
                 CO,
                 recipient_keys(),
+                now=datetime.now(UTC),
+                random_bytes=os.urandom,
             ),
             "no RecipientKey",
         ),
         (
-            lambda: E.seal(audit_record(), base_metadata(), CO, recipient_keys(), approver=PE_APPROVER),
+            lambda: E.seal(
+                audit_record(),
+                base_metadata(),
+                CO,
+                recipient_keys(),
+                approver=PE_APPROVER,
+                now=datetime.now(UTC),
+                random_bytes=os.urandom,
+            ),
             "approver belongs to PE-INPE",
         ),
         (
@@ -349,12 +392,19 @@ def test_every_seal_uses_a_fresh_data_key_and_nonce() -> None:
                 base_metadata(message_id="0B4C8A3E-8F1D-4C55-9A3B-2F6D1E7C9A10"),
                 CO,
                 recipient_keys(),
+                now=datetime.now(UTC),
+                random_bytes=os.urandom,
             ),
             "canonical",
         ),
         (
             lambda: E.seal(
-                audit_record(), base_metadata(), CO, [E.RecipientKey("PE-INPE", "", PE_ENC.public.public_key)]
+                audit_record(),
+                base_metadata(),
+                CO,
+                [E.RecipientKey("PE-INPE", "", PE_ENC.public.public_key)],
+                now=datetime.now(UTC),
+                random_bytes=os.urandom,
             ),
             "member_id and a key_id",
         ),
@@ -385,7 +435,14 @@ def test_approval_can_be_added_after_sealing() -> None:
 
 
 def test_previous_signing_key_still_verifies() -> None:
-    envelope = E.seal(audit_record(), base_metadata(), CO_PREVIOUS, recipient_keys())
+    envelope = E.seal(
+        audit_record(),
+        base_metadata(),
+        CO_PREVIOUS,
+        recipient_keys(),
+        now=datetime.now(UTC),
+        random_bytes=os.urandom,
+    )
     assert E.verify(envelope, KEYS).metadata.sender_key_id == "co-sig-1"
 
 
@@ -765,7 +822,7 @@ def resign(
         envelope.header = header.SerializeToString()
     del envelope.signatures[:]
     envelope.signatures.append(
-        E._header_signature(envelope.header, signer, envelope_pb2.SIGNER_ROLE_ORIGINATOR)
+        sealing._header_signature(envelope.header, signer, envelope_pb2.SIGNER_ROLE_ORIGINATOR)
     )
     return envelope
 
@@ -798,11 +855,12 @@ def crafted(
     record = record if record is not None else audit_record()
     meta = valid_metadata(record, recipients)
     edit(meta)
-    return E._seal_serialized(
+    return sealing._seal_serialized(
         plaintext if plaintext is not None else record.SerializeToString(),
         meta.SerializeToString(),
         signer,
         recipient_keys(recipients),
+        random_bytes=os.urandom,
     )
 
 
@@ -1536,7 +1594,15 @@ def build_vector() -> dict[str, Any]:
         record_version=1,
     )
     metadata.created_at.FromDatetime(datetime(2025, 6, 1, 12, 0, tzinfo=UTC))
-    envelope = E.seal(record, metadata, originator, recipient_keys(recipients), approver=approver)
+    envelope = E.seal(
+        record,
+        metadata,
+        originator,
+        recipient_keys(recipients),
+        approver=approver,
+        now=datetime.now(UTC),
+        random_bytes=os.urandom,
+    )
 
     header = envelope_pb2.EnvelopeHeader.FromString(envelope.header)
     context = E.encryption_context(header.metadata)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,7 +186,14 @@ async def test_unknown_recipient(hub_server: HubHandle) -> None:
     try:
         signer = SignerKey("CO-INPEC", co.identity.signing_key_id, co.identity.signing_key)
         stranger = RecipientKey("AR-SPF", "AR-SPF/encryption/0", X25519PrivateKey.generate().public_key())
-        envelope = seal(profile("CO-INPEC"), security_metadata(), signer, [stranger])
+        envelope = seal(
+            profile("CO-INPEC"),
+            security_metadata(),
+            signer,
+            [stranger],
+            now=datetime.now(UTC),
+            random_bytes=os.urandom,
+        )
         receipts = await co.submit([envelope])
     finally:
         await co.close()
@@ -203,7 +211,14 @@ async def test_member_cannot_act_as_another(hub_server: HubHandle) -> None:
         signer = SignerKey("PE-INPE", pe.identity.signing_key_id, co.identity.signing_key)
         found = co.directory.encryption_key("GT-DGSP")
         assert found is not None
-        forged = seal(profile("PE-INPE"), security_metadata(), signer, [RecipientKey("GT-DGSP", *found)])
+        forged = seal(
+            profile("PE-INPE"),
+            security_metadata(),
+            signer,
+            [RecipientKey("GT-DGSP", *found)],
+            now=datetime.now(UTC),
+            random_bytes=os.urandom,
+        )
         receipts = await co.submit([as_pe, forged])
     finally:
         await co.close()

@@ -54,7 +54,8 @@ def _sealer(federation_dir: Path, directory: Directory) -> Callable[..., envelop
         keys.append(RecipientKey(member_id, found[0], found[1]))
 
     def make(now: datetime | None = None) -> envelope_pb2.Envelope:
-        return seal(practice(SENDER), knowledge_metadata(), signer, keys, now=now)
+        when = now or datetime.now(UTC)
+        return seal(practice(SENDER), knowledge_metadata(), signer, keys, now=when, random_bytes=os.urandom)
 
     return make
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -54,7 +55,14 @@ def test_rotation_with_overlap_then_retirement(federation_dir: Path) -> None:
         found = directory.encryption_key(recipient)
         assert found is not None
         keys.append(RecipientKey(recipient, found[0], found[1]))
-    after = seal(practice(SENDER), knowledge_metadata(), SignerKey(SENDER, entry.key_id, private), keys)
+    after = seal(
+        practice(SENDER),
+        knowledge_metadata(),
+        SignerKey(SENDER, entry.key_id, private),
+        keys,
+        now=datetime.now(UTC),
+        random_bytes=os.urandom,
+    )
     assert verify(after, directory).metadata.sender_key_id == entry.key_id
     with pytest.raises(ValueError, match="already has"):
         directory.rotate_key(SENDER, entry, now, timedelta(hours=1))

@@ -71,7 +71,7 @@ async def test_no_key_material_in_logs_or_errors(
             data_keys.append(value)
         return value
 
-    monkeypatch.setattr(envelope_module.os, "urandom", recording_urandom)
+    monkeypatch.setattr(os, "urandom", recording_urandom)  # the SDK seals with os.urandom
     captured = io.StringIO()
     configure_logging("json", "debug", stream=captured)
     texts: list[str] = []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import grpc
@@ -25,6 +25,7 @@ from hub.identity.credentials import IdentityCredentials, load_identity
 from hub.identity.directory import Directory, KeyEntry, verify_directory
 from hub.identity.directory_changes import sign_key_announcement, sign_status_change
 from hub.identity.manifest import load_manifest
+from hub.runtime.clock import Clock, system_clock, system_random
 from hub.sdk.policy_consent import PolicyConsentClientMixin
 from pxhub.v1 import (
     directory_pb2,
@@ -83,8 +84,10 @@ class MemberClient(PolicyConsentClientMixin):
         identity: IdentityCredentials,
         hub_public_key: Ed25519PublicKey,
         directory: Directory,
+        clock: Clock = system_clock,
     ) -> None:
         self.channel = channel
+        self.clock = clock  # the time seals are dated with
         self.identity = identity
         self.hub_public_key = hub_public_key
         self.directory = directory
@@ -147,7 +150,7 @@ class MemberClient(PolicyConsentClientMixin):
         the hub already made current is answered as success.
         """
         signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
-        request = sign_key_announcement(key, overlap, datetime.now(UTC), signer, new_private_key)
+        request = sign_key_announcement(key, overlap, self.clock(), signer, new_private_key)
         return await self.directory_stub.AnnounceKey(request, timeout=timeout)
 
     async def set_member_status(
@@ -155,7 +158,7 @@ class MemberClient(PolicyConsentClientMixin):
     ) -> directory_pb2.SetMemberStatusResponse:
         """As an operator: set ``member_id`` to active, suspended or revoked (signed, audited)."""
         signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
-        request = sign_status_change(member_id, status, reason, datetime.now(UTC), signer)
+        request = sign_status_change(member_id, status, reason, self.clock(), signer)
         return await self.directory_stub.SetMemberStatus(request, timeout=timeout)
 
     # -- sending ---------------------------------------------------------------------------
@@ -181,7 +184,9 @@ class MemberClient(PolicyConsentClientMixin):
             if self.identity.approver_key is None or self.identity.approver_key_id is None:
                 raise ValueError(f"{self.member_id} has no approver key loaded")
             approver = SignerKey(self.member_id, self.identity.approver_key_id, self.identity.approver_key)
-        return seal(record, metadata, signer, keys, approver=approver)
+        return seal(
+            record, metadata, signer, keys, now=self.clock(), random_bytes=system_random, approver=approver
+        )
 
     async def submit(
         self,
@@ -277,7 +282,7 @@ class MemberClient(PolicyConsentClientMixin):
         officer_pseudonym: str = "",
     ) -> exchange_pb2.Acknowledgement:
         stamp = Timestamp()
-        stamp.FromDatetime(datetime.now(UTC))
+        stamp.FromDatetime(self.clock())
         receipt = envelope_pb2.DeliveryReceipt(
             message_id=verified.metadata.message_id,
             recipient=self.member_id,
