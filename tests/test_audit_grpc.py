@@ -201,7 +201,7 @@ async def test_never_two_roots_for_one_size(hub_server: HubHandle) -> None:
         store = hub_server.store
         # Nothing is appended between the two reads but the audit.query entries of the calls
         # themselves, so freeze the log by issuing from the service directly.
-        from hub.server.audit_servicer import audit_service
+        from hub.server.context import audit_service
 
         service = audit_service(hub_server.running.context)  # type: ignore[attr-defined]
         issued = service.issue()
@@ -221,7 +221,7 @@ async def test_hub_refuses_to_sign_a_tree_that_does_not_extend_its_last_checkpoi
     handle = await start_test_hub(federation_dir, f"sqlite:///{tmp_path / 'hub.db'}")
     try:
         await populate(handle)
-        from hub.server.audit_servicer import audit_service
+        from hub.server.context import audit_service
 
         service = audit_service(handle.running.context)  # type: ignore[attr-defined]
         issued = service.issue()

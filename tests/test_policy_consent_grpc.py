@@ -17,7 +17,7 @@ from hub.core.envelope import SignerKey
 from hub.core.layers import layers_present
 from hub.policy import SIGNED_POLICY_PATH, default_policy_message, sign_default_policy
 from hub.sdk.policy_consent import RecipientGuardError
-from hub.server.policy_servicer import PolicyBootstrapError
+from hub.server.app import PolicyBootstrapError
 from hub.transport.status import reason_of
 from pxhub.v1 import (
     consent_pb2,

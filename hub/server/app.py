@@ -1,13 +1,16 @@
-"""Assemble and run the hub: one grpc.aio server with mTLS, health and reflection."""
+"""Assemble and run the hub: one grpc.aio server with mTLS, health and reflection.
+
+The one place that wires: it builds the ``HubContext`` (hub.server.context), installs one thin
+servicer per service and starts the background tasks (hub.server.background).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import grpc
 from google.protobuf.descriptor import ServiceDescriptor
@@ -15,26 +18,29 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (grpcio-health-checking)
 from grpc_reflection.v1alpha import reflection
 
+from hub.core.envelope import EnvelopeError
 from hub.identity.credentials import HubCredentials
 from hub.identity.directory import EXPIRY_WARNING, Directory, KeyEntry
 from hub.runtime.logs import get_logger
-from hub.server.audit_servicer import install_audit, issue_checkpoints_forever
+from hub.server.audit_servicer import AuditServicer
 from hub.server.auth import Authenticator
-from hub.server.consent_servicer import install_consent
+from hub.server.background import BACKGROUND_TASKS
+from hub.server.consent_servicer import ConsentServicer
+from hub.server.context import HubContext, audit_service
 from hub.server.directory_servicer import DirectoryServicer
 from hub.server.exchange_servicer import ExchangeServicer
 from hub.server.limits import MemberLimits
-from hub.server.policy_servicer import install_policy
+from hub.server.policy_servicer import PolicyServicer
 from hub.server.registration import add_servicer
 from hub.server.rpc import RpcGuard
 from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
 from hub.services.admission import AdmissionLimits
-from hub.services.directory_book import RECHECK_SECONDS, DirectoryBook
+from hub.services.directory_book import DirectoryBook
 from hub.services.exchange import Exchange
 from hub.settings import HubSettings
 from hub.store import HubStore
-from pxhub.v1 import directory_pb2, exchange_pb2
+from pxhub.v1 import audit_log_pb2, consent_pb2, directory_pb2, exchange_pb2, policy_pb2
 
 log = get_logger("pxhub.hub")
 
@@ -51,26 +57,8 @@ def server_options(settings: HubSettings) -> list[tuple[str, int]]:
     ]
 
 
-@dataclass
-class HubContext:
-    """Everything a service or background task of the hub is built from."""
-
-    settings: HubSettings
-    credentials: HubCredentials
-    directory: Directory
-    store: HubStore
-    exchange: Exchange
-    guard: RpcGuard
-    hub_key_entry: KeyEntry
-    signals: MailboxSignals
-    batcher: SubmitBatcher
-    directory_book: DirectoryBook
-
-
 # A service installer registers one service and returns its descriptor (for health and reflection).
 ServiceInstaller = Callable[[grpc.aio.Server, HubContext], ServiceDescriptor]
-# A background task runs for the life of the hub and must never raise.
-BackgroundTask = Callable[[HubContext], Coroutine[Any, Any, None]]
 
 
 def install_exchange(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
@@ -92,32 +80,39 @@ def install_directory(server: grpc.aio.Server, hub: HubContext) -> ServiceDescri
     return service
 
 
-async def purge_forever(hub: HubContext) -> None:
-    """Drop ciphertexts every recipient acknowledged longer ago than the retention."""
-    while True:
-        await asyncio.sleep(hub.settings.purge_interval_seconds)
-        try:
-            cutoff = datetime.now(UTC) - timedelta(seconds=hub.settings.retention_seconds)
-            purged = await asyncio.to_thread(hub.exchange.purge, cutoff)
-            if purged:
-                log.info("purged", envelopes=purged)
-        except Exception as error:  # the purge must never take the hub down
-            log.error("purge_failed", error=type(error).__name__)
+def install_audit(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
+    """Register AuditService (and index entries written before the index existed)."""
+    service = audit_log_pb2.DESCRIPTOR.services_by_name["AuditService"]
+    audit = audit_service(hub)
+    reindexed = audit.store.reindex_audit()
+    if reindexed:
+        log.info("audit_index_backfilled", entries=reindexed)
+    add_servicer(server, service, AuditServicer(audit, hub.guard))
+    return service
 
 
-async def follow_directory_changes(hub: HubContext) -> None:
-    """Apply the key rotations and status changes other replicas store."""
-    while True:
-        await asyncio.sleep(RECHECK_SECONDS)
-        try:
-            await asyncio.to_thread(hub.directory_book.catch_up)
-        except Exception as error:  # logged loudly; the next round tries again
-            log.error("directory_catch_up_failed", error=type(error).__name__, detail=str(error)[:300])
+class PolicyBootstrapError(RuntimeError):
+    """The federation's signed policy file does not verify: the hub refuses to start."""
 
 
-async def commit_submissions(hub: HubContext) -> None:
-    """The group-commit writer of Submit (see submit_batcher)."""
-    await hub.batcher.run()
+def install_policy(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
+    """Load the signed policy into the store (once, or when the file is newer), then serve it."""
+    book = hub.exchange.policies
+    try:
+        book.bootstrap(hub.settings.federation_dir, datetime.now(UTC))
+    except EnvelopeError as error:
+        raise PolicyBootstrapError(
+            f"signed policy in {hub.settings.federation_dir} refused: {error.reason_name}: {error.detail}"
+        ) from error
+    service = policy_pb2.DESCRIPTOR.services_by_name["PolicyService"]
+    add_servicer(server, service, PolicyServicer(book, hub.guard))
+    return service
+
+
+def install_consent(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
+    service = consent_pb2.DESCRIPTOR.services_by_name["ConsentService"]
+    add_servicer(server, service, ConsentServicer(hub.exchange.consents, hub.guard, hub.signals))
+    return service
 
 
 SERVICES: tuple[ServiceInstaller, ...] = (
@@ -126,12 +121,6 @@ SERVICES: tuple[ServiceInstaller, ...] = (
     install_audit,
     install_policy,
     install_consent,
-)
-BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
-    commit_submissions,
-    purge_forever,
-    issue_checkpoints_forever,
-    follow_directory_changes,
 )
 
 

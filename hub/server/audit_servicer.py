@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC
+from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -20,7 +20,6 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from hub.core.checkpoint import NoteSignature, cosignature_timestamp
 from hub.identity.caller import Caller
 from hub.runtime.logs import get_logger
-from hub.server.registration import add_servicer
 from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
 from hub.services.audit import (
     AuditLogService,
@@ -29,14 +28,8 @@ from hub.services.audit import (
     ListRequest,
     LogCorruptedError,
 )
-from hub.store.audit import AuditLogStore
 from hub.transport.status import Context, RpcRefusal, to_status
 from pxhub.v1 import audit_log_pb2, audit_log_pb2_grpc, envelope_pb2
-
-if TYPE_CHECKING:
-    from google.protobuf.descriptor import ServiceDescriptor
-
-    from hub.server.app import HubContext
 
 log = get_logger("pxhub.audit")
 
@@ -269,49 +262,4 @@ class AuditServicer(audit_log_pb2_grpc.AuditServiceServicer):
         )
 
 
-def audit_service(hub: HubContext) -> AuditLogService:
-    """The audit-log service of a hub: its store, its key, its origin and directory."""
-    store = hub.store
-    if not isinstance(store, AuditLogStore):
-        raise TypeError(f"{type(store).__name__} does not implement the audit-log store contract")
-    return AuditLogService(
-        store,
-        store.append_audit,
-        hub.credentials.signing_key,
-        hub.credentials.hub_origin,
-        hub.directory,
-        clock_skew=timedelta(seconds=hub.settings.clock_skew_seconds),
-    )
-
-
-def install_audit(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
-    """Register AuditService (and index entries written before the index existed)."""
-    service = audit_log_pb2.DESCRIPTOR.services_by_name["AuditService"]
-    audit = audit_service(hub)
-    reindexed = audit.store.reindex_audit()
-    if reindexed:
-        log.info("audit_index_backfilled", entries=reindexed)
-    add_servicer(server, service, AuditServicer(audit, hub.guard))
-    return service
-
-
-async def issue_checkpoints_forever(hub: HubContext) -> None:
-    """Sign a checkpoint every ``checkpoint_interval_seconds`` when the log grew."""
-    audit = audit_service(hub)
-    while True:
-        try:
-            issued = await asyncio.to_thread(audit.issue_if_grown)
-            if issued is not None:
-                log.debug("checkpoint_issued", size=issued.size)
-        except Exception as error:  # must never take the hub down; logged, retried next interval
-            log.error("checkpoint_failed", error=type(error).__name__, detail=str(error)[:200])
-        await asyncio.sleep(hub.settings.checkpoint_interval_seconds)
-
-
-__all__ = [
-    "AuditServicer",
-    "audit_service",
-    "checkpoint_to_proto",
-    "install_audit",
-    "issue_checkpoints_forever",
-]
+__all__ = ["AuditServicer", "checkpoint_to_proto"]

@@ -10,8 +10,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.core.envelope import EnvelopeError
 from hub.identity.directory import KeyEntry, member_to_proto, sign_directory
-from hub.server.policy_servicer import OPERATORS, abort_audited
-from hub.server.rpc import ANY_ROLE, MEMBERS, RpcEvent, RpcGuard
+from hub.server.refusals import abort_audited
+from hub.server.rpc import ANY_ROLE, MEMBERS, OPERATORS, RpcEvent, RpcGuard
 from hub.services.directory_book import DirectoryBook
 from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2

@@ -1,4 +1,8 @@
-"""Thin gRPC servicer for ExchangeService: translate, delegate to ``Exchange``, stream."""
+"""Thin gRPC servicer for ExchangeService: translate, delegate to ``Exchange``, stream.
+
+Submit, Fetch (led by the caller's unattested revocation notices), Acknowledge, Track and
+AttestDeletion.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from datetime import UTC
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from hub.core.envelope import EnvelopeError
 from hub.identity.caller import Caller
-from hub.server.consent_servicer import ExchangeLineageMixin, notice_response
+from hub.server.refusals import refusal_for
 from hub.server.rpc import MEMBERS, RpcEvent, RpcGuard, check_parsed
 from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
@@ -26,6 +31,23 @@ DEFAULT_BATCH = 64
 IN_FLIGHT_REQUESTS = 128
 IN_FLIGHT_BYTES = 8 * 1024 * 1024
 MAX_BATCH = 1024
+
+
+async def notice_response(
+    exchange: Exchange, caller: Caller, seen: set[str], cursor: str, limit: int
+) -> exchange_pb2.FetchResponse | None:
+    """Unattested notices not yet sent on this stream, as one response that leaves the cursor as it is."""
+    if limit <= 0:
+        return None
+    notices = await asyncio.to_thread(exchange.consents.pending_notices, caller, limit + len(seen))
+    fresh = [n for n in notices if n.notice_id not in seen][:limit]
+    if not fresh:
+        return None
+    seen.update(n.notice_id for n in fresh)
+    response = exchange_pb2.FetchResponse(cursor=cursor)
+    for notice in fresh:
+        response.deliveries.add(revocation_notice=notice, cursor=cursor, accepted_at=notice.issued_at)
+    return response
 
 
 @dataclass(frozen=True)
@@ -69,7 +91,7 @@ def parse_cursor(cursor: str) -> int:
     return int(cursor)
 
 
-class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceServicer):
+class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
     stream_idle: float = 60.0  # seconds a Submit stream may send nothing (settings.stream_idle_seconds)
 
     def __init__(
@@ -228,6 +250,36 @@ class ExchangeServicer(ExchangeLineageMixin, exchange_pb2_grpc.ExchangeServiceSe
         event.fields = {"message_ids": [r.message_id for r in results][:16], "count": len(results)}
         event.emit("ok" if not rejected else "partial")
         return exchange_pb2.AcknowledgeResponse(results=results)
+
+    async def Track(self, request: exchange_pb2.TrackRequest, context: Context) -> exchange_pb2.TrackResponse:
+        event = RpcEvent("Track")
+        try:
+            caller = self.guard.authenticate(event, context, MEMBERS, request)
+            try:
+                lineage = await asyncio.to_thread(self.exchange.consents.track, caller, request.message_id)
+            except EnvelopeError as error:
+                raise refusal_for(error) from error
+        except RpcRefusal as refusal:
+            await self.guard.refuse(event, refusal, context)
+            raise
+        event.fields = {"message_id": lineage.message_id}
+        event.emit("ok")
+        return exchange_pb2.TrackResponse(lineage=lineage)
+
+    async def AttestDeletion(
+        self, request: exchange_pb2.AttestDeletionRequest, context: Context
+    ) -> exchange_pb2.AttestDeletionResponse:
+        event = RpcEvent("AttestDeletion")
+        try:
+            caller = self.guard.authenticate(event, context, MEMBERS, request)
+        except RpcRefusal as refusal:
+            await self.guard.refuse(event, refusal, context)
+            raise
+        results = await asyncio.to_thread(self.exchange.consents.attest, caller, list(request.attestations))
+        rejected = [r for r in results if r.outcome == exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED]
+        event.fields = {"message_ids": [r.message_id for r in results][:16], "count": len(results)}
+        event.emit("ok" if not rejected else "partial")
+        return exchange_pb2.AttestDeletionResponse(results=results)
 
 
 __all__ = ["ExchangeServicer", "MailboxSignals"]

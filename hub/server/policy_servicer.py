@@ -1,56 +1,20 @@
-"""Thin gRPC servicer for PolicyService, its installer, and the refusal helper the consent services share."""
+"""Thin gRPC servicer for PolicyService: read the policy in force, publish a signed new one."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, NoReturn
 
 import grpc
-from google.protobuf.descriptor import ServiceDescriptor
 
 from hub.core.envelope import EnvelopeError
-from hub.server.registration import add_servicer
-from hub.server.rpc import ANY_ROLE, RpcEvent, RpcGuard
+from hub.server.refusals import abort_audited
+from hub.server.rpc import ANY_ROLE, OPERATORS, RpcEvent, RpcGuard
 from hub.services.policy_gate import PolicyBook
-from hub.transport.status import Context, RpcRefusal, to_status
+from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import envelope_pb2, policy_pb2, policy_pb2_grpc
 
-if TYPE_CHECKING:
-    from hub.server.app import HubContext
-
 R = envelope_pb2
-OPERATORS = ("operator",)
-
-_CODES = {
-    R.REASON_UNKNOWN_CONSENT: grpc.StatusCode.NOT_FOUND,
-    R.REASON_UNKNOWN_MESSAGE: grpc.StatusCode.NOT_FOUND,
-    R.REASON_POLICY_UNAVAILABLE: grpc.StatusCode.NOT_FOUND,
-    R.REASON_CONSENT_CONTROLLER_MISMATCH: grpc.StatusCode.PERMISSION_DENIED,
-    R.REASON_NOT_ORIGINATOR: grpc.StatusCode.PERMISSION_DENIED,
-    R.REASON_SENDER_MISMATCH: grpc.StatusCode.PERMISSION_DENIED,
-    R.REASON_POLICY_VERSION_NOT_NEWER: grpc.StatusCode.FAILED_PRECONDITION,
-    R.REASON_CONSENT_NOT_IN_FORCE: grpc.StatusCode.FAILED_PRECONDITION,
-    R.REASON_REPLAYED: grpc.StatusCode.ALREADY_EXISTS,
-    R.REASON_KEY_ALREADY_KNOWN: grpc.StatusCode.ALREADY_EXISTS,
-    R.REASON_UNKNOWN_RECIPIENT: grpc.StatusCode.NOT_FOUND,
-    R.REASON_UNKNOWN_CALLER: grpc.StatusCode.PERMISSION_DENIED,
-    R.REASON_MEMBER_REVOKED: grpc.StatusCode.FAILED_PRECONDITION,
-    R.REASON_INTERNAL: grpc.StatusCode.UNAVAILABLE,
-}
-
-
-def refusal_for(error: EnvelopeError) -> RpcRefusal:
-    """The gRPC status a reason maps to (INVALID_ARGUMENT unless listed)."""
-    return RpcRefusal(_CODES.get(error.reason, grpc.StatusCode.INVALID_ARGUMENT), error.reason, error.detail)
-
-
-async def abort_audited(event: RpcEvent, error: EnvelopeError, context: Context) -> NoReturn:
-    """Log and abort for a refusal the service logic has already written to the audit log."""
-    refusal = refusal_for(error)
-    event.emit("refused", refusal.reason_name)
-    await context.abort_with_status(to_status(refusal))
-    raise AssertionError("abort_with_status returned")  # pragma: no cover
 
 
 class PolicyServicer(policy_pb2_grpc.PolicyServiceServicer):
@@ -95,21 +59,3 @@ class PolicyServicer(policy_pb2_grpc.PolicyServiceServicer):
         response = policy_pb2.PublishPolicyResponse(version=policy.version, policy_sha256=policy.sha256)
         response.published_at.FromDatetime(now)
         return response
-
-
-class PolicyBootstrapError(RuntimeError):
-    """The federation's signed policy file does not verify: the hub refuses to start."""
-
-
-def install_policy(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
-    """Load the signed policy into the store (once, or when the file is newer), then serve it."""
-    book = hub.exchange.policies
-    try:
-        book.bootstrap(hub.settings.federation_dir, datetime.now(UTC))
-    except EnvelopeError as error:
-        raise PolicyBootstrapError(
-            f"signed policy in {hub.settings.federation_dir} refused: {error.reason_name}: {error.detail}"
-        ) from error
-    service = policy_pb2.DESCRIPTOR.services_by_name["PolicyService"]
-    add_servicer(server, service, PolicyServicer(book, hub.guard))
-    return service

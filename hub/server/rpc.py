@@ -29,6 +29,7 @@ from pxhub.v1 import envelope_pb2
 log = get_logger("pxhub.rpc")
 
 MEMBERS = ("member",)
+OPERATORS = ("operator",)
 ANY_ROLE = ("member", "auditor", "operator")
 
 

@@ -1,0 +1,66 @@
+"""The hub's background tasks: each runs for the life of the hub and must never raise."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hub.runtime.logs import get_logger
+from hub.server.context import HubContext, audit_service
+from hub.services.directory_book import RECHECK_SECONDS
+
+log = get_logger("pxhub.hub")
+
+# A background task runs for the life of the hub and must never raise.
+BackgroundTask = Callable[[HubContext], Coroutine[Any, Any, None]]
+
+
+async def purge_forever(hub: HubContext) -> None:
+    """Drop ciphertexts every recipient acknowledged longer ago than the retention."""
+    while True:
+        await asyncio.sleep(hub.settings.purge_interval_seconds)
+        try:
+            cutoff = datetime.now(UTC) - timedelta(seconds=hub.settings.retention_seconds)
+            purged = await asyncio.to_thread(hub.exchange.purge, cutoff)
+            if purged:
+                log.info("purged", envelopes=purged)
+        except Exception as error:  # the purge must never take the hub down
+            log.error("purge_failed", error=type(error).__name__)
+
+
+async def follow_directory_changes(hub: HubContext) -> None:
+    """Apply the key rotations and status changes other replicas store."""
+    while True:
+        await asyncio.sleep(RECHECK_SECONDS)
+        try:
+            await asyncio.to_thread(hub.directory_book.catch_up)
+        except Exception as error:  # logged loudly; the next round tries again
+            log.error("directory_catch_up_failed", error=type(error).__name__, detail=str(error)[:300])
+
+
+async def commit_submissions(hub: HubContext) -> None:
+    """The group-commit writer of Submit (see submit_batcher)."""
+    await hub.batcher.run()
+
+
+async def issue_checkpoints_forever(hub: HubContext) -> None:
+    """Sign a checkpoint every ``checkpoint_interval_seconds`` when the log grew."""
+    audit = audit_service(hub)
+    while True:
+        try:
+            issued = await asyncio.to_thread(audit.issue_if_grown)
+            if issued is not None:
+                log.debug("checkpoint_issued", size=issued.size)
+        except Exception as error:  # must never take the hub down; logged, retried next interval
+            log.error("checkpoint_failed", error=type(error).__name__, detail=str(error)[:200])
+        await asyncio.sleep(hub.settings.checkpoint_interval_seconds)
+
+
+BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
+    commit_submissions,
+    purge_forever,
+    issue_checkpoints_forever,
+    follow_directory_changes,
+)
