@@ -27,7 +27,8 @@ from bench.common import (
 )
 from flows.plans import ExchangePlan, outgoing_records
 from hub.identity.credentials import load_identity
-from hub.sdk.client import CHANNEL_OPTIONS, MemberClient, channel_credentials
+from hub.sdk.client import MemberClient
+from hub.transport.channel import CHANNEL_OPTIONS, channel_credentials
 from pxhub.v1 import exchange_pb2
 
 

@@ -13,6 +13,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from hub.identity.credentials import load_identity
 from hub.identity.manifest import load_manifest
+from hub.transport.channel import channel_credentials
 from tests.conftest import PASSPHRASE
 
 
@@ -93,7 +94,7 @@ def no_certificate_credentials(federation_dir: Path) -> grpc.ChannelCredentials:
 
 
 def identity_credentials(federation_dir: Path, identity_id: str) -> grpc.ChannelCredentials:
-    return load_identity(federation_dir, identity_id, PASSPHRASE).grpc_channel_credentials()
+    return channel_credentials(load_identity(federation_dir, identity_id, PASSPHRASE))
 
 
 def channel(target: str, credentials: grpc.ChannelCredentials) -> grpc.aio.Channel:

@@ -301,7 +301,7 @@ async def test_client_without_certificate_cannot_connect(hub_server: HubHandle) 
 
 async def test_auditor_may_read_directory_but_not_submit(hub_server: HubHandle) -> None:
     from hub.identity.credentials import load_identity
-    from hub.sdk.client import channel_credentials
+    from hub.transport.channel import channel_credentials
 
     auditor = load_identity(hub_server.federation_dir, "AUDITOR-1", PASSPHRASE)
     channel = grpc.aio.secure_channel(hub_server.target, channel_credentials(auditor))

@@ -34,6 +34,7 @@ from hub.identity.manifest import (
     key_id,
     load_manifest,
 )
+from hub.transport.channel import channel_credentials
 
 PASSPHRASE = b"correct horse battery staple"
 WRONG = b"incorrect horse battery staple"
@@ -599,7 +600,7 @@ async def test_grpc_mtls_smoke(fed: tuple[Path, FederationManifest]) -> None:
     # No ssl_target_name_override: the hub certificate carries IP:127.0.0.1, so the
     # client verifies the server by the address it dialled.
     try:
-        async with grpc.aio.secure_channel(f"127.0.0.1:{port}", member.grpc_channel_credentials()) as channel:
+        async with grpc.aio.secure_channel(f"127.0.0.1:{port}", channel_credentials(member)) as channel:
             reply = await channel.unary_unary("/pxhub.test.Smoke/WhoAmI")(b"hola", timeout=5)
         assert reply == b"member/UY-INR:hola"
         assert seen["x509_subject_alternative_name"] == [b"spiffe://pxhub/member/UY-INR"]

@@ -12,8 +12,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from hub.identity.credentials import load_identity
 from hub.sdk import SyncMemberClient
-from hub.sdk.client import channel_credentials
 from hub.settings import HubSettings
+from hub.transport.channel import channel_credentials
 from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 from tests.conftest import PASSPHRASE, HubHandle
 

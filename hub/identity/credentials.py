@@ -73,16 +73,6 @@ class IdentityCredentials:
 
     __str__ = __repr__
 
-    def grpc_channel_credentials(self) -> grpc.ChannelCredentials:
-        """mTLS channel credentials presenting this identity's certificate."""
-        import grpc
-
-        return grpc.ssl_channel_credentials(
-            root_certificates=self.ca_certificate_pem,
-            private_key=self.tls_private_key_pem,
-            certificate_chain=self.tls_certificate_pem,
-        )
-
 
 @dataclass(frozen=True, slots=True, repr=False, eq=False)
 class HubCredentials:
@@ -113,7 +103,6 @@ class HubCredentials:
             root_certificates=self.ca_certificate_pem,
             require_client_auth=require_client_auth,
         )
-
 
 
 def _load_tls_pair(directory: Path, record: IdentityRecord, passphrase: bytes) -> tuple[bytes, bytes]:

@@ -27,6 +27,7 @@ from hub.identity.directory_changes import sign_key_announcement, sign_status_ch
 from hub.identity.manifest import load_manifest
 from hub.runtime.clock import Clock, system_clock, system_random
 from hub.sdk.policy_consent import PolicyConsentClientMixin
+from hub.transport.channel import open_channel
 from pxhub.v1 import (
     directory_pb2,
     directory_pb2_grpc,
@@ -60,21 +61,6 @@ class OpenedDelivery:
     @property
     def sender(self) -> str:
         return self.verified.metadata.sender.member_id
-
-
-def channel_credentials(identity: IdentityCredentials) -> grpc.ChannelCredentials:
-    return grpc.ssl_channel_credentials(
-        root_certificates=identity.ca_certificate_pem,
-        private_key=identity.tls_private_key_pem,
-        certificate_chain=identity.tls_certificate_pem,
-    )
-
-
-CHANNEL_OPTIONS: list[tuple[str, int | str]] = [
-    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
-    ("grpc.max_send_message_length", 64 * 1024 * 1024),
-    ("grpc.keepalive_time_ms", 60_000),
-]
 
 
 class MemberClient(PolicyConsentClientMixin):
@@ -111,10 +97,7 @@ class MemberClient(PolicyConsentClientMixin):
         """Open an mTLS channel as ``member_id`` and load the hub-signed directory."""
         identity = load_identity(federation_dir, member_id, passphrase)
         manifest = load_manifest(federation_dir)
-        options: list[tuple[str, int | str]] = list(CHANNEL_OPTIONS)
-        if server_name:
-            options.append(("grpc.ssl_target_name_override", server_name))
-        channel = grpc.aio.secure_channel(target, channel_credentials(identity), options=options)
+        channel = open_channel(target, identity, server_name)
         client = cls(channel, identity, manifest.hub_public_key(), Directory([]))
         await client.refresh_directory()
         await client.refresh_policy()

@@ -23,7 +23,7 @@ from hub.identity.credentials import IdentityCredentials, load_identity
 from hub.identity.manifest import FederationManifest, PkiError, load_manifest
 from hub.sdk.audit.verify import TrustAnchors
 from hub.sdk.audit.witness import WitnessedCheckpoint, check_and_cosign
-from hub.sdk.client import CHANNEL_OPTIONS, channel_credentials
+from hub.transport.channel import open_channel
 from pxhub.v1 import audit_log_pb2, audit_log_pb2_grpc
 
 __all__ = ["AuditClient", "SignedCheckpointView", "log_verifier_key", "trust_anchors"]
@@ -84,11 +84,7 @@ class AuditClient:
         """Open an mTLS channel as ``identity_id`` (an auditor, or a member acting as witness)."""
         identity = load_identity(federation_dir, identity_id, passphrase)
         manifest = load_manifest(federation_dir)
-        options: list[tuple[str, int | str]] = list(CHANNEL_OPTIONS)
-        if server_name:
-            options.append(("grpc.ssl_target_name_override", server_name))
-        channel = grpc.aio.secure_channel(target, channel_credentials(identity), options=options)
-        return cls(channel, identity, manifest)
+        return cls(open_channel(target, identity, server_name), identity, manifest)
 
     async def close(self) -> None:
         await self.channel.close()
