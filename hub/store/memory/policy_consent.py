@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from hub.store.memory.rows import EnvelopeRow, MailRow
 from hub.store.policy_consent import (
     GIVEN,
     AttestOutcome,
@@ -29,9 +30,6 @@ from hub.store.policy_consent import (
     WithdrawalEntries,
     notice_id,
 )
-
-if TYPE_CHECKING:
-    from hub.store.memory.store import _Envelope, _Mail
 
 
 @dataclass
@@ -62,8 +60,8 @@ class MemoryPolicyConsentMixin(PolicyConsentStore):
 
     if TYPE_CHECKING:
         _lock: threading.Lock
-        _envelopes: dict[str, _Envelope]
-        _mail: dict[int, _Mail]
+        _envelopes: dict[str, EnvelopeRow]
+        _mail: dict[int, MailRow]
 
         def _append(self, entries: Sequence[bytes]) -> None: ...
 
@@ -254,10 +252,10 @@ class MemoryPolicyConsentMixin(PolicyConsentStore):
 
     # -- lineage -----------------------------------------------------------------------------
 
-    def _lineage_of(self, stored: Sequence[_Envelope]) -> list[LineageRecord]:
+    def _lineage_of(self, stored: Sequence[EnvelopeRow]) -> list[LineageRecord]:
         notices = self._pc_state().notices
         wanted = {e.admission.message_id for e in stored}
-        mail: dict[str, list[_Mail]] = {}
+        mail: dict[str, list[MailRow]] = {}
         for m in sorted(self._mail.values(), key=lambda m: m.seq):
             if m.message_id in wanted:
                 mail.setdefault(m.message_id, []).append(m)

@@ -25,34 +25,14 @@ from hub.store.base import (
 from hub.store.memory.audit import MemoryAuditMixin
 from hub.store.memory.directory_changes import MemoryDirectoryChangeMixin
 from hub.store.memory.policy_consent import MemoryPolicyConsentMixin
-
-
-@dataclass
-class _Envelope:
-    admission: Admission
-    accepted_at: datetime
-    envelope: bytes | None
-    purged_at: datetime | None = None
-
-
-@dataclass
-class _Mail:
-    seq: int
-    recipient: str
-    message_id: str
-    accepted_at: datetime
-    delivered_count: int = 0
-    acknowledged_at: datetime | None = None
-    receipt: bytes | None = None
-    signature: bytes | None = None
-    first_delivered_at: datetime | None = None
+from hub.store.memory.rows import EnvelopeRow, MailRow
 
 
 @dataclass
 class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectoryChangeMixin, HubStore):
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _envelopes: dict[str, _Envelope] = field(default_factory=dict)
-    _mail: dict[int, _Mail] = field(default_factory=dict)
+    _envelopes: dict[str, EnvelopeRow] = field(default_factory=dict)
+    _mail: dict[int, MailRow] = field(default_factory=dict)
     _mail_by_key: dict[tuple[str, str], int] = field(default_factory=dict)
     _next_seq: int = 1
     _entries: list[bytes] = field(default_factory=list)
@@ -91,11 +71,11 @@ class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectory
                 results.append(AdmitResult(outcome, accepted_at))
                 entries.append(audit_entry_for(admission, outcome, now))
             for admission in batch.values():
-                self._envelopes[admission.message_id] = _Envelope(admission, now, admission.envelope)
+                self._envelopes[admission.message_id] = EnvelopeRow(admission, now, admission.envelope)
                 for recipient in admission.recipients:
                     seq = self._next_seq
                     self._next_seq += 1
-                    self._mail[seq] = _Mail(seq, recipient, admission.message_id, now)
+                    self._mail[seq] = MailRow(seq, recipient, admission.message_id, now)
                     self._mail_by_key[(admission.message_id, recipient)] = seq
             self._append(entries)
             return results
@@ -154,7 +134,7 @@ class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectory
 
     def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:
         with self._lock:
-            pending: dict[str, list[_Mail]] = {}
+            pending: dict[str, list[MailRow]] = {}
             for mail in self._mail.values():
                 pending.setdefault(mail.message_id, []).append(mail)
             purged = []
