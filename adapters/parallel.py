@@ -37,7 +37,7 @@ from typing import BinaryIO, Final
 from adapters.contract import ParsedRow
 from adapters.formats import CsvFormat, CsvLayout, CsvSplit, Unit, unit_line_count
 from adapters.mapping import Dialect, ProfileMapper
-from adapters.national import EncodedRows, NationalAdapter, encode_rows, parsed_rows
+from adapters.rows import EncodedRows, encode_rows, parsed_rows
 
 __all__ = ["RUN_UNITS", "parse_csv_in_processes"]
 
@@ -121,10 +121,10 @@ def _context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context("spawn")
 
 
-def parse_csv_in_processes(adapter: NationalAdapter, stream: BinaryIO, workers: int) -> Iterator[ParsedRow]:
-    """``adapter.parse(stream)`` of a CSV export, mapped in ``workers`` processes."""
-    file_format = adapter.file_format
-    assert isinstance(file_format, CsvFormat)
+def parse_csv_in_processes(
+    file_format: CsvFormat, mapper: ProfileMapper, stream: BinaryIO, workers: int
+) -> Iterator[ParsedRow]:
+    """A CSV export read with ``file_format`` and mapped by ``mapper`` in ``workers`` processes."""
     split = file_format.split(stream)
     for number, _, issues in split.problems:
         yield ParsedRow(number, None, tuple(issues))
@@ -135,10 +135,10 @@ def parse_csv_in_processes(adapter: NationalAdapter, stream: BinaryIO, workers: 
     ahead = deque(itertools.islice(runs, 2 * workers))
     if len(ahead) <= 1:  # a small file: starting processes would cost more than it saves
         for run in ahead:
-            yield from _rows(_map_run(file_format, adapter.mapper, layout, run), 0)
+            yield from _rows(_map_run(file_format, mapper, layout, run), 0)
         return
     pool = ProcessPoolExecutor(workers, mp_context=_context(), initializer=_start_worker,
-                               initargs=(adapter.member_id, adapter.dialect, file_format, layout))
+                               initargs=(mapper.member_id, mapper.dialect, file_format, layout))
 
     def submit(run: _Run) -> tuple[_Run, Future[_Result] | None]:
         try:
@@ -159,7 +159,7 @@ def parse_csv_in_processes(adapter: NationalAdapter, stream: BinaryIO, workers: 
                 if future is not None:
                     future.cancel()
                 run, future = carry.join(run), None
-            result = _outcome(future) or _map_run(file_format, adapter.mapper, layout, run)
+            result = _outcome(future) or _map_run(file_format, mapper, layout, run)
             if not result.clean and inflight and result.stop is None:
                 carry = run
                 continue

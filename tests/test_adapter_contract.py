@@ -661,7 +661,7 @@ def test_an_encoding_that_does_not_parse_is_an_internal_error_on_its_row() -> No
     """The guard against a mapper bug: fragments that do not form a record cost that row only,
     also when the record is one of a batch parsed in one call."""
     from adapters.mapping import T_PROFILES
-    from adapters.national import EncodedRows, parsed_row, parsed_rows
+    from adapters.rows import EncodedRows, parsed_row, parsed_rows
     from adapters.wire import frame_length
 
     earlier = RowIssue("NUI", Reason.EXTRA_VALUES, "33 values for 32 columns", "warning")
