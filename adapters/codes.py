@@ -2,7 +2,7 @@
 
 Every function here is a lookup in a table built once at import or adapter construction; none
 does I/O. The national offence and security-level lists are the ``COUNTRY_PROFILES`` code lists
-of ``adapters.synthetic`` (one source for the synthetic data and the adapters); this module adds
+of ``adapters.samples.synthetic`` (one source for the synthetic data and the adapters); this module adds
 the lists the profiles do not need: legal situations, sexes, document types, countries, booleans,
 and the date and time styles of each national format.
 
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, Generic, Literal, TypeAlias, TypeVar
 
 from adapters import ids
-from adapters.synthetic import COUNTRY_PROFILES, ICCS_LABELS, CountrySpec
+from adapters.samples.synthetic import COUNTRY_PROFILES, ICCS_LABELS, CountrySpec
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 

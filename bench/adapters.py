@@ -1,6 +1,6 @@
 """Country adapters: parse + validate + map rows/s on a national export, beside a plain read of it.
 
-For each member a synthetic native export of ``count`` rows is written once (``adapters.exports``,
+For each member a synthetic native export of ``count`` rows is written once (``adapters.samples.exports``,
 timed as the render side). Each round then reads the same file twice, alternating the order:
 
 * **baseline** - the plain standard-library read of that format, no mapping: ``csv.reader`` rows,
@@ -43,10 +43,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from adapters import compiled
-from adapters.exports import write_export
 from adapters.formats import CsvFormat, JsonArrayFormat, JsonLinesFormat, XmlFormat
 from adapters.national import NationalAdapter
 from adapters.registry import get_adapter
+from adapters.samples.exports import write_export
 from bench.common import Measurement, ScenarioResult
 from hub.core.members import MEMBER_IDS
 

@@ -5,7 +5,7 @@ countries' combined prison population) in two minutes on the shared 2-core machi
 share follows its real prison population (``POPULATION``); ``--count N`` scales the total.
 
 * **Preparation** (not timed, reported apart): each member's native export file is written with
-  ``adapters.exports.write_export``.
+  ``adapters.samples.exports.write_export``.
 * **Timed, end to end**: one process per member runs the outbound sync (adapter parse and validate,
   projection to the purpose, seal to ONE recipient, outbox, submit in batches) and one process per
   member runs the inbound sync (fetch, verify, open, render to the national format, atomic write,
@@ -655,7 +655,7 @@ def run(
 
 
 def _write_export(member: str, folder: str, count: int) -> str:
-    from adapters.exports import write_export
+    from adapters.samples.exports import write_export
 
     return str(write_export(member, folder, count=count, seed=SEED))
 

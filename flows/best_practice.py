@@ -1,6 +1,6 @@
 """best-practice-exchange: publish a member's programme records, build the regional comparison.
 
-Publishing: the member's grounded programme records (``adapters.best_practice.records_for``) are
+Publishing: the member's grounded programme records (``adapters.samples.programmes.records_for``) are
 sealed to every other member under purpose PROGRAMME_KNOWLEDGE_SHARING (not personal data; the
 instrument the policy names, the Declaración de México among them), each kept in the member's
 outbox first so a re-run resends the same bytes (DUPLICATE) or nothing.
@@ -26,7 +26,7 @@ from typing import Final
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-from adapters.best_practice import ComparablePoint, comparable_indicators, format_citation, records_for
+from adapters.samples.programmes import ComparablePoint, comparable_indicators, format_citation, records_for
 from flows.common import (
     DEFAULT_FEDERATION_DIR,
     DEFAULT_STATE_DIR,

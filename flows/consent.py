@@ -18,7 +18,7 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from adapters.synthetic import generate_profiles
+from adapters.samples.synthetic import generate_profiles
 from hub.core.consent import SCHEMA_VERSION, subject_pseudonym
 from hub.identity.credentials import passphrase_from_env
 from hub.sdk import MemberClient

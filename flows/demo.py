@@ -180,7 +180,7 @@ async def _run_flows(
     progress: Progress,
     profiles_per_partner: int,
 ) -> DemoReport:
-    from adapters.exports import write_export
+    from adapters.samples.exports import write_export
     from flows.consent import consent_transfer, consent_withdrawal, track
     from flows.exchange import outbound_sync as send_oversight_records
     from flows.inbound import inbound_sync

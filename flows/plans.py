@@ -14,9 +14,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.best_practice import records_for
-from adapters.integrity import generate_ethics_training, generate_integrity_audits
-from adapters.synthetic import generate_profiles
+from adapters.samples.integrity import generate_ethics_training, generate_integrity_audits
+from adapters.samples.programmes import records_for
+from adapters.samples.synthetic import generate_profiles
 from hub.core.members import MEMBER_IDS
 from hub.core.policy import project
 from hub.policy import default_policy

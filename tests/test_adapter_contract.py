@@ -1,7 +1,7 @@
 """The one contract suite every country adapter passes (adapters found through the registry).
 
 Any adapter installed under the ``pxhub.adapters`` entry points is collected here. Tests that
-need synthetic people use ``adapters.synthetic`` (the seven members); tests that break national
+need synthetic people use ``adapters.samples.synthetic`` (the seven members); tests that break national
 values on purpose write the file through the adapter's own format (the built-in
 ``NationalAdapter``s); fuzzing and the contract rules need nothing but ``parse`` and ``render``.
 """
@@ -37,8 +37,8 @@ from adapters.mapping import (
     ProfileMapper,
 )
 from adapters.national import NationalAdapter
-from adapters.samples import SAMPLE_PLAN, sample_bytes
-from adapters.synthetic import COUNTRY_PROFILES, generate_profiles
+from adapters.samples.documented import SAMPLE_PLAN, sample_bytes
+from adapters.samples.synthetic import COUNTRY_PROFILES, generate_profiles
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 

@@ -14,9 +14,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from adapters import codes, exports, ids, registry
+from adapters import codes, ids, registry
 from adapters.contract import ADAPTER_ENTRY_POINT_GROUP, CountryAdapter, mapped_view
-from adapters.synthetic import generate_profiles
+from adapters.samples import exports
+from adapters.samples.synthetic import generate_profiles
 from adapters.wire import FieldPath, encode_varint, frame_length, split_frames
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb

@@ -9,7 +9,7 @@ import pytest
 
 from adapters import codes, registry
 from adapters.contract import ParsedRow, Reason, mapped_view
-from adapters.synthetic import COUNTRY_PROFILES, ICCS_LABELS, ProfileGenerator, generate_profiles
+from adapters.samples.synthetic import COUNTRY_PROFILES, ICCS_LABELS, ProfileGenerator, generate_profiles
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 

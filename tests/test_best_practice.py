@@ -7,7 +7,7 @@ import re
 import pytest
 from google.protobuf import text_format
 
-from adapters.best_practice import (
+from adapters.samples.programmes import (
     IND_FACILITIES,
     IND_PARTICIPANTS,
     MEMBER_IDS,

@@ -24,7 +24,7 @@ import adapters.compiled as compiled
 from adapters import registry
 from adapters.compiled import COMPILED_MODULES, EXPECT_COMPILED_ENV, PURE_PYTHON_ENV, source_digests, status
 from adapters.national import NationalAdapter
-from adapters.synthetic import COUNTRY_PROFILES, generate_profiles
+from adapters.samples.synthetic import COUNTRY_PROFILES, generate_profiles
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 MEMBERS = sorted(COUNTRY_PROFILES)

@@ -38,7 +38,7 @@ async def artifact_data(key: str) -> str:
 
 
 def export(tmp_path: Path, member: str, count: int = ROWS, seed: int = 1) -> str:
-    from adapters.exports import write_export
+    from adapters.samples.exports import write_export
 
     return str(write_export(member, tmp_path / "exports", count=count, seed=seed, id_error_rate=0.25))
 

@@ -132,7 +132,7 @@ async def test_flow_serve_runs_deployments_on_a_real_prefect_server(
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
-    from adapters.exports import write_export
+    from adapters.samples.exports import write_export
     from flows.sink import NationalSink
 
     api, server = prefect_server
@@ -261,7 +261,7 @@ def test_flow_run_refuses_a_task_runner_without_shards(
 async def test_sharded_outbound_sync_on_a_local_dask_cluster(
     prefect_harness: None, hub: HubHandle, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from adapters.exports import write_export
+    from adapters.samples.exports import write_export
     from flows.outbound import outbound_sync
 
     monkeypatch.setenv("PREFECT_HOME", str(tmp_path / "prefect"))  # `flow run` would set var/prefect
@@ -317,7 +317,7 @@ async def test_two_runs_keeping_the_same_message_send_the_first_seal(
     """A scheduled and a manual outbound run of one export: the second run, which read the outbox
     before the first kept its seals, seals again but sends the bytes kept first, so the hub answers
     DUPLICATE instead of refusing a second envelope under the same id as REPLAYED."""
-    from adapters.synthetic import generate_profiles
+    from adapters.samples.synthetic import generate_profiles
     from flows.common import Outbox
     from flows.outbound import seal_and_submit
 

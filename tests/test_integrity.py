@@ -9,7 +9,7 @@ from functools import cache
 import pytest
 from google.protobuf import text_format
 
-from adapters.integrity import (
+from adapters.samples.integrity import (
     ISO37001_7_3_TOPICS,
     MEMBER_IDS,
     coso_component,

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from adapters.synthetic import generate_profiles
+from adapters.samples.synthetic import generate_profiles
 from hub.core.consent import SCHEMA_VERSION, Consent, sign_consent, subject_pseudonym
 from hub.core.envelope import EnvelopeError, SignerKey
 from hub.core.layers import layers_present

@@ -11,7 +11,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from adapters.synthetic import generate_profiles
+from adapters.samples.synthetic import generate_profiles
 from hub.core.consent import SCHEMA_VERSION, sign_consent, subject_pseudonym
 from hub.core.envelope import SignerKey
 from hub.core.layers import layers_present

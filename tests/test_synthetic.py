@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters import ids
-from adapters.synthetic import (
+from adapters.samples.synthetic import (
     AGE_BANDS,
     COUNTRY_PROFILES,
     DEFAULT_AS_OF,

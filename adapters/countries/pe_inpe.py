@@ -14,7 +14,7 @@ from adapters import mapping as m
 from adapters.formats import CsvFormat
 from adapters.mapping import Dialect
 from adapters.national import NationalAdapter
-from adapters.synthetic import COUNTRY_PROFILES
+from adapters.samples.synthetic import COUNTRY_PROFILES
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 

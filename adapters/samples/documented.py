@@ -16,7 +16,7 @@ the adapter's format with four national values broken on purpose:
 Row 7 keeps the id with its validation status; the CO cédula has no check digit, so its row reports
 ``ID_INVALID_FORMAT`` instead.
 
-    python -m adapters.samples            # rewrite all seven
+    python -m adapters.samples.documented            # rewrite all seven
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from adapters.contract import Reason
 from adapters.mapping import ADMITTED_ON, DOCUMENTS, OFFENCES, SUBJECT_ID, NativeRecord
 from adapters.national import NationalAdapter
 from adapters.registry import get_adapter
-from adapters.synthetic import COUNTRY_PROFILES, ProfileGenerator
+from adapters.samples.synthetic import COUNTRY_PROFILES, ProfileGenerator
 from pxhub.v1 import inmate_profile_pb2 as pb
 
 __all__ = ["SAMPLE_PLAN", "SAMPLE_SEED", "sample_bytes", "sample_rows", "write_sample"]

@@ -1,12 +1,12 @@
 """Synthetic *native* export files: each member's national format, written in constant memory.
 
 ``write_export("CO-INPEC", "inpec.csv", count=100_000, seed=1)`` streams the synthetic canonical
-profiles of ``adapters.synthetic`` through the adapter's ``render``, so the file is exactly what
+profiles of ``adapters.samples.synthetic`` through the adapter's ``render``, so the file is exactly what
 the adapter imports (and what the national system would import back). Rows are generated and
 written one at a time: memory stays flat from 1 to 1,000,000 rows. The file appears under its
 name only once complete (written beside it as ``<name>.part`` first).
 
-    python -m adapters.exports CO-INPEC var/exports --count 100000 --seed 1
+    python -m adapters.samples.exports CO-INPEC var/exports --count 100000 --seed 1
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from adapters.registry import get_adapter
-from adapters.synthetic import COUNTRY_PROFILES, DEFAULT_AS_OF, generate_profiles
+from adapters.samples.synthetic import COUNTRY_PROFILES, DEFAULT_AS_OF, generate_profiles
 
 __all__ = ["MAX_EXPORT_ROWS", "default_file_name", "write_export"]
 
@@ -63,7 +63,7 @@ def write_export(member_id: str, path: str | Path, count: int, seed: int, *, sta
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m adapters.exports",
+    parser = argparse.ArgumentParser(prog="python -m adapters.samples.exports",
                                      description="Write a synthetic national export file.")
     parser.add_argument("member_id", choices=sorted(COUNTRY_PROFILES))
     parser.add_argument("path", type=Path, help="file, or directory to create it in")
