@@ -1,7 +1,7 @@
 """National code lists and their crosswalks to the hub's canonical values: pure, table-driven.
 
 Every function here is a lookup in a table built once at import or adapter construction; none
-does I/O. The national offence and security-level lists are the ``COUNTRY_PROFILES`` code lists
+does I/O. The national offence and security-level lists are the ``COUNTRY_SPECS`` code lists
 of ``adapters.samples.synthetic`` (one source for the synthetic data and the adapters); this module adds
 the lists the profiles do not need: legal situations, sexes, document types, countries, booleans,
 and the date and time styles of each national format.
@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Final, Generic, Literal, TypeAlias, TypeVar
 
 from adapters import ids
-from adapters.samples.synthetic import COUNTRY_PROFILES, ICCS_LABELS, CountrySpec
+from adapters.spec import ICCS_LABELS, CountrySpec
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 
@@ -387,12 +387,12 @@ class LegalSituations:
 #: Document-type marker: "the national identity document of the issuing country".
 FOREIGN_NATIONAL_ID: Final = -1
 
-#: The national identity document of each member country (from the country profiles).
+#: The national identity document of each member country (``adapters.ids``).
 NATIONAL_ID_BY_COUNTRY: Final[dict[str, DocType]] = {
-    spec.iso2: spec.id_type for spec in COUNTRY_PROFILES.values()
+    iso2: doc_type for iso2, (doc_type, _) in ids.NATIONAL_ID_DOCUMENTS.items()
 }
 _AUTHORITY_BY_TYPE: Final[dict[int, str]] = {
-    int(spec.id_type): spec.id_authority for spec in COUNTRY_PROFILES.values()
+    int(doc_type): authority for doc_type, authority in ids.NATIONAL_ID_DOCUMENTS.values()
 }
 
 

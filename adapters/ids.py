@@ -69,6 +69,17 @@ MX_CURP: Final = common_pb2.ID_DOCUMENT_TYPE_MX_CURP
 DO_CI: Final = common_pb2.ID_DOCUMENT_TYPE_DO_CEDULA
 GT_CUI: Final = common_pb2.ID_DOCUMENT_TYPE_GT_DPI_CUI
 
+#: The national identity document of each member country (ISO 3166-1 alpha-2), and its issuer.
+NATIONAL_ID_DOCUMENTS: Final[dict[str, tuple[DocType, str]]] = {
+    "CO": (CO_CC, "Registraduría Nacional del Estado Civil"),
+    "PE": (PE_DNI, "Registro Nacional de Identificación y Estado Civil (RENIEC)"),
+    "EC": (EC_CI, "Dirección General de Registro Civil, Identificación y Cedulación"),
+    "GT": (GT_CUI, "Registro Nacional de las Personas (RENAP)"),
+    "UY": (UY_CI, "Dirección Nacional de Identificación Civil (DNIC)"),
+    "DO": (DO_CI, "Junta Central Electoral (JCE)"),
+    "MX": (MX_CURP, "Registro Nacional de Población (RENAPO)"),
+}
+
 # Algorithm ids recorded beside the status; bump the suffix if a rule ever changes.
 ALGORITHMS: Final[dict[DocType, str]] = {
     CO_CC: "co-cc-format-v1",

@@ -35,7 +35,7 @@ from typing import Any, Final, NamedTuple, TypeAlias, cast
 
 from adapters import codes, ids
 from adapters.contract import Reason, RowIssue
-from adapters.samples.synthetic import CountrySpec
+from adapters.spec import CountrySpec
 from adapters.wire import FieldPath, encode_varint, frame_length
 from hub.core.members import MEMBER_ID_PATTERN
 from pxhub.v1 import common_pb2

@@ -26,7 +26,8 @@ from typing import Final
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-from adapters.samples.programmes import ComparablePoint, comparable_indicators, format_citation, records_for
+from adapters.best_practice import ComparablePoint, comparable_indicators, format_citation
+from adapters.samples.programmes import records_for
 from flows.common import (
     DEFAULT_FEDERATION_DIR,
     DEFAULT_STATE_DIR,

@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from adapters import registry
 from adapters.contract import REQUIRED_FIELDS, CountryAdapter, ParsedRow, Reason, RowIssue, mapped_view
+from adapters.countries import COUNTRY_SPECS
 from adapters.formats import Chunk, CsvFormat, CsvLineReader, JsonArrayFormat, JsonLinesFormat, XmlFormat
 from adapters.mapping import (
     ADMITTED_ON,
@@ -38,7 +39,7 @@ from adapters.mapping import (
 )
 from adapters.national import NationalAdapter
 from adapters.samples.documented import SAMPLE_PLAN, sample_bytes
-from adapters.samples.synthetic import COUNTRY_PROFILES, generate_profiles
+from adapters.samples.synthetic import generate_profiles
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 
@@ -54,7 +55,7 @@ def adapter(request: pytest.FixtureRequest) -> CountryAdapter:
 
 
 def _population(adapter: CountryAdapter, count: int = 120, **kwargs: Any) -> list[pb.InmateSecurityProfile]:
-    if adapter.member_id not in COUNTRY_PROFILES:
+    if adapter.member_id not in COUNTRY_SPECS:
         pytest.skip(f"no synthetic population for {adapter.member_id}")
     return list(generate_profiles(adapter.member_id, count, seed=kwargs.pop("seed", 11), **kwargs))
 
@@ -177,7 +178,7 @@ def test_id_checksum_failures_are_warnings_and_the_record_is_kept(adapter: Count
     records = _population(adapter, 60, id_error_rate=1.0)
     rows = _parse(adapter, _render(adapter, records))
     _check_contract(adapter, rows)
-    spec = COUNTRY_PROFILES[adapter.member_id]
+    spec = COUNTRY_SPECS[adapter.member_id]
     invalid = {common_pb2.ID_VALIDATION_STATUS_INVALID_CHECKSUM,
                common_pb2.ID_VALIDATION_STATUS_INVALID_FORMAT,
                common_pb2.ID_VALIDATION_STATUS_INVALID_COMPONENT}
@@ -434,7 +435,7 @@ def test_the_sample_file_parses_with_its_documented_issue_rows(adapter: CountryA
         rows = list(adapter.parse(stream))
     _check_contract(adapter, rows)
     assert [r.row_number for r in rows] == list(range(1, 11))
-    if adapter.member_id not in COUNTRY_PROFILES:
+    if adapter.member_id not in COUNTRY_SPECS:
         return
     assert adapter.sample_path().read_bytes() == sample_bytes(adapter.member_id)
     for row in rows:
@@ -472,7 +473,7 @@ def valid_exports() -> dict[str, bytes]:
     out = {}
     for member in MEMBERS:
         a = registry.get_adapter(member)
-        if member in COUNTRY_PROFILES:
+        if member in COUNTRY_SPECS:
             out[member] = _render(a, list(generate_profiles(member, 4, seed=5, id_error_rate=0.3)))
         else:
             out[member] = a.sample_path().read_bytes()

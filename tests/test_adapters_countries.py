@@ -9,7 +9,9 @@ import pytest
 
 from adapters import codes, registry
 from adapters.contract import ParsedRow, Reason, mapped_view
-from adapters.samples.synthetic import COUNTRY_PROFILES, ICCS_LABELS, ProfileGenerator, generate_profiles
+from adapters.countries import COUNTRY_SPECS
+from adapters.samples.synthetic import ProfileGenerator, generate_profiles
+from adapters.spec import ICCS_LABELS
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 
@@ -33,7 +35,7 @@ def reasons(row: ParsedRow) -> list[tuple[str, str]]:
 # ---------------------------------------------------------------- crosswalks (all members)
 
 
-@pytest.mark.parametrize("member", sorted(COUNTRY_PROFILES))
+@pytest.mark.parametrize("member", sorted(COUNTRY_SPECS))
 def test_every_national_code_has_a_crosswalk(member: str) -> None:
     adapter = registry.get_adapter(member)
     dialect = adapter.dialect  # type: ignore[attr-defined]
@@ -48,11 +50,11 @@ def test_every_national_code_has_a_crosswalk(member: str) -> None:
                    pb.PERSON_STATUS_RELEASED_SUPERVISED):
         code = dialect.situations.code_for(person, pb.LEGAL_STATUS_UNSPECIFIED)
         assert code and dialect.situations.lookup(code)[0] == person
-    spec = COUNTRY_PROFILES[member]
+    spec = COUNTRY_SPECS[member]
     assert dialect.documents.code_for(spec.id_type, spec.iso2)  # its own national id has a code
 
 
-@pytest.mark.parametrize("member", sorted(COUNTRY_PROFILES))
+@pytest.mark.parametrize("member", sorted(COUNTRY_SPECS))
 def test_a_foreign_members_record_renders_with_iccs_codes_and_the_hub_scale(member: str) -> None:
     """Inbound: a record from another member becomes ICCS-coded charges and a national level."""
     other = "PE-INPE" if member != "PE-INPE" else "MX-OADPRS"
@@ -65,7 +67,7 @@ def test_a_foreign_members_record_renders_with_iccs_codes_and_the_hub_scale(memb
     assert [c.iccs_code for c in record.custody.charges] == [c.iccs_code for c in foreign.custody.charges]
     assert {c.national_offence.scheme for c in record.custody.charges} == {codes.ICCS_SCHEME}
     assert record.security_classification.level == foreign.security_classification.level
-    assert record.security_classification.national_level.scheme == COUNTRY_PROFILES[member].level_scheme
+    assert record.security_classification.national_level.scheme == COUNTRY_SPECS[member].level_scheme
     assert [i.value for i in record.identifiers] == [i.value for i in foreign.identifiers]
     assert [i.validation for i in record.identifiers] == [i.validation for i in foreign.identifiers]
 
@@ -433,7 +435,7 @@ def test_mx_unknown_attribute_is_an_extra_column() -> None:
 # ---------------------------------------------------------------- documentation stays in step
 
 
-@pytest.mark.parametrize("member", sorted(COUNTRY_PROFILES))
+@pytest.mark.parametrize("member", sorted(COUNTRY_SPECS))
 def test_docs_list_every_national_field_and_code(member: str) -> None:
     from pathlib import Path
 

@@ -7,16 +7,15 @@ import re
 import pytest
 from google.protobuf import text_format
 
-from adapters.samples.programmes import (
+from adapters.best_practice import (
     IND_FACILITIES,
     IND_PARTICIPANTS,
-    MEMBER_IDS,
     comparable_indicators,
     format_citation,
     period_label,
-    programme_records,
-    records_for,
 )
+from adapters.samples.programmes import programme_records, records_for
+from hub.core.members import MEMBER_IDS
 from pxhub.v1 import best_practice_pb2 as bp
 from pxhub.v1 import common_pb2, record_pb2
 

@@ -23,11 +23,12 @@ import pytest
 import adapters.compiled as compiled
 from adapters import registry
 from adapters.compiled import COMPILED_MODULES, EXPECT_COMPILED_ENV, PURE_PYTHON_ENV, source_digests, status
+from adapters.countries import COUNTRY_SPECS
 from adapters.national import NationalAdapter
-from adapters.samples.synthetic import COUNTRY_PROFILES, generate_profiles
+from adapters.samples.synthetic import generate_profiles
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-MEMBERS = sorted(COUNTRY_PROFILES)
+MEMBERS = sorted(COUNTRY_SPECS)
 _BREAKS = [b";", b",", b"\n", b"\r\n", b'"', b"<", b">", b"{", b"}", b"[", b"]", b":", b"|", b"\x00",
            b"\xff", b"\xc3", b"00/00/0000", b"31/02/2020", b"2020-13-01", b"9" * 30, b"true", b"null"]
 

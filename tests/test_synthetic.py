@@ -12,19 +12,19 @@ from pathlib import Path
 import pytest
 
 from adapters import ids
+from adapters.countries import COUNTRY_SPECS
 from adapters.samples.synthetic import (
     AGE_BANDS,
-    COUNTRY_PROFILES,
     DEFAULT_AS_OF,
-    ICCS_LABELS,
     ORGANISATIONS,
     ProfileGenerator,
     generate_profiles,
 )
+from adapters.spec import ICCS_LABELS
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 
-MEMBERS = sorted(COUNTRY_PROFILES)
+MEMBERS = sorted(COUNTRY_SPECS)
 ROWS_PER_MEMBER = 3000
 
 
@@ -106,14 +106,14 @@ def test_mostly_men_with_country_shares(samples: dict[str, list[pb.InmateSecurit
     assert overall[pb.SEX_MALE] / overall.total() == pytest.approx(0.93, abs=0.02)
     for member, rows in samples.items():
         women = sum(p.identity.sex == pb.SEX_FEMALE for p in rows) / len(rows)
-        assert women == pytest.approx(COUNTRY_PROFILES[member].female_share, abs=0.02), member
+        assert women == pytest.approx(COUNTRY_SPECS[member].female_share, abs=0.02), member
 
 
 def test_national_ids_are_valid_and_match_the_person(
     samples: dict[str, list[pb.InmateSecurityProfile]],
 ) -> None:
     for member, rows in samples.items():
-        spec = COUNTRY_PROFILES[member]
+        spec = COUNTRY_SPECS[member]
         component = {(r.iso, r.locality): r.id_component for r in spec.regions}
         for p in rows:
             national = [i for i in p.identifiers if i.type in ids.VALIDATORS]
@@ -179,7 +179,7 @@ def test_offences_custody_and_classification_are_coherent(
         pb.PERSON_STATUS_SENTENCED_APPEAL_PENDING: pb.LEGAL_STATUS_CONVICTED_FIRST_INSTANCE,
     }
     for member, rows in samples.items():
-        spec = COUNTRY_PROFILES[member]
+        spec = COUNTRY_SPECS[member]
         offences = {o.code: o for o in spec.offences}
         facilities = {f.code: f for f in spec.facilities}
         levels = {(int(lv.level), lv.code, lv.label) for lv in spec.levels}
@@ -246,7 +246,7 @@ def test_members_differ(samples: dict[str, list[pb.InmateSecurityProfile]]) -> N
         m: Counter(t for p in rows for t in p.identity.languages_bcp47) for m, rows in samples.items()
     }
     assert languages["GT-DGSP"]["quc"] > 0 and languages["PE-INPE"]["qu"] > 0
-    assert len({COUNTRY_PROFILES[m].id_type for m in MEMBERS}) == 7
+    assert len({COUNTRY_SPECS[m].id_type for m in MEMBERS}) == 7
 
 
 def test_every_sensitivity_tier_has_data(samples: dict[str, list[pb.InmateSecurityProfile]]) -> None:

@@ -12,3 +12,12 @@
 
 ``docs/adapters.md`` has each format's field table, code crosswalks and sample file.
 """
+
+from adapters.countries import co_inpec, do_dgspc, ec_snai, gt_dgsp, mx_oadprs, pe_inpe, uy_inr
+from adapters.spec import CountrySpec
+
+#: Each built-in member's ``CountrySpec``, by member id (in the network's usual order).
+COUNTRY_SPECS: dict[str, CountrySpec] = {
+    country.SPEC.member_id: country.SPEC
+    for country in (co_inpec, pe_inpe, ec_snai, gt_dgsp, uy_inr, do_dgspc, mx_oadprs)
+}

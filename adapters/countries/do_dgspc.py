@@ -14,11 +14,114 @@ from adapters import mapping as m
 from adapters.formats import JsonArrayFormat, ListField, TreeLayout
 from adapters.mapping import Dialect
 from adapters.national import NationalAdapter
-from adapters.samples.synthetic import COUNTRY_PROFILES
+from adapters.spec import (
+    L_HIGH,
+    L_MAX,
+    L_MED,
+    L_MIN,
+    CountrySpec,
+    Facility,
+    NamePool,
+    NationalLevel,
+    Offence,
+    Region,
+)
 from pxhub.v1 import common_pb2
 from pxhub.v1 import inmate_profile_pb2 as pb
 
 MEMBER_ID = "DO-DGSPC"
+
+#: What the adapter (and the sample generator) know of this member: code lists, facilities, scales.
+SPEC = CountrySpec(
+    member_id="DO-DGSPC",
+    iso2="DO",
+    language="es-DO",
+    names=NamePool(
+        ("Ramón", "Rafael", "Manuel", "José", "Juan", "Luis", "Pedro", "Franklin", "Wilson", "Yunior",
+         "Wander", "Starlin", "Eddy", "Ángel", "Félix", "Anderson", "Yeudy", "Wascar", "Carlos",
+         "Miguel", "Héctor", "Domingo", "Santo", "Julio", "Víctor"),
+        ("María", "Ana", "Yokasta", "Yudelka", "Rosanna", "Carmen", "Altagracia", "Yesenia",
+         "Francisca", "Mercedes"),
+        ("Pérez", "Rodríguez", "Martínez", "Reyes", "De la Cruz", "Peña", "Santana", "Féliz", "Mejía",
+         "Jiménez", "Díaz", "Batista", "Rosario", "Almonte", "Guzmán", "Tavárez", "Castillo",
+         "Encarnación", "Polanco", "Ureña", "Núñez", "Familia", "Vásquez", "De los Santos",
+         "Paulino", "Mateo", "Hernández", "Ramírez", "Cuevas", "Sánchez"),
+    ),
+    regions=(
+        Region("DO-01", "Santo Domingo de Guzmán", 22), Region("DO-32", "Santo Domingo Este", 18),
+        Region("DO-25", "Santiago de los Caballeros", 12), Region("DO-18", "Puerto Plata", 4),
+        Region("DO-13", "La Vega", 5), Region("DO-23", "San Pedro de Macorís", 5),
+        Region("DO-12", "La Romana", 4), Region("DO-11", "Higüey", 4),
+        Region("DO-21", "San Cristóbal", 6), Region("DO-06", "San Francisco de Macorís", 4),
+        Region("DO-02", "Azua", 3), Region("DO-04", "Barahona", 3), Region("DO-17", "Baní", 3),
+        Region("DO-22", "San Juan de la Maguana", 2), Region("DO-15", "Montecristi", 1),
+    ),
+    facilities=(
+        Facility("CCR-LAS-PARRAS", "Centro de Corrección y Rehabilitación Las Parras", "DO-32", 8,
+                 levels=(1, 2, 3, 4)),
+        Facility("PN-LA-VICTORIA", "Penitenciaría Nacional de La Victoria", "DO-32", 6),
+        Facility("CCR-NAJAYO-H", "Centro de Corrección y Rehabilitación Najayo Hombres", "DO-21", 4,
+                 levels=(2, 3, 4)),
+        Facility("CCR-NAJAYO-M", "Centro de Corrección y Rehabilitación Najayo Mujeres", "DO-21", 3,
+                 women=True, men=False, levels=(1, 2, 3, 4)),
+        Facility("CCR-RAFEY-H", "Centro de Corrección y Rehabilitación Rafey Hombres", "DO-25", 5),
+        Facility("CCR-EL-PINITO", "Centro de Corrección y Rehabilitación El Pinito (La Vega)", "DO-13",
+                 3, women=True),
+        Facility("CCR-VISTA-AL-VALLE", "Centro de Corrección y Rehabilitación Vista al Valle (San "
+                 "Francisco de Macorís)", "DO-06", 3),
+        Facility("CP-SPM", "Cárcel Pública de San Pedro de Macorís", "DO-23", 3),
+        Facility("CCR-BANI-H", "Centro de Corrección y Rehabilitación Baní Hombres", "DO-17", 2),
+        Facility("CP-AZUA", "Cárcel Pública de Azua", "DO-02", 2),
+    ),
+    offence_scheme="do-dgspc-delitos",
+    offences=(
+        Offence("0401", "CP-379-382", "Robo con violencia", 18, 2, (5, 20)),
+        Offence("0502", "CP-379-401", "Robo simple", 6, 1, (1, 5)),
+        Offence("0101", "CP-295-304", "Homicidio voluntario", 12, 4, (10, 20)),
+        Offence("0101", "CP-296-302", "Asesinato", 5, 4, (20, 30), 0.2),
+        Offence("0601", "L50-88-ART-5A-75", "Tráfico de sustancias controladas", 20, 2, (5, 20), 0.2),
+        Offence("0301", "CP-330-331", "Violación sexual", 8, 3, (10, 15)),
+        Offence("0901", "L631-16-ART-66", "Porte y tenencia ilegal de armas", 6, 1, (1, 3)),
+        Offence("0905", "CP-265-266", "Asociación de malhechores", 5, 2, (5, 20), 1.0),
+        Offence("020221", "L583-ART-1", "Secuestro", 1, 4, (30, 40), 0.4),
+        Offence("0204", "L137-03-ART-3", "Trata de personas", 1, 3, (15, 20), 0.5),
+        Offence("0805", "L137-03-ART-2", "Tráfico ilícito de migrantes", 1.5, 2, (10, 15), 0.5),
+        Offence("0201", "CP-309", "Golpes y heridas", 4, 1, (1, 3)),
+        Offence("0201", "CP-309-1", "Violencia de género e intrafamiliar", 6, 2, (1, 5)),
+        Offence("0703", "CP-177", "Soborno (cohecho)", 0.3, 2, (2, 5)),
+        Offence("0704", "L155-17-ART-2", "Lavado de activos", 0.7, 2, (10, 20), 0.5),
+    ),
+    level_scheme="do-dgspc-clasificacion",
+    levels=(
+        NationalLevel(L_MIN, "MINIMA", "Mínima seguridad"),
+        NationalLevel(L_MED, "MEDIANA", "Mediana seguridad"),
+        NationalLevel(L_HIGH, "MAXIMA", "Máxima seguridad"),
+        NationalLevel(L_MAX, "MAXIMA-ESPECIAL", "Máxima seguridad – régimen especial"),
+    ),
+    classification_instrument="Modelo de Gestión Penitenciaria – ficha de clasificación",
+    classification_unit="Junta de Clasificación (DGSPC)",
+    risk_instrument="Instrumento de valoración de riesgo DGSPC v1",
+    intelligence_unit="Departamento de Inteligencia Penitenciaria (DGSPC)",
+    courts=(
+        "Oficina Judicial de Servicios de Atención Permanente de {city}",
+        "{n}° Tribunal Colegiado de la Cámara Penal del Juzgado de Primera Instancia de {city}",
+        "Juzgado de la Instrucción de {city}",
+    ),
+    case_ref="{year}-{n:03d}-{a:05d}",
+    subject_prefix="DGSPC-",
+    biometric_repository="do-dgspc-biometria",
+    phone=(("+1 809 ", "+1 829 ", "+1 849 "), 7),
+    female_share=0.03,
+    pretrial_share=0.5,
+    appeal_share=0.05,
+    pretrial_months=(3, 12),
+    foreign_share=0.05,
+    foreign_nationalities=(("HT", 0.75), ("VE", 0.15), ("CO", 0.1)),
+    affiliation_share=0.012,
+    organisations=(("org:trinitarios", 0.8), ("org:cartel-de-sinaloa", 0.2)),
+    minority_languages=(("ht", 0.02),),
+    nicknames=("el Tiguere", "el Menor", "el Prieto", "el Cibaeño"),
+)
 
 SITUATIONS = codes.LegalSituations("do-dgspc-estatus-juridico", [
     ("PREVENTIVO", pb.PERSON_STATUS_PRETRIAL_DETAINEE, pb.LEGAL_STATUS_PRETRIAL,
@@ -43,7 +146,7 @@ DOCUMENTS = codes.DocumentTypes("do-dgspc-tipo-documento", [
 ])
 
 DIALECT = Dialect(
-    spec=COUNTRY_PROFILES[MEMBER_ID],
+    spec=SPEC,
     dates=codes.DateCodec("dmy", "zero-day"),
     timestamps=codes.TimestampCodec("dmy", -4),
     sexes=SEXES,

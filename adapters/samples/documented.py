@@ -27,10 +27,11 @@ from typing import Final
 
 from adapters import ids
 from adapters.contract import Reason
+from adapters.countries import COUNTRY_SPECS
 from adapters.mapping import ADMITTED_ON, DOCUMENTS, OFFENCES, SUBJECT_ID, NativeRecord
 from adapters.national import NationalAdapter
 from adapters.registry import get_adapter
-from adapters.samples.synthetic import COUNTRY_PROFILES, ProfileGenerator
+from adapters.samples.synthetic import ProfileGenerator
 from pxhub.v1 import inmate_profile_pb2 as pb
 
 __all__ = ["SAMPLE_PLAN", "SAMPLE_SEED", "sample_bytes", "sample_rows", "write_sample"]
@@ -48,7 +49,7 @@ SAMPLE_PLAN: Final[dict[int, tuple[str, str, str, bool]]] = {
 
 def sample_rows(member_id: str) -> list[pb.InmateSecurityProfile]:
     """Nine nationals and (as row 4) one foreigner, in generation order."""
-    spec = COUNTRY_PROFILES[member_id]
+    spec = COUNTRY_SPECS[member_id]
     gen = ProfileGenerator(member_id, SAMPLE_SEED)
     nationals: list[pb.InmateSecurityProfile] = []
     foreigner: pb.InmateSecurityProfile | None = None
@@ -114,5 +115,5 @@ def write_sample(member_id: str, path: Path | None = None) -> Path:
 
 
 if __name__ == "__main__":
-    for member in sorted(COUNTRY_PROFILES):
+    for member in sorted(COUNTRY_SPECS):
         print(write_sample(member))

@@ -17,8 +17,9 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
+from adapters.countries import COUNTRY_SPECS
 from adapters.registry import get_adapter
-from adapters.samples.synthetic import COUNTRY_PROFILES, DEFAULT_AS_OF, generate_profiles
+from adapters.samples.synthetic import DEFAULT_AS_OF, generate_profiles
 
 __all__ = ["MAX_EXPORT_ROWS", "default_file_name", "write_export"]
 
@@ -41,8 +42,8 @@ def write_export(member_id: str, path: str | Path, count: int, seed: int, *, sta
     """
     if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_EXPORT_ROWS:
         raise ValueError(f"count must be a whole number from 1 to {MAX_EXPORT_ROWS:,}, got {count!r}")
-    if member_id not in COUNTRY_PROFILES:
-        known = ", ".join(sorted(COUNTRY_PROFILES))
+    if member_id not in COUNTRY_SPECS:
+        known = ", ".join(sorted(COUNTRY_SPECS))
         raise ValueError(f"no synthetic population for {member_id!r}; expected one of {known}")
     adapter = get_adapter(member_id)
     target = Path(path)
@@ -65,7 +66,7 @@ def write_export(member_id: str, path: str | Path, count: int, seed: int, *, sta
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m adapters.samples.exports",
                                      description="Write a synthetic national export file.")
-    parser.add_argument("member_id", choices=sorted(COUNTRY_PROFILES))
+    parser.add_argument("member_id", choices=sorted(COUNTRY_SPECS))
     parser.add_argument("path", type=Path, help="file, or directory to create it in")
     parser.add_argument("--count", type=int, default=1000, help=f"rows, 1 to {MAX_EXPORT_ROWS:,}")
     parser.add_argument("--seed", type=int, default=2025)
