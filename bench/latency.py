@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bench.common import Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
-from flows.plans import ExchangePlan, outgoing_records
+from flows.samples import ExchangePlan, outgoing_records
 from hub.sdk.client import MemberClient
 from pxhub.v1 import envelope_pb2, exchange_pb2
 

@@ -25,7 +25,7 @@ from bench.common import (
     start_hub_process,
     start_process,
 )
-from flows.plans import ExchangePlan, outgoing_records
+from flows.samples import ExchangePlan, outgoing_records
 from hub.identity.credentials import load_identity
 from hub.sdk.client import MemberClient
 from hub.transport.channel import CHANNEL_OPTIONS, channel_credentials

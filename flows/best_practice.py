@@ -1,9 +1,9 @@
 """best-practice-exchange: publish a member's programme records, build the regional comparison.
 
-Publishing: the member's grounded programme records (``adapters.samples.programmes.records_for``) are
-sealed to every other member under purpose PROGRAMME_KNOWLEDGE_SHARING (not personal data; the
-instrument the policy names, the Declaración de México among them), each kept in the member's
-outbox first so a re-run resends the same bytes (DUPLICATE) or nothing.
+Publishing: the member's programme records (the ``records`` file, JSON Lines of ``pxhub.v1.Record``)
+are sealed to every other member under purpose PROGRAMME_KNOWLEDGE_SHARING (not personal data; the
+instrument the policy names, the Declaración de México among them) by ``flows.publish``, each kept
+in the member's outbox first so a re-run resends the same bytes (DUPLICATE) or nothing.
 
 Comparing (the receiving side): the programme records the member holds (its own, those waiting in
 its mailbox, which are opened but not acknowledged, since inbound sync owns the acknowledgement,
@@ -27,32 +27,26 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from adapters.best_practice import ComparablePoint, comparable_indicators, format_citation
-from adapters.samples.programmes import records_for
 from flows.common import (
     DEFAULT_FEDERATION_DIR,
     DEFAULT_STATE_DIR,
     DEFAULT_TARGET,
-    FINAL_OUTCOMES,
     Outbox,
     artifact_key,
     connect,
     markdown_table,
     member_state_dir,
-    message_id_for,
     message_id_key,
-    reason_name,
 )
-from flows.plans import instruments
+from flows.publish import publish_batch, read_records
 from flows.retry import TRANSIENT_RETRY
 from flows.sink import other_records
 from hub.core.envelope import EnvelopeError
-from hub.core.members import MEMBER_IDS
 from hub.sdk import MemberClient
 from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 
 E = envelope_pb2
 PURPOSE: Final = E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING
-BASIS: Final = E.LEGAL_BASIS_NOT_PERSONAL_DATA
 COLOURS: Final = ("#1b6ca8", "#d1495b", "#edae49", "#00798c", "#30638e", "#66a182", "#8d6a9f")
 
 
@@ -69,59 +63,12 @@ class BestPracticeResult:
     charts: dict[str, str] = field(default_factory=dict)  # indicator -> SVG file
 
 
-@task(name="publish-programmes", **TRANSIENT_RETRY)
-async def publish_programmes(client: MemberClient, outbox: Outbox, id_key: bytes) -> BestPracticeResult:
-    member = client.member_id
-    result = BestPracticeResult(member)
-    others = tuple(m for m in MEMBER_IDS if m != member)
-    cited = instruments(member, others[0], PURPOSE, BASIS)
-    to_send: list[tuple[str, bytes]] = []
-    for practice in records_for(member):
-        result.published += 1
-        message_id = message_id_for(id_key, member, "practice", practice.practice_id, "1", others)
-        outcome, stored = outbox.outcome(message_id)
-        if outcome in FINAL_OUTCOMES:
-            result.already_sent += 1
-            continue
-        if stored is None:
-            metadata = E.RecordMetadata(
-                message_id=message_id,
-                status=E.MESSAGE_STATUS_ACTUAL,
-                type=E.MESSAGE_TYPE_REPORT,
-                sender=E.Party(member_id=member),
-                purpose=PURPOSE,
-                legal_basis=BASIS,
-                legal_instruments=list(cited),
-                handling=E.HandlingInstructions(classification=E.CLASSIFICATION_PUBLIC),
-                language="es",
-                record_version=1,
-            )
-            sealed = client.seal(record_pb2.Record(best_practice=practice), metadata, others)
-            stored = outbox.keep([(message_id, sealed.SerializeToString(), others)])[message_id]
-        to_send.append((message_id, stored))
-    receipts = await client.submit([E.Envelope.FromString(e) for _, e in to_send])
-    outcomes = []
-    for (message_id, _), receipt in zip(to_send, receipts, strict=True):
-        if receipt.outcome == E.Receipt.OUTCOME_ACCEPTED:
-            result.accepted += 1
-            outcomes.append((message_id, "ACCEPTED", ""))
-        elif receipt.outcome == E.Receipt.OUTCOME_DUPLICATE:
-            result.duplicates += 1
-            outcomes.append((message_id, "DUPLICATE", ""))
-        else:
-            reason = reason_name(receipt.reason)
-            result.rejected.append((message_id, reason, receipt.detail))
-            outcomes.append((message_id, f"REJECTED {reason}", receipt.detail))
-    outbox.record(outcomes)
-    return result
-
-
 @task(name="collect-programmes", **TRANSIENT_RETRY)
 async def collect_programmes(
-    client: MemberClient, sink: str | None
+    client: MemberClient, own: Sequence[best_practice_pb2.BestPracticeRecord], sink: str | None
 ) -> list[best_practice_pb2.BestPracticeRecord]:
     """Own records, those in the mailbox (opened, left unacknowledged) and those in the sink."""
-    found = {r.practice_id: r for r in records_for(client.member_id)}
+    found = {r.practice_id: r for r in own}
     async for delivery in client.fetch():
         if not delivery.HasField("envelope"):
             continue
@@ -174,30 +121,45 @@ def svg_data_uri(svg: str) -> str:
 @flow(name="best-practice-exchange", log_prints=False)
 async def best_practice_exchange(
     member: str,
+    records: str | None = None,
     target: str = DEFAULT_TARGET,
     federation_dir: str = DEFAULT_FEDERATION_DIR,
-    publish: bool = True,
     sink: str | None = None,
     output_dir: str = "var/flows/comparison",
     state_dir: str = DEFAULT_STATE_DIR,
 ) -> BestPracticeResult:
-    """Publish the member's programme records; build the regional comparison from what it holds."""
+    """Publish the member's programmes (``records``); build the regional comparison from what it holds.
+
+    ``records`` is a JSON Lines file of ``pxhub.v1.Record`` (as ``publish-records`` reads); its
+    programme records are published and compared as the member's own. Without it the member only
+    compares what it received.
+    """
     logger = get_run_logger()
+    found = read_records(Path(records)) if records else iter(())
+    own = [r.best_practice for _, r, _ in found if r is not None and r.HasField("best_practice")]
     outbox = Outbox(member_state_dir(state_dir, member) / "outbox.sqlite")
     client = await connect(member, target, federation_dir)
     try:
         result = BestPracticeResult(member)
-        if publish:
-            result = await publish_programmes(client, outbox, message_id_key(state_dir, member))
-        records = await collect_programmes(client, sink)
+        if own:
+            sent = await publish_batch(
+                client,
+                outbox,
+                message_id_key(state_dir, member),
+                [record_pb2.Record(best_practice=r) for r in own],
+            )
+            result.published, result.accepted = sent.published, sent.accepted
+            result.duplicates, result.already_sent = sent.duplicates, sent.already_sent
+            result.rejected = sent.rejected
+        held = await collect_programmes(client, own, sink)
     finally:
         await client.close()
         outbox.close()
-    result.programmes = [r.practice_id for r in records]
+    result.programmes = [r.practice_id for r in held]
     out = Path(output_dir) / member
     out.mkdir(parents=True, exist_ok=True)
     sections = []
-    for name, points in comparable_indicators(records).items():
+    for name, points in comparable_indicators(held).items():
         rows = [(p.member, p.period, p.value, p.status, format_citation(p.source)) for p in points]
         result.indicators[name] = rows
         svg = bar_chart(name, points)
@@ -233,7 +195,7 @@ async def best_practice_exchange(
         member,
         result.published,
         result.accepted,
-        len(records),
+        len(held),
         len(result.indicators),
     )
     return result

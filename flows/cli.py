@@ -26,6 +26,7 @@ FLOWS: Final[dict[str, str]] = {
     "rotate-keys": "flows.keys:rotate_keys",
     "outbound-sync": "flows.outbound:outbound_sync",
     "inbound-sync": "flows.inbound:inbound_sync",
+    "publish-records": "flows.publish:publish_records",
     "best-practice-exchange": "flows.best_practice:best_practice_exchange",
     "witness-checkpoints": "flows.witness:witness_checkpoints",
     "propagate-withdrawals": "flows.withdrawals:propagate_withdrawals",
@@ -46,6 +47,9 @@ SCHEDULES: Final[dict[str, dict[str, Any]]] = {
     # Key rotation is due every 90 days per key; a daily run retires keys whose overlap ended and
     # rotates what is due (most runs change nothing), at 03:30 UTC, outside office hours.
     "rotate-keys": {"cron": "30 3 * * *"},
+    # Audit findings, training aggregates and programme records change with reports and reviews:
+    # daily at 05:00 UTC publishes what changed (an unchanged file sends nothing).
+    "publish-records": {"cron": "0 5 * * *"},
     # Programme records change with annual reports: weekly, Monday 06:00 UTC.
     "best-practice-exchange": {"cron": "0 6 * * 1"},
 }
@@ -142,6 +146,7 @@ def build_deployments(
             offered = {
                 "member": member_id,
                 "source": str(exports_dir / member_id / f"export{get_adapter(member_id).file_extension}"),
+                "records": str(exports_dir / member_id / "records.jsonl"),
                 "sink": str(sinks_dir / member_id),
                 "target": target,
                 "federation_dir": str(federation_dir),
@@ -175,6 +180,10 @@ def run(
     name: Annotated[str, typer.Argument(help="Flow name (pxhub flow list).")],
     member: Annotated[str | None, typer.Option(help="Member id, e.g. CO-INPEC.")] = None,
     source: Annotated[Path | None, typer.Option(help="National export file (outbound-sync).")] = None,
+    records: Annotated[
+        Path | None,
+        typer.Option(help="JSON Lines of pxhub.v1.Record (publish-records, best-practice-exchange)."),
+    ] = None,
     sink: Annotated[Path | None, typer.Option(help="The member's national sink folder.")] = None,
     target: Annotated[str, typer.Option(help="Hub address HOST:PORT.")] = "127.0.0.1:50051",
     federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
@@ -223,6 +232,7 @@ def run(
     offered: dict[str, Any] = {
         "member": member,
         "source": str(source) if source else None,
+        "records": str(records) if records else None,
         "sink": str(sink) if sink else None,
         "target": target,
         "federation_dir": str(federation_dir),
@@ -287,3 +297,20 @@ def serve(
     )
     console.print(f"serving {len(deployments)} deployments")
     prefect_serve(*deployments)
+
+
+def demo(
+    workdir: Annotated[
+        Path | None, typer.Option(help="Folder for the run (default: a new temporary folder).")
+    ] = None,
+    profiles: Annotated[
+        int, typer.Option(min=1, max=10_000, help="Profiles each member sends to each partner.")
+    ] = 25,
+) -> None:
+    """Run a complete regional exchange among the seven members on the embedded defaults."""
+    from flows.demo import run_demo
+
+    report = run_demo(workdir, profiles_per_partner=profiles, console=console)
+    if sum(report.sent.values()) != sum(report.acknowledged.values()):
+        err_console.print("[bold red]error:[/bold red] not every accepted record was acknowledged")
+        raise typer.Exit(code=2)

@@ -13,8 +13,10 @@ import os
 import secrets
 import sqlite3
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -147,6 +149,40 @@ class Outbox:
                 "UPDATE outbox SET outcome=?, detail=? WHERE message_id=?",
                 [(o, d, m) for m, o, d in outcomes],
             )
+
+
+@dataclass
+class Tally:
+    """What the hub answered for envelopes sent from the outbox."""
+
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[tuple[str, str, str]] = field(default_factory=list)  # (message id, reason, detail)
+    sent_to: dict[str, int] = field(default_factory=dict)  # accepted envelopes per recipient
+
+
+def record_receipts(
+    outbox: Outbox, sent: Sequence[tuple[str, Sequence[str]]], receipts: Sequence[envelope_pb2.Receipt]
+) -> Tally:
+    """Count the receipts of ``sent`` ((message id, recipients), in order) and keep their outcomes."""
+    tally = Tally()
+    outcomes = []
+    accepted_for: Counter[str] = Counter()
+    for (message_id, recipients), receipt in zip(sent, receipts, strict=True):
+        if receipt.outcome == E.Receipt.OUTCOME_ACCEPTED:
+            tally.accepted += 1
+            outcomes.append((message_id, "ACCEPTED", ""))
+            accepted_for.update(recipients)
+        elif receipt.outcome == E.Receipt.OUTCOME_DUPLICATE:
+            tally.duplicates += 1
+            outcomes.append((message_id, "DUPLICATE", ""))
+        else:
+            reason = reason_name(receipt.reason) or E.Receipt.Outcome.Name(receipt.outcome)
+            tally.rejected.append((message_id, reason, receipt.detail))
+            outcomes.append((message_id, f"REJECTED {reason}", receipt.detail))
+    tally.sent_to = dict(accepted_for)
+    outbox.record(outcomes)
+    return tally
 
 
 def batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:

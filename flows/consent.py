@@ -18,11 +18,10 @@ from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 
-from adapters.samples.synthetic import generate_profiles
+from adapters.registry import get_adapter
+from flows.common import connect
 from hub.core.consent import SCHEMA_VERSION, subject_pseudonym
-from hub.identity.credentials import passphrase_from_env
-from hub.sdk import MemberClient
-from pxhub.v1 import consent_pb2, envelope_pb2, record_pb2
+from pxhub.v1 import consent_pb2, envelope_pb2, inmate_profile_pb2, record_pb2
 
 E = envelope_pb2
 C = consent_pb2
@@ -56,24 +55,38 @@ def demo_pseudonym_key(controller: str) -> bytes:
     return hashlib.sha256(b"pxhub development pseudonym key\x00" + controller.encode()).digest()
 
 
-async def _connect(member_id: str, target: str, federation_dir: str) -> MemberClient:
-    return await MemberClient.connect(target, Path(federation_dir), member_id, passphrase_from_env())
+def profile_from_export(
+    controller: str, source: str, subject_id: str
+) -> inmate_profile_pb2.InmateSecurityProfile:
+    """The row of ``subject_id`` (the national inmate number) in the controller's national export."""
+    with Path(source).open("rb") as stream:
+        for row in get_adapter(controller).parse(stream):
+            if row.record is not None and row.record.custodian_subject_id == subject_id:
+                return row.record
+    raise ValueError(f"{source} has no usable row for {subject_id!r}")
 
 
 @task(retries=2, retry_delay_seconds=[1, 2])
 async def register_and_send(
-    controller: str, recipients: tuple[str, ...], target: str, federation_dir: str, seed: int = 2026
+    controller: str,
+    recipients: tuple[str, ...],
+    source: str,
+    subject_id: str,
+    target: str,
+    federation_dir: str,
 ) -> ConsentTransfer:
     """Register the subject's signed consent, then send the profile under it, projected to the purpose."""
-    client = await _connect(controller, target, federation_dir)
+    profile = profile_from_export(controller, source, subject_id)
+    client = await connect(controller, target, federation_dir)
     try:
-        profile = next(iter(generate_profiles(controller, 1, seed)))
         national_id = profile.identifiers[0].value if profile.identifiers else profile.custodian_subject_id
         subject = subject_pseudonym(demo_pseudonym_key(controller), controller[:2], national_id)
         now = datetime.now(UTC).replace(microsecond=0)
         record = C.ConsentRecord(
             schema_version=SCHEMA_VERSION,
-            consent_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"pxhub:consent:{controller}:{subject}:{seed}")),
+            consent_id=str(
+                uuid.uuid5(uuid.NAMESPACE_URL, f"pxhub:consent:{controller}:{subject}:{','.join(recipients)}")
+            ),
             subject_pseudonym=subject,
             subject_jurisdiction=controller[:2],
             controller=controller,
@@ -125,10 +138,19 @@ async def register_and_send(
 
 @flow(name="consent-transfer", log_prints=False)
 async def consent_transfer(
-    controller: str, recipients: tuple[str, ...], target: str, federation_dir: str
+    controller: str,
+    recipients: tuple[str, ...],
+    source: str,
+    subject_id: str,
+    target: str,
+    federation_dir: str,
 ) -> ConsentTransfer:
-    """A sentenced person's request to be transferred: consent registered, profile sent under it."""
-    result = await register_and_send(controller, recipients, target, federation_dir)
+    """A sentenced person's request to be transferred: consent registered, profile sent under it.
+
+    The profile is the person's row (``subject_id``, the national inmate number) in the controller's
+    national export ``source``, read through its adapter.
+    """
+    result = await register_and_send(controller, recipients, source, subject_id, target, federation_dir)
     get_run_logger().info("consent %s: transfer %s %s", result.consent_id, result.message_id, result.outcome)
     return result
 
@@ -141,7 +163,7 @@ def _when(stamp: object) -> str:
 
 @task(retries=2, retry_delay_seconds=[1, 2])
 async def withdraw(controller: str, consent_id: str, target: str, federation_dir: str) -> Withdrawal:
-    client = await _connect(controller, target, federation_dir)
+    client = await connect(controller, target, federation_dir)
     try:
         response = await client.withdraw_consent(consent_id, note="the subject withdrew the transfer request")
     finally:
@@ -153,7 +175,7 @@ async def track(
     controller: str, message_id: str, target: str, federation_dir: str
 ) -> list[tuple[str, str, str, str]]:
     """Per recipient: received, acknowledged, deletion attested (the originator's Track)."""
-    client = await _connect(controller, target, federation_dir)
+    client = await connect(controller, target, federation_dir)
     try:
         lineage = await client.track(message_id)
     finally:

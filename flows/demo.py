@@ -17,12 +17,16 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from flows.prefect_env import use_local_prefect
+
+if TYPE_CHECKING:  # flows.consent imports prefect, which must come after use_local_prefect
+    from flows.consent import ConsentTransfer
 
 
 @dataclass
@@ -102,7 +106,7 @@ async def _bad_submissions(target: str, federation_dir: Path, passphrase: bytes,
     """What members get wrong in real life, and the precise answer the hub gives to each."""
     from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
-    from flows.plans import ExchangePlan, outgoing_records
+    from flows.samples import ExchangePlan, outgoing_records
     from hub.core.envelope import RecipientKey, SignerKey, seal
     from hub.runtime.clock import system_random
     from hub.sdk import MemberClient
@@ -181,39 +185,35 @@ async def _run_flows(
     profiles_per_partner: int,
 ) -> DemoReport:
     from adapters.samples.exports import write_export
-    from flows.consent import consent_transfer, consent_withdrawal, track
-    from flows.exchange import outbound_sync as send_oversight_records
+    from adapters.samples.records import write_records
+    from flows.consent import consent_withdrawal, track
     from flows.inbound import inbound_sync
     from flows.outbound import outbound_sync
-    from flows.plans import ExchangePlan
+    from flows.publish import publish_records
     from flows.withdrawals import propagate_withdrawals
     from hub.core.members import MEMBER_IDS
 
     report = DemoReport()
     fed = str(federation_dir)
     state_dir = str(sink_dir.parent / "flows")
+    exports = sink_dir.parent / "exports"  # each member's national export and records file
+    exports.mkdir(parents=True, exist_ok=True)
     step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 3 + 4)
     for member_id in MEMBER_IDS:
         # Inmate security profiles: the member's national export, through its adapter, to its partners.
         progress.update(step, description=f"outbound-sync {member_id} (national export)")
-        export = write_export(member_id, sink_dir.parent / "exports", count=profiles_per_partner, seed=2025)
+        export = write_export(member_id, exports, count=profiles_per_partner, seed=2025)
         result = await outbound_sync(member_id, str(export), target, fed, state_dir=state_dir)
-        # Integrity audits, ethics training and programme records (no national export format).
-        plan = ExchangePlan(member_id, profiles_per_partner=0)
-        oversight = await send_oversight_records(member_id, target, fed, plan)
+        # Integrity audits, ethics training and programme records (JSON Lines of pxhub.v1.Record).
+        progress.update(step, description=f"publish-records {member_id} (audits, training, programmes)")
+        records = write_records(member_id, exports)
+        oversight = await publish_records(member_id, str(records), target, fed, state_dir=state_dir)
         for outcome in (result, oversight):
             for recipient, count in outcome.sent_to.items():
                 report.sent[(member_id, recipient)] += count
             report.rejects.extend((member_id, m, r, d) for m, r, d in outcome.rejected)
         progress.advance(step)
-    progress.update(step, description="consent-transfer CO-INPEC (a transfer at the subject's request)")
-    transfer = await consent_transfer(CONSENT_CONTROLLER, CONSENT_RECIPIENTS, target, str(federation_dir))
-    if transfer.outcome == "ACCEPTED":
-        for recipient in transfer.recipients:
-            report.sent[(CONSENT_CONTROLLER, recipient)] += 1
-    else:
-        report.rejects.append((CONSENT_CONTROLLER, "transfer under consent", transfer.outcome, ""))
-    progress.advance(step)
+    transfer = await _transfer_under_consent(target, fed, exports, progress, step, report)
     progress.update(step, description="bad submissions (expected rejections)")
     await _bad_submissions(target, federation_dir, passphrase, report)
     progress.advance(step)
@@ -245,6 +245,29 @@ async def _run_flows(
     return report
 
 
+async def _transfer_under_consent(
+    target: str, fed: str, exports: Path, progress: Progress, step: TaskID, report: DemoReport
+) -> ConsentTransfer:
+    """A sentenced person in Colombia asks to serve the sentence near family: consent, then the file."""
+    from adapters.samples.exports import write_export
+    from adapters.samples.synthetic import generate_profiles
+    from flows.consent import consent_transfer
+
+    progress.update(step, description="consent-transfer CO-INPEC (a transfer at the subject's request)")
+    person = write_export(CONSENT_CONTROLLER, exports / "transfer-request.csv", count=1, seed=2026)
+    subject_id = next(generate_profiles(CONSENT_CONTROLLER, 1, 2026)).custodian_subject_id
+    transfer = await consent_transfer(
+        CONSENT_CONTROLLER, CONSENT_RECIPIENTS, str(person), subject_id, target, fed
+    )
+    if transfer.outcome == "ACCEPTED":
+        for recipient in transfer.recipients:
+            report.sent[(CONSENT_CONTROLLER, recipient)] += 1
+    else:
+        report.rejects.append((CONSENT_CONTROLLER, "transfer under consent", transfer.outcome, ""))
+    progress.advance(step)
+    return transfer
+
+
 async def _compare_and_witness(
     target: str,
     fed: str,
@@ -260,11 +283,11 @@ async def _compare_and_witness(
     from hub.core.members import MEMBER_IDS
 
     progress.update(step, description="best-practice-exchange PE-INPE (regional comparison)")
-    comparison = await best_practice_exchange(
+    comparison = await best_practice_exchange(  # PE's programmes were published by publish-records
         "PE-INPE",
+        str(sink_dir.parent / "exports" / "pe-inpe-records.jsonl"),
         target,
         fed,
-        publish=False,
         sink=str(sink_dir / "PE-INPE"),
         output_dir=str(sink_dir.parent / "comparison"),
         state_dir=state_dir,

@@ -39,9 +39,9 @@ from flows.common import (
     member_state_dir,
     message_id_for,
     message_id_key,
-    reason_name,
+    record_receipts,
 )
-from flows.plans import PARTNERS, SECURITY, instruments
+from flows.plans import PARTNERS, SECURITY, instruments, record_metadata
 from flows.retry import TRANSIENT_RETRY
 from hub.core.members import MEMBER_IDS
 from hub.sdk import MemberClient
@@ -73,18 +73,8 @@ class OutboundSyncResult:
 def profile_metadata(
     member_id: str, message_id: str, recipient: str, subject_id: str
 ) -> envelope_pb2.RecordMetadata:
-    metadata = E.RecordMetadata(
-        message_id=message_id,
-        status=E.MESSAGE_STATUS_ACTUAL,
-        type=E.MESSAGE_TYPE_REPORT,
-        sender=E.Party(member_id=member_id),
-        purpose=SECURITY[0],
-        legal_basis=SECURITY[1],
-        legal_instruments=[*instruments(member_id, recipient, *SECURITY), "UNTOC art. 27"],
-        handling=E.HandlingInstructions(classification=E.CLASSIFICATION_RESTRICTED),
-        language="es",
-        record_version=1,
-    )
+    cited = (*instruments(member_id, recipient, *SECURITY), "UNTOC art. 27")
+    metadata = record_metadata(member_id, message_id, *SECURITY, E.CLASSIFICATION_RESTRICTED, cited)
     metadata.originating_record_id = subject_id
     return metadata
 
@@ -127,22 +117,9 @@ async def seal_and_submit(
     if not to_send:
         return result
     receipts = await client.submit([E.Envelope.FromString(e) for _, _, e in to_send], batch_size=len(to_send))
-    outcomes = []
-    sent: Counter[str] = Counter()
-    for (message_id, recipient, _), receipt in zip(to_send, receipts, strict=True):
-        if receipt.outcome == Outcome.OUTCOME_ACCEPTED:
-            result.accepted += 1
-            outcomes.append((message_id, "ACCEPTED", ""))
-            sent[recipient] += 1
-        elif receipt.outcome == Outcome.OUTCOME_DUPLICATE:
-            result.duplicates += 1
-            outcomes.append((message_id, "DUPLICATE", ""))
-        else:
-            reason = reason_name(receipt.reason) or Outcome.Name(receipt.outcome)
-            result.rejected.append((message_id, reason, receipt.detail))
-            outcomes.append((message_id, f"REJECTED {reason}", receipt.detail))
-    result.sent_to = dict(sent)
-    outbox.record(outcomes)
+    tally = record_receipts(outbox, [(m, (r,)) for m, r, _ in to_send], receipts)
+    result.accepted, result.duplicates = tally.accepted, tally.duplicates
+    result.rejected, result.sent_to = tally.rejected, tally.sent_to
     return result
 
 

@@ -1,26 +1,16 @@
-"""What a member sends in the regional exchange: records with their headers.
+"""The cleartext header of what a member sends, and whom the policy lets it send profiles to.
 
-Pure (no I/O): builds canonical records and the cleartext metadata the hub
-decides on, per record kind, purpose and legal basis. Partners and legal
-instruments come from the default policy (``hub/policy/default_policy.json``),
-so the plan cannot drift from what the hub permits, and every profile is
-projected to the layers its purpose permits before it is sealed.
+Pure (no I/O): partners and legal instruments come from the default policy
+(``hub/policy/default_policy.json``), so the flows cannot drift from what the hub permits.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from adapters.samples.integrity import generate_ethics_training, generate_integrity_audits
-from adapters.samples.programmes import records_for
-from adapters.samples.synthetic import generate_profiles
 from hub.core.members import MEMBER_IDS
-from hub.core.policy import project
 from hub.policy import default_policy
-from pxhub.v1 import envelope_pb2, record_pb2
+from pxhub.v1 import envelope_pb2
 
 E = envelope_pb2
 SECURITY = (E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME, E.LEGAL_BASIS_BILATERAL_AGREEMENT)
@@ -39,35 +29,7 @@ def instruments(member_id: str, partner: str, purpose: int, basis: int) -> tuple
     return (agreement.instrument, agreement.agreement_id)
 
 
-@dataclass(frozen=True)
-class Outgoing:
-    """One record to seal, its header and its recipients."""
-
-    record: record_pb2.Record
-    metadata: envelope_pb2.RecordMetadata
-    recipients: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class ExchangePlan:
-    """Parameters of one member's part in a regional exchange (JSON-friendly for Prefect)."""
-
-    member_id: str
-    seed: int = 2025
-    profiles_per_partner: int = 25
-    audits: int = 1
-    partners: tuple[str, ...] = field(default_factory=tuple)
-
-    def partner_ids(self) -> tuple[str, ...]:
-        return self.partners or PARTNERS[self.member_id]
-
-
-def stable_message_id(member_id: str, kind: str, key: str) -> str:
-    """Deterministic message id, so re-running a sync resends the same ids (DUPLICATE, never a copy)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pxhub:{member_id}:{kind}:{key}"))
-
-
-def _metadata(
+def record_metadata(
     member_id: str,
     message_id: str,
     purpose: int,
@@ -76,6 +38,7 @@ def _metadata(
     instruments: tuple[str, ...],
     language: str = "es",
 ) -> envelope_pb2.RecordMetadata:
+    """The header of a new record (version 1, status ACTUAL, type REPORT) before sealing fills in the rest."""
     return E.RecordMetadata(
         message_id=message_id,
         status=E.MESSAGE_STATUS_ACTUAL,
@@ -88,72 +51,3 @@ def _metadata(
         language=language,
         record_version=1,
     )
-
-
-def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
-    """The member's profiles (bilateral), integrity audits and training (all), programmes (all)."""
-    member = plan.member_id
-    others = tuple(m for m in MEMBER_IDS if m != member)
-    oversight = instruments(member, others[0], E.PURPOSE_OVERSIGHT_AND_AUDIT, E.LEGAL_BASIS_NOT_PERSONAL_DATA)
-    knowledge = instruments(
-        member, others[0], E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING, E.LEGAL_BASIS_NOT_PERSONAL_DATA
-    )
-    security_layers = default_policy().allowed_layers(E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME)
-    assert security_layers is not None
-    for partner in plan.partner_ids():
-        cited = (*instruments(member, partner, *SECURITY), "UNTOC art. 27")
-        for profile in generate_profiles(
-            member, plan.profiles_per_partner, plan.seed + MEMBER_IDS.index(partner)
-        ):
-            key = f"{partner}:{profile.profile_id}"
-            metadata = _metadata(
-                member,
-                stable_message_id(member, "profile", key),
-                E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
-                E.LEGAL_BASIS_BILATERAL_AGREEMENT,
-                E.CLASSIFICATION_RESTRICTED,
-                cited,
-            )
-            metadata.originating_record_id = profile.profile_id
-            # Field-level minimisation: no care alerts, contacts, gender identity or source handles.
-            record = project(record_pb2.Record(inmate_security_profile=profile), security_layers)
-            yield Outgoing(record, metadata, (partner,))
-    for audit in generate_integrity_audits(member, plan.audits, plan.seed):
-        yield Outgoing(
-            record_pb2.Record(integrity_audit=audit),
-            _metadata(
-                member,
-                stable_message_id(member, "audit", audit.audit_id),
-                E.PURPOSE_OVERSIGHT_AND_AUDIT,
-                E.LEGAL_BASIS_NOT_PERSONAL_DATA,
-                E.CLASSIFICATION_INTERNAL,
-                oversight,
-            ),
-            others,
-        )
-    training = generate_ethics_training(member, plan.seed)
-    yield Outgoing(
-        record_pb2.Record(ethics_training=training),
-        _metadata(
-            member,
-            stable_message_id(member, "training", training.training_id),
-            E.PURPOSE_OVERSIGHT_AND_AUDIT,
-            E.LEGAL_BASIS_NOT_PERSONAL_DATA,
-            E.CLASSIFICATION_INTERNAL,
-            oversight,
-        ),
-        others,
-    )
-    for practice in records_for(member):
-        yield Outgoing(
-            record_pb2.Record(best_practice=practice),
-            _metadata(
-                member,
-                stable_message_id(member, "practice", practice.practice_id),
-                E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING,
-                E.LEGAL_BASIS_NOT_PERSONAL_DATA,
-                E.CLASSIFICATION_PUBLIC,
-                knowledge,
-            ),
-            others,
-        )

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
+from adapters.samples.synthetic import generate_profiles
 from hub.core.consent import (
     SCHEMA_VERSION,
     Consent,
@@ -23,8 +27,17 @@ from hub.core.consent import (
     verify_event,
     verify_signed_consent,
 )
-from hub.core.envelope import EnvelopeError, SignerKey
-from pxhub.v1 import consent_pb2, envelope_pb2
+from hub.core.envelope import (
+    EnvelopeError,
+    RecipientKey,
+    SignerKey,
+    StaticKeyResolver,
+    open_record,
+    seal,
+    verify,
+)
+from hub.sdk import OpenedDelivery
+from pxhub.v1 import best_practice_pb2, consent_pb2, envelope_pb2, exchange_pb2, options_pb2, record_pb2
 
 C = consent_pb2
 E = envelope_pb2
@@ -35,7 +48,7 @@ KEYS = {(k.member_id, k.key_id): k.private_key.public_key() for k in (CO, PE)}
 SUBJECT = subject_pseudonym(b"sixteen-byte-key!", "CO", "1.020.304.050")
 
 
-def keys(member: str, key_id: str):  # type: ignore[no-untyped-def]
+def keys(member: str, key_id: str):
     return KEYS.get((member, key_id))
 
 
@@ -48,7 +61,11 @@ def record(**changes: object) -> consent_pb2.ConsentRecord:
         controller="CO-INPEC",
         purposes=[E.PURPOSE_CUSTODY_TRANSFER],
         recipients=["PE-INPE"],
-        data_categories=[2, 3, 4],
+        data_categories=[
+            options_pb2.SENSITIVITY_PERSONAL,
+            options_pb2.SENSITIVITY_IDENTIFIER,
+            options_pb2.SENSITIVITY_JUDICIAL,
+        ],
         legal_basis=E.LEGAL_BASIS_CONSENT,
         withdrawal_method="escrito ante la oficina jurídica del establecimiento",
         language="es",
@@ -238,23 +255,49 @@ def test_deletion_attestation_round_trip_and_refusals() -> None:
         sign_attestation(attestation, CO)  # names PE-INPE
 
 
-def test_inbound_flow_deletes_or_blocks_withdrawn_records_in_the_sink(tmp_path: Path) -> None:
-    import json
+def _delivered_to_guatemala(records: list[record_pb2.Record]) -> list[OpenedDelivery]:
+    """Records CO-INPEC sealed to GT-DGSP, verified and opened as GT-DGSP's inbound sync does."""
+    recipient = X25519PrivateKey.generate()
+    resolver = StaticKeyResolver({(CO.member_id, CO.key_id): CO.private_key.public_key()})
+    opened = []
+    for record in records:
+        metadata = E.RecordMetadata(
+            purpose=E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME, legal_basis=E.LEGAL_BASIS_BILATERAL_AGREEMENT
+        )
+        keys = [RecipientKey("GT-DGSP", "GT-DGSP/encryption/a", recipient.public_key())]
+        envelope = seal(record, metadata, CO, keys, now=NOW, random_bytes=os.urandom)
+        verified = verify(envelope, resolver)
+        plain = open_record(verified, "GT-DGSP", "GT-DGSP/encryption/a", recipient)
+        opened.append(OpenedDelivery(exchange_pb2.Delivery(envelope=envelope), verified, plain))
+    return opened
 
-    from flows.exchange import delete_from_sink, write_lines
 
-    member = tmp_path / "GT-DGSP"
-    lines = [json.dumps({"message_id": m, "record": {"x": 1}}) for m in ("m1", "m2", "m3")]
-    write_lines(member / "inbox-1.jsonl", lines[:2])
-    write_lines(member / "inbox-2.jsonl", lines[2:])
-    assert delete_from_sink(member, {"m2", "m3"}) == 2
-    assert [json.loads(x)["message_id"] for x in (member / "inbox-1.jsonl").read_text().splitlines()] == [
-        "m1"
-    ]
-    assert (member / "inbox-2.jsonl").read_text() == ""
-    held = tmp_path / "held"
-    write_lines(held / "inbox-1.jsonl", lines[:1])
-    assert delete_from_sink(held, {"m1"}, legal_hold="LAIP art. 36") == 1
-    kept = json.loads((held / "inbox-1.jsonl").read_text())
-    assert kept["record"] == {} and "legal hold" in kept["blocked"]
-    assert delete_from_sink(held, {"m1"}, legal_hold="LAIP art. 36") == 0  # already blocked
+def test_national_sink_deletes_or_blocks_withdrawn_records(tmp_path: Path) -> None:
+    from flows.sink import NationalSink, other_records
+
+    profile, other = generate_profiles("GT-DGSP", 2, seed=3)
+    practice = record_pb2.Record(best_practice=best_practice_pb2.BestPracticeRecord(practice_id="p1"))
+    first, second, third = _delivered_to_guatemala(
+        [
+            record_pb2.Record(inmate_security_profile=profile),
+            practice,
+            record_pb2.Record(inmate_security_profile=other),
+        ]
+    )
+    sink = NationalSink("GT-DGSP", tmp_path / "GT-DGSP")
+    sink.write_batch([first, second])
+    sink.write_batch([third])
+    assert sink.rows() == 2 and len(other_records(sink.folder)) == 1
+    removed = sink.delete({second.message_id, third.message_id})
+    assert sorted(removed) == sorted([second.message_id, third.message_id])
+    assert sink.rows() == 1 and other_records(sink.folder) == []
+    assert third.message_id in sink.known_message_ids()  # a redelivery is not written again
+    assert sink.write_batch([third]) is None
+
+    held = NationalSink("GT-DGSP", tmp_path / "held")
+    held.write_batch([first])
+    assert held.delete({first.message_id}, legal_hold="LAIP art. 36") == [first.message_id]
+    kept = json.loads((held.folder / "legal-hold" / f"{first.message_id}.json").read_text())
+    assert "legal hold: LAIP art. 36" in kept["blocked"] and kept["record"]["custodianSubjectId"]
+    assert held.rows() == 0
+    assert held.delete({first.message_id}, legal_hold="LAIP art. 36") == []  # already removed

@@ -11,10 +11,12 @@ import re
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
 
+from hub.core.members import MEMBER_IDS
 from tests.conftest import HubHandle, start_test_hub
 
 pytestmark = pytest.mark.prefect
@@ -49,7 +51,11 @@ async def test_outbound_sync_rerun_sends_nothing_twice(
     from flows.outbound import outbound_sync
 
     source = export(tmp_path, "CO-INPEC")
-    args = {"target": hub.target, "federation_dir": str(hub.federation_dir), "state_dir": str(tmp_path / "s")}
+    args: dict[str, Any] = {
+        "target": hub.target,
+        "federation_dir": str(hub.federation_dir),
+        "state_dir": str(tmp_path / "s"),
+    }
     first = await outbound_sync("CO-INPEC", source, batch_size=5, **args)
     partners = 2  # PE-INPE and MX-OADPRS under the default policy
     assert first.rows == ROWS and first.withheld == 0
@@ -93,7 +99,7 @@ async def test_inbound_sync_crash_after_write_resumes_without_duplicates(
     from flows.outbound import outbound_sync
     from flows.sink import STATE_FILE, NationalSink
 
-    common = {"target": hub.target, "federation_dir": str(hub.federation_dir)}
+    common: dict[str, Any] = {"target": hub.target, "federation_dir": str(hub.federation_dir)}
     await outbound_sync("CO-INPEC", export(tmp_path, "CO-INPEC"), state_dir=str(tmp_path / "s"), **common)
     sink = tmp_path / "sink-pe"
 
@@ -123,13 +129,16 @@ async def test_inbound_sync_crash_after_write_resumes_without_duplicates(
 async def test_withdrawal_deletes_from_the_national_sink_and_attests(
     prefect_harness: None, hub: HubHandle, tmp_path: Path
 ) -> None:
+    from adapters.samples.synthetic import generate_profiles
     from flows.consent import consent_transfer, consent_withdrawal, track
     from flows.inbound import inbound_sync
     from flows.sink import NationalSink
     from flows.withdrawals import propagate_withdrawals
 
     target, fed = hub.target, str(hub.federation_dir)
-    transfer = await consent_transfer("CO-INPEC", ("PE-INPE",), target, fed)
+    person = export(tmp_path, "CO-INPEC", count=3, seed=2026)
+    subject_id = next(generate_profiles("CO-INPEC", 1, 2026)).custodian_subject_id
+    transfer = await consent_transfer("CO-INPEC", ("PE-INPE",), person, subject_id, target, fed)
     assert transfer.outcome == "ACCEPTED"
     sink = tmp_path / "sink-pe"
     assert (await inbound_sync("PE-INPE", str(sink), target=target, federation_dir=fed)).written == 1
@@ -150,17 +159,19 @@ async def test_withdrawal_deletes_from_the_national_sink_and_attests(
 async def test_best_practice_exchange_builds_the_regional_comparison(
     prefect_harness: None, hub: HubHandle, tmp_path: Path
 ) -> None:
+    from adapters.samples.records import write_records
     from flows.best_practice import best_practice_exchange
 
+    records = {m: str(write_records(m, tmp_path / f"{m}.jsonl")) for m in ("CO-INPEC", "PE-INPE")}
     args = {
         "target": hub.target,
         "federation_dir": str(hub.federation_dir),
         "state_dir": str(tmp_path / "s"),
         "output_dir": str(tmp_path / "out"),
     }
-    colombia = await best_practice_exchange("CO-INPEC", **args)
+    colombia = await best_practice_exchange("CO-INPEC", records["CO-INPEC"], **args)
     assert colombia.published == colombia.accepted == 2
-    peru = await best_practice_exchange("PE-INPE", **args)
+    peru = await best_practice_exchange("PE-INPE", records["PE-INPE"], **args)
     assert peru.accepted == 2
     assert {"PE-INPE", "CO-INPEC"} <= {row[0] for rows in peru.indicators.values() for row in rows}
     assert peru.indicators and set(peru.charts) == set(peru.indicators)
@@ -171,7 +182,7 @@ async def test_best_practice_exchange_builds_the_regional_comparison(
     svg = base64.b64decode(encoded.group(1)).decode()
     assert svg.startswith("<svg") and "CO-INPEC" in svg and "PE-INPE" in svg
     assert all(Path(path).read_text().startswith("<svg") for path in peru.charts.values())
-    rerun = await best_practice_exchange("CO-INPEC", **args)
+    rerun = await best_practice_exchange("CO-INPEC", records["CO-INPEC"], **args)
     assert (rerun.accepted, rerun.already_sent) == (0, 2)
 
 
@@ -258,7 +269,11 @@ async def test_outbound_sync_shards_an_export_over_the_task_runner(
 ) -> None:
     from flows.outbound import outbound_sync
 
-    args = {"target": hub.target, "federation_dir": str(hub.federation_dir), "state_dir": str(tmp_path / "s")}
+    args: dict[str, Any] = {
+        "target": hub.target,
+        "federation_dir": str(hub.federation_dir),
+        "state_dir": str(tmp_path / "s"),
+    }
     source = export(tmp_path, "GT-DGSP", count=9)
     sharded = await outbound_sync("GT-DGSP", source, shards=3, batch_size=2, **args)
     assert (sharded.rows, sharded.accepted, len(sharded.rejected)) == (9, 18, 0)
@@ -286,6 +301,40 @@ def test_cli_registry_and_served_deployments(tmp_path: Path) -> None:
     assert outbound.parameters["source"].endswith("CO-INPEC/export.csv")
     assert outbound.schedules[0].schedule.interval.total_seconds() == 3600
     assert by_name["best-practice-exchange-co-inpec"].schedules[0].schedule.cron == "0 6 * * 1"
+    assert by_name["publish-records-co-inpec"].parameters["records"].endswith("CO-INPEC/records.jsonl")
+    assert "source" not in by_name["best-practice-exchange-co-inpec"].parameters
+
+
+async def test_publish_records_sends_audits_training_and_programmes_once(
+    prefect_harness: None, hub: HubHandle, tmp_path: Path
+) -> None:
+    from google.protobuf import json_format
+
+    from adapters.samples.records import sample_records, write_records
+    from adapters.samples.synthetic import generate_profiles
+    from flows.publish import publish_records
+    from pxhub.v1 import record_pb2
+
+    records = write_records("CO-INPEC", tmp_path / "records.jsonl", audits=2)
+    profile = record_pb2.Record(inmate_security_profile=next(generate_profiles("CO-INPEC", 1, 1)))
+    with records.open("a", encoding="utf-8") as lines:
+        lines.write("not json\n\n")
+        lines.write(json_format.MessageToJson(profile, indent=None) + "\n")
+    expected = len(sample_records("CO-INPEC", audits=2))  # 2 audits, 1 training, 2 programmes
+    args = {"target": hub.target, "federation_dir": str(hub.federation_dir), "state_dir": str(tmp_path / "s")}
+    first = await publish_records("CO-INPEC", str(records), **args)
+    assert (first.read, first.published, first.accepted) == (expected + 2, expected, expected)
+    assert [line for line, _ in first.problems] == [expected + 1, expected + 3]
+    assert "outbound-sync" in first.problems[1][1]
+    assert first.sent_to == {m: expected for m in MEMBER_IDS if m != "CO-INPEC"}
+    again = await publish_records("CO-INPEC", str(records), **args)
+    assert (again.accepted, again.already_sent) == (0, expected)
+    peru = await hub.client("PE-INPE")
+    try:
+        kinds = sorted([peru.open(d).record.WhichOneof("kind") or "" async for d in peru.fetch()])
+    finally:
+        await peru.close()
+    assert kinds == ["best_practice"] * 2 + ["ethics_training"] + ["integrity_audit"] * 2
 
 
 def test_message_ids_are_stable_and_keyed_by_the_member(tmp_path: Path) -> None:

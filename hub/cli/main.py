@@ -1,6 +1,8 @@
-"""The ``pxhub`` command: identities, the hub server, the member list and the demo.
+"""The ``pxhub`` command: identities, the hub server, the member list, audit and consent.
 
-Thin: every command parses its options and calls the module that does the work.
+Thin: every command parses its options and calls the module that does the work. Other packages
+add commands through the ``pxhub.cli`` entry-point group (the flows package adds ``flow`` and
+``demo``), so the hub never imports them.
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from datetime import UTC, datetime
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +18,6 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from flows.cli import flow_app
 from hub.cli.audit import audit_app
 from hub.cli.consent import consent_app, policy_app, run_as, track
 
@@ -27,10 +29,11 @@ app.add_typer(pki_app, name="pki")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consent_app, name="consent")
 app.add_typer(policy_app, name="policy")
-app.add_typer(flow_app, name="flow")
 app.command("track")(track)
 console = Console()
 err_console = Console(stderr=True)
+#: The entry-point group through which other packages add commands to ``pxhub``.
+CLI_ENTRY_POINTS = "pxhub.cli"
 
 
 def _fail(message: str) -> typer.Exit:
@@ -206,22 +209,28 @@ def member_status(
     console.print(f"{member} is now {status} (directory version {response.directory_version})")
 
 
-@app.command()
-def demo(
-    workdir: Annotated[
-        Path | None, typer.Option(help="Folder for the run (default: a new temporary folder).")
-    ] = None,
-    profiles: Annotated[
-        int, typer.Option(min=1, max=10_000, help="Profiles each member sends to each partner.")
-    ] = 25,
-) -> None:
-    """Run a complete regional exchange among the seven members on the embedded defaults."""
-    from flows.demo import run_demo
+def add_contributed_commands(cli: typer.Typer) -> None:
+    """Commands other packages contribute through the ``pxhub.cli`` entry-point group.
 
-    report = run_demo(workdir, profiles_per_partner=profiles, console=console)
-    if sum(report.sent.values()) != sum(report.acknowledged.values()):
-        raise _fail("not every accepted record was acknowledged")
+    A ``typer.Typer`` becomes a command group under the entry point's name, a function one command:
+    so the flows package adds ``pxhub flow`` and ``pxhub demo`` without the hub importing it. A
+    contribution that fails to load is reported in one line and the hub's own commands still work.
+    """
+    for entry in entry_points(group=CLI_ENTRY_POINTS):
+        try:
+            command = entry.load()
+        except Exception as error:  # a broken plug-in must not take the hub's own commands down
+            err_console.print(
+                f"[yellow]warning:[/yellow] command {entry.name!r} ({entry.value}) not loaded: {error}"
+            )
+            continue
+        if isinstance(command, typer.Typer):
+            cli.add_typer(command, name=entry.name)
+        else:
+            cli.command(entry.name)(command)
 
+
+add_contributed_commands(app)
 
 if __name__ == "__main__":
     app()
