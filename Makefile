@@ -34,7 +34,7 @@ lint: install
 	cd proto && ../$(BIN)/buf lint
 
 typecheck: install
-	$(BIN)/mypy hub adapters flows bench
+	$(BIN)/mypy hub adapters flows bench tests
 
 proto: install
 	$(BIN)/python -m hub.dev.protos

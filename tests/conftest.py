@@ -56,10 +56,10 @@ class HubHandle:
         return f"127.0.0.1:{self.running.port}"  # type: ignore[attr-defined]
 
     @property
-    def store(self):  # type: ignore[no-untyped-def]
+    def store(self):
         return self.running.store  # type: ignore[attr-defined]
 
-    async def client(self, member_id: str):  # type: ignore[no-untyped-def]
+    async def client(self, member_id: str):
         from hub.sdk import MemberClient
 
         return await MemberClient.connect(self.target, self.federation_dir, member_id, PASSPHRASE)
@@ -115,7 +115,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture(params=["memory", *SQL_BACKENDS])
-def store(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+def store(request: pytest.FixtureRequest, tmp_path: Path):
     """Every store backend, for the shared store contract suite."""
     from hub.store import open_store
 

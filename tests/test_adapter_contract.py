@@ -239,8 +239,9 @@ def test_bad_values_are_reported_on_their_row_and_the_next_rows_still_parse(adap
     assert by[6].record is not None and _reasons(by[6]) == {(Reason.UNKNOWN_CODE, "warning")}
     assert by[6].record.identifiers[0].type == common_pb2.ID_DOCUMENT_TYPE_OTHER
     for n in (1, 7, 8):  # untouched rows around the bad ones
-        assert by[n].issues == () and by[n].record is not None
-        assert mapped_view(by[n].record) == mapped_view(records[n - 1])
+        row = by[n]
+        assert row.issues == () and row.record is not None
+        assert mapped_view(row.record) == mapped_view(records[n - 1])
 
 
 def _other_encoding(adapter: CountryAdapter) -> str:
@@ -314,7 +315,8 @@ def _restructure(adapter: NationalAdapter, data: bytes, extra: str, drop_path: s
             parent = record.find(element.rpartition("/")[0]) if "/" in element else record
             assert parent is not None
             parent.remove(node)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    out: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return out
 
 
 def test_extra_and_missing_columns_or_elements_are_reported_on_every_row(adapter: CountryAdapter) -> None:
@@ -372,9 +374,9 @@ def test_a_broken_record_costs_that_record_only(adapter: CountryAdapter) -> None
     records = _population(adapter, 5)
     rows = _parse(adapter, _corrupt_second_record(nat, _render(adapter, records)))
     _check_contract(adapter, rows)
-    good = [r for r in rows if r.record is not None and not r.issues]
-    assert [mapped_view(r.record) for r in good[-3:]] == [mapped_view(p) for p in records[-3:]]
-    assert mapped_view(good[0].record) == mapped_view(records[0])
+    good = [r.record for r in rows if r.record is not None and not r.issues]
+    assert [mapped_view(r) for r in good[-3:]] == [mapped_view(p) for p in records[-3:]]
+    assert mapped_view(good[0]) == mapped_view(records[0])
     assert any(r.errors for r in rows)
 
 
@@ -706,13 +708,14 @@ def test_a_run_of_whole_records_is_clean_and_one_cut_inside_a_record_is_not() ->
     data = _native_file(adapter, records, last_on_two_lines)
     split = fmt.split(io.BytesIO(data))
     assert split.layout is not None
+    layout = split.layout  # a name keeps the narrowing inside read()
     lines = list(io.StringIO(data.decode(fmt.encoding), newline="\n"))
     whole, cut = "".join(lines[:200]), "".join(lines[:-1])  # cut: the last record's first line only
 
     def read(run: str) -> tuple[int, bool]:
         clean = [False]
         unit = Chunk(run.encode(fmt.encoding), fmt.encoding)
-        rows = sum(b.row_count for b in fmt.batch([unit], split.layout, split.before, split.before, clean))
+        rows = sum(b.row_count for b in fmt.batch([unit], layout, split.before, split.before, clean))
         return rows, clean[0]
 
     assert read(whole) == (200 - split.before, True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import cast
 
 import pytest
 
@@ -268,7 +269,7 @@ def ec_line(**over: object) -> dict[str, object]:
     adapter = registry.get_adapter("EC-SNAI")
     out = io.BytesIO()
     adapter.render([ProfileGenerator("EC-SNAI", 9).profile(1)], out)
-    obj = json.loads(out.getvalue())
+    obj: dict[str, object] = json.loads(out.getvalue())
     obj.update(over)
     return obj
 
@@ -277,7 +278,7 @@ def test_ec_numbers_as_json_or_text_and_nested_objects() -> None:
     base = ec_line()
     assert isinstance(base["ingreso"]["ingresosAnteriores"], int)  # type: ignore[index]
     assert isinstance(base["nacionalidades"], list)
-    as_text = dict(base, ingreso=dict(base["ingreso"], ingresosAnteriores="2"))  # type: ignore[arg-type]
+    as_text = dict(base, ingreso=dict(cast(dict[str, object], base["ingreso"]), ingresosAnteriores="2"))
     record = only(parse("EC-SNAI", json.dumps(as_text).encode()))
     assert record.custody.prior_incarcerations == 2
     wrong = dict(base, nombres={"primero": "Luis"}, ingreso="sin datos")

@@ -67,7 +67,7 @@ AUTH_REASONS = {"UNKNOWN_CALLER", "ROLE_NOT_PERMITTED", "SENDER_INACTIVE", "MEMB
 
 def all_methods(hub: HubHandle) -> list[MethodDescriptor]:
     pool = descriptor_pool.Default()
-    methods = []
+    methods: list[MethodDescriptor] = []
     for name in hub.running.service_names:  # type: ignore[attr-defined]
         methods.extend(pool.FindServiceByName(name).methods)
     return methods

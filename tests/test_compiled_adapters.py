@@ -40,6 +40,7 @@ def test_the_compiled_modules_are_loaded_when_expected() -> None:
         pytest.skip(compiled.STATUS)
     for name in COMPILED_MODULES:
         module = importlib.import_module(f"adapters.{name}")
+        assert module.__spec__ is not None, name
         origin = Path(module.__spec__.origin or "")  # (mypyc names a module loaded with another after it)
         assert compiled.COMPILED_DIR in origin.parents, name
         assert origin.name.endswith(str(compiled.manifest()["extension_suffix"])), name

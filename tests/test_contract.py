@@ -39,7 +39,7 @@ def test_every_personal_field_carries_a_sensitivity_tier() -> None:
     untagged = []
     seen: set[str] = set()
 
-    def walk(descriptor) -> None:  # type: ignore[no-untyped-def]
+    def walk(descriptor) -> None:
         if descriptor.full_name in seen:
             return
         seen.add(descriptor.full_name)

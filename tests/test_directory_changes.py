@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import grpc
 import pytest
@@ -157,7 +158,7 @@ def test_status_change_only_by_an_operator_and_revocation_is_final(
 # --------------------------------------------------------------------------- the store (every backend)
 
 
-def test_store_keeps_one_linear_order_of_changes(store) -> None:  # type: ignore[no-untyped-def]
+def test_store_keeps_one_linear_order_of_changes(store) -> None:
     entry = AuditEntry(
         time=NOW,
         actor_kind="member",
@@ -296,8 +297,11 @@ async def test_a_refused_announcement_is_audited_and_changes_nothing(own_federat
             # Announcing a key for another member: the hub refuses before anything is stored.
             await member.directory_stub.AnnounceKey(
                 sign_key_announcement(
-                    entry, timedelta(days=1), datetime.now(UTC), SignerKey(PARTNER, "x", private)
-                ),  # type: ignore[arg-type]
+                    entry,
+                    timedelta(days=1),
+                    datetime.now(UTC),
+                    SignerKey(PARTNER, "x", cast(Ed25519PrivateKey, private)),  # a signing key: Ed25519
+                ),
                 timeout=10,
             )
         assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
@@ -474,11 +478,13 @@ def test_replicas_starting_together_both_take_the_federation_policy(
     """The second replica checks, the first publishes, then the second's publish finds it done."""
     from hub.services.policy_gate import PolicyBook
     from hub.store import open_store
+    from hub.store.policy_consent import PolicyConsentStore
 
     url = fresh_database_url("sqlite", tmp_path)
     directory = Directory.from_federation(federation_dir)
     first, second = open_store(url), open_store(url)
     try:
+        assert isinstance(first, PolicyConsentStore) and isinstance(second, PolicyConsentStore)
         late = PolicyBook(second, directory)
         seen = [0]  # what `late` saw before the first replica published; then the real number
         real = second.policy_version

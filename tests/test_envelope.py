@@ -209,7 +209,7 @@ def seal_sample(
     )
 
 
-def reason(call: Callable[[], object]) -> int:
+def reason(call: Callable[[], object]) -> envelope_pb2.Reason.ValueType:
     with pytest.raises(E.EnvelopeError) as caught:
         call()
     assert caught.value.detail
@@ -845,7 +845,7 @@ def valid_metadata(
 
 
 def crafted(
-    edit: Callable[[envelope_pb2.RecordMetadata], None],
+    edit: Callable[[envelope_pb2.RecordMetadata], object],
     record: record_pb2.Record | None = None,
     recipients: Sequence[Recipient] = RECIPIENTS,
     signer: E.SignerKey = CO,
@@ -972,7 +972,7 @@ def _resigned_header(**changes: Any) -> Callable[[envelope_pb2.Envelope], None]:
 class Tamper:
     name: str
     apply: Callable[[envelope_pb2.Envelope], object]
-    expected: int
+    expected: envelope_pb2.Reason.ValueType
     approved: bool = True  # start from an envelope that already carries an approver signature
 
 
@@ -1135,7 +1135,9 @@ def _swap_first_recipients(meta: envelope_pb2.RecordMetadata) -> None:
     meta.recipients[1].CopyFrom(first)
 
 
-METADATA_TAMPERS: list[tuple[str, Callable[[envelope_pb2.RecordMetadata], None], int]] = [
+METADATA_TAMPERS: list[
+    tuple[str, Callable[[envelope_pb2.RecordMetadata], object], envelope_pb2.Reason.ValueType]
+] = [
     (
         "sender is another member",
         lambda m: setattr(m.sender, "member_id", "PE-INPE"),
@@ -1183,7 +1185,7 @@ METADATA_TAMPERS: list[tuple[str, Callable[[envelope_pb2.RecordMetadata], None],
 
 @pytest.mark.parametrize(("name", "edit", "expected"), METADATA_TAMPERS, ids=[t[0] for t in METADATA_TAMPERS])
 def test_metadata_defect_maps_to_its_reason(
-    name: str, edit: Callable[[envelope_pb2.RecordMetadata], None], expected: int
+    name: str, edit: Callable[[envelope_pb2.RecordMetadata], object], expected: envelope_pb2.Reason.ValueType
 ) -> None:
     envelope = crafted(edit)
     assert R.Name(reason(lambda: E.verify(envelope, KEYS))) == R.Name(expected)
@@ -1355,7 +1357,7 @@ def test_metadata_changed_and_rewrapped_breaks_the_aad() -> None:
     ],
 )
 def test_opened_record_must_match_the_header(
-    name: str, envelope: Callable[[], envelope_pb2.Envelope], expected: int
+    name: str, envelope: Callable[[], envelope_pb2.Envelope], expected: envelope_pb2.Reason.ValueType
 ) -> None:
     verified = E.verify(envelope(), KEYS)
     got = reason(lambda: E.open_record(verified, PE_ENC.member_id, PE_ENC.key_id, PE_ENC.private_key))
@@ -1479,7 +1481,7 @@ def _ack_with_tampered_receipt() -> exchange_pb2.Acknowledgement:
     ],
 )
 def test_delivery_receipt_refusals(
-    name: str, ack: Callable[[], exchange_pb2.Acknowledgement], expected: int
+    name: str, ack: Callable[[], exchange_pb2.Acknowledgement], expected: envelope_pb2.Reason.ValueType
 ) -> None:
     assert R.Name(reason(lambda: E.verify_delivery_receipt(ack(), KEYS))) == R.Name(expected)
 

@@ -270,7 +270,7 @@ async def test_malformed_protobuf_bytes(hub_server: HubHandle) -> None:
             response_deserializer=exchange_pb2.SubmitResponse.FromString,
         )
 
-        async def garbage():  # type: ignore[no-untyped-def]
+        async def garbage():
             yield b"\x0a\xff\xff\xff\xff\x0f"  # field 1 with an impossible length
 
         with pytest.raises(grpc.aio.AioRpcError) as raised:

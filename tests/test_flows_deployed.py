@@ -21,8 +21,9 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
 from typer.testing import CliRunner
@@ -129,6 +130,7 @@ async def test_flow_serve_runs_deployments_on_a_real_prefect_server(
         FlowRunFilter,
         FlowRunFilterId,
     )
+    from prefect.client.schemas.objects import FlowRun
     from prefect.deployments import run_deployment
     from prefect.exceptions import ObjectNotFound
 
@@ -189,14 +191,19 @@ async def test_flow_serve_runs_deployments_on_a_real_prefect_server(
                 runs = await client.read_flow_runs(
                     deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[outbound.id]))
                 )
-                times = sorted(r.expected_start_time for r in runs if r.auto_scheduled)
+                # A scheduled run always has its expected start; the schema field is optional.
+                starts = (r.expected_start_time for r in runs if r.auto_scheduled)
+                times = sorted(cast("Iterator[datetime]", starts))
                 return times if len(times) >= 2 else []
 
             times = await until(upcoming, "scheduled runs", served)
             assert {(b - a).total_seconds() for a, b in itertools.pairwise(times)} == {3600}
 
-            sent = await run_deployment(
-                "outbound-sync/outbound-sync-co-inpec", client=client, timeout=180, poll_interval=1
+            sent = await cast(  # async_dispatch: in async code run_deployment returns the coroutine
+                "Awaitable[FlowRun]",
+                run_deployment(
+                    "outbound-sync/outbound-sync-co-inpec", client=client, timeout=180, poll_interval=1
+                ),
             )
             assert sent.state is not None and sent.state.is_completed(), (sent.state, served.output()[-4000:])
             assert hub.store.stats().envelopes == ROWS * 2  # to PE-INPE and MX-OADPRS
@@ -206,8 +213,11 @@ async def test_flow_serve_runs_deployments_on_a_real_prefect_server(
             )
             assert len(artifacts) == 1 and "accepted" in str(artifacts[0].data)
 
-            received = await run_deployment(
-                "inbound-sync/inbound-sync-pe-inpe", client=client, timeout=180, poll_interval=1
+            received = await cast(
+                "Awaitable[FlowRun]",
+                run_deployment(
+                    "inbound-sync/inbound-sync-pe-inpe", client=client, timeout=180, poll_interval=1
+                ),
             )
             assert received.state is not None and received.state.is_completed(), received.state
             assert NationalSink("PE-INPE", sinks / "PE-INPE").rows() == ROWS
@@ -222,7 +232,7 @@ def test_every_flow_pickles_for_served_runs_and_dask_workers() -> None:
     A task function pickled by value drags the module globals it uses (a protobuf enum wrapper cannot
     be pickled), so this guards each registered flow and the outbound tasks.
     """
-    import cloudpickle
+    import cloudpickle  # type: ignore[import-untyped]  # ships neither stubs nor py.typed
 
     from flows.cli import FLOWS, load_flow
     from flows.outbound import seal_and_submit_batch, sync_shard

@@ -330,13 +330,14 @@ async def _hostile_submits(
     now = datetime.now(UTC)
     good = [make() for _ in range(4)]
     generators = mutations(good, make(now - timedelta(days=3650)), make(now + timedelta(days=3650)))
+    submit: grpc.aio.StreamStreamMultiCallable[exchange_pb2.SubmitRequest, exchange_pb2.SubmitResponse]
     submit = chan.stream_stream(
         "/pxhub.v1.ExchangeService/Submit",
         request_serializer=lambda m: m.SerializeToString(),
         response_deserializer=exchange_pb2.SubmitResponse.FromString,
     )
     for _ in range(10):
-        batch = []
+        batch: list[envelope_pb2.Envelope] = []
         while len(batch) < 50:
             hostile = rng.choice(generators)(rng)
             if _security_relevant(hostile) not in {_security_relevant(e) for e in good}:

@@ -206,9 +206,9 @@ EXPECTED_VALID = {
 
 @FAST
 @given(doc_type=st.sampled_from(list(ids.GENERATORS)), seed=st.integers(0, 2**64))
-def test_generated_ids_validate(doc_type: int, seed: int) -> None:
-    value = ids.generate_id(doc_type, random.Random(seed))  # type: ignore[arg-type]
-    check = ids.validate(doc_type, value)  # type: ignore[arg-type]
+def test_generated_ids_validate(doc_type: ids.DocType, seed: int) -> None:
+    value = ids.generate_id(doc_type, random.Random(seed))
+    check = ids.validate(doc_type, value)
     assert check.status in EXPECTED_VALID.get(doc_type, {VALID_CHECKSUM}), (value, check)
     assert check.normalized == value
     if doc_type == ids.PE_DNI:
@@ -295,17 +295,17 @@ CHECKSUMMED = {
 
 @settings(max_examples=400, deadline=None)
 @given(doc_type=st.sampled_from(list(CHECKSUMMED)), seed=st.integers(0, 2**64), data=st.data())
-def test_single_changed_digit_is_detected(doc_type: int, seed: int, data: st.DataObject) -> None:
+def test_single_changed_digit_is_detected(doc_type: ids.DocType, seed: int, data: st.DataObject) -> None:
     rng = random.Random(seed)
     hints: ids.IdHints = {"pe_check": "digit"} if doc_type == ids.PE_DNI else {}
-    value = ids.generate_id(doc_type, rng, **hints)  # type: ignore[arg-type]
+    value = ids.generate_id(doc_type, rng, **hints)
     positions = [k for k, ch in enumerate(value) if ch.isdigit()]
     if doc_type == ids.GT_CUI:
         positions = [k for k in positions if k <= 8]  # the check covers serial + check digit only
     pos = data.draw(st.sampled_from(positions))
     new = data.draw(st.sampled_from([d for d in string.digits if d != value[pos]]))
     changed = value[:pos] + new + value[pos + 1 :]
-    check = ids.validate(doc_type, changed)  # type: ignore[arg-type]
+    check = ids.validate(doc_type, changed)
     if CHECKSUMMED[doc_type](value, pos, new):
         # The blind spot is real: the checksum cannot see this change (a CURP date may
         # still catch it as an impossible day).

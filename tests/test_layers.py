@@ -6,10 +6,10 @@ reference walk on randomly filled messages of every record type.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.descriptor import Descriptor, FieldDescriptor
 from google.protobuf.message import Message
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -185,7 +185,8 @@ def _scalar(field: FieldDescriptor) -> st.SearchStrategy[Any]:
 
 def _fill(draw: st.DrawFn, message: Message, depth: int) -> None:
     """Set a random subset of fields, recursing into sub-messages up to ``depth``."""
-    for field in message.DESCRIPTOR.fields:
+    # The stubs type DESCRIPTOR as the pure-Python or the upb descriptor; both have the same fields.
+    for field in cast(Descriptor, message.DESCRIPTOR).fields:
         if not draw(st.booleans()):
             continue
         target = getattr(message, field.name)

@@ -34,7 +34,7 @@ def test_token_bucket_refills_and_names_the_wait() -> None:
     limits.take_envelopes(A, 5)
     with pytest.raises(RpcRefusal) as refused:
         limits.take_envelopes(A, 1)
-    assert refused.value.retry_after == pytest.approx(0.1)  # type: ignore[attr-defined]
+    assert refused.value.retry_after == pytest.approx(0.1)
     limits.take_envelopes(B, 5)  # another member has its own bucket
     now[0] = 0.5
     limits.take_envelopes(A, 5)
@@ -88,6 +88,7 @@ async def test_rate_limit_refuses_with_retry_info(hub: HubHandle) -> None:
 async def test_stuck_client_cannot_hold_the_hub(hub: HubHandle, federation_dir: Path) -> None:
     """A member opens Submit streams and never sends: capped, then closed when idle."""
     stuck = channel(hub.target, identity_credentials(federation_dir, A))
+    submit: grpc.aio.StreamStreamMultiCallable[exchange_pb2.SubmitRequest, exchange_pb2.SubmitResponse]
     submit = stuck.stream_stream(
         "/pxhub.v1.ExchangeService/Submit",
         request_serializer=lambda m: m.SerializeToString(),
@@ -108,6 +109,7 @@ async def test_stuck_client_cannot_hold_the_hub(hub: HubHandle, federation_dir: 
         await asyncio.sleep(0.02)
     assert limits.open_streams(A) == 3
     # A fourth stream of the same member is refused with a retry hint ...
+    fetch: grpc.aio.UnaryStreamMultiCallable[exchange_pb2.FetchRequest, exchange_pb2.FetchResponse]
     fetch = stuck.unary_stream(
         "/pxhub.v1.ExchangeService/Fetch",
         request_serializer=lambda m: m.SerializeToString(),

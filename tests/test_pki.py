@@ -8,9 +8,11 @@ import ipaddress
 import json
 import os
 import stat
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import grpc
 import grpc.aio
@@ -584,7 +586,8 @@ async def test_grpc_mtls_smoke(fed: tuple[Path, FederationManifest]) -> None:
     seen: dict[str, list[bytes]] = {}
 
     async def who_am_i(request: bytes, context: grpc.aio.ServicerContext[bytes, bytes]) -> bytes:
-        auth = context.auth_context()
+        # grpc hands the auth context over as a dict of lists; the stubs only promise iterables.
+        auth = cast(Mapping[str, list[bytes]], context.auth_context())
         seen.update(auth)
         role, ident = identity_from_certificate(auth["x509_pem_cert"][0])
         return f"{role}/{ident}:".encode() + request
@@ -601,7 +604,10 @@ async def test_grpc_mtls_smoke(fed: tuple[Path, FederationManifest]) -> None:
     # client verifies the server by the address it dialled.
     try:
         async with grpc.aio.secure_channel(f"127.0.0.1:{port}", channel_credentials(member)) as channel:
-            reply = await channel.unary_unary("/pxhub.test.Smoke/WhoAmI")(b"hola", timeout=5)
+            who_am_i_call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+                "/pxhub.test.Smoke/WhoAmI"
+            )
+            reply = await who_am_i_call(b"hola", timeout=5)
         assert reply == b"member/UY-INR:hola"
         assert seen["x509_subject_alternative_name"] == [b"spiffe://pxhub/member/UY-INR"]
         assert seen["x509_common_name"] == [b"UY-INR"]
@@ -610,7 +616,10 @@ async def test_grpc_mtls_smoke(fed: tuple[Path, FederationManifest]) -> None:
         anonymous = grpc.ssl_channel_credentials(root_certificates=hub.ca_certificate_pem)
         async with grpc.aio.secure_channel(f"127.0.0.1:{port}", anonymous) as channel:
             with pytest.raises(grpc.aio.AioRpcError) as err:
-                await channel.unary_unary("/pxhub.test.Smoke/WhoAmI")(b"hola", timeout=5)
+                anonymous_call: grpc.aio.UnaryUnaryMultiCallable[bytes, bytes] = channel.unary_unary(
+                    "/pxhub.test.Smoke/WhoAmI"
+                )
+                await anonymous_call(b"hola", timeout=5)
         assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     finally:
         await server.stop(grace=None)

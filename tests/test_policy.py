@@ -12,6 +12,7 @@ import hashlib
 import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -68,7 +69,7 @@ PROFILE_PURPOSES = {TOC, IDV, CT, SC}
 NONE, PERSONAL, IDENTIFIER, JUDICIAL, BIOMETRIC, HEALTH, AFFILIATION, SPECIAL, THIRD, SOURCE = range(1, 11)
 
 #: Layers a profile sent for each purpose declares in this matrix (the purpose's whole layers).
-LAYERS = {
+LAYERS: dict[int, set[int]] = {
     TOC: {NONE, PERSONAL, IDENTIFIER, JUDICIAL, BIOMETRIC, AFFILIATION},
     IDV: {NONE, PERSONAL, IDENTIFIER, BIOMETRIC, JUDICIAL},  # JUDICIAL: status only
     CT: {NONE, PERSONAL, IDENTIFIER, JUDICIAL, BIOMETRIC, AFFILIATION, HEALTH, THIRD},
@@ -77,7 +78,7 @@ LAYERS = {
     PKS: set(),
     ST: set(),
 }
-KIND = {
+KIND: dict[int, E.PayloadKind.ValueType] = {
     TOC: E.PAYLOAD_KIND_INMATE_SECURITY_PROFILE,
     IDV: E.PAYLOAD_KIND_INMATE_SECURITY_PROFILE,
     CT: E.PAYLOAD_KIND_INMATE_SECURITY_PROFILE,
@@ -86,7 +87,7 @@ KIND = {
     PKS: E.PAYLOAD_KIND_BEST_PRACTICE,
     ST: E.PAYLOAD_KIND_ETHICS_TRAINING,
 }
-ADMISSIBLE = {
+ADMISSIBLE: dict[int, set[E.LegalBasis.ValueType]] = {
     TOC: {MT, BA, JO},
     IDV: {MT, BA, JO, CO},
     CT: {MT, BA, JO, CO},
@@ -154,7 +155,10 @@ def header(
         payload_kind=kind if kind is not None else KIND.get(purpose, E.PAYLOAD_KIND_INMATE_SECURITY_PROFILE),  # type: ignore[arg-type]
         purpose=purpose,  # type: ignore[arg-type]
         legal_basis=basis,  # type: ignore[arg-type]
-        layers=sorted(LAYERS.get(purpose, set()) if layers is None else layers),
+        layers=[
+            S.Sensitivity.ValueType(n)
+            for n in sorted(LAYERS.get(purpose, set()) if layers is None else layers)
+        ],
         handling=E.HandlingInstructions(classification=classification),  # type: ignore[arg-type]
         consent_ref=consent_ref,
         subject_pseudonym=subject,
@@ -181,7 +185,7 @@ def consent(
         purposes=purposes,  # type: ignore[arg-type]
         recipients=recipients,
         data_categories=categories,  # type: ignore[arg-type]
-        legal_basis=CO,  # type: ignore[arg-type]
+        legal_basis=CO,
         withdrawal_method="written request to the facility's legal office",
         language="es",
         notice_uri="https://example.org/notice/traslado",
@@ -203,11 +207,11 @@ def cell(
     *,
     approved: bool = False,
     now: datetime = NOW,
-) -> tuple[bool, int]:
+) -> tuple[bool, envelope_pb2.Reason.ValueType]:
     d = decide(metadata, approved, POLICY, consents or {}, now)
     assert d.permit == (d.reason == 0)
     assert d.permit or d.detail, "every deny says why"
-    return d.permit, d.reason
+    return d.permit, E.Reason.ValueType(d.reason)
 
 
 # ------------------------------------------------------------------ the matrix, non-consent bases
@@ -297,7 +301,7 @@ def test_an_expired_agreement_stops_permitting_by_itself() -> None:
 # ------------------------------------------------------------------ the matrix, consent
 
 
-CONSENT_STATES = {
+CONSENT_STATES: dict[str, tuple[dict[str, Any], dict[str, Any], bool, int]] = {
     # name: (consent overrides, header overrides, approved, expected reason)
     "in force": ({}, {}, False, 0),
     "expired": ({"valid_until": NOW - timedelta(days=1)}, {}, False, E.REASON_CONSENT_NOT_IN_FORCE),
@@ -438,7 +442,7 @@ OPERATOR = SignerKey("OPERATOR-1", "OPERATOR-1/signing/k", Ed25519PrivateKey.gen
 MEMBER = SignerKey("CO-INPEC", "CO-INPEC/signing/k", Ed25519PrivateKey.generate())
 
 
-def keys(signer: str, key_id: str):  # type: ignore[no-untyped-def]
+def keys(signer: str, key_id: str):
     return (
         OPERATOR.private_key.public_key()
         if (signer, key_id) == (OPERATOR.member_id, OPERATOR.key_id)

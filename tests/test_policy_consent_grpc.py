@@ -25,6 +25,7 @@ from pxhub.v1 import (
     envelope_pb2,
     exchange_pb2,
     inmate_profile_pb2,
+    options_pb2,
     policy_pb2,
     policy_pb2_grpc,
     record_pb2,
@@ -53,7 +54,13 @@ def consent_record(
         controller=controller,
         purposes=[CT],
         recipients=list(recipients),
-        data_categories=[2, 3, 4, 5, 6],
+        data_categories=[
+            options_pb2.SENSITIVITY_PERSONAL,
+            options_pb2.SENSITIVITY_IDENTIFIER,
+            options_pb2.SENSITIVITY_JUDICIAL,
+            options_pb2.SENSITIVITY_BIOMETRIC,
+            options_pb2.SENSITIVITY_HEALTH,
+        ],
         legal_basis=E.LEGAL_BASIS_CONSENT,
         legal_instruments=[
             "Convención Interamericana para el Cumplimiento de Condenas Penales en el Extranjero"

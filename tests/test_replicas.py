@@ -7,6 +7,7 @@ from pathlib import Path
 
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
+from hub.store import HubStore
 from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 from tests.conftest import fresh_database_url, start_test_hub
 
@@ -40,7 +41,7 @@ async def test_two_replicas_one_linear_log(federation_dir: Path, tmp_path: Path)
             receipts = await sender.submit(batch)
             assert all(r.outcome == envelope_pb2.Receipt.OUTCOME_ACCEPTED for r in receipts)
             sent += [r.message_id for r in receipts]
-        seen = []
+        seen: list[envelope_pb2.Envelope] = []
         async with asyncio.timeout(20):
             while len(seen) < len(sent):
                 seen.append((await anext(follower)).envelope)
@@ -63,7 +64,7 @@ async def test_two_replicas_one_linear_log(federation_dir: Path, tmp_path: Path)
             await receivers[(index + 1) % 2].acknowledge([opener.receipt_for(opened.verified)])
         assert [d async for d in receivers[1].fetch()] == []
         # One linear log: contiguous indices, every entry canonical, the stored tree matches a rebuild.
-        store = first.store
+        store: HubStore = first.store
         size = store.audit_size()
         entries = store.audit_entries(0, size)
         assert len(entries) == size

@@ -23,15 +23,20 @@ async def test_health_and_reflection(hub_server: HubHandle) -> None:
     async with grpc.aio.secure_channel(hub_server.target, channel_credentials(identity)) as channel:
         health = health_pb2_grpc.HealthStub(channel)
         for service in ("", "pxhub.v1.ExchangeService", "pxhub.v1.DirectoryService"):
-            reply = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=10)
+            # types-grpcio-health-checking declares HealthStub without its methods.
+            reply = await health.Check(  # type: ignore[attr-defined]
+                health_pb2.HealthCheckRequest(service=service), timeout=10
+            )
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
-        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        # types-grpcio-reflection takes only a blocking grpc.Channel, and types ServerReflectionInfo as
+        # binascii.Incomplete (a wrong import in the stub); the generated stub works on grpc.aio too.
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)  # type: ignore[arg-type]
 
-        async def ask():  # type: ignore[no-untyped-def]
+        async def ask():
             yield reflection_pb2.ServerReflectionRequest(list_services="")
 
         services = set()
-        async for reply in stub.ServerReflectionInfo(ask()):
+        async for reply in stub.ServerReflectionInfo(ask()):  # type: ignore[operator]
             services |= {s.name for s in reply.list_services_response.service}
         assert {"pxhub.v1.ExchangeService", "pxhub.v1.DirectoryService"} <= services
 
