@@ -38,6 +38,62 @@ ENCRYPTION_SCHEME_AES256GCM_HPKE_X25519: EncryptionScheme.ValueType  # 1
 """AES-256-GCM payload, data key wrapped with HPKE X25519/HKDF-SHA256/AES-256-GCM."""
 Global___EncryptionScheme: _TypeAlias = EncryptionScheme  # noqa: Y015
 
+class _RequestUrgency:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RequestUrgencyEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RequestUrgency.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REQUEST_URGENCY_UNSPECIFIED: _RequestUrgency.ValueType  # 0
+    """Not a request, or not said (a REQUEST without urgency is refused)."""
+    REQUEST_URGENCY_ORDINARY: _RequestUrgency.ValueType  # 1
+    """The agreement's ordinary reply time (default 10 calendar days)."""
+    REQUEST_URGENCY_URGENT: _RequestUrgency.ValueType  # 2
+    """The agreement's urgent reply time (default 48 hours)."""
+
+class RequestUrgency(_RequestUrgency, metaclass=_RequestUrgencyEnumTypeWrapper):
+    """How soon a REQUEST needs its answer."""
+
+REQUEST_URGENCY_UNSPECIFIED: RequestUrgency.ValueType  # 0
+"""Not a request, or not said (a REQUEST without urgency is refused)."""
+REQUEST_URGENCY_ORDINARY: RequestUrgency.ValueType  # 1
+"""The agreement's ordinary reply time (default 10 calendar days)."""
+REQUEST_URGENCY_URGENT: RequestUrgency.ValueType  # 2
+"""The agreement's urgent reply time (default 48 hours)."""
+Global___RequestUrgency: _TypeAlias = RequestUrgency  # noqa: Y015
+
+class _RefusalReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _RefusalReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RefusalReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    REFUSAL_REASON_UNSPECIFIED: _RefusalReason.ValueType  # 0
+    """Not a refusal."""
+    REFUSAL_REASON_NO_RECORD: _RefusalReason.ValueType  # 1
+    """The member holds no record for the match."""
+    REFUSAL_REASON_LEGAL_IMPEDIMENT: _RefusalReason.ValueType  # 2
+    """National law or a court forbids the disclosure."""
+    REFUSAL_REASON_OUTSIDE_AGREEMENT: _RefusalReason.ValueType  # 3
+    """The request falls outside the agreement between the two countries."""
+    REFUSAL_REASON_PARTIAL: _RefusalReason.ValueType  # 4
+    """An answer that withholds some of the layers asked for."""
+
+class RefusalReason(_RefusalReason, metaclass=_RefusalReasonEnumTypeWrapper):
+    """Why the answering member refuses a REQUEST (or part of it)."""
+
+REFUSAL_REASON_UNSPECIFIED: RefusalReason.ValueType  # 0
+"""Not a refusal."""
+REFUSAL_REASON_NO_RECORD: RefusalReason.ValueType  # 1
+"""The member holds no record for the match."""
+REFUSAL_REASON_LEGAL_IMPEDIMENT: RefusalReason.ValueType  # 2
+"""National law or a court forbids the disclosure."""
+REFUSAL_REASON_OUTSIDE_AGREEMENT: RefusalReason.ValueType  # 3
+"""The request falls outside the agreement between the two countries."""
+REFUSAL_REASON_PARTIAL: RefusalReason.ValueType  # 4
+"""An answer that withholds some of the layers asked for."""
+Global___RefusalReason: _TypeAlias = RefusalReason  # noqa: Y015
+
 class _SignatureAlgorithm:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -135,6 +191,10 @@ class _PayloadKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PayloadKi
     PAYLOAD_KIND_INTEGRITY_AUDIT: _PayloadKind.ValueType  # 2
     PAYLOAD_KIND_ETHICS_TRAINING: _PayloadKind.ValueType  # 3
     PAYLOAD_KIND_BEST_PRACTICE: _PayloadKind.ValueType  # 4
+    PAYLOAD_KIND_FILE_REQUEST: _PayloadKind.ValueType  # 5
+    """A formal request for a person's file after a lookup hit (request.proto)."""
+    PAYLOAD_KIND_REQUEST_REFUSAL: _PayloadKind.ValueType  # 6
+    """The answering member's signed refusal of a request (request.proto)."""
 
 class PayloadKind(_PayloadKind, metaclass=_PayloadKindEnumTypeWrapper): ...
 
@@ -143,6 +203,10 @@ PAYLOAD_KIND_INMATE_SECURITY_PROFILE: PayloadKind.ValueType  # 1
 PAYLOAD_KIND_INTEGRITY_AUDIT: PayloadKind.ValueType  # 2
 PAYLOAD_KIND_ETHICS_TRAINING: PayloadKind.ValueType  # 3
 PAYLOAD_KIND_BEST_PRACTICE: PayloadKind.ValueType  # 4
+PAYLOAD_KIND_FILE_REQUEST: PayloadKind.ValueType  # 5
+"""A formal request for a person's file after a lookup hit (request.proto)."""
+PAYLOAD_KIND_REQUEST_REFUSAL: PayloadKind.ValueType  # 6
+"""The answering member's signed refusal of a request (request.proto)."""
 Global___PayloadKind: _TypeAlias = PayloadKind  # noqa: Y015
 
 class _Purpose:
@@ -393,6 +457,40 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     window that is empty or already over, a missing or wrong proof of
     possession, or an overlap outside 0 to 90 days.
     """
+    REASON_LOOKUP_TOKEN_INVALID: _Reason.ValueType  # 80
+    """Lookup and requests (lookup.proto, request.proto), numbers 80-99.
+    A lookup token that is not 32 bytes, has no match kind, or a lookup or
+    publication with too many tokens.
+    """
+    REASON_LOOKUP_EPOCH_STALE: _Reason.ValueType  # 81
+    """A token of another epoch than the current matching-key epoch."""
+    REASON_LOOKUP_NOT_PERMITTED: _Reason.ValueType  # 82
+    """The purpose (or legal basis) does not permit a lookup."""
+    REASON_MATCHING_KEY_INVALID: _Reason.ValueType  # 83
+    """A matching-key epoch that is not signed by the policy's issuer, is not
+    the next epoch, or lacks a sealed copy for an active member.
+    """
+    REASON_RECORD_HANDLE_INVALID: _Reason.ValueType  # 84
+    """A record handle that is not "rh:" and 32 lowercase hex digits (an
+    identifier in clear is never accepted).
+    """
+    REASON_MATCH_REF_INVALID: _Reason.ValueType  # 85
+    """A REQUEST's match_ref is unknown, expired, issued to another member or
+    names another recipient.
+    """
+    REASON_REQUEST_UNKNOWN: _Reason.ValueType  # 86
+    """A RESPONSE's correlation_id names no request."""
+    REASON_REQUEST_NOT_YOURS: _Reason.ValueType  # 87
+    """The request names another requester or another answering member."""
+    REASON_REQUEST_CLOSED: _Reason.ValueType  # 88
+    """The request was already answered or refused."""
+    REASON_REQUEST_WITHDRAWN: _Reason.ValueType  # 89
+    """The requester withdrew the request."""
+    REASON_REQUEST_INVALID: _Reason.ValueType  # 90
+    """A REQUEST or RESPONSE header that breaks the rules of requests: more than
+    one recipient, no urgency, another purpose than the request's, a layer not
+    asked for, a refusal without a reason.
+    """
 
 class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper):
     """Why an item was refused. One enum for every refusal the hub gives, in
@@ -520,6 +618,40 @@ REASON_KEY_INVALID: Reason.ValueType  # 78
 that is not 32 bytes, a key id that is not derived from it, a validity
 window that is empty or already over, a missing or wrong proof of
 possession, or an overlap outside 0 to 90 days.
+"""
+REASON_LOOKUP_TOKEN_INVALID: Reason.ValueType  # 80
+"""Lookup and requests (lookup.proto, request.proto), numbers 80-99.
+A lookup token that is not 32 bytes, has no match kind, or a lookup or
+publication with too many tokens.
+"""
+REASON_LOOKUP_EPOCH_STALE: Reason.ValueType  # 81
+"""A token of another epoch than the current matching-key epoch."""
+REASON_LOOKUP_NOT_PERMITTED: Reason.ValueType  # 82
+"""The purpose (or legal basis) does not permit a lookup."""
+REASON_MATCHING_KEY_INVALID: Reason.ValueType  # 83
+"""A matching-key epoch that is not signed by the policy's issuer, is not
+the next epoch, or lacks a sealed copy for an active member.
+"""
+REASON_RECORD_HANDLE_INVALID: Reason.ValueType  # 84
+"""A record handle that is not "rh:" and 32 lowercase hex digits (an
+identifier in clear is never accepted).
+"""
+REASON_MATCH_REF_INVALID: Reason.ValueType  # 85
+"""A REQUEST's match_ref is unknown, expired, issued to another member or
+names another recipient.
+"""
+REASON_REQUEST_UNKNOWN: Reason.ValueType  # 86
+"""A RESPONSE's correlation_id names no request."""
+REASON_REQUEST_NOT_YOURS: Reason.ValueType  # 87
+"""The request names another requester or another answering member."""
+REASON_REQUEST_CLOSED: Reason.ValueType  # 88
+"""The request was already answered or refused."""
+REASON_REQUEST_WITHDRAWN: Reason.ValueType  # 89
+"""The requester withdrew the request."""
+REASON_REQUEST_INVALID: Reason.ValueType  # 90
+"""A REQUEST or RESPONSE header that breaks the rules of requests: more than
+one recipient, no urgency, another purpose than the request's, a layer not
+asked for, a refusal without a reason.
 """
 Global___Reason: _TypeAlias = Reason  # noqa: Y015
 
@@ -652,6 +784,10 @@ class RecordMetadata(_message.Message):
     ORIGINATING_RECORD_ID_FIELD_NUMBER: _builtins.int
     RECORD_VERSION_FIELD_NUMBER: _builtins.int
     SENDER_KEY_ID_FIELD_NUMBER: _builtins.int
+    MATCH_REF_FIELD_NUMBER: _builtins.int
+    URGENCY_FIELD_NUMBER: _builtins.int
+    REQUESTED_LAYERS_FIELD_NUMBER: _builtins.int
+    REFUSAL_REASON_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     """UUID, unique per record version; resending the same envelope is idempotent."""
     correlation_id: _builtins.str
@@ -671,10 +807,24 @@ class RecordMetadata(_message.Message):
     language: _builtins.str
     """BCP 47 language of the record's free text."""
     originating_record_id: _builtins.str
-    """The originator's own record id, for UPDATE and CANCEL chains."""
+    """The originator's handle of the record, for UPDATE and CANCEL chains and for
+    the lookup tokens that follow it: "rh:" and 32 lowercase hex digits, a keyed
+    pseudonym the originator derives from its own record id. Never the national
+    record or inmate number itself (refused as RECORD_HANDLE_INVALID).
+    """
     record_version: _builtins.int
     sender_key_id: _builtins.str
     """Key id of the originator's signing key used for this envelope."""
+    match_ref: _builtins.str
+    """REQUEST: the LookupHit.match_ref of the hit this request follows. It names
+    the record at the recipient without naming the person.
+    """
+    urgency: Global___RequestUrgency.ValueType
+    """REQUEST: how soon the answer is needed; the agreement sets the deadline."""
+    refusal_reason: Global___RefusalReason.ValueType
+    """RESPONSE: set on a refusal (payload REQUEST_REFUSAL), or PARTIAL on an
+    answer that withholds some of the layers asked for.
+    """
     @_builtins.property
     def sender(self) -> Global___Party: ...
     @_builtins.property
@@ -695,6 +845,12 @@ class RecordMetadata(_message.Message):
     def valid_until(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def review_or_delete_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def requested_layers(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
+        """REQUEST: the layers asked for. A RESPONSE may carry only these (pull-only
+        layers travel only this way).
+        """
+
     def __init__(
         self,
         *,
@@ -721,10 +877,14 @@ class RecordMetadata(_message.Message):
         originating_record_id: _builtins.str = ...,
         record_version: _builtins.int = ...,
         sender_key_id: _builtins.str = ...,
+        match_ref: _builtins.str = ...,
+        urgency: Global___RequestUrgency.ValueType = ...,
+        requested_layers: _abc.Iterable[_options_pb2.Sensitivity.ValueType] | None = ...,
+        refusal_reason: Global___RefusalReason.ValueType = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "handling", b"handling", "review_or_delete_at", b"review_or_delete_at", "sender", b"sender", "valid_until", b"valid_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_ref", b"consent_ref", "correlation_id", b"correlation_id", "created_at", b"created_at", "handling", b"handling", "language", b"language", "layers", b"layers", "legal_basis", b"legal_basis", "legal_instruments", b"legal_instruments", "message_id", b"message_id", "originating_record_id", b"originating_record_id", "payload_kind", b"payload_kind", "purpose", b"purpose", "purpose_detail", b"purpose_detail", "recipients", b"recipients", "record_version", b"record_version", "review_or_delete_at", b"review_or_delete_at", "schema_version", b"schema_version", "sender", b"sender", "sender_key_id", b"sender_key_id", "status", b"status", "subject_pseudonym", b"subject_pseudonym", "type", b"type", "valid_until", b"valid_until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_ref", b"consent_ref", "correlation_id", b"correlation_id", "created_at", b"created_at", "handling", b"handling", "language", b"language", "layers", b"layers", "legal_basis", b"legal_basis", "legal_instruments", b"legal_instruments", "match_ref", b"match_ref", "message_id", b"message_id", "originating_record_id", b"originating_record_id", "payload_kind", b"payload_kind", "purpose", b"purpose", "purpose_detail", b"purpose_detail", "recipients", b"recipients", "record_version", b"record_version", "refusal_reason", b"refusal_reason", "requested_layers", b"requested_layers", "review_or_delete_at", b"review_or_delete_at", "schema_version", b"schema_version", "sender", b"sender", "sender_key_id", b"sender_key_id", "status", b"status", "subject_pseudonym", b"subject_pseudonym", "type", b"type", "urgency", b"urgency", "valid_until", b"valid_until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

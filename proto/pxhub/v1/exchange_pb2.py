@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from pxhub.v1 import consent_pb2 as pxhub_dot_v1_dot_consent__pb2
 from pxhub.v1 import envelope_pb2 as pxhub_dot_v1_dot_envelope__pb2
+from pxhub.v1 import request_pb2 as pxhub_dot_v1_dot_request__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pxhub/v1/exchange.proto\x12\x08pxhub.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16pxhub/v1/consent.proto\x1a\x17pxhub/v1/envelope.proto\"6\n\rSubmitRequest\x12%\n\tenvelopes\x18\x01 \x03(\x0b\x32\x12.pxhub.v1.Envelope\"5\n\x0eSubmitResponse\x12#\n\x08receipts\x18\x01 \x03(\x0b\x32\x11.pxhub.v1.Receipt\"Q\n\x0c\x46\x65tchRequest\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\x12\x12\n\nbatch_size\x18\x03 \x01(\r\x12\r\n\x05limit\x18\x04 \x01(\r\"G\n\rFetchResponse\x12&\n\ndeliveries\x18\x01 \x03(\x0b\x32\x12.pxhub.v1.Delivery\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\"\xce\x01\n\x08\x44\x65livery\x12&\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x12.pxhub.v1.EnvelopeH\x00\x12\x37\n\x11revocation_notice\x18\x05 \x01(\x0b\x32\x1a.pxhub.v1.RevocationNoticeH\x00\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10redelivery_count\x18\x04 \x01(\rB\x06\n\x04item\"I\n\x12\x41\x63knowledgeRequest\x12\x33\n\x10\x61\x63knowledgements\x18\x01 \x03(\x0b\x32\x19.pxhub.v1.Acknowledgement\"J\n\x0f\x41\x63knowledgement\x12\x0f\n\x07receipt\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\"C\n\x13\x41\x63knowledgeResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.pxhub.v1.AcknowledgeResult\"\x88\x01\n\x11\x41\x63knowledgeResult\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.pxhub.v1.AcknowledgeOutcome\x12 \n\x06reason\x18\x03 \x01(\x0e\x32\x10.pxhub.v1.Reason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\"\n\x0cTrackRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"9\n\rTrackResponse\x12(\n\x07lineage\x18\x01 \x01(\x0b\x32\x17.pxhub.v1.RecordLineage\"R\n\x15\x41ttestDeletionRequest\x12\x39\n\x0c\x61ttestations\x18\x01 \x03(\x0b\x32#.pxhub.v1.SignedDeletionAttestation\"I\n\x16\x41ttestDeletionResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.pxhub.v1.AttestDeletionResult\"\x8b\x01\n\x14\x41ttestDeletionResult\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.pxhub.v1.AcknowledgeOutcome\x12 \n\x06reason\x18\x03 \x01(\x0e\x32\x10.pxhub.v1.Reason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t*\xa0\x01\n\x12\x41\x63knowledgeOutcome\x12#\n\x1f\x41\x43KNOWLEDGE_OUTCOME_UNSPECIFIED\x10\x00\x12 \n\x1c\x41\x43KNOWLEDGE_OUTCOME_RECORDED\x10\x01\x12!\n\x1d\x41\x43KNOWLEDGE_OUTCOME_DUPLICATE\x10\x02\x12 \n\x1c\x41\x43KNOWLEDGE_OUTCOME_REJECTED\x10\x03\x32\xe9\x02\n\x0f\x45xchangeService\x12?\n\x06Submit\x12\x17.pxhub.v1.SubmitRequest\x1a\x18.pxhub.v1.SubmitResponse(\x01\x30\x01\x12:\n\x05\x46\x65tch\x12\x16.pxhub.v1.FetchRequest\x1a\x17.pxhub.v1.FetchResponse0\x01\x12J\n\x0b\x41\x63knowledge\x12\x1c.pxhub.v1.AcknowledgeRequest\x1a\x1d.pxhub.v1.AcknowledgeResponse\x12\x38\n\x05Track\x12\x16.pxhub.v1.TrackRequest\x1a\x17.pxhub.v1.TrackResponse\x12S\n\x0e\x41ttestDeletion\x12\x1f.pxhub.v1.AttestDeletionRequest\x1a .pxhub.v1.AttestDeletionResponseB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17pxhub/v1/exchange.proto\x12\x08pxhub.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16pxhub/v1/consent.proto\x1a\x17pxhub/v1/envelope.proto\x1a\x16pxhub/v1/request.proto\"6\n\rSubmitRequest\x12%\n\tenvelopes\x18\x01 \x03(\x0b\x32\x12.pxhub.v1.Envelope\"5\n\x0eSubmitResponse\x12#\n\x08receipts\x18\x01 \x03(\x0b\x32\x11.pxhub.v1.Receipt\"Q\n\x0c\x46\x65tchRequest\x12\x0e\n\x06\x63ursor\x18\x01 \x01(\t\x12\x0e\n\x06\x66ollow\x18\x02 \x01(\x08\x12\x12\n\nbatch_size\x18\x03 \x01(\r\x12\r\n\x05limit\x18\x04 \x01(\r\"G\n\rFetchResponse\x12&\n\ndeliveries\x18\x01 \x03(\x0b\x32\x12.pxhub.v1.Delivery\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\"\x81\x02\n\x08\x44\x65livery\x12&\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x12.pxhub.v1.EnvelopeH\x00\x12\x37\n\x11revocation_notice\x18\x05 \x01(\x0b\x32\x1a.pxhub.v1.RevocationNoticeH\x00\x12\x31\n\x0erequest_notice\x18\x06 \x01(\x0b\x32\x17.pxhub.v1.RequestNoticeH\x00\x12\x0e\n\x06\x63ursor\x18\x02 \x01(\t\x12/\n\x0b\x61\x63\x63\x65pted_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x18\n\x10redelivery_count\x18\x04 \x01(\rB\x06\n\x04item\"I\n\x12\x41\x63knowledgeRequest\x12\x33\n\x10\x61\x63knowledgements\x18\x01 \x03(\x0b\x32\x19.pxhub.v1.Acknowledgement\"J\n\x0f\x41\x63knowledgement\x12\x0f\n\x07receipt\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\"C\n\x13\x41\x63knowledgeResponse\x12,\n\x07results\x18\x01 \x03(\x0b\x32\x1b.pxhub.v1.AcknowledgeResult\"\x88\x01\n\x11\x41\x63knowledgeResult\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.pxhub.v1.AcknowledgeOutcome\x12 \n\x06reason\x18\x03 \x01(\x0e\x32\x10.pxhub.v1.Reason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t\"\"\n\x0cTrackRequest\x12\x12\n\nmessage_id\x18\x01 \x01(\t\"9\n\rTrackResponse\x12(\n\x07lineage\x18\x01 \x01(\x0b\x32\x17.pxhub.v1.RecordLineage\"R\n\x15\x41ttestDeletionRequest\x12\x39\n\x0c\x61ttestations\x18\x01 \x03(\x0b\x32#.pxhub.v1.SignedDeletionAttestation\"I\n\x16\x41ttestDeletionResponse\x12/\n\x07results\x18\x01 \x03(\x0b\x32\x1e.pxhub.v1.AttestDeletionResult\"\x8b\x01\n\x14\x41ttestDeletionResult\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12-\n\x07outcome\x18\x02 \x01(\x0e\x32\x1c.pxhub.v1.AcknowledgeOutcome\x12 \n\x06reason\x18\x03 \x01(\x0e\x32\x10.pxhub.v1.Reason\x12\x0e\n\x06\x64\x65tail\x18\x04 \x01(\t*\xa0\x01\n\x12\x41\x63knowledgeOutcome\x12#\n\x1f\x41\x43KNOWLEDGE_OUTCOME_UNSPECIFIED\x10\x00\x12 \n\x1c\x41\x43KNOWLEDGE_OUTCOME_RECORDED\x10\x01\x12!\n\x1d\x41\x43KNOWLEDGE_OUTCOME_DUPLICATE\x10\x02\x12 \n\x1c\x41\x43KNOWLEDGE_OUTCOME_REJECTED\x10\x03\x32\xe9\x02\n\x0f\x45xchangeService\x12?\n\x06Submit\x12\x17.pxhub.v1.SubmitRequest\x1a\x18.pxhub.v1.SubmitResponse(\x01\x30\x01\x12:\n\x05\x46\x65tch\x12\x16.pxhub.v1.FetchRequest\x1a\x17.pxhub.v1.FetchResponse0\x01\x12J\n\x0b\x41\x63knowledge\x12\x1c.pxhub.v1.AcknowledgeRequest\x1a\x1d.pxhub.v1.AcknowledgeResponse\x12\x38\n\x05Track\x12\x16.pxhub.v1.TrackRequest\x1a\x17.pxhub.v1.TrackResponse\x12S\n\x0e\x41ttestDeletion\x12\x1f.pxhub.v1.AttestDeletionRequest\x1a .pxhub.v1.AttestDeletionResponseB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,36 +36,36 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pxhub.v1.exchange_pb2', _gl
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\020pxhub/v1;pxhubv1'
-  _globals['_ACKNOWLEDGEOUTCOME']._serialized_start=1351
-  _globals['_ACKNOWLEDGEOUTCOME']._serialized_end=1511
-  _globals['_SUBMITREQUEST']._serialized_start=119
-  _globals['_SUBMITREQUEST']._serialized_end=173
-  _globals['_SUBMITRESPONSE']._serialized_start=175
-  _globals['_SUBMITRESPONSE']._serialized_end=228
-  _globals['_FETCHREQUEST']._serialized_start=230
-  _globals['_FETCHREQUEST']._serialized_end=311
-  _globals['_FETCHRESPONSE']._serialized_start=313
-  _globals['_FETCHRESPONSE']._serialized_end=384
-  _globals['_DELIVERY']._serialized_start=387
-  _globals['_DELIVERY']._serialized_end=593
-  _globals['_ACKNOWLEDGEREQUEST']._serialized_start=595
-  _globals['_ACKNOWLEDGEREQUEST']._serialized_end=668
-  _globals['_ACKNOWLEDGEMENT']._serialized_start=670
-  _globals['_ACKNOWLEDGEMENT']._serialized_end=744
-  _globals['_ACKNOWLEDGERESPONSE']._serialized_start=746
-  _globals['_ACKNOWLEDGERESPONSE']._serialized_end=813
-  _globals['_ACKNOWLEDGERESULT']._serialized_start=816
-  _globals['_ACKNOWLEDGERESULT']._serialized_end=952
-  _globals['_TRACKREQUEST']._serialized_start=954
-  _globals['_TRACKREQUEST']._serialized_end=988
-  _globals['_TRACKRESPONSE']._serialized_start=990
-  _globals['_TRACKRESPONSE']._serialized_end=1047
-  _globals['_ATTESTDELETIONREQUEST']._serialized_start=1049
-  _globals['_ATTESTDELETIONREQUEST']._serialized_end=1131
-  _globals['_ATTESTDELETIONRESPONSE']._serialized_start=1133
-  _globals['_ATTESTDELETIONRESPONSE']._serialized_end=1206
-  _globals['_ATTESTDELETIONRESULT']._serialized_start=1209
-  _globals['_ATTESTDELETIONRESULT']._serialized_end=1348
-  _globals['_EXCHANGESERVICE']._serialized_start=1514
-  _globals['_EXCHANGESERVICE']._serialized_end=1875
+  _globals['_ACKNOWLEDGEOUTCOME']._serialized_start=1426
+  _globals['_ACKNOWLEDGEOUTCOME']._serialized_end=1586
+  _globals['_SUBMITREQUEST']._serialized_start=143
+  _globals['_SUBMITREQUEST']._serialized_end=197
+  _globals['_SUBMITRESPONSE']._serialized_start=199
+  _globals['_SUBMITRESPONSE']._serialized_end=252
+  _globals['_FETCHREQUEST']._serialized_start=254
+  _globals['_FETCHREQUEST']._serialized_end=335
+  _globals['_FETCHRESPONSE']._serialized_start=337
+  _globals['_FETCHRESPONSE']._serialized_end=408
+  _globals['_DELIVERY']._serialized_start=411
+  _globals['_DELIVERY']._serialized_end=668
+  _globals['_ACKNOWLEDGEREQUEST']._serialized_start=670
+  _globals['_ACKNOWLEDGEREQUEST']._serialized_end=743
+  _globals['_ACKNOWLEDGEMENT']._serialized_start=745
+  _globals['_ACKNOWLEDGEMENT']._serialized_end=819
+  _globals['_ACKNOWLEDGERESPONSE']._serialized_start=821
+  _globals['_ACKNOWLEDGERESPONSE']._serialized_end=888
+  _globals['_ACKNOWLEDGERESULT']._serialized_start=891
+  _globals['_ACKNOWLEDGERESULT']._serialized_end=1027
+  _globals['_TRACKREQUEST']._serialized_start=1029
+  _globals['_TRACKREQUEST']._serialized_end=1063
+  _globals['_TRACKRESPONSE']._serialized_start=1065
+  _globals['_TRACKRESPONSE']._serialized_end=1122
+  _globals['_ATTESTDELETIONREQUEST']._serialized_start=1124
+  _globals['_ATTESTDELETIONREQUEST']._serialized_end=1206
+  _globals['_ATTESTDELETIONRESPONSE']._serialized_start=1208
+  _globals['_ATTESTDELETIONRESPONSE']._serialized_end=1281
+  _globals['_ATTESTDELETIONRESULT']._serialized_start=1284
+  _globals['_ATTESTDELETIONRESULT']._serialized_end=1423
+  _globals['_EXCHANGESERVICE']._serialized_start=1589
+  _globals['_EXCHANGESERVICE']._serialized_end=1950
 # @@protoc_insertion_point(module_scope)

@@ -11,6 +11,7 @@ from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from pxhub.v1 import consent_pb2 as _consent_pb2
 from pxhub.v1 import envelope_pb2 as _envelope_pb2
+from pxhub.v1 import request_pb2 as _request_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -145,6 +146,7 @@ class Delivery(_message.Message):
 
     ENVELOPE_FIELD_NUMBER: _builtins.int
     REVOCATION_NOTICE_FIELD_NUMBER: _builtins.int
+    REQUEST_NOTICE_FIELD_NUMBER: _builtins.int
     CURSOR_FIELD_NUMBER: _builtins.int
     ACCEPTED_AT_FIELD_NUMBER: _builtins.int
     REDELIVERY_COUNT_FIELD_NUMBER: _builtins.int
@@ -157,21 +159,24 @@ class Delivery(_message.Message):
     @_builtins.property
     def revocation_notice(self) -> _consent_pb2.RevocationNotice: ...
     @_builtins.property
+    def request_notice(self) -> _request_pb2.RequestNotice: ...
+    @_builtins.property
     def accepted_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
         envelope: _envelope_pb2.Envelope | None = ...,
         revocation_notice: _consent_pb2.RevocationNotice | None = ...,
+        request_notice: _request_pb2.RequestNotice | None = ...,
         cursor: _builtins.str = ...,
         accepted_at: _timestamp_pb2.Timestamp | None = ...,
         redelivery_count: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "envelope", b"envelope", "item", b"item", "revocation_notice", b"revocation_notice"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "envelope", b"envelope", "item", b"item", "request_notice", b"request_notice", "revocation_notice", b"revocation_notice"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "cursor", b"cursor", "envelope", b"envelope", "item", b"item", "redelivery_count", b"redelivery_count", "revocation_notice", b"revocation_notice"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "cursor", b"cursor", "envelope", b"envelope", "item", b"item", "redelivery_count", b"redelivery_count", "request_notice", b"request_notice", "revocation_notice", b"revocation_notice"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_item: _TypeAlias = _typing.Literal["envelope", "revocation_notice"]  # noqa: Y015
+    _WhichOneofReturnType_item: _TypeAlias = _typing.Literal["envelope", "revocation_notice", "request_notice"]  # noqa: Y015
     _WhichOneofArgType_item: _TypeAlias = _typing.Literal["item", b"item"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_item) -> _WhichOneofReturnType_item | None: ...
 

@@ -22,12 +22,13 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from pxhub.v1 import envelope_pb2 as pxhub_dot_v1_dot_envelope__pb2
 from pxhub.v1 import options_pb2 as pxhub_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pxhub/v1/policy.proto\x12\x08pxhub.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17pxhub/v1/envelope.proto\x1a\x16pxhub/v1/options.proto\"\x12\n\x10GetPolicyRequest\";\n\x11GetPolicyResponse\x12&\n\x06policy\x18\x01 \x01(\x0b\x32\x16.pxhub.v1.SignedPolicy\">\n\x14PublishPolicyRequest\x12&\n\x06policy\x18\x01 \x01(\x0b\x32\x16.pxhub.v1.SignedPolicy\"q\n\x15PublishPolicyResponse\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12\x15\n\rpolicy_sha256\x18\x02 \x01(\x0c\x12\x30\n\x0cpublished_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x0cSignedPolicy\x12\x0e\n\x06policy\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\"\x9b\x02\n\x06Policy\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06issuer\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\'\n\x08purposes\x18\x05 \x03(\x0b\x32\x15.pxhub.v1.PurposeRule\x12\'\n\nagreements\x18\x06 \x03(\x0b\x32\x13.pxhub.v1.Agreement\x12.\n\x0etransfer_rules\x18\x07 \x03(\x0b\x32\x16.pxhub.v1.TransferRule\x12\x30\n\x0e\x66our_eyes_from\x18\x08 \x01(\x0e\x32\x18.pxhub.v1.Classification\"\x8c\x02\n\x0bPurposeRule\x12\"\n\x07purpose\x18\x01 \x01(\x0e\x32\x11.pxhub.v1.Purpose\x12\x14\n\x0c\x64pv_purposes\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12,\n\rpayload_kinds\x18\x04 \x03(\x0e\x32\x15.pxhub.v1.PayloadKind\x12)\n\x0blegal_bases\x18\x05 \x03(\x0e\x32\x14.pxhub.v1.LegalBasis\x12%\n\x06layers\x18\x06 \x03(\x0e\x32\x15.pxhub.v1.Sensitivity\x12.\n\x0epartial_layers\x18\x07 \x03(\x0b\x32\x16.pxhub.v1.PartialLayer\"R\n\x0cPartialLayer\x12$\n\x05layer\x18\x01 \x01(\x0e\x32\x15.pxhub.v1.Sensitivity\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"\xd8\x02\n\tAgreement\x12\x14\n\x0c\x61greement_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x12\n\ninstrument\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12)\n\x0blegal_bases\x18\x05 \x03(\x0e\x32\x14.pxhub.v1.LegalBasis\x12\x0f\n\x07parties\x18\x06 \x03(\t\x12#\n\x08purposes\x18\x07 \x03(\x0e\x32\x11.pxhub.v1.Purpose\x12.\n\x0f\x64\x61ta_categories\x18\x08 \x03(\x0e\x32\x15.pxhub.v1.Sensitivity\x12.\n\nvalid_from\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05notes\x18\x0b \x01(\t\"\xdf\x01\n\x0cTransferRule\x12\x14\n\x0c\x63ountry_iso2\x18\x01 \x01(\t\x12\x0b\n\x03law\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x64\x65quate_countries\x18\x04 \x03(\t\x12-\n\x0f\x65xception_bases\x18\x05 \x03(\x0e\x32\x14.pxhub.v1.LegalBasis\x12-\n\x12\x65xception_purposes\x18\x06 \x03(\x0e\x32\x11.pxhub.v1.Purpose\x12\x13\n\x0bobligations\x18\x07 \x03(\t\x12\r\n\x05notes\x18\x08 \x01(\t2\xa7\x01\n\rPolicyService\x12\x44\n\tGetPolicy\x12\x1a.pxhub.v1.GetPolicyRequest\x1a\x1b.pxhub.v1.GetPolicyResponse\x12P\n\rPublishPolicy\x12\x1e.pxhub.v1.PublishPolicyRequest\x1a\x1f.pxhub.v1.PublishPolicyResponseB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pxhub/v1/policy.proto\x12\x08pxhub.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x17pxhub/v1/envelope.proto\x1a\x16pxhub/v1/options.proto\"\x12\n\x10GetPolicyRequest\";\n\x11GetPolicyResponse\x12&\n\x06policy\x18\x01 \x01(\x0b\x32\x16.pxhub.v1.SignedPolicy\">\n\x14PublishPolicyRequest\x12&\n\x06policy\x18\x01 \x01(\x0b\x32\x16.pxhub.v1.SignedPolicy\"q\n\x15PublishPolicyResponse\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12\x15\n\rpolicy_sha256\x18\x02 \x01(\x0c\x12\x30\n\x0cpublished_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"F\n\x0cSignedPolicy\x12\x0e\n\x06policy\x18\x01 \x01(\x0c\x12&\n\tsignature\x18\x02 \x01(\x0b\x32\x13.pxhub.v1.Signature\"\xe9\x02\n\x06Policy\x12\x0f\n\x07version\x18\x01 \x01(\x04\x12-\n\tissued_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06issuer\x18\x03 \x01(\t\x12\r\n\x05title\x18\x04 \x01(\t\x12\'\n\x08purposes\x18\x05 \x03(\x0b\x32\x15.pxhub.v1.PurposeRule\x12\'\n\nagreements\x18\x06 \x03(\x0b\x32\x13.pxhub.v1.Agreement\x12.\n\x0etransfer_rules\x18\x07 \x03(\x0b\x32\x16.pxhub.v1.TransferRule\x12\x30\n\x0e\x66our_eyes_from\x18\x08 \x01(\x0e\x32\x18.pxhub.v1.Classification\x12\x1b\n\x13matching_key_issuer\x18\t \x01(\t\x12/\n\x10\x66our_eyes_layers\x18\n \x03(\x0e\x32\x15.pxhub.v1.Sensitivity\"\xd2\x02\n\x0bPurposeRule\x12\"\n\x07purpose\x18\x01 \x01(\x0e\x32\x11.pxhub.v1.Purpose\x12\x14\n\x0c\x64pv_purposes\x18\x02 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12,\n\rpayload_kinds\x18\x04 \x03(\x0e\x32\x15.pxhub.v1.PayloadKind\x12)\n\x0blegal_bases\x18\x05 \x03(\x0e\x32\x14.pxhub.v1.LegalBasis\x12%\n\x06layers\x18\x06 \x03(\x0e\x32\x15.pxhub.v1.Sensitivity\x12.\n\x0epartial_layers\x18\x07 \x03(\x0b\x32\x16.pxhub.v1.PartialLayer\x12\x18\n\x10lookup_permitted\x18\x08 \x01(\x08\x12*\n\x0bpull_layers\x18\t \x03(\x0e\x32\x15.pxhub.v1.Sensitivity\"R\n\x0cPartialLayer\x12$\n\x05layer\x18\x01 \x01(\x0e\x32\x15.pxhub.v1.Sensitivity\x12\x0e\n\x06\x66ields\x18\x02 \x03(\t\x12\x0c\n\x04note\x18\x03 \x01(\t\"\xca\x03\n\tAgreement\x12\x14\n\x0c\x61greement_id\x18\x01 \x01(\t\x12\r\n\x05title\x18\x02 \x01(\t\x12\x12\n\ninstrument\x18\x03 \x01(\t\x12\x11\n\treference\x18\x04 \x01(\t\x12)\n\x0blegal_bases\x18\x05 \x03(\x0e\x32\x14.pxhub.v1.LegalBasis\x12\x0f\n\x07parties\x18\x06 \x03(\t\x12#\n\x08purposes\x18\x07 \x03(\x0e\x32\x11.pxhub.v1.Purpose\x12.\n\x0f\x64\x61ta_categories\x18\x08 \x03(\x0e\x32\x15.pxhub.v1.Sensitivity\x12.\n\nvalid_from\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bvalid_until\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05notes\x18\x0b \x01(\t\x12\x38\n\x15reply_within_ordinary\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x36\n\x13reply_within_urgent\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\"\xdf\x01\n\x0cTransferRule\x12\x14\n\x0c\x63ountry_iso2\x18\x01 \x01(\t\x12\x0b\n\x03law\x18\x02 \x01(\t\x12\x0e\n\x06source\x18\x03 \x01(\t\x12\x1a\n\x12\x61\x64\x65quate_countries\x18\x04 \x03(\t\x12-\n\x0f\x65xception_bases\x18\x05 \x03(\x0e\x32\x14.pxhub.v1.LegalBasis\x12-\n\x12\x65xception_purposes\x18\x06 \x03(\x0e\x32\x11.pxhub.v1.Purpose\x12\x13\n\x0bobligations\x18\x07 \x03(\t\x12\r\n\x05notes\x18\x08 \x01(\t2\xa7\x01\n\rPolicyService\x12\x44\n\tGetPolicy\x12\x1a.pxhub.v1.GetPolicyRequest\x1a\x1b.pxhub.v1.GetPolicyResponse\x12P\n\rPublishPolicy\x12\x1e.pxhub.v1.PublishPolicyRequest\x1a\x1f.pxhub.v1.PublishPolicyResponseB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,26 +36,26 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pxhub.v1.policy_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\020pxhub/v1;pxhubv1'
-  _globals['_GETPOLICYREQUEST']._serialized_start=117
-  _globals['_GETPOLICYREQUEST']._serialized_end=135
-  _globals['_GETPOLICYRESPONSE']._serialized_start=137
-  _globals['_GETPOLICYRESPONSE']._serialized_end=196
-  _globals['_PUBLISHPOLICYREQUEST']._serialized_start=198
-  _globals['_PUBLISHPOLICYREQUEST']._serialized_end=260
-  _globals['_PUBLISHPOLICYRESPONSE']._serialized_start=262
-  _globals['_PUBLISHPOLICYRESPONSE']._serialized_end=375
-  _globals['_SIGNEDPOLICY']._serialized_start=377
-  _globals['_SIGNEDPOLICY']._serialized_end=447
-  _globals['_POLICY']._serialized_start=450
-  _globals['_POLICY']._serialized_end=733
-  _globals['_PURPOSERULE']._serialized_start=736
-  _globals['_PURPOSERULE']._serialized_end=1004
-  _globals['_PARTIALLAYER']._serialized_start=1006
-  _globals['_PARTIALLAYER']._serialized_end=1088
-  _globals['_AGREEMENT']._serialized_start=1091
-  _globals['_AGREEMENT']._serialized_end=1435
-  _globals['_TRANSFERRULE']._serialized_start=1438
-  _globals['_TRANSFERRULE']._serialized_end=1661
-  _globals['_POLICYSERVICE']._serialized_start=1664
-  _globals['_POLICYSERVICE']._serialized_end=1831
+  _globals['_GETPOLICYREQUEST']._serialized_start=149
+  _globals['_GETPOLICYREQUEST']._serialized_end=167
+  _globals['_GETPOLICYRESPONSE']._serialized_start=169
+  _globals['_GETPOLICYRESPONSE']._serialized_end=228
+  _globals['_PUBLISHPOLICYREQUEST']._serialized_start=230
+  _globals['_PUBLISHPOLICYREQUEST']._serialized_end=292
+  _globals['_PUBLISHPOLICYRESPONSE']._serialized_start=294
+  _globals['_PUBLISHPOLICYRESPONSE']._serialized_end=407
+  _globals['_SIGNEDPOLICY']._serialized_start=409
+  _globals['_SIGNEDPOLICY']._serialized_end=479
+  _globals['_POLICY']._serialized_start=482
+  _globals['_POLICY']._serialized_end=843
+  _globals['_PURPOSERULE']._serialized_start=846
+  _globals['_PURPOSERULE']._serialized_end=1184
+  _globals['_PARTIALLAYER']._serialized_start=1186
+  _globals['_PARTIALLAYER']._serialized_end=1268
+  _globals['_AGREEMENT']._serialized_start=1271
+  _globals['_AGREEMENT']._serialized_end=1729
+  _globals['_TRANSFERRULE']._serialized_start=1732
+  _globals['_TRANSFERRULE']._serialized_end=1955
+  _globals['_POLICYSERVICE']._serialized_start=1958
+  _globals['_POLICYSERVICE']._serialized_end=2125
 # @@protoc_insertion_point(module_scope)

@@ -5,6 +5,7 @@ isort:skip_file
 
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import message as _message
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from google.protobuf.internal import containers as _containers
@@ -141,6 +142,8 @@ class Policy(_message.Message):
     AGREEMENTS_FIELD_NUMBER: _builtins.int
     TRANSFER_RULES_FIELD_NUMBER: _builtins.int
     FOUR_EYES_FROM_FIELD_NUMBER: _builtins.int
+    MATCHING_KEY_ISSUER_FIELD_NUMBER: _builtins.int
+    FOUR_EYES_LAYERS_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Increases with every published version."""
     issuer: _builtins.str
@@ -150,6 +153,10 @@ class Policy(_message.Message):
     """Records classified at this level or above need a second signature by an
     approver key of the sending member (four eyes).
     """
+    matching_key_issuer: _builtins.str
+    """The member that makes the lookup matching key of each epoch
+    (LookupService.PublishMatchingKey); empty: lookups are not set up.
+    """
     @_builtins.property
     def issued_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
@@ -158,6 +165,12 @@ class Policy(_message.Message):
     def agreements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Agreement]: ...
     @_builtins.property
     def transfer_rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransferRule]: ...
+    @_builtins.property
+    def four_eyes_layers(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
+        """Records holding any of these layers need an approver signature of the
+        sending member, whatever their classification (four eyes).
+        """
+
     def __init__(
         self,
         *,
@@ -169,10 +182,12 @@ class Policy(_message.Message):
         agreements: _abc.Iterable[Global___Agreement] | None = ...,
         transfer_rules: _abc.Iterable[Global___TransferRule] | None = ...,
         four_eyes_from: _envelope_pb2.Classification.ValueType = ...,
+        matching_key_issuer: _builtins.str = ...,
+        four_eyes_layers: _abc.Iterable[_options_pb2.Sensitivity.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["issued_at", b"issued_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "four_eyes_from", b"four_eyes_from", "issued_at", b"issued_at", "issuer", b"issuer", "purposes", b"purposes", "title", b"title", "transfer_rules", b"transfer_rules", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "four_eyes_from", b"four_eyes_from", "four_eyes_layers", b"four_eyes_layers", "issued_at", b"issued_at", "issuer", b"issuer", "matching_key_issuer", b"matching_key_issuer", "purposes", b"purposes", "title", b"title", "transfer_rules", b"transfer_rules", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -191,8 +206,14 @@ class PurposeRule(_message.Message):
     LEGAL_BASES_FIELD_NUMBER: _builtins.int
     LAYERS_FIELD_NUMBER: _builtins.int
     PARTIAL_LAYERS_FIELD_NUMBER: _builtins.int
+    LOOKUP_PERMITTED_FIELD_NUMBER: _builtins.int
+    PULL_LAYERS_FIELD_NUMBER: _builtins.int
     purpose: _envelope_pb2.Purpose.ValueType
     description: _builtins.str
+    lookup_permitted: _builtins.bool
+    """Members may ask who holds a person (LookupService.Lookup) for this
+    purpose, and follow a hit with a REQUEST.
+    """
     @_builtins.property
     def dpv_purposes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """W3C DPV purpose terms, e.g. "dpv:EnforceSecurity"."""
@@ -213,6 +234,12 @@ class PurposeRule(_message.Message):
     def partial_layers(self) -> _containers.RepeatedCompositeFieldContainer[Global___PartialLayer]:
         """Layers that may travel only through the fields listed."""
 
+    @_builtins.property
+    def pull_layers(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
+        """Layers that travel only in a RESPONSE to a REQUEST that asked for them
+        (pull-only): never in an unsolicited report.
+        """
+
     def __init__(
         self,
         *,
@@ -223,10 +250,12 @@ class PurposeRule(_message.Message):
         legal_bases: _abc.Iterable[_envelope_pb2.LegalBasis.ValueType] | None = ...,
         layers: _abc.Iterable[_options_pb2.Sensitivity.ValueType] | None = ...,
         partial_layers: _abc.Iterable[Global___PartialLayer] | None = ...,
+        lookup_permitted: _builtins.bool = ...,
+        pull_layers: _abc.Iterable[_options_pb2.Sensitivity.ValueType] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "dpv_purposes", b"dpv_purposes", "layers", b"layers", "legal_bases", b"legal_bases", "partial_layers", b"partial_layers", "payload_kinds", b"payload_kinds", "purpose", b"purpose"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "dpv_purposes", b"dpv_purposes", "layers", b"layers", "legal_bases", b"legal_bases", "lookup_permitted", b"lookup_permitted", "partial_layers", b"partial_layers", "payload_kinds", b"payload_kinds", "pull_layers", b"pull_layers", "purpose", b"purpose"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -281,6 +310,8 @@ class Agreement(_message.Message):
     VALID_FROM_FIELD_NUMBER: _builtins.int
     VALID_UNTIL_FIELD_NUMBER: _builtins.int
     NOTES_FIELD_NUMBER: _builtins.int
+    REPLY_WITHIN_ORDINARY_FIELD_NUMBER: _builtins.int
+    REPLY_WITHIN_URGENT_FIELD_NUMBER: _builtins.int
     agreement_id: _builtins.str
     title: _builtins.str
     instrument: _builtins.str
@@ -308,6 +339,16 @@ class Agreement(_message.Message):
     def valid_until(self) -> _timestamp_pb2.Timestamp:
         """Past this time the agreement permits nothing."""
 
+    @_builtins.property
+    def reply_within_ordinary(self) -> _duration_pb2.Duration:
+        """How long the member asked has to answer an ordinary REQUEST under this
+        agreement (calendar time; unset: 10 days).
+        """
+
+    @_builtins.property
+    def reply_within_urgent(self) -> _duration_pb2.Duration:
+        """The same for an urgent REQUEST (unset: 48 hours)."""
+
     def __init__(
         self,
         *,
@@ -322,10 +363,12 @@ class Agreement(_message.Message):
         valid_from: _timestamp_pb2.Timestamp | None = ...,
         valid_until: _timestamp_pb2.Timestamp | None = ...,
         notes: _builtins.str = ...,
+        reply_within_ordinary: _duration_pb2.Duration | None = ...,
+        reply_within_urgent: _duration_pb2.Duration | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reply_within_ordinary", b"reply_within_ordinary", "reply_within_urgent", b"reply_within_urgent", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "data_categories", b"data_categories", "instrument", b"instrument", "legal_bases", b"legal_bases", "notes", b"notes", "parties", b"parties", "purposes", b"purposes", "reference", b"reference", "title", b"title", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreement_id", b"agreement_id", "data_categories", b"data_categories", "instrument", b"instrument", "legal_bases", b"legal_bases", "notes", b"notes", "parties", b"parties", "purposes", b"purposes", "reference", b"reference", "reply_within_ordinary", b"reply_within_ordinary", "reply_within_urgent", b"reply_within_urgent", "title", b"title", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

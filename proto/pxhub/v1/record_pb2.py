@@ -25,9 +25,10 @@ _sym_db = _symbol_database.Default()
 from pxhub.v1 import best_practice_pb2 as pxhub_dot_v1_dot_best__practice__pb2
 from pxhub.v1 import inmate_profile_pb2 as pxhub_dot_v1_dot_inmate__profile__pb2
 from pxhub.v1 import integrity_pb2 as pxhub_dot_v1_dot_integrity__pb2
+from pxhub.v1 import request_pb2 as pxhub_dot_v1_dot_request__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pxhub/v1/record.proto\x12\x08pxhub.v1\x1a\x1cpxhub/v1/best_practice.proto\x1a\x1dpxhub/v1/inmate_profile.proto\x1a\x18pxhub/v1/integrity.proto\"\xf5\x01\n\x06Record\x12\x42\n\x17inmate_security_profile\x18\x01 \x01(\x0b\x32\x1f.pxhub.v1.InmateSecurityProfileH\x00\x12\x33\n\x0fintegrity_audit\x18\x02 \x01(\x0b\x32\x18.pxhub.v1.IntegrityAuditH\x00\x12\x33\n\x0f\x65thics_training\x18\x03 \x01(\x0b\x32\x18.pxhub.v1.EthicsTrainingH\x00\x12\x35\n\rbest_practice\x18\x04 \x01(\x0b\x32\x1c.pxhub.v1.BestPracticeRecordH\x00\x42\x06\n\x04kindB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15pxhub/v1/record.proto\x12\x08pxhub.v1\x1a\x1cpxhub/v1/best_practice.proto\x1a\x1dpxhub/v1/inmate_profile.proto\x1a\x18pxhub/v1/integrity.proto\x1a\x16pxhub/v1/request.proto\"\xd9\x02\n\x06Record\x12\x42\n\x17inmate_security_profile\x18\x01 \x01(\x0b\x32\x1f.pxhub.v1.InmateSecurityProfileH\x00\x12\x33\n\x0fintegrity_audit\x18\x02 \x01(\x0b\x32\x18.pxhub.v1.IntegrityAuditH\x00\x12\x33\n\x0f\x65thics_training\x18\x03 \x01(\x0b\x32\x18.pxhub.v1.EthicsTrainingH\x00\x12\x35\n\rbest_practice\x18\x04 \x01(\x0b\x32\x1c.pxhub.v1.BestPracticeRecordH\x00\x12-\n\x0c\x66ile_request\x18\x05 \x01(\x0b\x32\x15.pxhub.v1.FileRequestH\x00\x12\x33\n\x0frequest_refusal\x18\x06 \x01(\x0b\x32\x18.pxhub.v1.RequestRefusalH\x00\x42\x06\n\x04kindB\x12Z\x10pxhub/v1;pxhubv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,6 +36,6 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'pxhub.v1.record_pb2', _glob
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'Z\020pxhub/v1;pxhubv1'
-  _globals['_RECORD']._serialized_start=123
-  _globals['_RECORD']._serialized_end=368
+  _globals['_RECORD']._serialized_start=147
+  _globals['_RECORD']._serialized_end=492
 # @@protoc_insertion_point(module_scope)

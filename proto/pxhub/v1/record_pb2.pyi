@@ -8,6 +8,7 @@ from google.protobuf import message as _message
 from pxhub.v1 import best_practice_pb2 as _best_practice_pb2
 from pxhub.v1 import inmate_profile_pb2 as _inmate_profile_pb2
 from pxhub.v1 import integrity_pb2 as _integrity_pb2
+from pxhub.v1 import request_pb2 as _request_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -31,6 +32,8 @@ class Record(_message.Message):
     INTEGRITY_AUDIT_FIELD_NUMBER: _builtins.int
     ETHICS_TRAINING_FIELD_NUMBER: _builtins.int
     BEST_PRACTICE_FIELD_NUMBER: _builtins.int
+    FILE_REQUEST_FIELD_NUMBER: _builtins.int
+    REQUEST_REFUSAL_FIELD_NUMBER: _builtins.int
     @_builtins.property
     def inmate_security_profile(self) -> _inmate_profile_pb2.InmateSecurityProfile: ...
     @_builtins.property
@@ -39,6 +42,14 @@ class Record(_message.Message):
     def ethics_training(self) -> _integrity_pb2.EthicsTraining: ...
     @_builtins.property
     def best_practice(self) -> _best_practice_pb2.BestPracticeRecord: ...
+    @_builtins.property
+    def file_request(self) -> _request_pb2.FileRequest:
+        """A REQUEST for a person's file (payload kind FILE_REQUEST)."""
+
+    @_builtins.property
+    def request_refusal(self) -> _request_pb2.RequestRefusal:
+        """A signed refusal of a REQUEST (payload kind REQUEST_REFUSAL)."""
+
     def __init__(
         self,
         *,
@@ -46,12 +57,14 @@ class Record(_message.Message):
         integrity_audit: _integrity_pb2.IntegrityAudit | None = ...,
         ethics_training: _integrity_pb2.EthicsTraining | None = ...,
         best_practice: _best_practice_pb2.BestPracticeRecord | None = ...,
+        file_request: _request_pb2.FileRequest | None = ...,
+        request_refusal: _request_pb2.RequestRefusal | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["best_practice", b"best_practice", "ethics_training", b"ethics_training", "inmate_security_profile", b"inmate_security_profile", "integrity_audit", b"integrity_audit", "kind", b"kind"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["best_practice", b"best_practice", "ethics_training", b"ethics_training", "file_request", b"file_request", "inmate_security_profile", b"inmate_security_profile", "integrity_audit", b"integrity_audit", "kind", b"kind", "request_refusal", b"request_refusal"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["best_practice", b"best_practice", "ethics_training", b"ethics_training", "inmate_security_profile", b"inmate_security_profile", "integrity_audit", b"integrity_audit", "kind", b"kind"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["best_practice", b"best_practice", "ethics_training", b"ethics_training", "file_request", b"file_request", "inmate_security_profile", b"inmate_security_profile", "integrity_audit", b"integrity_audit", "kind", b"kind", "request_refusal", b"request_refusal"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["inmate_security_profile", "integrity_audit", "ethics_training", "best_practice"]  # noqa: Y015
+    _WhichOneofReturnType_kind: _TypeAlias = _typing.Literal["inmate_security_profile", "integrity_audit", "ethics_training", "best_practice", "file_request", "request_refusal"]  # noqa: Y015
     _WhichOneofArgType_kind: _TypeAlias = _typing.Literal["kind", b"kind"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_kind) -> _WhichOneofReturnType_kind | None: ...
 
