@@ -68,10 +68,11 @@ BASES = (MT, BA, NL, JO, VI, CO, NPD)
 PROFILE_PURPOSES = {TOC, IDV, CT, SC}
 NONE, PERSONAL, IDENTIFIER, JUDICIAL, BIOMETRIC, HEALTH, AFFILIATION, SPECIAL, THIRD, SOURCE = range(1, 11)
 
-#: Layers a profile sent for each purpose declares in this matrix (the purpose's whole layers).
+#: Layers a profile sent for each purpose declares in this matrix (the purpose's whole layers; BIOMETRIC
+#: and THIRD_PARTY are pull-only for organised crime and identity verification: they travel on request).
 LAYERS: dict[int, set[int]] = {
-    TOC: {NONE, PERSONAL, IDENTIFIER, JUDICIAL, BIOMETRIC, AFFILIATION},
-    IDV: {NONE, PERSONAL, IDENTIFIER, BIOMETRIC, JUDICIAL},  # JUDICIAL: status only
+    TOC: {NONE, PERSONAL, IDENTIFIER, JUDICIAL, AFFILIATION},
+    IDV: {NONE, PERSONAL, IDENTIFIER, JUDICIAL},  # JUDICIAL: status only
     CT: {NONE, PERSONAL, IDENTIFIER, JUDICIAL, BIOMETRIC, AFFILIATION, HEALTH, THIRD},
     SC: {NONE, PERSONAL, IDENTIFIER, AFFILIATION, HEALTH, JUDICIAL},  # JUDICIAL: classification, risks
     OV: set(),
@@ -205,10 +206,13 @@ def cell(
     metadata: envelope_pb2.RecordMetadata,
     consents: dict[str, Consent] | None = None,
     *,
-    approved: bool = False,
+    approved: bool | None = None,
     now: datetime = NOW,
+    pull_layers_asked: frozenset[int] = frozenset(),
 ) -> tuple[bool, envelope_pb2.Reason.ValueType]:
-    d = decide(metadata, approved, POLICY, consents or {}, now)
+    if approved is None:  # a record holding a four-eyes layer is countersigned (test_four_eyes_layers)
+        approved = bool(set(metadata.layers) & set(POLICY.message.four_eyes_layers))
+    d = decide(metadata, approved, POLICY, consents or {}, now, pull_layers_asked=pull_layers_asked)
     assert d.permit == (d.reason == 0)
     assert d.permit or d.detail, "every deny says why"
     return d.permit, E.Reason.ValueType(d.reason)
@@ -434,6 +438,52 @@ def test_a_national_id_in_the_header_is_refused() -> None:
 def test_four_eyes(classification: int, approved: bool, reason: int) -> None:
     metadata = header("CO-INPEC", ["PE-INPE"], TOC, BA, classification=classification)
     assert cell(metadata, approved=approved) == (reason == 0, reason)
+
+
+def test_four_eyes_layers_need_an_approver_whatever_the_classification() -> None:
+    given = consent(purposes=(CT,), categories=tuple(range(2, 10)), recipients=("PE-INPE",))
+    for layer in (BIOMETRIC, THIRD):
+        metadata = header(
+            "CO-INPEC", ["PE-INPE"], CT, CO, {layer}, consent_ref=given.consent_id, subject=SUBJECT
+        )
+        assert cell(metadata, {given.consent_id: given}, approved=False) == (
+            False,
+            E.REASON_APPROVER_SIGNATURE_MISSING,
+        )
+        assert cell(metadata, {given.consent_id: given}, approved=True) == (True, 0)
+
+
+def test_pull_only_layers_travel_only_when_a_request_asked_for_them() -> None:
+    report = header("CO-INPEC", ["PE-INPE"], TOC, BA, {BIOMETRIC})
+    assert cell(report) == (False, E.REASON_LAYER_NOT_PERMITTED)
+    assert cell(report, pull_layers_asked=frozenset({BIOMETRIC})) == (True, 0)
+    assert cell(report, pull_layers_asked=frozenset({THIRD})) == (False, E.REASON_LAYER_NOT_PERMITTED)
+    assert cell(report, pull_layers_asked=frozenset({BIOMETRIC}), approved=False) == (
+        False,
+        E.REASON_APPROVER_SIGNATURE_MISSING,
+    )
+
+
+def test_request_records_travel_only_for_purposes_that_permit_lookups() -> None:
+    request = header("CO-INPEC", ["PE-INPE"], TOC, BA, {NONE, JUDICIAL}, kind=E.PAYLOAD_KIND_FILE_REQUEST)
+    assert cell(request) == (True, 0)
+    audit_request = header("CO-INPEC", ["PE-INPE"], OV, NPD, {NONE}, kind=E.PAYLOAD_KIND_FILE_REQUEST)
+    assert cell(audit_request) == (False, E.REASON_LOOKUP_NOT_PERMITTED)
+
+
+def test_lookup_decisions_follow_the_agreements_and_transfer_rules() -> None:
+    from hub.core.policy import lookup_decision, lookup_scope
+
+    assert lookup_scope(POLICY, TOC, BA).permit
+    assert lookup_scope(POLICY, OV, NPD).reason == E.REASON_LOOKUP_NOT_PERMITTED
+    assert lookup_scope(POLICY, IDV, CO).reason == E.REASON_LEGAL_BASIS_NOT_PERMITTED
+    assert lookup_scope(None, TOC, BA).reason == E.REASON_POLICY_UNAVAILABLE
+    for asker, holder in PAIRS:
+        decision = lookup_decision(POLICY, asker, holder, TOC, BA, NOW)
+        # The holder discloses: it is the exporter of the hit (PE, UY, DO, MX have an organised-crime
+        # exception; CO's partners are on its adequacy list; GT and EC have neither for BA).
+        reason = expected(TOC, BA, holder[:2], asker[:2])
+        assert (decision.permit, decision.reason) == (reason == 0, reason), (asker, holder)
 
 
 # ------------------------------------------------------------------ the policy document and its signature

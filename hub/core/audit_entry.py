@@ -68,6 +68,11 @@ ACTIONS: Final[Mapping[str, str]] = MappingProxyType(
         "auth.refuse": "a caller was refused before any other decision",
         "rights.request": "a data-subject rights request was received or answered",
         "record.rectify": "a record was rectified",
+        "lookup.key": "the matching-key issuer started a lookup epoch",
+        "lookup.publish": "a member added or removed lookup tokens of the persons it holds",
+        "lookup.query": "a member asked which members hold a person (counts and members, never tokens)",
+        "request.overdue": "a request passed its deadline unanswered; both members were notified",
+        "request.withdraw": "the requester withdrew a request",
     }
 )
 """Every action an entry may name, with what it records."""

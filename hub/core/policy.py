@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -59,6 +59,9 @@ DOMAIN_POLICY: Final = "pxhub/v1/policy"
 #: Layers no default policy lets travel (domain model §2.5); SOURCE_PROTECTION never leaves the originator.
 NEVER_BY_DEFAULT: Final = frozenset({S.SENSITIVITY_SPECIAL_CATEGORY, S.SENSITIVITY_SOURCE_PROTECTION})
 _NONE: Final = S.SENSITIVITY_NONE
+#: Record kinds that travel only between the two members of a request, for a purpose that permits
+#: lookups (the policy need not list them among the purpose's payload kinds).
+REQUEST_KINDS: Final = frozenset({R.PAYLOAD_KIND_FILE_REQUEST, R.PAYLOAD_KIND_REQUEST_REFUSAL})
 
 #: (operator id, key id) -> the operator's Ed25519 public key, or None when unknown / not an operator.
 OperatorKeys = Callable[[str, str], Ed25519PublicKey | None]
@@ -158,6 +161,25 @@ class ExchangePolicy:
             partial={p.layer: tuple(p.fields) for p in rule.partial_layers},
         )
 
+    def requestable_layers(self, purpose: int) -> frozenset[int]:
+        """What a REQUEST for ``purpose`` may ask: the layers sent, partly sent, and pull-only."""
+        rule = self.purpose(purpose)
+        if rule is None:
+            return frozenset()
+        return frozenset(rule.layers) | {p.layer for p in rule.partial_layers} | frozenset(rule.pull_layers)
+
+    def response_layers(self, purpose: int, requested: Iterable[int]) -> AllowedLayers | None:
+        """What a RESPONSE to a request for ``requested`` may carry: those layers the purpose lets
+        travel (pull-only ones included), and NONE."""
+        rule = self.purpose(purpose)
+        if rule is None:
+            return None
+        asked = frozenset(requested) | {_NONE}
+        return AllowedLayers(
+            full=(frozenset(rule.layers) | frozenset(rule.pull_layers)) & asked,
+            partial={p.layer: tuple(p.fields) for p in rule.partial_layers if p.layer in asked},
+        )
+
     def agreements_between(self, a: str, b: str) -> list[policy_pb2.Agreement]:
         return [g for g in self.message.agreements if a in g.parties and b in g.parties]
 
@@ -215,6 +237,14 @@ def check_policy(message: policy_pb2.Policy) -> None:  # noqa: PLR0912 - one che
         for partial in rule.partial_layers:
             if not partial.fields:
                 raise _bad(f"purpose {name} allows {layer_name(partial.layer)} partially through no field")
+        if S.SENSITIVITY_SOURCE_PROTECTION in rule.pull_layers:
+            raise _bad(
+                f"purpose {name} lets SOURCE_PROTECTION travel on request; it never leaves the originator"
+            )
+        if set(rule.pull_layers) & set(layers):
+            raise _bad(f"purpose {name} lists a layer both as sent and as pull-only")
+        if rule.pull_layers and not rule.lookup_permitted:
+            raise _bad(f"purpose {name} has pull-only layers but permits no lookup, so no request")
     ids: set[str] = set()
     for agreement in message.agreements:
         label = agreement.agreement_id or "(no id)"
@@ -233,6 +263,12 @@ def check_policy(message: policy_pb2.Policy) -> None:  # noqa: PLR0912 - one che
             raise _bad(f"agreement {label} ends before it starts")
         if S.SENSITIVITY_SOURCE_PROTECTION in agreement.data_categories:
             raise _bad(f"agreement {label} covers SOURCE_PROTECTION")
+    for agreement in message.agreements:
+        for field_name in ("reply_within_ordinary", "reply_within_urgent"):
+            if agreement.HasField(field_name) and getattr(agreement, field_name).ToTimedelta() <= timedelta(
+                0
+            ):
+                raise _bad(f"agreement {agreement.agreement_id}: {field_name} must be positive")
     countries: set[str] = set()
     for transfer in message.transfer_rules:
         if len(transfer.country_iso2) != 2 or transfer.country_iso2 in countries:
@@ -354,38 +390,81 @@ def _consent_check(  # noqa: PLR0911 - one reason per check, in the documented o
     return None
 
 
+def pair_agreement(
+    policy: ExchangePolicy,
+    exporter_member: str,
+    importer_member: str,
+    purpose: int,
+    basis: int,
+    categories: frozenset[int],
+    now: datetime,
+) -> Decision:
+    """Permit (the agreement in force as its ground) or deny NO_AGREEMENT for one pair of members."""
+    exporter = country_of(exporter_member)
+    importer = country_of(importer_member)
+    candidates = [
+        g
+        for g in policy.agreements_between(exporter, importer)
+        if purpose in g.purposes and basis in g.legal_bases
+    ]
+    covering = [g for g in candidates if categories <= set(g.data_categories)]
+    in_force = [g for g in covering if _at(g.valid_from) <= now <= _at(g.valid_until)]
+    if in_force:
+        return Decision(True, 0, "", (in_force[0].agreement_id,))
+    pair = f"{exporter}-{importer}"
+    what = f"{_purpose_name(purpose)} under {_basis_name(basis)}"
+    if covering:
+        g = covering[0]
+        when = "expired on" if now > _at(g.valid_until) else "starts on"
+        edge = _at(g.valid_until) if now > _at(g.valid_until) else _at(g.valid_from)
+        detail = f"agreement {g.agreement_id} ({pair}) {when} {edge.date().isoformat()}"
+    elif candidates:
+        missing = categories - set(candidates[0].data_categories)
+        detail = f"agreement {candidates[0].agreement_id} ({pair}) does not cover {_layers(missing)}"
+    else:
+        detail = f"no agreement between {pair} covers {what}"
+    return _deny(R.REASON_NO_AGREEMENT, detail)
+
+
 def _agreement_check(
     policy: ExchangePolicy, metadata: envelope_pb2.RecordMetadata, categories: frozenset[int], now: datetime
 ) -> tuple[Decision | None, tuple[str, ...]]:
-    sender = metadata.sender.member_id
-    exporter = country_of(sender)
     grounds: list[str] = []
     for party in metadata.recipients:
-        importer = country_of(party.member_id)
-        candidates = [
-            g
-            for g in policy.agreements_between(exporter, importer)
-            if metadata.purpose in g.purposes and metadata.legal_basis in g.legal_bases
-        ]
-        covering = [g for g in candidates if categories <= set(g.data_categories)]
-        in_force = [g for g in covering if _at(g.valid_from) <= now <= _at(g.valid_until)]
-        if in_force:
-            grounds.append(in_force[0].agreement_id)
-            continue
-        pair = f"{exporter}-{importer}"
-        what = f"{_purpose_name(metadata.purpose)} under {_basis_name(metadata.legal_basis)}"
-        if covering:
-            g = covering[0]
-            when = "expired on" if now > _at(g.valid_until) else "starts on"
-            edge = _at(g.valid_until) if now > _at(g.valid_until) else _at(g.valid_from)
-            detail = f"agreement {g.agreement_id} ({pair}) {when} {edge.date().isoformat()}"
-        elif candidates:
-            missing = categories - set(candidates[0].data_categories)
-            detail = f"agreement {candidates[0].agreement_id} ({pair}) does not cover {_layers(missing)}"
-        else:
-            detail = f"no agreement between {pair} covers {what}"
-        return _deny(R.REASON_NO_AGREEMENT, detail), ()
+        found = pair_agreement(
+            policy,
+            metadata.sender.member_id,
+            party.member_id,
+            metadata.purpose,
+            metadata.legal_basis,
+            categories,
+            now,
+        )
+        if not found.permit:
+            return found, ()
+        grounds.extend(found.grounds)
     return None, tuple(dict.fromkeys(grounds))
+
+
+def transfer_decision(
+    policy: ExchangePolicy, exporter_member: str, importer_member: str, purpose: int, basis: int
+) -> Decision:
+    """The exporting country's rule for personal data to one importer (TRANSFER_NOT_PERMITTED)."""
+    exporter = country_of(exporter_member)
+    importer = country_of(importer_member)
+    transfer = policy.transfer_rule(exporter)
+    if transfer is None:
+        return _deny(
+            R.REASON_TRANSFER_NOT_PERMITTED,
+            f"policy v{policy.version} has no transfer rule for exporter {exporter}",
+        )
+    if not _transfer_permitted(transfer, importer, basis, purpose):
+        return _deny(
+            R.REASON_TRANSFER_NOT_PERMITTED,
+            f"{transfer.law} does not let {exporter} send personal data to {importer} "
+            f"for {_purpose_name(purpose)} under {_basis_name(basis)}",
+        )
+    return Decision(True)
 
 
 def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented order
@@ -394,8 +473,17 @@ def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented 
     policy: ExchangePolicy | None,
     consents: Mapping[str, Consent],
     now: datetime,
+    *,
+    pull_layers_asked: frozenset[int] = frozenset(),
 ) -> Decision:
     """Permit or deny one verified header; deny by default.
+
+    ``pull_layers_asked`` are the layers the REQUEST this envelope answers asked for (given by the
+    caller only for a RESPONSE to an open request): the purpose's pull-only layers among them may
+    travel; in any other envelope a pull-only layer is LAYER_NOT_PERMITTED. FILE_REQUEST and
+    REQUEST_REFUSAL records travel for a purpose that permits lookups (LOOKUP_NOT_PERMITTED),
+    whatever its payload kinds. A layer of ``four_eyes_layers`` needs an approver signature, as a
+    classification at ``four_eyes_from`` or above does.
 
     Order of checks (each failure has its own reason): a policy is in force;
     the purpose is defined (PURPOSE_UNKNOWN); the payload kind may travel for it
@@ -418,7 +506,13 @@ def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented 
         return _deny(
             R.REASON_PURPOSE_UNKNOWN, f"purpose {purpose} is not defined by policy v{policy.version}"
         )
-    if metadata.payload_kind not in rule.payload_kinds:
+    if metadata.payload_kind in REQUEST_KINDS:
+        if not rule.lookup_permitted:
+            return _deny(
+                R.REASON_LOOKUP_NOT_PERMITTED,
+                f"purpose {purpose} permits no lookup, so no request or refusal",
+            )
+    elif metadata.payload_kind not in rule.payload_kinds:
         return _deny(
             R.REASON_KIND_NOT_PERMITTED,
             f"{_kind_name(metadata.payload_kind)} may not travel for purpose {purpose}",
@@ -432,7 +526,8 @@ def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented 
     allowed = policy.allowed_layers(metadata.purpose)
     assert allowed is not None  # the rule exists
     declared = frozenset(metadata.layers)
-    forbidden = {layer for layer in declared if not allowed.permits(layer)}
+    pulled = frozenset(rule.pull_layers) & pull_layers_asked
+    forbidden = {layer for layer in declared if not allowed.permits(layer) and layer not in pulled}
     if basis == R.LEGAL_BASIS_NOT_PERSONAL_DATA:
         forbidden |= declared - {_NONE}
     if forbidden:
@@ -452,6 +547,13 @@ def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented 
             R.REASON_APPROVER_SIGNATURE_MISSING,
             f"a {level} record needs an approver signature of {metadata.sender.member_id}",
         )
+    needs_approval = declared & frozenset(policy.message.four_eyes_layers)
+    if needs_approval and not approved:
+        return _deny(
+            R.REASON_APPROVER_SIGNATURE_MISSING,
+            f"a record holding {_layers(needs_approval)} needs an approver signature of "
+            f"{metadata.sender.member_id}",
+        )
     categories = declared - {_NONE}
     grounds: tuple[str, ...]
     if basis == R.LEGAL_BASIS_CONSENT:
@@ -466,22 +568,50 @@ def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented 
         if denied is not None:
             return denied
     if categories:
-        exporter = country_of(metadata.sender.member_id)
-        transfer = policy.transfer_rule(exporter)
         for party in metadata.recipients:
-            importer = country_of(party.member_id)
-            if transfer is None:
-                return _deny(
-                    R.REASON_TRANSFER_NOT_PERMITTED,
-                    f"policy v{policy.version} has no transfer rule for exporter {exporter}",
-                )
-            if not _transfer_permitted(transfer, importer, basis, metadata.purpose):
-                return _deny(
-                    R.REASON_TRANSFER_NOT_PERMITTED,
-                    f"{transfer.law} does not let {exporter} send personal data to {importer} "
-                    f"for {purpose} under {_basis_name(basis)}",
-                )
+            transfer = transfer_decision(
+                policy, metadata.sender.member_id, party.member_id, metadata.purpose, basis
+            )
+            if not transfer.permit:
+                return transfer
     return Decision(True, 0, "", grounds)
+
+
+def lookup_scope(policy: ExchangePolicy | None, purpose: int, basis: int) -> Decision:
+    """Whether a lookup for ``purpose`` under ``basis`` may be asked at all (a refusal of the call)."""
+    if policy is None:
+        return _deny(R.REASON_POLICY_UNAVAILABLE, "no signed policy is in force at the hub")
+    rule = policy.purpose(purpose)
+    if rule is None:
+        return _deny(
+            R.REASON_PURPOSE_UNKNOWN,
+            f"purpose {_purpose_name(purpose)} is not defined by policy v{policy.version}",
+        )
+    if not rule.lookup_permitted:
+        return _deny(R.REASON_LOOKUP_NOT_PERMITTED, f"purpose {_purpose_name(purpose)} permits no lookup")
+    if basis not in rule.legal_bases or basis in (R.LEGAL_BASIS_CONSENT, R.LEGAL_BASIS_NOT_PERSONAL_DATA):
+        return _deny(
+            R.REASON_LEGAL_BASIS_NOT_PERMITTED,
+            f"legal basis {_basis_name(basis)} is not admissible for a lookup for {_purpose_name(purpose)}",
+        )
+    return Decision(True)
+
+
+#: What a hit discloses: that the holder keeps a record identifying the person.
+LOOKUP_CATEGORIES: Final = frozenset({S.SENSITIVITY_IDENTIFIER})
+
+
+def lookup_decision(
+    policy: ExchangePolicy, asker: str, holder: str, purpose: int, basis: int, now: datetime
+) -> Decision:
+    """Whether ``holder`` answers ``asker``'s lookup: an agreement in force between their countries
+    covering the purpose, the basis and identifiers, and the holder's transfer rule (a hit tells the
+    asker that the holder keeps a record of the person: the holder is the exporter)."""
+    agreement = pair_agreement(policy, holder, asker, purpose, basis, LOOKUP_CATEGORIES, now)
+    if not agreement.permit:
+        return agreement
+    transfer = transfer_decision(policy, holder, asker, purpose, basis)
+    return transfer if not transfer.permit else agreement
 
 
 # --------------------------------------------------------------------------- minimisation

@@ -53,6 +53,8 @@ KIND_BY_FIELD: Final[Mapping[str, envelope_pb2.PayloadKind.ValueType]] = {
     "integrity_audit": envelope_pb2.PAYLOAD_KIND_INTEGRITY_AUDIT,
     "ethics_training": envelope_pb2.PAYLOAD_KIND_ETHICS_TRAINING,
     "best_practice": envelope_pb2.PAYLOAD_KIND_BEST_PRACTICE,
+    "file_request": envelope_pb2.PAYLOAD_KIND_FILE_REQUEST,
+    "request_refusal": envelope_pb2.PAYLOAD_KIND_REQUEST_REFUSAL,
 }
 
 
