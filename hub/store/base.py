@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from hub.core.requests import PENDING, RequestRecord
+
 
 class AdmitOutcome(enum.Enum):
     ACCEPTED = "accepted"
@@ -20,6 +22,9 @@ class AdmitOutcome(enum.Enum):
     DUPLICATE = "duplicate"
     # Same message id, different header: refused.
     REPLAYED = "replayed"
+    # A RESPONSE whose request is no longer pending (answered, refused or withdrawn meanwhile, or
+    # answered earlier in the same batch): refused, nothing of it stored.
+    CONFLICT = "conflict"
 
 
 class AcknowledgeOutcome(enum.Enum):
@@ -91,6 +96,69 @@ class Admission:
     purpose: int
     # Consent the envelope was sent under (legal basis CONSENT), else empty.
     consent_ref: str = ""
+    # A REQUEST: the request it opens (stored with the envelope).
+    request_opened: RequestRecord | None = None
+    # A RESPONSE: its request as the answer closes it; applied only while the stored request is
+    # still pending (OPEN or OVERDUE), else the admission is CONFLICT.
+    request_closed: RequestRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AdmitPlan:
+    """What one ``admit`` call stores: each admission's outcome, the envelopes to store, and the
+    request rows to insert (``opened``) and to update (``closed``), in that order."""
+
+    outcomes: list[AdmitOutcome]
+    accepted: list[Admission]
+    opened: list[RequestRecord]
+    closed: list[RequestRecord]
+
+
+def plan_admissions(
+    admissions: Sequence[Admission],
+    stored_digest: Callable[[str], bytes | None],
+    stored_request: Callable[[str], RequestRecord | None],
+    now: datetime,
+) -> AdmitPlan:
+    """Each admission's outcome, the same for every store, read inside the admitting transaction.
+
+    ``stored_digest(message_id)`` is the header digest of an envelope already stored, and
+    ``stored_request(message_id)`` the request as stored, before this batch. A known message id is
+    DUPLICATE (same header) or REPLAYED; a new one closing a request that is no longer pending, as
+    stored or as an earlier admission of the batch left it, is CONFLICT. A request closed keeps the
+    stored ``overdue_at``: the answer may have been checked before the deadline sweep ran.
+    """
+    outcomes: list[AdmitOutcome] = []
+    batch: dict[str, Admission] = {}
+    requests: dict[str, RequestRecord | None] = {}  # as this batch leaves them
+    opened: list[RequestRecord] = []
+    closed: list[RequestRecord] = []
+    for admission in admissions:
+        earlier = stored_digest(admission.message_id)
+        if earlier is None and admission.message_id in batch:
+            earlier = batch[admission.message_id].header_sha256
+        answer = admission.request_closed
+        if earlier is not None:
+            same = earlier == admission.header_sha256
+            outcomes.append(AdmitOutcome.DUPLICATE if same else AdmitOutcome.REPLAYED)
+            continue
+        if answer is not None:
+            key = answer.message_id
+            current = requests[key] if key in requests else stored_request(key)
+            if current is None or current.state not in PENDING:
+                outcomes.append(AdmitOutcome.CONFLICT)
+                continue
+            record = current.closed(
+                answer.state, answer.closed_at or now, answer.response_message_id, answer.refusal_reason
+            )
+            requests[key] = record
+            closed.append(record)
+        if admission.request_opened is not None:
+            requests[admission.request_opened.message_id] = admission.request_opened
+            opened.append(admission.request_opened)
+        outcomes.append(AdmitOutcome.ACCEPTED)
+        batch[admission.message_id] = admission
+    return AdmitPlan(outcomes, list(batch.values()), opened, closed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ from hub.store.base import (
     AckAuditEntries,
     AcknowledgeOutcome,
     Admission,
-    AdmitOutcome,
     AdmitResult,
     AuditEntryFor,
     HubStore,
@@ -20,16 +19,26 @@ from hub.store.base import (
     ReceiptToRecord,
     StoreStats,
     acknowledgement_outcomes,
+    plan_admissions,
     recorded_entries,
 )
 from hub.store.memory.audit import MemoryAuditMixin
 from hub.store.memory.directory_changes import MemoryDirectoryChangeMixin
+from hub.store.memory.lookup import MemoryLookupMixin
 from hub.store.memory.policy_consent import MemoryPolicyConsentMixin
+from hub.store.memory.requests import MemoryRequestMixin
 from hub.store.memory.rows import EnvelopeRow, MailRow
 
 
 @dataclass
-class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectoryChangeMixin, HubStore):
+class MemoryHubStore(
+    MemoryAuditMixin,
+    MemoryPolicyConsentMixin,
+    MemoryDirectoryChangeMixin,
+    MemoryLookupMixin,
+    MemoryRequestMixin,
+    HubStore,
+):
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _envelopes: dict[str, EnvelopeRow] = field(default_factory=dict)
     _mail: dict[int, MailRow] = field(default_factory=dict)
@@ -54,29 +63,28 @@ class MemoryHubStore(MemoryAuditMixin, MemoryPolicyConsentMixin, MemoryDirectory
     ) -> list[AdmitResult]:
         now = now or datetime.now(UTC)
         with self._lock:
+            requests = self._requests()
+
+            def stored_digest(message_id: str) -> bytes | None:
+                known = self._envelopes.get(message_id)
+                return None if known is None else known.admission.header_sha256
+
+            plan = plan_admissions(admissions, stored_digest, requests.get, now)
             results: list[AdmitResult] = []
             entries = list(extra_audit_entries)
-            batch: dict[str, Admission] = {}
-            for admission in admissions:
+            for admission, outcome in zip(admissions, plan.outcomes, strict=True):
                 known = self._envelopes.get(admission.message_id)
-                earlier = known.admission if known else batch.get(admission.message_id)
-                if earlier is None:
-                    outcome = AdmitOutcome.ACCEPTED
-                    batch[admission.message_id] = admission
-                elif earlier.header_sha256 == admission.header_sha256:
-                    outcome = AdmitOutcome.DUPLICATE
-                else:
-                    outcome = AdmitOutcome.REPLAYED
-                accepted_at = known.accepted_at if known else now
-                results.append(AdmitResult(outcome, accepted_at))
+                results.append(AdmitResult(outcome, known.accepted_at if known else now))
                 entries.append(audit_entry_for(admission, outcome, now))
-            for admission in batch.values():
+            for admission in plan.accepted:
                 self._envelopes[admission.message_id] = EnvelopeRow(admission, now, admission.envelope)
                 for recipient in admission.recipients:
                     seq = self._next_seq
                     self._next_seq += 1
                     self._mail[seq] = MailRow(seq, recipient, admission.message_id, now)
                     self._mail_by_key[(admission.message_id, recipient)] = seq
+            for request in (*plan.opened, *plan.closed):
+                requests[request.message_id] = request
             self._append(entries)
             return results
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Collection, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Collection, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Connection,
@@ -56,6 +56,17 @@ AUDIT_INDEX: Table = AuditIndexRow.__table__  # type: ignore[attr-defined]
 AUDIT_REFS: Table = AuditRefRow.__table__  # type: ignore[attr-defined]
 CHECKPOINTS: Table = CheckpointRow.__table__  # type: ignore[attr-defined]
 COSIGNATURES: Table = CosignatureRow.__table__  # type: ignore[attr-defined]
+
+
+_T = TypeVar("_T")
+#: Values per ``IN`` list: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+IN_LIST_CHUNK = 500
+
+
+def in_chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
+    """``values`` in slices of ``IN_LIST_CHUNK``, one ``IN`` list each."""
+    for start in range(0, len(values), IN_LIST_CHUNK):
+        yield values[start : start + IN_LIST_CHUNK]
 
 
 def bulk_insert(

@@ -25,6 +25,8 @@ TABLE_MODULES = (
     "hub.store.sql.audit_tables",
     "hub.store.sql.policy_consent_tables",
     "hub.store.sql.directory_changes_tables",
+    "hub.store.sql.lookup_tables",
+    "hub.store.sql.requests_tables",
 )
 
 

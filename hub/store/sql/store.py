@@ -20,7 +20,6 @@ from hub.store.base import (
     AckAuditEntries,
     AcknowledgeOutcome,
     Admission,
-    AdmitOutcome,
     AdmitResult,
     AuditEntryFor,
     HubStore,
@@ -28,12 +27,15 @@ from hub.store.base import (
     ReceiptToRecord,
     StoreStats,
     acknowledgement_outcomes,
+    plan_admissions,
     recorded_entries,
 )
 from hub.store.sql import schema
-from hub.store.sql.audit import SqlAuditMixin, bulk_insert, driver_value
+from hub.store.sql.audit import SqlAuditMixin, bulk_insert, driver_value, in_chunks
 from hub.store.sql.directory_changes import SqlDirectoryChangeMixin
+from hub.store.sql.lookup import SqlLookupMixin
 from hub.store.sql.policy_consent import SqlPolicyConsentMixin
+from hub.store.sql.requests import SqlRequestMixin
 from hub.store.sql.tables import AuditEntryRow, EnvelopeRow, MailboxRow, MerkleNodeRow, as_utc
 
 ENVELOPES = EnvelopeRow.__table__  # type: ignore[attr-defined]
@@ -55,8 +57,6 @@ _ENVELOPE_COLUMNS = (
     "accepted_at",
 )
 _MAILBOX_COLUMNS = ("recipient", "message_id", "accepted_at", "delivered_count")
-#: Message ids per ``IN`` list: far below SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-_IN_LIST_CHUNK = 500
 
 # Key of the PostgreSQL advisory lock that makes the audit log one linear sequence.
 AUDIT_SEQUENCER_LOCK = 0x70786875
@@ -103,7 +103,14 @@ def _separate_engines(url: str) -> bool:
     )
 
 
-class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin, HubStore):
+class SqlHubStore(
+    SqlAuditMixin,
+    SqlPolicyConsentMixin,
+    SqlDirectoryChangeMixin,
+    SqlLookupMixin,
+    SqlRequestMixin,
+    HubStore,
+):
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
@@ -184,24 +191,21 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
                     )
                 )
                 known = {r[0]: (bytes(r[1]), as_utc(r[2])) for r in rows}
+            closing = [a.request_closed.message_id for a in admissions if a.request_closed is not None]
+            requests = self._read_requests(conn, closing)
+
+            def stored_digest(message_id: str) -> bytes | None:
+                earlier = known.get(message_id)
+                return None if earlier is None else earlier[0]
+
+            plan = plan_admissions(admissions, stored_digest, requests.get, now)
             results: list[AdmitResult] = []
             entries = list(extra_audit_entries)
-            batch: dict[str, Admission] = {}
-            for admission in admissions:
+            for admission, outcome in zip(admissions, plan.outcomes, strict=True):
                 earlier = known.get(admission.message_id)
-                earlier_digest = earlier[0] if earlier else None
-                if earlier_digest is None and admission.message_id in batch:
-                    earlier_digest = batch[admission.message_id].header_sha256
-                if earlier_digest is None:
-                    outcome = AdmitOutcome.ACCEPTED
-                    batch[admission.message_id] = admission
-                elif earlier_digest == admission.header_sha256:
-                    outcome = AdmitOutcome.DUPLICATE
-                else:
-                    outcome = AdmitOutcome.REPLAYED
                 results.append(AdmitResult(outcome, earlier[1] if earlier else now))
                 entries.append(audit_entry_for(admission, outcome, now))
-            if batch:
+            if plan.accepted:
                 # Prebuilt tuples, one driver-level executemany per table; the time is converted once.
                 stored_now = driver_value(conn, ENVELOPES.c.accepted_at, now)
                 bulk_insert(
@@ -221,15 +225,16 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
                             len(a.recipients),
                             stored_now,
                         )
-                        for a in batch.values()
+                        for a in plan.accepted
                     ],
                 )
                 bulk_insert(
                     conn,
                     MAILBOX,
                     _MAILBOX_COLUMNS,
-                    [(r, a.message_id, stored_now, 0) for a in batch.values() for r in a.recipients],
+                    [(r, a.message_id, stored_now, 0) for a in plan.accepted for r in a.recipients],
                 )
+            self._save_requests(conn, plan.opened, plan.closed)
             self._append(conn, entries)
         return results
 
@@ -287,7 +292,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
         with self._write() as conn:
             rows: dict[str, Any] = {}
             wanted = sorted({r.message_id for r in receipts})
-            for start in range(0, len(wanted), _IN_LIST_CHUNK):  # within every backend's parameter limit
+            for chunk in in_chunks(wanted):  # within every backend's parameter limit
                 rows.update(
                     (row.message_id, row)
                     for row in conn.execute(
@@ -300,7 +305,7 @@ class SqlHubStore(SqlAuditMixin, SqlPolicyConsentMixin, SqlDirectoryChangeMixin,
                         .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
                         .where(
                             MAILBOX.c.recipient == recipient,
-                            MAILBOX.c.message_id.in_(wanted[start : start + _IN_LIST_CHUNK]),
+                            MAILBOX.c.message_id.in_(chunk),
                         )
                     )
                 )
