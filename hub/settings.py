@@ -46,6 +46,15 @@ class HubSettings(BaseSettings):
         2_000.0, gt=0, description="Token-bucket rate of envelopes one member may submit (per hub process)."
     )
     member_envelope_burst: int = Field(20_000, ge=1, description="Token-bucket size: the largest burst.")
+    member_lookup_tokens_per_second: float = Field(
+        10.0, gt=0, description="Token-bucket rate of lookup tokens one member may ask with (per process)."
+    )
+    member_lookup_token_burst: int = Field(
+        1_000, ge=1, description="Lookup tokens in one burst (as many as one lookup may carry)."
+    )
+    request_sweep_seconds: float = Field(
+        30.0, gt=0, description="How often the hub marks requests past their deadline overdue."
+    )
     member_max_streams: int = Field(
         64, ge=1, description="Concurrent Submit and Fetch streams one caller may hold open."
     )

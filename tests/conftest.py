@@ -66,7 +66,7 @@ class HubHandle:
 
 
 async def start_test_hub(
-    federation_dir: Path, database_url: str = "memory://", **overrides: object
+    federation_dir: Path, database_url: str = "memory://", clock: object = None, **overrides: object
 ) -> HubHandle:
     from hub.identity.credentials import load_hub
     from hub.identity.directory import Directory
@@ -80,6 +80,7 @@ async def start_test_hub(
         load_hub(federation_dir, PASSPHRASE),
         Directory.from_federation(federation_dir),
         open_store(database_url),
+        **({"clock": clock} if clock is not None else {}),  # type: ignore[arg-type]
     )
     return HubHandle(running, federation_dir)
 

@@ -60,6 +60,13 @@ ALLOWED: dict[str, frozenset[str]] = {
     "pxhub.v1.ConsentService.ChangeConsentState": MEMBER_ONLY,
     "pxhub.v1.ConsentService.GetConsent": MEMBER_ONLY,
     "pxhub.v1.ConsentService.ListConsents": MEMBER_ONLY,
+    "pxhub.v1.LookupService.GetMatchingKey": MEMBER_ONLY,
+    "pxhub.v1.LookupService.PublishMatchingKey": MEMBER_ONLY,
+    "pxhub.v1.LookupService.PublishTokens": MEMBER_ONLY,
+    "pxhub.v1.LookupService.Lookup": MEMBER_ONLY,
+    "pxhub.v1.LookupService.ResolveMatch": MEMBER_ONLY,
+    "pxhub.v1.RequestService.ListRequests": ANY,
+    "pxhub.v1.RequestService.WithdrawRequest": MEMBER_ONLY,
 }
 IDS = {"member": MEMBER, "revoked member": REVOKED, "auditor": "AUDITOR-1", "operator": "OPERATOR-1"}
 AUTH_REASONS = {"UNKNOWN_CALLER", "ROLE_NOT_PERMITTED", "SENDER_INACTIVE", "MEMBER_REVOKED"}

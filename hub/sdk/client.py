@@ -26,6 +26,7 @@ from hub.identity.directory import Directory, KeyEntry, verify_directory
 from hub.identity.directory_changes import sign_key_announcement, sign_status_change
 from hub.identity.manifest import load_manifest
 from hub.runtime.clock import Clock, system_clock, system_random
+from hub.sdk.lookup import LookupClientMixin
 from hub.sdk.policy_consent import PolicyConsentClientMixin
 from hub.transport.channel import open_channel
 from pxhub.v1 import (
@@ -63,7 +64,7 @@ class OpenedDelivery:
         return self.verified.metadata.sender.member_id
 
 
-class MemberClient(PolicyConsentClientMixin):
+class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
     def __init__(
         self,
         channel: grpc.aio.Channel,
@@ -74,6 +75,7 @@ class MemberClient(PolicyConsentClientMixin):
     ) -> None:
         self.channel = channel
         self.clock = clock  # the time seals are dated with
+        self._matching_keys: dict[int, bytes] = {}  # opened matching keys by epoch
         self.identity = identity
         self.hub_public_key = hub_public_key
         self.directory = directory

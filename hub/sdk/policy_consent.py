@@ -153,6 +153,10 @@ class PolicyConsentClientMixin:
             raise EnvelopeError(R.REASON_POLICY_UNAVAILABLE, "no verified policy: cannot check the delivery")
         purpose = verified.metadata.purpose
         allowed = self.policy.allowed_layers(purpose)
+        if allowed is not None and verified.metadata.type == R.MESSAGE_TYPE_RESPONSE:
+            # An answer to a request may carry the purpose's pull-only layers (the hub checked that
+            # the request asked for them).
+            allowed = self.policy.response_layers(purpose, self.policy.requestable_layers(purpose))
         if allowed is None:
             reason, detail = (
                 R.REASON_PURPOSE_UNKNOWN,

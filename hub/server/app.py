@@ -21,6 +21,7 @@ from grpc_reflection.v1alpha import reflection
 from hub.core.envelope import EnvelopeError
 from hub.identity.credentials import HubCredentials
 from hub.identity.directory import EXPIRY_WARNING, Directory, KeyEntry
+from hub.runtime.clock import Clock, system_clock
 from hub.runtime.logs import get_logger
 from hub.server.audit_servicer import AuditServicer
 from hub.server.auth import Authenticator
@@ -30,8 +31,10 @@ from hub.server.context import HubContext, audit_service
 from hub.server.directory_servicer import DirectoryServicer
 from hub.server.exchange_servicer import ExchangeServicer
 from hub.server.limits import MemberLimits
+from hub.server.lookup_servicer import LookupServicer
 from hub.server.policy_servicer import PolicyServicer
 from hub.server.registration import add_servicer
+from hub.server.request_servicer import RequestServicer
 from hub.server.rpc import RpcGuard
 from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
@@ -40,7 +43,15 @@ from hub.services.directory_book import DirectoryBook
 from hub.services.exchange import Exchange
 from hub.settings import HubSettings
 from hub.store import HubStore
-from pxhub.v1 import audit_log_pb2, consent_pb2, directory_pb2, exchange_pb2, policy_pb2
+from pxhub.v1 import (
+    audit_log_pb2,
+    consent_pb2,
+    directory_pb2,
+    exchange_pb2,
+    lookup_pb2,
+    policy_pb2,
+    request_pb2,
+)
 
 log = get_logger("pxhub.hub")
 
@@ -99,13 +110,25 @@ def install_policy(server: grpc.aio.Server, hub: HubContext) -> ServiceDescripto
     """Load the signed policy into the store (once, or when the file is newer), then serve it."""
     book = hub.exchange.policies
     try:
-        book.bootstrap(hub.settings.federation_dir, datetime.now(UTC))
+        book.bootstrap(hub.settings.federation_dir, hub.clock())
     except EnvelopeError as error:
         raise PolicyBootstrapError(
             f"signed policy in {hub.settings.federation_dir} refused: {error.reason_name}: {error.detail}"
         ) from error
     service = policy_pb2.DESCRIPTOR.services_by_name["PolicyService"]
     add_servicer(server, service, PolicyServicer(book, hub.guard))
+    return service
+
+
+def install_lookup(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
+    service = lookup_pb2.DESCRIPTOR.services_by_name["LookupService"]
+    add_servicer(server, service, LookupServicer(hub.exchange.lookups, hub.guard))
+    return service
+
+
+def install_requests(server: grpc.aio.Server, hub: HubContext) -> ServiceDescriptor:
+    service = request_pb2.DESCRIPTOR.services_by_name["RequestService"]
+    add_servicer(server, service, RequestServicer(hub.exchange.requests, hub.guard))
     return service
 
 
@@ -121,6 +144,8 @@ SERVICES: tuple[ServiceInstaller, ...] = (
     install_audit,
     install_policy,
     install_consent,
+    install_lookup,
+    install_requests,
 )
 
 
@@ -169,14 +194,20 @@ def warn_expiring(directory: Directory, now: datetime) -> list[str]:
 
 
 async def start_hub(
-    settings: HubSettings, credentials: HubCredentials, directory: Directory, store: HubStore
+    settings: HubSettings,
+    credentials: HubCredentials,
+    directory: Directory,
+    store: HubStore,
+    clock: Clock = system_clock,
 ) -> RunningHub:
-    """Start serving; returns once the port is bound."""
+    """Start serving; returns once the port is bound. ``clock`` is the hub's time (tests and the
+    demo move it; every decision, deadline and audit entry of the services is dated by it)."""
     server = grpc.aio.server(options=server_options(settings))
     exchange = Exchange(
         store,
         directory,
         AdmissionLimits(settings.max_envelope_bytes, timedelta(seconds=settings.clock_skew_seconds)),
+        clock=clock,
     )
     hub_key_entry = KeyEntry(
         key_id=credentials.signing_key_id,
@@ -202,12 +233,16 @@ async def start_hub(
                 settings.member_envelopes_per_second,
                 settings.member_envelope_burst,
                 settings.member_max_streams,
+                settings.member_lookup_tokens_per_second,
+                settings.member_lookup_token_burst,
             ),
+            clock,
         ),
         hub_key_entry=hub_key_entry,
         signals=signals,
         batcher=SubmitBatcher(exchange, signals),
         directory_book=directory_book,
+        clock=clock,
     )
     service_names = tuple(install(server, context).full_name for install in SERVICES)
     health = HealthServicer()
@@ -230,5 +265,5 @@ async def start_hub(
         directory_version=directory.version,
         directory_changes=replayed,
     )
-    warn_expiring(directory, datetime.now(UTC))
+    warn_expiring(directory, clock())
     return RunningHub(server, port, context, service_names, tasks)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Coroutine
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from hub.runtime.logs import get_logger
@@ -22,7 +22,7 @@ async def purge_forever(hub: HubContext) -> None:
     while True:
         await asyncio.sleep(hub.settings.purge_interval_seconds)
         try:
-            cutoff = datetime.now(UTC) - timedelta(seconds=hub.settings.retention_seconds)
+            cutoff = hub.clock() - timedelta(seconds=hub.settings.retention_seconds)
             purged = await asyncio.to_thread(hub.exchange.purge, cutoff)
             if purged:
                 log.info("purged", envelopes=purged)
@@ -58,9 +58,20 @@ async def issue_checkpoints_forever(hub: HubContext) -> None:
         await asyncio.sleep(hub.settings.checkpoint_interval_seconds)
 
 
+async def sweep_requests_forever(hub: HubContext) -> None:
+    """Every ``request_sweep_seconds``: open requests past their deadline become overdue (notified)."""
+    while True:
+        await asyncio.sleep(hub.settings.request_sweep_seconds)
+        try:
+            await asyncio.to_thread(hub.exchange.requests.sweep)
+        except Exception as error:  # logged loudly; the next round tries again
+            log.error("request_sweep_failed", error=type(error).__name__, detail=str(error)[:200])
+
+
 BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
     commit_submissions,
     purge_forever,
     issue_checkpoints_forever,
     follow_directory_changes,
+    sweep_requests_forever,
 )

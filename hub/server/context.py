@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from hub.identity.credentials import HubCredentials
 from hub.identity.directory import Directory, KeyEntry
+from hub.runtime.clock import Clock, system_clock
 from hub.server.rpc import RpcGuard
 from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
@@ -32,6 +33,7 @@ class HubContext:
     signals: MailboxSignals
     batcher: SubmitBatcher
     directory_book: DirectoryBook
+    clock: Clock = system_clock
 
 
 def audit_service(hub: HubContext) -> AuditLogService:
@@ -46,4 +48,5 @@ def audit_service(hub: HubContext) -> AuditLogService:
         hub.credentials.hub_origin,
         hub.directory,
         clock_skew=timedelta(seconds=hub.settings.clock_skew_seconds),
+        clock=hub.clock,
     )

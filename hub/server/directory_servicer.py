@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -76,7 +75,7 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             await self.guard.refuse(event, refusal, context)
             raise
         try:
-            rotated = await asyncio.to_thread(self.book.announce_key, caller, request, datetime.now(UTC))
+            rotated = await asyncio.to_thread(self.book.announce_key, caller, request, self.guard.clock())
         except EnvelopeError as error:
             await abort_audited(event, error, context)
         event.fields = {"directory_version": rotated.directory_version}
@@ -96,7 +95,9 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
             await self.guard.refuse(event, refusal, context)
             raise
         try:
-            version = await asyncio.to_thread(self.book.set_member_status, caller, request, datetime.now(UTC))
+            version = await asyncio.to_thread(
+                self.book.set_member_status, caller, request, self.guard.clock()
+            )
         except EnvelopeError as error:
             await abort_audited(event, error, context)
         event.fields = {"directory_version": version}

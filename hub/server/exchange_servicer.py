@@ -23,7 +23,7 @@ from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
 from hub.services.exchange import Exchange, SubmitSummary
 from hub.transport.status import Context, RpcRefusal
-from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc
+from pxhub.v1 import envelope_pb2, exchange_pb2, exchange_pb2_grpc, request_pb2
 
 DEFAULT_BATCH = 64
 # A Submit stream reads ahead while earlier requests commit, so queued requests share one
@@ -48,6 +48,22 @@ async def notice_response(
     for notice in fresh:
         response.deliveries.add(revocation_notice=notice, cursor=cursor, accepted_at=notice.issued_at)
     return response
+
+
+async def request_notice_response(
+    exchange: Exchange, caller: Caller, cursor: str, limit: int
+) -> tuple[exchange_pb2.FetchResponse | None, list[str]]:
+    """Request notices not yet carried by a Fetch, as one response that leaves the cursor as it is."""
+    if limit <= 0:
+        return None, []
+    pending = await asyncio.to_thread(exchange.requests.pending_notices, caller, limit)
+    if not pending:
+        return None, []
+    response = exchange_pb2.FetchResponse(cursor=cursor)
+    for stored in pending:
+        notice = request_pb2.RequestNotice.FromString(stored.notice)
+        response.deliveries.add(request_notice=notice, cursor=cursor, accepted_at=notice.issued_at)
+    return response, [n.notice_id for n in pending]
 
 
 @dataclass(frozen=True)
@@ -210,6 +226,12 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             if notices is not None:  # revocation notices first, until attested; the cursor stays
                 sent += len(notices.deliveries)
                 yield notices
+                continue
+            notices, carried = await request_notice_response(self.exchange, caller, str(after), want)
+            if notices is not None:  # then request notices, once each; the cursor stays
+                sent += len(notices.deliveries)
+                yield notices
+                await asyncio.to_thread(self.exchange.requests.notices_sent, caller, carried)
                 continue
             items = await asyncio.to_thread(self.exchange.fetch, caller, after, want) if want > 0 else []
             if items:

@@ -42,27 +42,34 @@ class MemberLimits:
     envelopes_per_second: float = 2_000.0
     envelope_burst: int = 20_000
     max_streams: int = 64
+    #: Lookup tokens one member may ask with: a slow rate, so a fishing expedition shows and stalls.
+    lookup_tokens_per_second: float = 10.0
+    lookup_token_burst: int = 1_000
     clock: Callable[[], float] = time.monotonic
-    _buckets: dict[str, TokenBucket] = field(default_factory=dict)
+    _buckets: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)
     _streams: dict[str, int] = field(default_factory=dict)
 
-    def take_envelopes(self, member_id: str, count: int) -> None:
-        """Charge ``count`` envelopes to ``member_id`` or refuse with a retry delay."""
+    def _take(self, kind: str, member_id: str, count: int, rate: float, burst: int) -> None:
         now = self.clock()
-        bucket = self._buckets.get(member_id)
+        bucket = self._buckets.get((kind, member_id))
         if bucket is None:
-            bucket = self._buckets[member_id] = TokenBucket(
-                self.envelopes_per_second, float(self.envelope_burst), float(self.envelope_burst), now
-            )
+            bucket = self._buckets[(kind, member_id)] = TokenBucket(rate, float(burst), float(burst), now)
         wait = bucket.take(count, now)
         if wait > 0:
             raise RpcRefusal(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 envelope_pb2.REASON_RATE_LIMITED,
-                f"more than {self.envelopes_per_second:g} envelopes per second "
-                f"(burst {self.envelope_burst}); retry in {wait:.2f} s",
+                f"more than {rate:g} {kind} per second (burst {burst}); retry in {wait:.2f} s",
                 retry_after=wait,
             )
+
+    def take_envelopes(self, member_id: str, count: int) -> None:
+        """Charge ``count`` envelopes to ``member_id`` or refuse with a retry delay."""
+        self._take("envelopes", member_id, count, self.envelopes_per_second, self.envelope_burst)
+
+    def take_lookup_tokens(self, member_id: str, count: int) -> None:
+        """Charge the tokens of one lookup to ``member_id`` or refuse with a retry delay."""
+        self._take("lookup tokens", member_id, count, self.lookup_tokens_per_second, self.lookup_token_burst)
 
     def acquire_stream(self, member_id: str) -> None:
         """Take one of the caller's stream slots, or refuse (release it with ``release_stream``)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
 
 import grpc
 
@@ -49,7 +48,7 @@ class PolicyServicer(policy_pb2_grpc.PolicyServiceServicer):
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             raise
-        now = datetime.now(UTC)
+        now = self.guard.clock()
         try:
             policy = await asyncio.to_thread(self.book.publish, caller, request.policy, now)
         except EnvelopeError as error:

@@ -11,12 +11,12 @@ import asyncio
 import time
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
 from hub.identity.caller import Caller
+from hub.runtime.clock import Clock, system_clock
 from hub.runtime.logs import get_logger
 from hub.server.auth import Authenticator
 from hub.server.limits import MemberLimits
@@ -65,11 +65,16 @@ def check_parsed(request: object) -> None:
 
 class RpcGuard:
     def __init__(
-        self, authenticator: Authenticator, store: HubStore, limits: MemberLimits | None = None
+        self,
+        authenticator: Authenticator,
+        store: HubStore,
+        limits: MemberLimits | None = None,
+        clock: Clock = system_clock,
     ) -> None:
         self.authenticator = authenticator
         self.store = store
         self.limits = limits or MemberLimits()
+        self.clock = clock  # the hub's time, for the servicers and the refusals they audit
 
     def authenticate(
         self,
@@ -99,7 +104,7 @@ class RpcGuard:
         event.emit("refused", refusal.reason_name)
         entry = audit_events.simple(
             event.caller or Caller("anonymous", ""),
-            datetime.now(UTC),
+            self.clock(),
             "auth.refuse",
             "deny",
             reason=refusal.reason,

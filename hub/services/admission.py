@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from hub.core.envelope import EnvelopeError, VerifiedEnvelope
+from hub.core.lookup import is_record_handle
 from hub.identity.directory import Directory
 from pxhub.v1 import envelope_pb2
 
@@ -65,3 +66,9 @@ def check_admission(
         )
     if metadata.HasField("valid_until") and metadata.valid_until.ToDatetime(now.tzinfo) < now:
         raise EnvelopeError(R.REASON_EXPIRED, "valid_until has passed")
+    if metadata.originating_record_id and not is_record_handle(metadata.originating_record_id):
+        raise EnvelopeError(
+            R.REASON_RECORD_HANDLE_INVALID,
+            "originating_record_id must be an opaque record handle ('rh:' and 32 hex digits), "
+            "never the national record or inmate number",
+        )

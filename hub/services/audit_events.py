@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from hub.core.audit_entry import AuditEntry
+from hub.core.requests import RequestRecord, state_name
 from hub.identity.caller import Caller
 from pxhub.v1 import envelope_pb2
 
@@ -31,8 +32,9 @@ def submit_decision(
     reason: int = 0,
     metadata: envelope_pb2.RecordMetadata | None = None,
     size: int = 0,
+    request: RequestRecord | None = None,
 ) -> bytes:
-    """One entry per submission decision, permit or deny."""
+    """One entry per submission decision, permit or deny; a REQUEST or RESPONSE names its request."""
     details: dict[str, str | int] = {"size": size}
     if metadata is not None:
         details["kind"] = KIND_NAMES.get(metadata.payload_kind, str(metadata.payload_kind))
@@ -43,7 +45,11 @@ def submit_decision(
         ).removeprefix("CLASSIFICATION_")
         details["legal_basis"] = BASIS_NAMES.get(metadata.legal_basis, str(metadata.legal_basis))
     consent = metadata.consent_ref if metadata is not None and metadata.legal_basis == CONSENT else ""
-    objects = (f"message:{message_id}",) if message_id else ()
+    objects: tuple[str, ...] = (f"message:{message_id}",) if message_id else ()
+    if request is not None:
+        objects += (f"request:{request.message_id}",)
+        details["request_state"] = state_name(request.state)
+        details["deadline"] = request.deadline.isoformat()
     return AuditEntry(
         time=now,
         actor_kind=caller.role,

@@ -23,12 +23,15 @@ from hub.core.envelope import (
     verify,
     verify_delivery_receipt,
 )
+from hub.core.requests import RequestRecord
 from hub.identity.caller import HUB_CALLER, Caller
 from hub.identity.directory import Directory
 from hub.services import audit_events
 from hub.services.admission import AdmissionLimits, check_admission, check_size
 from hub.services.consents import ConsentRegistry
+from hub.services.lookup import LookupBook
 from hub.services.policy_gate import PolicyBook, PolicyGate
+from hub.services.requests import RequestDesk
 from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem, ReceiptToRecord
 from pxhub.v1 import envelope_pb2, exchange_pb2
 
@@ -47,6 +50,15 @@ _ACK_REFUSALS = {
     AcknowledgeOutcome.MISMATCH: (
         envelope_pb2.REASON_RECEIPT_MISMATCH,
         "receipt header digest differs from the delivered envelope",
+    ),
+}
+
+#: An admission the store refused: the reason and detail of the envelope's receipt.
+_ADMIT_REFUSALS = {
+    AdmitOutcome.REPLAYED: (envelope_pb2.REASON_REPLAYED, "message id already used for a different envelope"),
+    AdmitOutcome.CONFLICT: (
+        envelope_pb2.REASON_REQUEST_CLOSED,
+        "the request this answers was answered, refused or withdrawn meanwhile",
     ),
 }
 
@@ -124,26 +136,39 @@ class Exchange:
         self.policies = PolicyBook(store, directory)
         self.gate = PolicyGate(self.policies, store, clock)
         self.consents = ConsentRegistry(store, directory, clock)
+        self.lookups = LookupBook(store, directory, self.policies, clock)
+        self.requests = RequestDesk(store, self.lookups, clock)
 
     def check_one(
         self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime
     ) -> tuple[int, VerifiedEnvelope | EnvelopeError]:
         """Every check of one envelope; the error, if any, is returned rather than raised."""
+        size, checked, _ = self._check_one(caller, envelope, now)
+        return size, checked
+
+    def _check_one(
+        self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime
+    ) -> tuple[int, VerifiedEnvelope | EnvelopeError, tuple[RequestRecord | None, RequestRecord | None]]:
+        """Every check of one envelope, and what it does to requests (opens one, or closes one)."""
         size = envelope.ByteSize()
         try:
             check_size(size, self.limits)
             verified = verify(envelope, self.directory)
             check_admission(caller.id, verified, self.directory, self.limits, now)
-            self.gate.check(verified, now)
+            requested = self.requests.check(verified, caller, now)
+            decision = self.gate.check(verified, now, requested.pull_layers_asked)
+            opened = None
+            if verified.metadata.type == envelope_pb2.MESSAGE_TYPE_REQUEST:
+                opened = self.requests.opened(verified, decision, self.policies.current(), now)
         except EnvelopeError as error:
-            return size, error
-        return size, verified
+            return size, error, (None, None)
+        return size, verified, (opened, requested.closed)
 
     def _check_and_build(
         self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime, stamp: Timestamp
     ) -> _Checked:
         """Check one envelope and build its receipt and audit entry, off the writer's path."""
-        size, checked = self.check_one(caller, envelope, now)
+        size, checked, (opened, closed) = self._check_one(caller, envelope, now)
         if isinstance(checked, EnvelopeError):
             message_id = _message_id_hint(envelope)
             return _Checked(
@@ -170,9 +195,17 @@ class Exchange:
             payload_kind=metadata.payload_kind,
             purpose=metadata.purpose,
             consent_ref=metadata.consent_ref if metadata.legal_basis == audit_events.CONSENT else "",
+            request_opened=opened,
+            request_closed=closed,
         )
         entry = audit_events.submit_decision(
-            caller, now, message_id=message_id, permitted=True, metadata=metadata, size=len(raw)
+            caller,
+            now,
+            message_id=message_id,
+            permitted=True,
+            metadata=metadata,
+            size=len(raw),
+            request=opened or closed,
         )
         receipt = envelope_pb2.Receipt(
             message_id=message_id, received_at=stamp, header_sha256=checked.header_sha256
@@ -208,14 +241,14 @@ class Exchange:
 
         def entry_for(admission: Admission, outcome: AdmitOutcome, when: datetime) -> bytes:
             checked = by_admission[id(admission)]
-            if outcome is not AdmitOutcome.REPLAYED:
+            if outcome not in (AdmitOutcome.REPLAYED, AdmitOutcome.CONFLICT):
                 return checked.entry  # the permit built while checking
             return audit_events.submit_decision(
                 caller,
                 when,
                 message_id=admission.message_id,
                 permitted=False,
-                reason=envelope_pb2.REASON_REPLAYED,
+                reason=_ADMIT_REFUSALS[outcome][0],
                 metadata=checked.metadata,
                 size=len(admission.envelope),
             )
@@ -231,8 +264,7 @@ class Exchange:
                 receipt.detail = f"already accepted at {result.accepted_at.isoformat()}"
             else:
                 receipt.outcome = Outcome.OUTCOME_REJECTED
-                receipt.reason = envelope_pb2.REASON_REPLAYED
-                receipt.detail = "message id already used for a different envelope"
+                receipt.reason, receipt.detail = _ADMIT_REFUSALS[result.outcome]
         return [c.receipt for c in checked_all]
 
     def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
@@ -313,6 +345,7 @@ class Exchange:
                     receipt.message_id, receipt.header_sha256, ack.receipt, ack.signature.value, entry
                 )
             )
+
         def audit_entries(outcomes: Sequence[AcknowledgeOutcome]) -> list[bytes]:
             """Every entry of the call in request order, written with the receipts it records."""
             entries = []

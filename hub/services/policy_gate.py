@@ -151,17 +151,30 @@ class PolicyGate:
         self.store = policy_store(store)
         self.clock = clock
 
-    def decide(self, verified: VerifiedEnvelope, now: datetime) -> Decision:
+    def decide(
+        self, verified: VerifiedEnvelope, now: datetime, pull_layers_asked: frozenset[int] = frozenset()
+    ) -> Decision:
         metadata = verified.metadata
         consents = {}
         if metadata.legal_basis == R.LEGAL_BASIS_CONSENT and metadata.consent_ref:
             for stored in self.store.get_consents([metadata.consent_ref]):
                 consents[stored.consent_id] = consent_from_stored(stored)
-        return decide(metadata, verified.approved, self.book.current(), consents, now)
+        return decide(
+            metadata,
+            verified.approved,
+            self.book.current(),
+            consents,
+            now,
+            pull_layers_asked=pull_layers_asked,
+        )
 
-    def check(self, verified: VerifiedEnvelope, now: datetime) -> None:
-        """Raise the deny (an EnvelopeError with its reason) or return on permit."""
-        self.decide(verified, now).raise_if_denied()
+    def check(
+        self, verified: VerifiedEnvelope, now: datetime, pull_layers_asked: frozenset[int] = frozenset()
+    ) -> Decision:
+        """Raise the deny (an EnvelopeError with its reason), or return the permit and its grounds."""
+        decision = self.decide(verified, now, pull_layers_asked)
+        decision.raise_if_denied()
+        return decision
 
     def after_admit(
         self, admissions: Sequence[Admission], results: Sequence[AdmitResult], now: datetime
