@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import importlib
 import inspect
+import json
 import os
 from collections.abc import Sequence
 from datetime import timedelta
@@ -27,6 +28,8 @@ FLOWS: Final[dict[str, str]] = {
     "outbound-sync": "flows.outbound:outbound_sync",
     "inbound-sync": "flows.inbound:inbound_sync",
     "publish-records": "flows.publish:publish_records",
+    "publish-lookup-tokens": "flows.lookup:publish_lookup_tokens",
+    "request-inbox": "flows.requests:request_inbox",
     "best-practice-exchange": "flows.best_practice:best_practice_exchange",
     "witness-checkpoints": "flows.witness:witness_checkpoints",
     "propagate-withdrawals": "flows.withdrawals:propagate_withdrawals",
@@ -37,6 +40,10 @@ SCHEDULES: Final[dict[str, dict[str, Any]]] = {
     # National exports are produced in batch (nightly or a few times a day): hourly picks each one up
     # within the hour, and a re-run of an unchanged export sends nothing.
     "outbound-sync": {"interval": timedelta(hours=1)},
+    # Lookup tokens follow the export: hourly as well, incremental (only what changed is sent).
+    "publish-lookup-tokens": {"interval": timedelta(hours=1)},
+    # Requests have deadlines of days (48 hours when urgent): every 15 minutes answers well within them.
+    "request-inbox": {"interval": timedelta(minutes=15)},
     # Receiving is cheap when the mailbox is empty and partners expect timely acknowledgements.
     "inbound-sync": {"interval": timedelta(minutes=5)},
     # The hub signs a checkpoint every few seconds when the log grows; every 10 minutes per member keeps
@@ -219,6 +226,17 @@ def run(
     force: Annotated[
         bool | None, typer.Option("--force", help="rotate-keys: rotate even the keys not yet due.")
     ] = None,
+    approve: Annotated[
+        bool | None,
+        typer.Option("--approve", help="request-inbox: countersign answers that need four eyes."),
+    ] = None,
+    refuse: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="request-inbox: REQUEST_ID=LEGAL_IMPEDIMENT or REQUEST_ID=OUTSIDE_AGREEMENT, an officer's "
+            "decision (repeatable)."
+        ),
+    ] = None,
 ) -> None:
     """Run one flow now, in Prefect's local ephemeral mode (no Prefect server needed).
 
@@ -243,6 +261,8 @@ def run(
         "uses": list(key_use) if key_use else None,
         "overlap_days": overlap_days,
         "force": force,
+        "approve": approve,
+        "refusals": _refusals(refuse or []),
     }
     parameters = flow_parameters(flow, offered)
     flow = with_task_runner(flow, parameters.get("shards"), task_runner, dask_workers, dask_address)
@@ -255,6 +275,17 @@ def run(
         err_console.print(f"[bold red]{name} failed:[/bold red] {error}")
         raise typer.Exit(code=1) from None
     _show(name, result)
+
+
+def _refusals(given: list[str]) -> dict[str, str] | None:
+    """``--refuse ID=REASON`` options as the request-inbox flow's ``refusals``."""
+    found = {}
+    for text in given:
+        request_id, sep, reason = text.partition("=")
+        if not sep or not request_id or not reason:
+            raise typer.BadParameter(f"--refuse {text!r}: expected REQUEST_ID=LEGAL_IMPEDIMENT")
+        found[request_id.strip()] = reason.strip().upper()
+    return found or None
 
 
 @flow_app.command("serve")
@@ -314,3 +345,65 @@ def demo(
     if sum(report.sent.values()) != sum(report.acknowledged.values()):
         err_console.print("[bold red]error:[/bold red] not every accepted record was acknowledged")
         raise typer.Exit(code=2)
+
+
+def subject_access(
+    member: Annotated[str, typer.Option(help="The member answering, e.g. CO-INPEC.")],
+    record_id: Annotated[
+        list[str],
+        typer.Option(help="The person's national inmate, record or document number (repeatable)."),
+    ],
+    state_dir: Annotated[Path, typer.Option(help="The member's flow state (outbox).")] = Path("var/flows"),
+    sink: Annotated[Path | None, typer.Option(help="The member's national sink folder.")] = None,
+    target: Annotated[
+        str | None, typer.Option(help="Hub HOST:PORT: add each sent record's lineage (Track).")
+    ] = None,
+    federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Every transfer about one person that the member sent or received, under any legal basis.
+
+    For a person's access request (docs/lookup-and-requests.md, "Subject access"): the member's
+    outbox and sink are searched on its own disk; the hub holds no identifier to search by.
+    """
+    from flows.subject_access import received_transfers, sent_transfers
+
+    transfers = sent_transfers(member, record_id, str(state_dir))
+    transfers += received_transfers(member, record_id, str(sink or Path("var/sinks") / member))
+    if target and any(t.direction == "sent" for t in transfers):
+        transfers = asyncio.run(_with_lineage(member, target, federation_dir, transfers))
+    if as_json:
+        console.print_json(json.dumps([dataclasses.asdict(t) for t in transfers]))
+        return
+    table = Table(title=f"Transfers about the person, as {member} holds them ({len(transfers)})")
+    for column in ("direction", "message id", "with", "purpose", "legal basis", "at", "outcome / lineage"):
+        table.add_column(column, no_wrap=column == "message id", overflow="fold")
+    for t in transfers:
+        table.add_row(
+            t.direction,
+            t.message_id,
+            t.counterpart,
+            t.purpose,
+            t.legal_basis,
+            t.at,
+            "\n".join([t.outcome, *t.lineage]),
+        )
+    console.print(table)
+
+
+async def _with_lineage(member: str, target: str, federation_dir: Path, transfers: list[Any]) -> list[Any]:
+    from flows.common import connect
+
+    client = await connect(member, target, str(federation_dir))
+    try:
+        for transfer in transfers:
+            if transfer.direction == "sent" and transfer.outcome in ("ACCEPTED", "DUPLICATE"):
+                lineage = await client.track(transfer.message_id)
+                transfer.lineage.extend(
+                    f"{r.recipient}: acknowledged {bool(r.acknowledged_at.seconds)}, "
+                    f"deletion {'attested' if r.attested_at.seconds else 'not attested'}"
+                    for r in lineage.recipients
+                )
+    finally:
+        await client.close()
+    return transfers

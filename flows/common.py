@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from hub.core.lookup import record_handle
 from hub.identity.credentials import passphrase_from_env
 from hub.runtime.files import fsync_directory, write_atomically
 from hub.sdk import MemberClient
@@ -70,6 +71,15 @@ def message_id_key(state_dir: str, member_id: str) -> bytes:
             temporary.unlink()
         fsync_directory(path.parent)
     return path.read_bytes()
+
+
+def record_handle_for(key: bytes, record_id: str) -> str:
+    """The opaque handle of one of the member's records (``originating_record_id``, lookup tokens).
+
+    Derived from the member's secret (``message_id_key``) and its national record number, so the hub
+    and the recipients see a handle that names the record to the member alone.
+    """
+    return record_handle(hmac.new(key, b"pxhub/v1/record-handle-key", hashlib.sha256).digest(), record_id)
 
 
 def message_id_for(
@@ -142,6 +152,13 @@ class Outbox:
                 ) as cursor:
                     kept[message_id] = bytes(cursor.fetchone()[0])
         return kept
+
+    def items(self) -> Iterator[tuple[str, bytes, tuple[str, ...], str]]:
+        """Every kept envelope: (outbox key, envelope bytes, recipients, outcome)."""
+        query = "SELECT message_id, envelope, recipients, outcome FROM outbox"
+        with closing(self.db.execute(query)) as cursor:
+            for key, envelope, recipients, outcome in cursor:
+                yield str(key), bytes(envelope), tuple(str(recipients).split(",")), str(outcome)
 
     def record(self, outcomes: Iterable[tuple[str, str, str]]) -> None:
         with self.db:

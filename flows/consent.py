@@ -19,7 +19,15 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 
 from adapters.registry import get_adapter
-from flows.common import connect
+from flows.common import (
+    DEFAULT_STATE_DIR,
+    Outbox,
+    connect,
+    member_state_dir,
+    message_id_key,
+    record_handle_for,
+    record_receipts,
+)
 from hub.core.consent import SCHEMA_VERSION, subject_pseudonym
 from pxhub.v1 import consent_pb2, envelope_pb2, inmate_profile_pb2, record_pb2
 
@@ -74,8 +82,14 @@ async def register_and_send(
     subject_id: str,
     target: str,
     federation_dir: str,
+    state_dir: str,
 ) -> ConsentTransfer:
-    """Register the subject's signed consent, then send the profile under it, projected to the purpose."""
+    """Register the subject's signed consent, then send the profile under it, projected to the purpose.
+
+    The envelope is kept in the member's outbox before it leaves, its header naming the record by its
+    handle (subject access finds it there), and countersigned by the controller's approver: a
+    transfer carries biometric references and contacts, layers the policy puts under four eyes.
+    """
     profile = profile_from_export(controller, source, subject_id)
     client = await connect(controller, target, federation_dir)
     try:
@@ -123,11 +137,23 @@ async def register_and_send(
             handling=E.HandlingInstructions(classification=E.CLASSIFICATION_RESTRICTED),
             language="es",
             record_version=1,
+            originating_record_id=record_handle_for(
+                message_id_key(state_dir, controller), profile.custodian_subject_id
+            ),
         )
-        sealed = client.seal(
-            client.project(record_pb2.Record(inmate_security_profile=profile), PURPOSE), metadata, recipients
-        )
-        receipt = (await client.submit([sealed]))[0]
+        outbox = Outbox(member_state_dir(state_dir, controller) / "outbox.sqlite")
+        try:
+            outcome, stored = outbox.outcome(metadata.message_id)
+            if stored is None:
+                projected = client.project(record_pb2.Record(inmate_security_profile=profile), PURPOSE)
+                sealed = client.seal(projected, metadata, recipients, approve=True)
+                stored = outbox.keep([(metadata.message_id, sealed.SerializeToString(), recipients)])[
+                    metadata.message_id
+                ]
+            receipt = (await client.submit([E.Envelope.FromString(stored)]))[0]
+            record_receipts(outbox, [(metadata.message_id, recipients)], [receipt])
+        finally:
+            outbox.close()
     finally:
         await client.close()
     outcome = E.Receipt.Outcome.Name(receipt.outcome).removeprefix("OUTCOME_")
@@ -144,13 +170,16 @@ async def consent_transfer(
     subject_id: str,
     target: str,
     federation_dir: str,
+    state_dir: str = DEFAULT_STATE_DIR,
 ) -> ConsentTransfer:
     """A sentenced person's request to be transferred: consent registered, profile sent under it.
 
     The profile is the person's row (``subject_id``, the national inmate number) in the controller's
     national export ``source``, read through its adapter.
     """
-    result = await register_and_send(controller, recipients, source, subject_id, target, federation_dir)
+    result = await register_and_send(
+        controller, recipients, source, subject_id, target, federation_dir, state_dir
+    )
     get_run_logger().info("consent %s: transfer %s %s", result.consent_id, result.message_id, result.outcome)
     return result
 

@@ -23,7 +23,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from flows.demo_lookup import lookups_and_requests, sweep_overdue
 from flows.prefect_env import use_local_prefect
+from hub.runtime.clock import Clock, MovableClock, system_clock
 
 if TYPE_CHECKING:  # flows.consent imports prefect, which must come after use_local_prefect
     from flows.consent import ConsentTransfer
@@ -41,14 +43,19 @@ class DemoReport:
     audit_entries: int = 0
     seconds: float = 0.0
     comparison: list[str] = field(default_factory=list)  # indicators compared across countries
+    lookups: list[tuple[str, str, str]] = field(default_factory=list)  # (person, member, answer)
+    requests: list[tuple[str, str, str, str]] = field(default_factory=list)  # (request, from, to, state)
     witnessed: int = 0  # tree size the seven members last cosigned
 
 
 class HubThread:
     """Runs the hub in its own thread and event loop, as a separate server would."""
 
-    def __init__(self, settings: object, federation_dir: Path, passphrase: bytes) -> None:
+    def __init__(
+        self, settings: object, federation_dir: Path, passphrase: bytes, clock: Clock = system_clock
+    ) -> None:
         self.settings = settings
+        self.clock = clock
         self.federation_dir = federation_dir
         self.passphrase = passphrase
         self.port = 0
@@ -83,6 +90,7 @@ class HubThread:
                 load_hub(self.federation_dir, self.passphrase),
                 Directory.from_federation(self.federation_dir),
                 store,
+                self.clock,
             )
             self.running = running
             self.port = running.port
@@ -183,6 +191,7 @@ async def _run_flows(
     passphrase: bytes,
     progress: Progress,
     profiles_per_partner: int,
+    clock: MovableClock,
 ) -> DemoReport:
     from adapters.samples.exports import write_export
     from adapters.samples.records import write_records
@@ -198,11 +207,13 @@ async def _run_flows(
     state_dir = str(sink_dir.parent / "flows")
     exports = sink_dir.parent / "exports"  # each member's national export and records file
     exports.mkdir(parents=True, exist_ok=True)
-    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 3 + 4)
+    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 3 + 5)
+    exported: dict[str, Path] = {}
     for member_id in MEMBER_IDS:
         # Inmate security profiles: the member's national export, through its adapter, to its partners.
         progress.update(step, description=f"outbound-sync {member_id} (national export)")
         export = write_export(member_id, exports, count=profiles_per_partner, seed=2025)
+        exported[member_id] = export
         result = await outbound_sync(member_id, str(export), target, fed, state_dir=state_dir)
         # Integrity audits, ethics training and programme records (JSON Lines of pxhub.v1.Record).
         progress.update(step, description=f"publish-records {member_id} (audits, training, programmes)")
@@ -213,7 +224,7 @@ async def _run_flows(
                 report.sent[(member_id, recipient)] += count
             report.rejects.extend((member_id, m, r, d) for m, r, d in outcome.rejected)
         progress.advance(step)
-    transfer = await _transfer_under_consent(target, fed, exports, progress, step, report)
+    transfer = await _transfer_under_consent(target, fed, exports, state_dir, progress, step, report)
     progress.update(step, description="bad submissions (expected rejections)")
     await _bad_submissions(target, federation_dir, passphrase, report)
     progress.advance(step)
@@ -242,11 +253,18 @@ async def _run_flows(
     report.lineage = await track(CONSENT_CONTROLLER, transfer.message_id, target, str(federation_dir))
     progress.advance(step)
     await _compare_and_witness(target, fed, sink_dir, state_dir, progress, step, report)
+    # Last, because it moves the hub's clock past a deadline.
+    progress.update(step, description="lookups and requests (publish-lookup-tokens, request-inbox)")
+    scenario = await lookups_and_requests(
+        target, fed, {m: exported[m] for m in MEMBER_IDS}, sink_dir, state_dir, clock
+    )
+    report.lookups, report.requests = scenario.answers, scenario.requests
+    progress.advance(step)
     return report
 
 
 async def _transfer_under_consent(
-    target: str, fed: str, exports: Path, progress: Progress, step: TaskID, report: DemoReport
+    target: str, fed: str, exports: Path, state_dir: str, progress: Progress, step: TaskID, report: DemoReport
 ) -> ConsentTransfer:
     """A sentenced person in Colombia asks to serve the sentence near family: consent, then the file."""
     from adapters.samples.exports import write_export
@@ -257,7 +275,7 @@ async def _transfer_under_consent(
     person = write_export(CONSENT_CONTROLLER, exports / "transfer-request.csv", count=1, seed=2026)
     subject_id = next(generate_profiles(CONSENT_CONTROLLER, 1, 2026)).custodian_subject_id
     transfer = await consent_transfer(
-        CONSENT_CONTROLLER, CONSENT_RECIPIENTS, str(person), subject_id, target, fed
+        CONSENT_CONTROLLER, CONSENT_RECIPIENTS, str(person), subject_id, target, fed, state_dir
     )
     if transfer.outcome == "ACCEPTED":
         for recipient in transfer.recipients:
@@ -301,7 +319,10 @@ async def _compare_and_witness(
 
 
 def run_demo(
-    workdir: Path | None = None, profiles_per_partner: int = 25, console: Console | None = None
+    workdir: Path | None = None,
+    profiles_per_partner: int = 25,
+    console: Console | None = None,
+    log_file: Path | None = None,
 ) -> DemoReport:
     """Run the whole regional exchange; returns what happened for the summary table and for tests."""
     console = console or Console()
@@ -313,7 +334,11 @@ def run_demo(
     from hub.runtime.logs import configure_logging
     from hub.settings import HubSettings
 
-    configure_logging("console", "warning")
+    log_stream = log_file.open("w", encoding="utf-8") if log_file is not None else None
+    if log_stream is not None:  # every event of the hub and the SDK, as a production hub logs them
+        configure_logging("json", "info", stream=log_stream)
+    else:
+        configure_logging("console", "warning")
     started = time.perf_counter()
     base = Path(workdir or tempfile.mkdtemp(prefix="pxhub-demo-"))
     federation_dir = base / "federation"
@@ -323,7 +348,8 @@ def run_demo(
     init_federation(federation_dir, passphrase)
     sign_default_policy(federation_dir, passphrase)  # as `pxhub pki init` does
     settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
-    hub = HubThread(settings, federation_dir, passphrase)
+    clock = MovableClock()  # the hub's clock: the demo lets a request deadline pass
+    hub = HubThread(settings, federation_dir, passphrase, clock)
     port = hub.start()
     target = f"127.0.0.1:{port}"
     console.print(
@@ -337,8 +363,11 @@ def run_demo(
             ) as progress,
         ):
             report = asyncio.run(
-                _run_flows(target, federation_dir, base / "sinks", passphrase, progress, profiles_per_partner)
+                _run_flows(
+                    target, federation_dir, base / "sinks", passphrase, progress, profiles_per_partner, clock
+                )
             )
+        sweep_overdue(hub.running, report)
         stats = hub.running.store.stats()  # type: ignore[attr-defined]
         report.audit_entries = stats.audit_entries
     finally:
@@ -347,6 +376,9 @@ def run_demo(
             os.environ.pop("PXHUB_KEY_PASSPHRASE", None)
         else:
             os.environ["PXHUB_KEY_PASSPHRASE"] = previous_passphrase
+    if log_stream is not None:
+        log_stream.close()
+        configure_logging("console", "warning")
     report.seconds = time.perf_counter() - started
     print_report(report, console)
     return report
@@ -388,8 +420,27 @@ def print_report(report: DemoReport, console: Console) -> None:
         for row in report.lineage:
             lineage.add_row(*row)
         console.print(lineage)
+    _print_lookups(report, console)
     if report.comparison:
         console.print(f"regional comparison (PE-INPE): {'; '.join(report.comparison)}")
     if report.witnessed:
         console.print(f"audit log witnessed: each member checked and cosigned (size {report.witnessed})")
     console.print(f"audit log: {report.audit_entries} entries; finished in {report.seconds:.1f} s")
+
+
+def _print_lookups(report: DemoReport, console: Console) -> None:
+    """The lookup's answers (hit, no hit, not permitted) and the requests that followed."""
+    if report.lookups:
+        lookups = Table(title="Lookup by CO-INPEC (organised crime): which members hold these persons?")
+        for column in ("person", "member", "answer"):
+            lookups.add_column(column)
+        for answer in report.lookups:
+            lookups.add_row(*answer)
+        console.print(lookups)
+    if report.requests:
+        requests = Table(title="Requests after the hits (pxhub requests list)")
+        for column in ("request", "from", "to", "state"):
+            requests.add_column(column, no_wrap=column == "request")
+        for request in report.requests:
+            requests.add_row(*request)
+        console.print(requests)

@@ -39,6 +39,7 @@ from flows.common import (
     member_state_dir,
     message_id_for,
     message_id_key,
+    record_handle_for,
     record_receipts,
 )
 from flows.plans import PARTNERS, SECURITY, instruments, record_metadata
@@ -71,11 +72,12 @@ class OutboundSyncResult:
 
 
 def profile_metadata(
-    member_id: str, message_id: str, recipient: str, subject_id: str
+    member_id: str, message_id: str, recipient: str, record_handle: str
 ) -> envelope_pb2.RecordMetadata:
+    """The header of a profile to one partner; the record is named by its opaque handle only."""
     cited = (*instruments(member_id, recipient, *SECURITY), "UNTOC art. 27")
     metadata = record_metadata(member_id, message_id, *SECURITY, E.CLASSIFICATION_RESTRICTED, cited)
-    metadata.originating_record_id = subject_id
+    metadata.originating_record_id = record_handle
     return metadata
 
 
@@ -107,7 +109,8 @@ async def seal_and_submit(
                 result.already_sent += 1
                 continue
             if stored is None:
-                metadata = profile_metadata(member, message_id, recipient, profile.custodian_subject_id)
+                handle = record_handle_for(id_key, profile.custodian_subject_id)
+                metadata = profile_metadata(member, message_id, recipient, handle)
                 stored = client.seal(projected, metadata, (recipient,)).SerializeToString()
                 fresh.append((message_id, stored, (recipient,)))
                 result.sealed += 1

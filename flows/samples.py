@@ -7,6 +7,7 @@ production flows, which read the member's own exports.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,12 +16,15 @@ from adapters.samples.integrity import generate_ethics_training, generate_integr
 from adapters.samples.programmes import records_for
 from adapters.samples.synthetic import generate_profiles
 from flows.plans import PARTNERS, SECURITY, instruments, record_metadata
+from hub.core.lookup import record_handle
 from hub.core.members import MEMBER_IDS
 from hub.core.policy import project
 from hub.policy import default_policy
 from pxhub.v1 import envelope_pb2, record_pb2
 
 E = envelope_pb2
+#: The sample plan's record-handle key (a real member derives its own: flows.common.record_handle_for).
+SAMPLE_HANDLE_KEY = hashlib.sha256(b"pxhub sample record handles").digest()
 
 
 @dataclass(frozen=True)
@@ -75,7 +79,7 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
                 E.CLASSIFICATION_RESTRICTED,
                 cited,
             )
-            metadata.originating_record_id = profile.profile_id
+            metadata.originating_record_id = record_handle(SAMPLE_HANDLE_KEY, profile.custodian_subject_id)
             # Field-level minimisation: no care alerts, contacts, gender identity or source handles.
             record = project(record_pb2.Record(inmate_security_profile=profile), security_layers)
             yield Outgoing(record, metadata, (partner,))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -29,7 +29,7 @@ from adapters.registry import get_adapter
 from flows.common import write_json_atomically
 from hub.runtime.files import write_atomically
 from hub.sdk import OpenedDelivery
-from pxhub.v1 import envelope_pb2, record_pb2
+from pxhub.v1 import envelope_pb2, inmate_profile_pb2, record_pb2
 
 STATE_FILE: Final = ".pxhub-inbound.json"
 MANIFEST_SUFFIX: Final = ".manifest.json"
@@ -183,6 +183,20 @@ class NationalSink:
             {"message_id": message_id, "blocked": f"withdrawn; legal hold: {basis}", "record": record},
         )
 
+    def profiles(self) -> Iterator[tuple[str, str, inmate_profile_pb2.InmateSecurityProfile]]:
+        """(message id, sender, profile) of each profile the national files hold, read back."""
+        for manifest_path in self.manifests():
+            manifest = self._manifest(manifest_path)
+            stem = manifest_path.name.removesuffix(MANIFEST_SUFFIX)
+            path = self.folder / f"{stem}{self.adapter.file_extension}"
+            if not path.exists():
+                continue
+            with path.open("rb") as stream:
+                rows = [r.record for r in self.adapter.parse(stream) if r.row_number > 0]
+            for message_id, record in zip(manifest["profiles"], rows, strict=False):
+                if record is not None:
+                    yield message_id, manifest.get("senders", {}).get(message_id, ""), record
+
     def rows(self) -> int:
         """How many profile rows the national files hold (parsed back through the adapter)."""
         total = 0
@@ -197,16 +211,30 @@ class NationalSink:
 
 def _other_line(opened: OpenedDelivery) -> str:
     metadata = opened.verified.metadata
-    return json.dumps(
-        {
-            "message_id": metadata.message_id,
-            "sender": metadata.sender.member_id,
-            "purpose": envelope_pb2.Purpose.Name(metadata.purpose),
-            "record": json_format.MessageToDict(opened.record),
-        },
-        ensure_ascii=False,
-        sort_keys=True,
-    )
+    line: dict[str, Any] = {
+        "message_id": metadata.message_id,
+        "sender": metadata.sender.member_id,
+        "purpose": envelope_pb2.Purpose.Name(metadata.purpose),
+        "record": json_format.MessageToDict(opened.record),
+    }
+    if metadata.type in (envelope_pb2.MESSAGE_TYPE_REQUEST, envelope_pb2.MESSAGE_TYPE_RESPONSE):
+        line["header"] = json_format.MessageToDict(metadata)  # what request-inbox answers from
+    return json.dumps(line, ensure_ascii=False, sort_keys=True)
+
+
+def requests_in_sink(folder: str | Path) -> list[tuple[envelope_pb2.RecordMetadata, record_pb2.Record]]:
+    """The REQUESTs a sink holds: each verified header with its opened FILE_REQUEST."""
+    found = []
+    for path in sorted(Path(folder).glob(f"batch-*{OTHER_SUFFIX}")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            header = item.get("header")
+            if header is None:
+                continue
+            metadata = json_format.ParseDict(header, envelope_pb2.RecordMetadata())
+            if metadata.type == envelope_pb2.MESSAGE_TYPE_REQUEST:
+                found.append((metadata, json_format.ParseDict(item["record"], record_pb2.Record())))
+    return found
 
 
 def other_records(folder: str | Path) -> list[record_pb2.Record]:

@@ -16,7 +16,9 @@ def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) 
     from flows.demo import run_demo
 
     console = Console(file=(tmp_path / "out.txt").open("w"), width=160)
-    report = run_demo(tmp_path / "demo", profiles_per_partner=3, console=console)
+    report = run_demo(
+        tmp_path / "demo", profiles_per_partner=3, console=console, log_file=tmp_path / "hub.log"
+    )
 
     member_ids = {m.member_id for m in MEMBERS}
     assert {sender for sender, _ in report.sent} == member_ids
@@ -43,8 +45,63 @@ def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) 
 
     for member in member_ids:  # each sink: the batch in the member's national format, committed by a manifest
         sink = tmp_path / "demo" / "sinks" / member
-        assert len(list(sink.glob("*.manifest.json"))) == 1
+        assert list(sink.glob("*.manifest.json"))
         assert list(sink.glob(f"batch-*{get_adapter(member).file_extension}"))
     assert not list((tmp_path / "demo" / "sinks").rglob("*.part"))
     output = (tmp_path / "out.txt").read_text()
     assert "Regional exchange" in output and "SENDER_MISMATCH" in output
+    # Asking without disclosing: hits where the person is held, no hits elsewhere, and three requests.
+    answers = {(person, member): answer for person, member, answer in report.lookups}
+    assert answers[("person held in Peru", "PE-INPE")] == "hit"
+    assert answers[("person held in Mexico", "MX-OADPRS")] == "hit"
+    assert (
+        answers[("person held nowhere", "PE-INPE")]
+        == answers[("person held nowhere", "MX-OADPRS")]
+        == "no hit"
+    )
+    assert answers[("person held in Peru", "GT-DGSP")].startswith("not permitted")
+    assert sorted(state for *_, state in report.requests) == [
+        "answered",
+        "overdue",
+        "refused (legal impediment)",
+    ]
+    for word in ("hit", "no hit", "overdue", "answered", "refused"):
+        assert word in output
+    # No identifier in clear at the hub: its database (SQLite and WAL) and its log hold none of the
+    # inmate numbers, document numbers, names and birth dates of the national exports.
+    identifiers = _identifiers_in_exports(tmp_path / "demo" / "exports")
+    assert len(identifiers) > 50
+    stored = [p for p in (tmp_path / "demo").glob("pxhub.db*") if p.is_file()]
+    assert stored, "the demo's hub writes its SQLite file in the work folder"
+    haystacks = {p.name: p.read_bytes() for p in [*stored, tmp_path / "hub.log"]}
+    assert len(haystacks["hub.log"]) > 10_000  # the log holds every RPC of the exchange
+    found = [
+        (name, value) for name, data in haystacks.items() for value in identifiers if value.encode() in data
+    ]
+    assert found == []
+
+
+def _identifiers_in_exports(exports: Path) -> set[str]:
+    """Every inmate number, document number, full name and birth date of the national exports."""
+    from adapters.registry import get_adapter
+
+    found: set[str] = set()
+    for export in exports.iterdir():
+        member = next((m.member_id for m in MEMBERS if export.name.startswith(m.member_id.lower())), None)
+        if member is None or export.suffix == ".jsonl" or not export.is_file():
+            continue
+        with export.open("rb") as stream:
+            for row in get_adapter(member).parse(stream):
+                record = row.record
+                if record is None:
+                    continue
+                found.add(record.custodian_subject_id)
+                found.update(i.value for i in record.identifiers)
+                who = record.identity
+                found.add(f"{who.given_names} {who.first_surname}")
+                found.add(f"{who.first_surname} {who.second_surname}".strip())
+                if who.birth_date.year and who.birth_date.month and who.birth_date.day:
+                    d = who.birth_date
+                    found.add(f"{d.year:04d}-{d.month:02d}-{d.day:02d}")
+    # Strings shorter than 6 characters turn up in any ciphertext by chance; none of these is that short.
+    return {s for s in found if len(s) >= 6}

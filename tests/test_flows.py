@@ -138,7 +138,9 @@ async def test_withdrawal_deletes_from_the_national_sink_and_attests(
     target, fed = hub.target, str(hub.federation_dir)
     person = export(tmp_path, "CO-INPEC", count=3, seed=2026)
     subject_id = next(generate_profiles("CO-INPEC", 1, 2026)).custodian_subject_id
-    transfer = await consent_transfer("CO-INPEC", ("PE-INPE",), person, subject_id, target, fed)
+    transfer = await consent_transfer(
+        "CO-INPEC", ("PE-INPE",), person, subject_id, target, fed, str(tmp_path / "s")
+    )
     assert transfer.outcome == "ACCEPTED"
     sink = tmp_path / "sink-pe"
     assert (await inbound_sync("PE-INPE", str(sink), target=target, federation_dir=fed)).written == 1

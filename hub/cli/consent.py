@@ -9,22 +9,30 @@ connection problem.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-if TYPE_CHECKING:
-    from google.protobuf.timestamp_pb2 import Timestamp
+from hub.cli.common import (
+    AsOption,
+    FederationOption,
+    ServerNameOption,
+    TargetOption,
+    _enum,
+    _fail,
+    _when,
+    request_rows,
+    run_as,
+)
 
+if TYPE_CHECKING:
     from hub.core.policy import ExchangePolicy
     from hub.sdk import MemberClient
-    from pxhub.v1 import consent_pb2
+    from pxhub.v1 import consent_pb2, request_pb2
 
 consent_app = typer.Typer(
     help="Consent records (ISO/IEC TS 27560): register, withdraw or revoke, show a subject's consents.",
@@ -32,80 +40,6 @@ consent_app = typer.Typer(
 )
 policy_app = typer.Typer(help="The exchange policy signed by the operator.", no_args_is_help=True)
 console = Console()
-err_console = Console(stderr=True)
-
-TargetOption = Annotated[str, typer.Option("--target", help="Hub address, HOST:PORT.")]
-FederationOption = Annotated[
-    Path, typer.Option("--federation-dir", help="Federation folder with federation.json and your keys.")
-]
-AsOption = Annotated[str, typer.Option("--as", help="Your identity in the federation, e.g. CO-INPEC.")]
-ServerNameOption = Annotated[
-    str | None,
-    typer.Option("--server-name", help="TLS name of the hub when it differs from the target host."),
-]
-
-_T = TypeVar("_T")
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/bold red] {message}")
-    return typer.Exit(code=code)
-
-
-def run_as(
-    target: str,
-    federation_dir: Path,
-    identity: str,
-    server_name: str | None,
-    action: Callable[[MemberClient], Awaitable[_T]],
-) -> _T:
-    """Connect as ``identity``, run ``action``, close; hub refusals exit 1, other problems 2."""
-    import grpc
-
-    from hub.core.envelope import EnvelopeError
-    from hub.identity.credentials import passphrase_from_env
-    from hub.identity.manifest import PkiError
-    from hub.sdk import MemberClient
-    from hub.transport.status import reason_of
-
-    try:
-        passphrase = passphrase_from_env()
-    except PkiError as error:
-        raise _fail(str(error)) from None
-
-    async def go() -> _T:
-        client = await MemberClient.connect(
-            target, federation_dir, identity, passphrase, server_name=server_name
-        )
-        try:
-            return await action(client)
-        finally:
-            await client.close()
-
-    try:
-        return asyncio.run(go())
-    except grpc.aio.AioRpcError as error:
-        reason = reason_of(error)
-        if reason:
-            raise _fail(f"{reason}: {error.details()}", code=1) from None
-        raise _fail(f"cannot talk to the hub at {target}: {error.code().name}: {error.details()}") from None
-    except EnvelopeError as error:
-        raise _fail(f"{error.reason_name}: {error.detail}", code=1) from None
-    except (PkiError, OSError, ValueError) as error:
-        raise _fail(str(error)) from None
-
-
-def _when(stamp: Timestamp) -> str:
-    if not stamp.seconds and not stamp.nanos:
-        return "-"
-    return stamp.ToDatetime(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-def _enum(enum: object, value: int, prefix: str) -> str:
-    try:
-        return str(enum.Name(value)).removeprefix(prefix)  # type: ignore[attr-defined]
-    except ValueError:
-        return str(value)
 
 
 def lineage_table(lineage: consent_pb2.RecordLineage, title: str = "") -> Table:
@@ -262,11 +196,27 @@ def track(
     as_member: AsOption = "",
     server_name: ServerNameOption = None,
 ) -> None:
-    """Lineage of a record you sent: who received it, who acknowledged, who attested deletion."""
+    """Lineage of a record you sent: who received it, who acknowledged, who attested deletion.
+
+    For a REQUEST you sent, also where it stands (open, answered, refused, overdue, withdrawn).
+    """
     if not as_member:
         raise _fail("--as is required (the originator of the record)")
-    lineage = run_as(target, federation_dir, as_member, server_name, lambda c: c.track(message_id))
+
+    async def both(client: MemberClient) -> tuple[consent_pb2.RecordLineage, list[request_pb2.RequestView]]:
+        lineage = await client.track(message_id)
+        return lineage, await client.list_requests(message_id=message_id)
+
+    lineage, requests = run_as(target, federation_dir, as_member, server_name, both)
     console.print(lineage_table(lineage))
+    if requests:
+        columns = ("state", "responder", "urgency", "layers", "opened", "deadline", "closed", "refusal")
+        table = Table(title=f"Request {message_id}")
+        for column in columns:
+            table.add_column(column)
+        row = request_rows(requests)[0]
+        table.add_row(*(row[k] or "-" for k in columns))
+        console.print(table)
 
 
 # --------------------------------------------------------------------------- policy

@@ -19,7 +19,9 @@ from rich.console import Console
 from rich.table import Table
 
 from hub.cli.audit import audit_app
-from hub.cli.consent import consent_app, policy_app, run_as, track
+from hub.cli.common import run_as
+from hub.cli.consent import consent_app, policy_app, track
+from hub.cli.lookup import lookup_app, requests_app
 
 app = typer.Typer(
     help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True
@@ -29,6 +31,8 @@ app.add_typer(pki_app, name="pki")
 app.add_typer(audit_app, name="audit")
 app.add_typer(consent_app, name="consent")
 app.add_typer(policy_app, name="policy")
+app.add_typer(lookup_app, name="lookup")
+app.add_typer(requests_app, name="requests")
 app.command("track")(track)
 console = Console()
 err_console = Console(stderr=True)

@@ -1,0 +1,267 @@
+"""``pxhub lookup`` and ``pxhub requests``: ask who holds a person, start an epoch, follow requests.
+
+Thin, like ``pxhub consent``: connect as ``--as`` (key passphrase from PXHUB_KEY_PASSPHRASE or
+PXHUB_KEY_PASSPHRASE_FILE), call the SDK, print a Rich table (ids never cut) or ``--json``.
+Exit codes: 0 done, 1 the hub refused (the reason is printed), 2 a usage or connection problem.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hub.cli.common import (
+    AsOption,
+    FederationOption,
+    ServerNameOption,
+    TargetOption,
+    _enum,
+    _fail,
+    _when,
+    request_rows,
+    run_as,
+)
+
+if TYPE_CHECKING:
+    from hub.core.lookup import Token
+    from hub.sdk import MemberClient
+    from pxhub.v1 import lookup_pb2
+
+lookup_app = typer.Typer(
+    help="Ask which members hold a person (hit / no hit), without disclosing whom; start a key epoch.",
+    no_args_is_help=True,
+)
+requests_app = typer.Typer(
+    help="Requests for a person's file after a hit: list, withdraw.", no_args_is_help=True
+)
+console = Console()
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _enum_value(enum: object, text: str, prefix: str, what: str) -> int:
+    """An enum value from its name, with or without the prefix (``ORGANISED_CRIME`` style)."""
+    name = text.strip().upper()
+    for candidate in (name, prefix + name):
+        try:
+            return int(enum.Value(candidate))  # type: ignore[attr-defined]
+        except ValueError:
+            continue
+    names: list[str] = enum.keys()  # type: ignore[attr-defined]
+    known = ", ".join(n.removeprefix(prefix) for n in names if not n.endswith("UNSPECIFIED"))
+    raise _fail(f"{what}: {text!r} is not one of {known}")
+
+
+def _tokens(key: bytes, documents: list[str], persons: list[str]) -> tuple[list[Token], list[str]]:
+    """The tokens of ``--document COUNTRY:TYPE:NUMBER`` and ``--person GIVEN|SURNAMES|BIRTH|SEX``."""
+    from hub.core.lookup import Token, demographic_token, document_token
+    from pxhub.v1 import lookup_pb2
+
+    tokens: list[Token] = []
+    labels: list[str] = []
+    for index, text in enumerate(documents):
+        parts = text.split(":", 2)
+        if len(parts) != 3:
+            raise _fail(f"--document {index + 1}: expected COUNTRY:TYPE:NUMBER, e.g. PE:PE_DNI:45678912")
+        try:
+            tokens.append(Token(lookup_pb2.MATCH_KIND_DOCUMENT, document_token(key, *parts)))
+        except ValueError as error:
+            raise _fail(f"--document {index + 1}: {error}") from None
+        labels.append(f"document {index + 1}")
+    for index, text in enumerate(persons):
+        parts = text.split("|")
+        if len(parts) != 4:
+            raise _fail(f"--person {index + 1}: expected GIVEN|SURNAME,SURNAME|YYYY-MM-DD or YYYY|F, M or X")
+        given, surnames, birth, sex = parts
+        try:
+            tokens.append(
+                Token(
+                    lookup_pb2.MATCH_KIND_DEMOGRAPHIC,
+                    demographic_token(key, given, surnames.split(","), birth, sex.upper()),
+                )
+            )
+        except ValueError as error:
+            raise _fail(f"--person {index + 1}: {error}") from None
+        labels.append(f"person {index + 1}")
+    if not tokens:
+        raise _fail("give at least one --document or --person")
+    return tokens, labels
+
+
+@lookup_app.command("ask")
+def ask(
+    purpose: Annotated[str, typer.Option(help="Purpose, e.g. TRANSNATIONAL_ORGANISED_CRIME.")],
+    basis: Annotated[str, typer.Option(help="Legal basis, e.g. BILATERAL_AGREEMENT.")],
+    document: Annotated[
+        list[str] | None, typer.Option(help="COUNTRY:TYPE:NUMBER, e.g. PE:PE_DNI:45678912 (repeatable).")
+    ] = None,
+    person: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="GIVEN|SURNAME,SURNAME|YYYY-MM-DD (or YYYY)|SEX, e.g. 'José|Quispe,Mamani|1990|M'."
+        ),
+    ] = None,
+    target: TargetOption = "127.0.0.1:50051",
+    federation_dir: FederationOption = Path("var/federation"),
+    as_member: AsOption = "",
+    server_name: ServerNameOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Which members hold this person? Hit, no hit, not permitted or not indexed, per member."""
+    from pxhub.v1 import envelope_pb2
+
+    if not as_member:
+        raise _fail("--as is required (the member that asks)")
+    purpose_value = _enum_value(envelope_pb2.Purpose, purpose, "PURPOSE_", "--purpose")
+    basis_value = _enum_value(envelope_pb2.LegalBasis, basis, "LEGAL_BASIS_", "--basis")
+
+    async def go(client: MemberClient) -> tuple[lookup_pb2.LookupResponse, list[str]]:
+        epoch, key = await client.matching_key()
+        tokens, labels = _tokens(key, document or [], person or [])
+        return await client.lookup(purpose_value, basis_value, tokens, epoch), labels
+
+    response, labels = run_as(target, federation_dir, as_member, server_name, go)
+    print_lookup(response, labels, as_json)
+
+
+def print_lookup(response: lookup_pb2.LookupResponse, labels: list[str], as_json: bool) -> None:
+    from pxhub.v1 import envelope_pb2, lookup_pb2
+
+    rows: list[dict[str, Any]] = []
+    for answer in response.answers:
+        outcome = _enum(lookup_pb2.LookupOutcome, answer.outcome, "LOOKUP_OUTCOME_").lower().replace("_", " ")
+        why = _enum(envelope_pb2.Reason, answer.reason, "REASON_") if answer.reason else ""
+        hits = [
+            {
+                "token": labels[h.token_index] if h.token_index < len(labels) else str(h.token_index),
+                "kind": _enum(lookup_pb2.MatchKind, h.kind, "MATCH_KIND_").lower(),
+                "match_ref": h.match_ref,
+                "expires": _when(h.match_ref_expires_at),
+            }
+            for h in answer.hits
+        ]
+        rows.append(
+            {
+                "member": answer.member_id,
+                "answer": outcome,
+                "reason": why,
+                "detail": answer.detail,
+                "hits": hits,
+            }
+        )
+    if as_json:
+        console.print_json(json.dumps({"lookup_id": response.lookup_id, "answers": rows}))
+        return
+    table = Table(title=f"Lookup {response.lookup_id}")
+    for column in ("member", "answer", "matched", "match reference (for a request)", "reason"):
+        table.add_column(column, overflow="fold", no_wrap=column.startswith("match reference"))
+    for row in rows:
+        matched: list[dict[str, str]] = row["hits"]
+        table.add_row(
+            row["member"],
+            row["answer"],
+            "\n".join(f"{h['token']} ({h['kind']})" for h in matched) or "-",
+            "\n".join(h["match_ref"] for h in matched) or "-",
+            f"{row['reason']}: {row['detail']}" if row["reason"] else "",
+        )
+    console.print(table)
+
+
+@lookup_app.command("start-epoch")
+def start_epoch(
+    target: TargetOption = "127.0.0.1:50051",
+    federation_dir: FederationOption = Path("var/federation"),
+    as_member: AsOption = "",
+    server_name: ServerNameOption = None,
+) -> None:
+    """As the policy's matching-key issuer: a new key, sealed to every active member (next epoch).
+
+    Every member then republishes its tokens (the publish-lookup-tokens flow does on its next run).
+    """
+    if not as_member:
+        raise _fail("--as is required (the policy's matching-key issuer)")
+    epoch = run_as(target, federation_dir, as_member, server_name, lambda c: c.start_epoch())
+    console.print(f"matching-key epoch {epoch} is current; members republish their tokens under it")
+
+
+# --------------------------------------------------------------------------- requests
+
+
+@requests_app.command("list")
+def list_requests(
+    state: Annotated[str | None, typer.Option(help="open, answered, refused, overdue or withdrawn.")] = None,
+    member: Annotated[str | None, typer.Option(help="Only requests this member asked or was asked.")] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only requests that passed their deadline.")
+    ] = False,
+    target: TargetOption = "127.0.0.1:50051",
+    federation_dir: FederationOption = Path("var/federation"),
+    as_member: AsOption = "OPERATOR-1",
+    server_name: ServerNameOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Requests with their state and deadline: a member's own, or every one (operator, auditor)."""
+    from pxhub.v1 import request_pb2
+
+    state_value = _enum_value(request_pb2.RequestState, state, "REQUEST_STATE_", "--state") if state else 0
+    views = run_as(
+        target,
+        federation_dir,
+        as_member,
+        server_name,
+        lambda c: c.list_requests(state=state_value, member_id=member or "", overdue_only=overdue),
+    )
+    rows = request_rows(views)
+    if as_json:
+        console.print_json(json.dumps(rows))
+        return
+    table = Table(title=f"Requests ({len(rows)})")
+    for column in (
+        "request",
+        "requester",
+        "responder",
+        "state",
+        "purpose",
+        "urgency",
+        "opened",
+        "deadline",
+        "closed",
+    ):
+        table.add_column(column, no_wrap=column == "request", overflow="fold")
+    for row in rows:
+        state_text = row["state"] + (f" {row['refusal']}" if row["refusal"] else "")
+        table.add_row(
+            row["request"],
+            row["requester"],
+            row["responder"],
+            state_text,
+            row["purpose"],
+            row["urgency"],
+            row["opened"],
+            row["deadline"],
+            row["closed"],
+        )
+    console.print(table)
+
+
+@requests_app.command("withdraw")
+def withdraw(
+    message_id: Annotated[str, typer.Argument(help="The REQUEST's message id.")],
+    reason: Annotated[str, typer.Option(help="Why, in a few words (audit log; no personal data).")],
+    target: TargetOption = "127.0.0.1:50051",
+    federation_dir: FederationOption = Path("var/federation"),
+    as_member: AsOption = "",
+    server_name: ServerNameOption = None,
+) -> None:
+    """As the requester: withdraw an open or overdue request (the member asked is notified)."""
+    if not as_member:
+        raise _fail("--as is required (the requester)")
+    view = run_as(
+        target, federation_dir, as_member, server_name, lambda c: c.withdraw_request(message_id, reason)
+    )
+    console.print(f"request {view.message_id} withdrawn")
