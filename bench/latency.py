@@ -27,8 +27,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _run(target: str, federation: Path, passphrase: bytes, rate: float, seconds: float,
-               hub_pid: int) -> tuple[list[float], list[float]]:
+async def _run(
+    target: str, federation: Path, passphrase: bytes, rate: float, seconds: float, hub_pid: int
+) -> tuple[list[float], list[float]]:
     sender = await MemberClient.connect(target, federation, "CO-INPEC", passphrase)
     receiver = await MemberClient.connect(target, federation, "PE-INPE", passphrase)
     count = int(rate * seconds)
@@ -96,7 +97,10 @@ def run(rate: float = 500.0, seconds: float = 20.0, count: int | None = None) ->
     if count:
         seconds = count / rate
     work, federation, passphrase = new_federation("pxhub-latency-")
-    hub = start_hub_process(federation, passphrase, work / "data", work / "hub.log")
+    # One request per record: at 500/s beyond the default call quota (200 requests/s per member).
+    hub = start_hub_process(
+        federation, passphrase, work / "data", work / "hub.log", {"PXHUB_MEMBER_CALLS_PER_SECOND": "2000"}
+    )
     try:
         latencies, memory = asyncio.run(_run(hub.target, federation, passphrase, rate, seconds, hub.pid))
     finally:

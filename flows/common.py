@@ -23,6 +23,7 @@ from typing import Any, Final
 from hub.core.lookup import record_handle
 from hub.identity.credentials import passphrase_from_env
 from hub.runtime.files import fsync_directory, write_atomically
+from hub.runtime.private import private_dir, private_file
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2
 
@@ -37,9 +38,8 @@ async def connect(member_id: str, target: str, federation_dir: str) -> MemberCli
 
 
 def member_state_dir(state_dir: str, member_id: str) -> Path:
-    path = Path(state_dir) / member_id
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    """The member's flow state folder (outbox, keys, index, witnessed checkpoint), 0700."""
+    return private_dir(Path(state_dir) / member_id)
 
 
 def write_json_atomically(path: Path, value: Any) -> None:
@@ -110,7 +110,7 @@ class Outbox:
     """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_file(private_dir(path.parent) / path.name)  # 0600 before SQLite opens it
         self.path = path
         self.db = sqlite3.connect(path, timeout=60)  # shards of one export share it
         self.db.execute("PRAGMA journal_mode=WAL")

@@ -28,6 +28,7 @@ from google.protobuf import json_format
 from adapters.registry import get_adapter
 from flows.common import write_json_atomically
 from hub.runtime.files import write_atomically
+from hub.runtime.private import private_dir
 from hub.sdk import OpenedDelivery
 from pxhub.v1 import envelope_pb2, inmate_profile_pb2, record_pb2
 
@@ -46,8 +47,7 @@ class WrittenBatch:
 class NationalSink:
     def __init__(self, member_id: str, folder: str | Path) -> None:
         self.member_id = member_id
-        self.folder = Path(folder)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.folder = private_dir(Path(folder))
         self.adapter = get_adapter(member_id)
         # Message ids per manifest, keyed by (path, mtime, size): a run reads each manifest once
         # instead of every manifest for every batch; a rewritten manifest (a deletion) is re-read.

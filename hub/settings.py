@@ -11,7 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATA_DIR = Path("var")
@@ -46,6 +46,18 @@ class HubSettings(BaseSettings):
         2_000.0, gt=0, description="Token-bucket rate of envelopes one member may submit (per hub process)."
     )
     member_envelope_burst: int = Field(20_000, ge=1, description="Token-bucket size: the largest burst.")
+    member_calls_per_second: float = Field(
+        200.0,
+        gt=0,
+        description="Token-bucket rate of RPCs (and Submit request messages) one caller may make.",
+    )
+    member_call_burst: int = Field(1_000, ge=1, description="Calls in one burst.")
+    member_receipts_per_second: float = Field(
+        2_000.0,
+        gt=0,
+        description="Token-bucket rate of acknowledgements and deletion attestations one member may hand in.",
+    )
+    member_receipt_burst: int = Field(20_000, ge=1, description="Receipts (acks, attestations) in one burst.")
     member_lookup_tokens_per_second: float = Field(
         10.0, gt=0, description="Token-bucket rate of lookup tokens one member may ask with (per process)."
     )
@@ -56,13 +68,24 @@ class HubSettings(BaseSettings):
         30.0, gt=0, description="How often the hub marks requests past their deadline overdue."
     )
     member_max_streams: int = Field(
-        64, ge=1, description="Concurrent Submit and Fetch streams one caller may hold open."
+        64, ge=1, description="Concurrent Submit, Fetch and ListEntries streams one caller may hold open."
     )
     stream_idle_seconds: float = Field(
         60.0, gt=0, description="A Submit stream that sends nothing for this long is closed."
     )
     log_format: str = Field("console", pattern="^(console|json)$", description="console or json.")
     log_level: str = Field("info", description="debug, info, warning or error.")
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        """``host:port`` (``[v6]:port`` for IPv6), the port 0 to 65535: a typo fails here, in one line."""
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+            raise ValueError(f"{value!r} is not HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:50051)")
+        if ":" in host and not (host.startswith("[") and host.endswith("]")):
+            raise ValueError(f"{value!r}: write an IPv6 host in brackets, e.g. [::1]:50051")
+        return value
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,10 +60,10 @@ class HubHandle:
     def store(self):
         return self.running.store  # type: ignore[attr-defined]
 
-    async def client(self, member_id: str):
+    async def client(self, member_id: str, **options: Any):
         from hub.sdk import MemberClient
 
-        return await MemberClient.connect(self.target, self.federation_dir, member_id, PASSPHRASE)
+        return await MemberClient.connect(self.target, self.federation_dir, member_id, PASSPHRASE, **options)
 
 
 async def start_test_hub(
@@ -74,7 +75,7 @@ async def start_test_hub(
     from hub.settings import HubSettings
     from hub.store import open_store
 
-    settings = HubSettings(federation_dir=federation_dir, listen="127.0.0.1:0", **overrides)  # type: ignore[arg-type]
+    settings = HubSettings(federation_dir=federation_dir, **{"listen": "127.0.0.1:0", **overrides})  # type: ignore[arg-type]
     running = await start_hub(
         settings,
         load_hub(federation_dir, PASSPHRASE),

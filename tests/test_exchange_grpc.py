@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 from hub.core.envelope import RecipientKey, SignerKey, seal
 from hub.core.members import MEMBER_IDS
 from hub.policy import default_policy
+from hub.services.audit_events import items_digest
 from hub.transport.status import reason_of
 from pxhub.v1 import (
     best_practice_pb2,
@@ -364,9 +365,11 @@ async def test_acknowledgement_must_be_the_recipients_own(hub_server: HubHandle)
 
 
 async def test_one_acknowledge_call_answers_and_audits_each_receipt_in_request_order(
-        hub_server: HubHandle) -> None:
+    hub_server: HubHandle,
+) -> None:
     """Receipts refused before the store (a receipt of another member) and by it (not delivered
-    to the caller) are audited with the recorded ones, in request order, in one transaction."""
+    to the caller) share one aggregated deny entry, written with the recorded ones in one
+    transaction."""
     import json
 
     co = await hub_server.client("CO-INPEC")
@@ -378,12 +381,14 @@ async def test_one_acknowledge_call_answers_and_audits_each_receipt_in_request_o
         to_pe = pe.open(await anext(pe.fetch()))
         to_gt = gt.open(await anext(gt.fetch()))
         size = hub_server.store.audit_size()
-        results = await pe.acknowledge([
-            gt.receipt_for(to_gt.verified),  # GT's receipt sent by PE: refused before the store
-            pe.receipt_for(to_pe.verified),  # recorded
-            pe.receipt_for(to_pe.verified),  # the same message again: a duplicate, not audited
-            pe.receipt_for(to_gt.verified),  # never delivered to PE: refused by the store
-        ])
+        results = await pe.acknowledge(
+            [
+                gt.receipt_for(to_gt.verified),  # GT's receipt sent by PE: refused before the store
+                pe.receipt_for(to_pe.verified),  # recorded
+                pe.receipt_for(to_pe.verified),  # the same message again: a duplicate, not audited
+                pe.receipt_for(to_gt.verified),  # never delivered to PE: refused by the store
+            ]
+        )
         assert [(r.outcome, r.reason) for r in results] == [
             (exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED, E.REASON_SENDER_MISMATCH),
             (exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED, 0),
@@ -392,12 +397,15 @@ async def test_one_acknowledge_call_answers_and_audits_each_receipt_in_request_o
         ]
         entries = [json.loads(e) for e in hub_server.store.audit_entries(size, hub_server.store.audit_size())]
         assert [(e["action"], e["outcome"], e["reason"]) for e in entries] == [
-            ("acknowledge", "deny", "SENDER_MISMATCH"),
             ("acknowledge", "ok", ""),
-            ("acknowledge", "deny", "NOT_A_RECIPIENT"),
+            ("acknowledge", "deny", "NOT_A_RECIPIENT"),  # ties ranked by name
         ]
-        assert entries[1]["object_ids"] == [f"message:{to_pe.verified.metadata.message_id}"]
-        assert entries[2]["object_ids"] == [f"message:{to_gt.verified.metadata.message_id}"]
+        assert entries[0]["object_ids"] == [f"message:{to_pe.verified.metadata.message_id}"]
+        refused = entries[1]
+        assert refused["object_ids"] == [f"message:{to_gt.verified.metadata.message_id}"]  # verified ids only
+        assert refused["details"]["items"] == 2
+        assert refused["details"]["by_reason"] == "NOT_A_RECIPIENT=1,SENDER_MISMATCH=1"
+        assert refused["details"]["items_sha256"] == items_digest(["", to_gt.verified.metadata.message_id])
     finally:
         for client in (co, pe, gt):
             await client.close()

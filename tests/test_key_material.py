@@ -77,7 +77,7 @@ async def test_no_key_material_in_logs_or_errors(
     texts: list[str] = []
     hub = await start_test_hub(federation_dir, member_envelopes_per_second=50.0, member_envelope_burst=40)
     try:
-        sender = await hub.client(SENDER)
+        sender = await hub.client(SENDER, rate_limit_wait=0)  # the refusal itself is under test
         recipient = await hub.client(RECIPIENT)
         good = [sender.seal(practice(SENDER), knowledge_metadata(), [RECIPIENT]) for _ in range(10)]
         tampered = sender.seal(practice(SENDER), knowledge_metadata(), [RECIPIENT])

@@ -48,7 +48,8 @@ async def hub(federation_dir: Path, clock: MovableClock) -> AsyncIterator[HubHan
 
 
 async def clients(hub: HubHandle, *members: str) -> list[MemberClient]:
-    return [await hub.client(m) for m in members]
+    """Clients that see a rate-limit refusal at once (the refusals are under test here)."""
+    return [await hub.client(m, rate_limit_wait=0) for m in members]
 
 
 async def refused(call: object) -> str:

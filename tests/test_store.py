@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from hub.core import merkle
-from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, ReceiptToRecord
+from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem, ReceiptToRecord
+from tests.store_support import admit_each
 
 
 def admission(
@@ -22,12 +24,8 @@ def admission(
     )
 
 
-def entry_for(item: Admission, outcome: AdmitOutcome, _when: datetime) -> bytes:
-    return f"{outcome.value}:{item.message_id}".encode()
-
-
 def test_admit_stores_envelope_mailbox_and_audit_atomically(store: HubStore) -> None:
-    results = store.admit([admission("m1", ("PE-INPE", "GT-DGSP"))], entry_for, [b"deny:x"])
+    results = admit_each(store, [admission("m1", ("PE-INPE", "GT-DGSP"))], [b"deny:x"])
     assert [r.outcome for r in results] == [AdmitOutcome.ACCEPTED]
     assert store.audit_entries(0, 10) == [b"deny:x", b"accepted:m1"]
     assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m1"]
@@ -38,20 +36,20 @@ def test_admit_stores_envelope_mailbox_and_audit_atomically(store: HubStore) -> 
 
 
 def test_resend_is_duplicate_and_other_content_is_replayed(store: HubStore) -> None:
-    store.admit([admission("m1")], entry_for)
-    again = store.admit([admission("m1"), admission("m1", digest=b"x" * 32)], entry_for)
+    admit_each(store, [admission("m1")])
+    again = admit_each(store, [admission("m1"), admission("m1", digest=b"x" * 32)])
     assert [r.outcome for r in again] == [AdmitOutcome.DUPLICATE, AdmitOutcome.REPLAYED]
     assert store.stats().envelopes == 1
     assert store.stats().mailbox_pending == 1
 
 
 def test_duplicate_within_one_batch(store: HubStore) -> None:
-    results = store.admit([admission("m1"), admission("m1")], entry_for)
+    results = admit_each(store, [admission("m1"), admission("m1")])
     assert [r.outcome for r in results] == [AdmitOutcome.ACCEPTED, AdmitOutcome.DUPLICATE]
 
 
 def test_fetch_is_ordered_resumable_and_counts_redeliveries(store: HubStore) -> None:
-    store.admit([admission(f"m{i}") for i in range(5)], entry_for)
+    admit_each(store, [admission(f"m{i}") for i in range(5)])
     first = store.fetch("PE-INPE", 0, 2)
     assert [i.message_id for i in first] == ["m0", "m1"]
     rest = store.fetch("PE-INPE", first[-1].seq, 10)
@@ -61,7 +59,7 @@ def test_fetch_is_ordered_resumable_and_counts_redeliveries(store: HubStore) -> 
 
 
 def test_acknowledge_ends_delivery_and_is_idempotent(store: HubStore) -> None:
-    store.admit([admission("m1"), admission("m2")], entry_for)
+    admit_each(store, [admission("m1"), admission("m2")])
     outcome = store.acknowledge("PE-INPE", "m1", b"h" * 32, b"receipt", b"sig", b"ack:m1")
     assert outcome is AcknowledgeOutcome.RECORDED
     assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["m2"]
@@ -74,7 +72,7 @@ def test_acknowledge_ends_delivery_and_is_idempotent(store: HubStore) -> None:
 
 
 def test_acknowledge_many_is_one_call_with_one_outcome_each(store: HubStore) -> None:
-    store.admit([admission(f"m{i}") for i in range(4)], entry_for)
+    admit_each(store, [admission(f"m{i}") for i in range(4)])
     size = store.audit_size()
     items = [
         ReceiptToRecord("m0", b"h" * 32, b"r0", b"s0", b"ack:m0"),
@@ -109,7 +107,7 @@ def test_acknowledge_many_is_one_call_with_one_outcome_each(store: HubStore) -> 
 
 
 def test_purge_only_when_every_recipient_acknowledged(store: HubStore) -> None:
-    store.admit([admission("m1", ("PE-INPE", "GT-DGSP"))], entry_for)
+    admit_each(store, [admission("m1", ("PE-INPE", "GT-DGSP"))])
     store.acknowledge("PE-INPE", "m1", b"h" * 32, b"r", b"s", b"ack")
     future = datetime.now(UTC) + timedelta(seconds=5)
     assert store.purge_acknowledged(future, lambda m: f"purge:{m}".encode()) == 0
@@ -139,10 +137,16 @@ def test_audit_nodes_give_the_rfc9162_root(store: HubStore) -> None:
 
 
 def test_fetch_logs_each_delivery_with_the_hand_over(store: HubStore) -> None:
-    store.admit([admission("m1"), admission("m2")], entry_for)
+    admit_each(store, [admission("m1"), admission("m2")])
     before = store.audit_size()
-    items = store.fetch("PE-INPE", 0, 10, lambda item: f"deliver:{item.message_id}".encode())
+
+    def named(items: Sequence[MailboxItem]) -> list[bytes]:  # sees each item before it is counted
+        return [f"deliver:{item.message_id}:{item.delivered_count}".encode() for item in items]
+
+    items = store.fetch("PE-INPE", 0, 10, named)
     assert [i.message_id for i in items] == ["m1", "m2"]
-    assert store.audit_entries(before, store.audit_size()) == [b"deliver:m1", b"deliver:m2"]
-    assert store.fetch("GT-DGSP", 0, 10, lambda item: b"never") == []
+    assert store.audit_entries(before, store.audit_size()) == [b"deliver:m1:0", b"deliver:m2:0"]
+    assert store.fetch("GT-DGSP", 0, 10, lambda items: [b"never"]) == []
     assert store.audit_size() == before + 2  # nothing handed over, nothing logged
+    store.fetch("PE-INPE", 0, 1, named)
+    assert store.audit_entries(before + 2, store.audit_size()) == [b"deliver:m1:1"]

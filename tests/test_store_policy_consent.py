@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore
+from hub.store import AcknowledgeOutcome, Admission, HubStore
 from hub.store.policy_consent import (
     AttestOutcome,
     ChangeOutcome,
@@ -16,6 +16,7 @@ from hub.store.policy_consent import (
     WithdrawalEffect,
     notice_id,
 )
+from tests.store_support import admit_each
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 GIVEN, WITHDRAWN, REVOKED = 1, 2, 3
@@ -32,10 +33,6 @@ def admission(message_id: str, recipients: tuple[str, ...], consent_ref: str = "
         purpose=3,
         consent_ref=consent_ref,
     )
-
-
-def entry_for(item: Admission, outcome: AdmitOutcome, _when: datetime) -> bytes:
-    return f"{outcome.value}:{item.message_id}".encode()
 
 
 def stored_consent(
@@ -88,13 +85,13 @@ def test_register_is_idempotent_and_a_conflict_changes_nothing(store: HubStore) 
 def test_withdrawal_purges_undelivered_and_notifies_who_received(store: HubStore) -> None:
     s = pc(store)
     s.register_consent(stored_consent("c1"), b"reg")
-    store.admit(
+    admit_each(
+        store,
         [
             admission("m1", ("PE-INPE", "EC-SNAI", "UY-INR"), "c1"),
             admission("m2", ("PE-INPE",), "c1"),
             admission("m3", ("PE-INPE",)),  # another basis: untouched
         ],
-        entry_for,
     )
     assert [i.message_id for i in store.fetch("PE-INPE", 0, 1)] == ["m1"]  # PE received m1 only
     ec = store.fetch("EC-SNAI", 0, 10)
@@ -122,7 +119,7 @@ def test_withdrawal_purges_undelivered_and_notifies_who_received(store: HubStore
 def test_notices_until_attested_and_lineage(store: HubStore) -> None:
     s = pc(store)
     s.register_consent(stored_consent("c1"), b"reg")
-    store.admit([admission("m1", ("PE-INPE", "EC-SNAI", "UY-INR"), "c1")], entry_for)
+    admit_each(store, [admission("m1", ("PE-INPE", "EC-SNAI", "UY-INR"), "c1")])
     store.fetch("PE-INPE", 0, 10)
     store.fetch("EC-SNAI", 0, 10)
     store.acknowledge("EC-SNAI", "m1", b"h" * 32, b"\x20\x02", b"s", b"ack")  # status REFUSED (field 4 = 2)
@@ -163,7 +160,7 @@ def test_sweep_applies_a_withdrawal_that_raced_an_admission(store: HubStore) -> 
     s.register_consent(stored_consent("c1"), b"reg")
     assert s.sweep_withdrawn("c1", entries, NOW) == WithdrawalEffect("c1")  # still given: no-op
     s.change_consent_state("c1", StoredEvent(0, b"event", b"sig", WITHDRAWN, NOW), entries, NOW)
-    store.admit([admission("late", ("PE-INPE",), "c1")], entry_for)  # decided before, stored after
+    admit_each(store, [admission("late", ("PE-INPE",), "c1")])  # decided before, stored after
     store.fetch("PE-INPE", 0, 10)
     effect = s.sweep_withdrawn("c1", entries, NOW)
     assert effect.purged == ("late",) and [m for _, _, m in effect.notices] == ["late"]

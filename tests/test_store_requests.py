@@ -15,6 +15,7 @@ import pytest
 from hub.core.requests import ANSWERED, OPEN, OVERDUE, REFUSED, WITHDRAWN, RequestRecord, newly_overdue
 from hub.store import Admission, AdmitOutcome, HubStore
 from hub.store.requests import RequestEffects, RequestStore, StoredRequestNotice, WithdrawOutcome
+from tests.store_support import admit_each
 
 NOW = datetime(2026, 6, 1, 12, 30, 15, 123456, tzinfo=UTC)
 CO, PE, GT = "CO-INPEC", "PE-INPE", "GT-DGSP"
@@ -70,13 +71,9 @@ def carrying(
     )
 
 
-def entry_for(item: Admission, outcome: AdmitOutcome, _when: datetime) -> bytes:
-    return f"{outcome.value}:{item.message_id}".encode()
-
-
 def open_requests(store: HubStore, *records: RequestRecord) -> None:
     admissions = [carrying(r.message_id, r.requester, r.responder, opened=r) for r in records]
-    results = store.admit(admissions, entry_for, now=NOW)
+    results = admit_each(store, admissions, now=NOW)
     assert [r.outcome for r in results] == [AdmitOutcome.ACCEPTED] * len(records)
 
 
@@ -85,7 +82,7 @@ def answer(
 ) -> AdmitOutcome:
     closed = record.closed(state, NOW + HOUR, response_id, refusal)
     admission = carrying(response_id, record.responder, record.requester, closed=closed)
-    return store.admit([admission], entry_for, now=NOW + HOUR)[0].outcome
+    return admit_each(store, [admission], now=NOW + HOUR)[0].outcome
 
 
 def effects(event: str) -> RequestEffects:
@@ -129,9 +126,9 @@ def test_a_request_is_stored_with_the_envelope_that_opens_it(store: HubStore) ->
     assert s.get_request("q2") is None
     # A resend is DUPLICATE and another header under the same id REPLAYED: the request stays as stored.
     other = replace(opened, responder=GT)
-    results = store.admit(
+    results = admit_each(
+        store,
         [carrying("q1", CO, PE, opened=opened), carrying("q1", CO, GT, opened=other, digest=b"x" * 32)],
-        entry_for,
     )
     assert [r.outcome for r in results] == [AdmitOutcome.DUPLICATE, AdmitOutcome.REPLAYED]
     assert s.get_request("q1") == opened
@@ -149,9 +146,9 @@ def test_a_response_closes_an_open_request(store: HubStore) -> None:
     assert store.audit_entries(2, 10) == [b"accepted:r1", b"accepted:r2"]
     # A resend of the answer is DUPLICATE, not CONFLICT; another header under its id is REPLAYED.
     closed = request("q1").closed(ANSWERED, NOW + HOUR, "r1", 0)
-    again = store.admit(
+    again = admit_each(
+        store,
         [carrying("r1", PE, CO, closed=closed), carrying("r1", PE, CO, closed=closed, digest=b"x" * 32)],
-        entry_for,
     )
     assert [r.outcome for r in again] == [AdmitOutcome.DUPLICATE, AdmitOutcome.REPLAYED]
 
@@ -180,13 +177,13 @@ def test_an_answer_to_a_request_no_longer_pending_is_a_conflict_and_stores_nothi
     s.withdraw_request("q2", CO, NOW + HOUR, "found elsewhere", effects("withdrawn"))
     before = store.stats()
     size = store.audit_size()
-    results = store.admit(
+    results = admit_each(
+        store,
         [
             carrying("r1b", PE, CO, closed=request("q1").closed(REFUSED, NOW, "r1b", NO_RECORD)),
             carrying("r2", PE, CO, closed=request("q2").closed(ANSWERED, NOW, "r2", 0)),
             carrying("r9", PE, CO, closed=request("q9").closed(ANSWERED, NOW, "r9", 0)),  # no such request
         ],
-        entry_for,
         [b"deny:x"],
     )
     assert [r.outcome for r in results] == [AdmitOutcome.CONFLICT] * 3
@@ -210,13 +207,13 @@ def test_a_second_answer_in_the_same_batch_is_a_conflict(store: HubStore) -> Non
     open_requests(store, request("q1"))
     first = request("q1").closed(ANSWERED, NOW + HOUR, "r1", 0)
     second = request("q1").closed(REFUSED, NOW + HOUR, "r2", NO_RECORD)
-    results = store.admit(
+    results = admit_each(
+        store,
         [
             carrying("r1", PE, CO, closed=first),
             carrying("r2", PE, CO, closed=second),
             carrying("m3", PE, CO),
         ],
-        entry_for,
     )
     assert [r.outcome for r in results] == [
         AdmitOutcome.ACCEPTED,

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from hub.sdk import MemberClient
     from pxhub.v1 import request_pb2
 
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 TargetOption = Annotated[str, typer.Option("--target", help="Hub address, HOST:PORT.")]
 FederationOption = Annotated[

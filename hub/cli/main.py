@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sys
 from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -35,9 +36,10 @@ app.add_typer(lookup_app, name="lookup")
 app.add_typer(requests_app, name="requests")
 app.command("track")(track)
 console = Console()
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)
 #: The entry-point group through which other packages add commands to ``pxhub``.
 CLI_ENTRY_POINTS = "pxhub.cli"
+SERVE_SWITCH_INTERVAL_S = 0.0005
 
 
 def _fail(message: str) -> typer.Exit:
@@ -96,6 +98,7 @@ def serve(
     from hub.identity.directory import Directory
     from hub.identity.manifest import PkiError
     from hub.runtime.logs import configure_logging
+    from hub.runtime.private import DataDirLock, DataDirLockedError
     from hub.server.app import start_hub
     from hub.settings import HubSettings
     from hub.store import open_store
@@ -116,12 +119,15 @@ def serve(
     try:
         credentials = load_hub(settings.federation_dir, passphrase_from_env())
         directory = Directory.from_federation(settings.federation_dir)
-    except (PkiError, ValueError, FileNotFoundError) as error:
+        lock = DataDirLock(settings.data_dir)  # one hub per data folder
+    except (PkiError, ValueError, FileNotFoundError, DataDirLockedError) as error:
         raise _fail(str(error)) from error
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
 
     async def run() -> None:
-        hub = await start_hub(settings, credentials, directory, open_store(settings.sqlalchemy_url))
+        try:
+            hub = await start_hub(settings, credentials, directory, open_store(settings.sqlalchemy_url))
+        except OSError as error:
+            raise _fail(str(error)) from None
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -129,7 +135,13 @@ def serve(
         await stop.wait()
         await hub.stop()
 
-    asyncio.run(run())
+    # The event loop shares the GIL with the signature-check and store threads: a shorter switch
+    # interval (default 5 ms) lets it answer small calls while a large batch is being checked.
+    sys.setswitchinterval(SERVE_SWITCH_INTERVAL_S)
+    try:
+        asyncio.run(run())
+    finally:
+        lock.release()
 
 
 @app.command()

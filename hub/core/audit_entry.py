@@ -41,6 +41,7 @@ __all__ = [
     "FORMAT_VERSION",
     "OUTCOMES",
     "AuditEntry",
+    "refused_counts",
 ]
 
 FORMAT_VERSION: Final = 1
@@ -358,3 +359,22 @@ def _no_float(text: str) -> Any:
 
 def _no_constant(text: str) -> Any:
     raise ValueError(f"audit entry contains {text}, which JSON does not allow")
+
+
+def refused_counts(details: Mapping[str, object], reason: str) -> dict[str, int]:
+    """Items refused per reason in one ``deny`` entry.
+
+    An entry that aggregates the refused items of one call lists them in ``details.by_reason``
+    (``NAME=count`` pairs, comma-separated, most frequent first); any other ``deny`` entry counts
+    as one item refused for its ``reason``.
+    """
+    listed = details.get("by_reason")
+    if not isinstance(listed, str) or not listed:
+        return {reason or "UNSPECIFIED": 1}
+    counts: dict[str, int] = {}
+    for part in listed.split(","):
+        name, _, count = part.partition("=")
+        counts[name or "UNSPECIFIED"] = counts.get(name or "UNSPECIFIED", 0) + (
+            int(count) if count.isdigit() else 1
+        )
+    return counts

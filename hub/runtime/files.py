@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from hub.runtime.private import private_dir
+
 
 def fsync_directory(directory: Path) -> None:
     """Make a rename or a new file in ``directory`` durable."""
@@ -19,7 +21,8 @@ def fsync_directory(directory: Path) -> None:
 def write_atomically(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Temporary file beside ``path`` (created 0600), fsync, chmod, rename, fsync of the directory."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        private_dir(path.parent)  # a folder made here is private too
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         with os.fdopen(fd, "wb") as handle:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -12,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.core.envelope import (
+    MAX_ITEMS_PER_REQUEST,
     EnvelopeError,
     RecipientKey,
     SignerKey,
@@ -26,9 +28,11 @@ from hub.identity.directory import Directory, KeyEntry, verify_directory
 from hub.identity.directory_changes import sign_key_announcement, sign_status_change
 from hub.identity.manifest import load_manifest
 from hub.runtime.clock import Clock, system_clock, system_random
+from hub.sdk.chunks import call_in_chunks
 from hub.sdk.lookup import LookupClientMixin
 from hub.sdk.policy_consent import PolicyConsentClientMixin
 from hub.transport.channel import open_channel
+from hub.transport.retry import DEFAULT_RATE_LIMIT_WAIT, QuotaWait
 from pxhub.v1 import (
     directory_pb2,
     directory_pb2_grpc,
@@ -72,9 +76,11 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         hub_public_key: Ed25519PublicKey,
         directory: Directory,
         clock: Clock = system_clock,
+        rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
     ) -> None:
         self.channel = channel
         self.clock = clock  # the time seals are dated with
+        self.rate_limit_wait = rate_limit_wait  # seconds a Submit may wait for quota (see transport.retry)
         self._matching_keys: dict[int, bytes] = {}  # opened matching keys by epoch
         self.identity = identity
         self.hub_public_key = hub_public_key
@@ -95,12 +101,19 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         passphrase: bytes,
         *,
         server_name: str | None = None,
+        rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
     ) -> MemberClient:
-        """Open an mTLS channel as ``member_id`` and load the hub-signed directory."""
+        """Open an mTLS channel as ``member_id`` and load the hub-signed directory.
+
+        Calls the hub refuses for a quota are retried after the delay it names, each for at most
+        ``rate_limit_wait`` seconds in all (0: the refusal reaches the caller at once).
+        """
         identity = load_identity(federation_dir, member_id, passphrase)
         manifest = load_manifest(federation_dir)
-        channel = open_channel(target, identity, server_name)
-        client = cls(channel, identity, manifest.hub_public_key(), Directory([]))
+        channel = open_channel(target, identity, server_name, rate_limit_wait=rate_limit_wait)
+        client = cls(
+            channel, identity, manifest.hub_public_key(), Directory([]), rate_limit_wait=rate_limit_wait
+        )
         await client.refresh_directory()
         await client.refresh_policy()
         return client
@@ -179,7 +192,10 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         batch_size: int = DEFAULT_BATCH,
         timeout: float = 600,
     ) -> list[envelope_pb2.Receipt]:
-        """Stream envelopes in batches on one Submit call; one receipt per envelope, in order."""
+        """Stream envelopes in batches on one Submit call; one receipt per envelope, in order.
+
+        A batch is at most ``MAX_ITEMS_PER_REQUEST`` envelopes, the most one request may carry."""
+        batch_size = max(1, min(batch_size, MAX_ITEMS_PER_REQUEST))
         batches: list[list[envelope_pb2.Envelope]] = []
         current: list[envelope_pb2.Envelope] = []
         for envelope in envelopes:
@@ -192,14 +208,28 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         if not batches:
             return []
 
-        async def requests() -> AsyncIterator[exchange_pb2.SubmitRequest]:
-            for batch in batches:
+        async def requests(
+            unanswered: list[list[envelope_pb2.Envelope]],
+        ) -> AsyncIterator[exchange_pb2.SubmitRequest]:
+            for batch in unanswered:
                 yield exchange_pb2.SubmitRequest(envelopes=batch)
 
+        # One response per request, in order: after a quota refusal the unanswered batches are sent
+        # again on a new stream once the hub's delay has passed (nothing of them was stored).
         receipts: list[envelope_pb2.Receipt] = []
-        call = self.exchange.Submit(requests(), timeout=timeout)
-        async for response in call:
-            receipts.extend(response.receipts)
+        answered = 0
+        budget = QuotaWait(self.rate_limit_wait)
+        while answered < len(batches):
+            try:
+                async for response in self.exchange.Submit(requests(batches[answered:]), timeout=timeout):
+                    receipts.extend(response.receipts)
+                    answered += 1
+                break
+            except grpc.aio.AioRpcError as error:
+                delay = budget.next_delay(error)
+                if delay is None:
+                    raise
+                await asyncio.sleep(delay)
         expected = sum(len(b) for b in batches)
         if len(receipts) != expected:
             raise SubmitError(f"hub answered {len(receipts)} receipts for {expected} envelopes")
@@ -288,9 +318,13 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
     async def acknowledge(
         self, acknowledgements: Sequence[exchange_pb2.Acknowledgement], timeout: float = 60
     ) -> list[exchange_pb2.AcknowledgeResult]:
-        if not acknowledgements:
-            return []
-        response = await self.exchange.Acknowledge(
-            exchange_pb2.AcknowledgeRequest(acknowledgements=acknowledgements), timeout=timeout
-        )
-        return list(response.results)
+        """Hand in signed receipts; one result per acknowledgement, in order (one call per
+        ``MAX_ITEMS_PER_REQUEST``)."""
+
+        async def call(
+            chunk: Sequence[exchange_pb2.Acknowledgement],
+        ) -> Sequence[exchange_pb2.AcknowledgeResult]:
+            request = exchange_pb2.AcknowledgeRequest(acknowledgements=chunk)
+            return (await self.exchange.Acknowledge(request, timeout=timeout)).results
+
+        return await call_in_chunks(acknowledgements, call)

@@ -31,6 +31,7 @@ from hub.core.policy import (
 from hub.identity.credentials import IdentityCredentials
 from hub.identity.directory import Directory
 from hub.policy import operator_keys
+from hub.sdk.chunks import call_in_chunks
 from hub.transport.status import reason_of
 from pxhub.v1 import (
     consent_pb2,
@@ -294,9 +295,10 @@ class PolicyConsentClientMixin:
     async def attest_deletion(
         self, attestations: Sequence[consent_pb2.SignedDeletionAttestation], timeout: float = 60
     ) -> list[exchange_pb2.AttestDeletionResult]:
-        if not attestations:
-            return []
-        response = await self._exchange_stub.AttestDeletion(
-            exchange_pb2.AttestDeletionRequest(attestations=attestations), timeout=timeout
-        )
-        return list(response.results)
+        async def call(
+            chunk: Sequence[consent_pb2.SignedDeletionAttestation],
+        ) -> Sequence[exchange_pb2.AttestDeletionResult]:
+            request = exchange_pb2.AttestDeletionRequest(attestations=chunk)
+            return (await self._exchange_stub.AttestDeletion(request, timeout=timeout)).results
+
+        return await call_in_chunks(attestations, call)

@@ -65,6 +65,8 @@ def server_options(settings: HubSettings) -> list[tuple[str, int]]:
         ("grpc.http2.min_ping_interval_without_data_ms", 30_000),
         ("grpc.keepalive_permit_without_calls", 1),
         ("grpc.max_concurrent_streams", 256),
+        # One hub owns its port: a second process binding it fails instead of sharing connections.
+        ("grpc.so_reuseport", 0),
     ]
 
 
@@ -176,7 +178,27 @@ class RunningHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.server.stop(grace)
+        try:  # the refusals counted in open windows are audited before the store closes
+            self.context.guard.close_refusal_windows(all_windows=True)
+        except Exception as error:  # a failing store must not keep the hub from stopping
+            log.error("refusal_summary_failed", error=type(error).__name__, detail=str(error)[:200])
         self.store.close()
+        log.info("hub_stopped", port=self.port)
+
+
+def member_limits(settings: HubSettings) -> MemberLimits:
+    """The per-caller quotas the settings name."""
+    return MemberLimits(
+        envelopes_per_second=settings.member_envelopes_per_second,
+        envelope_burst=settings.member_envelope_burst,
+        max_streams=settings.member_max_streams,
+        calls_per_second=settings.member_calls_per_second,
+        call_burst=settings.member_call_burst,
+        receipts_per_second=settings.member_receipts_per_second,
+        receipt_burst=settings.member_receipt_burst,
+        lookup_tokens_per_second=settings.member_lookup_tokens_per_second,
+        lookup_token_burst=settings.member_lookup_token_burst,
+    )
 
 
 def warn_expiring(directory: Directory, now: datetime) -> list[str]:
@@ -229,13 +251,7 @@ async def start_hub(
         guard=RpcGuard(
             Authenticator(directory),
             store,
-            MemberLimits(
-                settings.member_envelopes_per_second,
-                settings.member_envelope_burst,
-                settings.member_max_streams,
-                settings.member_lookup_tokens_per_second,
-                settings.member_lookup_token_burst,
-            ),
+            member_limits(settings),
             clock,
         ),
         hub_key_entry=hub_key_entry,
@@ -250,9 +266,12 @@ async def start_hub(
     reflection.enable_server_reflection(
         (*service_names, reflection.SERVICE_NAME, "grpc.health.v1.Health"), server
     )
-    port = server.add_secure_port(settings.listen, credentials.grpc_server_credentials())
+    try:
+        port = server.add_secure_port(settings.listen, credentials.grpc_server_credentials())
+    except RuntimeError:  # grpc raises for an address it cannot bind
+        port = 0
     if port == 0:
-        raise OSError(f"cannot listen on {settings.listen}")
+        raise OSError(f"cannot listen on {settings.listen}: the port is in use or the address is not local")
     await server.start()
     for name in ("", *service_names):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)

@@ -13,6 +13,9 @@ from hub.services.directory_book import RECHECK_SECONDS
 
 log = get_logger("pxhub.hub")
 
+#: How often closed rate-limit windows are looked for (a window lasts a minute).
+REFUSAL_WINDOW_CHECK_SECONDS = 10.0
+
 # A background task runs for the life of the hub and must never raise.
 BackgroundTask = Callable[[HubContext], Coroutine[Any, Any, None]]
 
@@ -68,10 +71,21 @@ async def sweep_requests_forever(hub: HubContext) -> None:
             log.error("request_sweep_failed", error=type(error).__name__, detail=str(error)[:200])
 
 
+async def close_refusal_windows_forever(hub: HubContext) -> None:
+    """Audit the counted rate-limit refusals of every caller's window that closed."""
+    while True:
+        await asyncio.sleep(REFUSAL_WINDOW_CHECK_SECONDS)
+        try:
+            await asyncio.to_thread(hub.guard.close_refusal_windows)
+        except Exception as error:  # logged loudly; the counts wait for the next round
+            log.error("refusal_summary_failed", error=type(error).__name__, detail=str(error)[:200])
+
+
 BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
     commit_submissions,
     purge_forever,
     issue_checkpoints_forever,
     follow_directory_changes,
     sweep_requests_forever,
+    close_refusal_windows_forever,
 )

@@ -156,6 +156,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
                             f"no request for {self.stream_idle:g} s; stream closed",
                         ) from None
                     check_parsed(request)
+                    self.guard.limits.take_call(caller.id)  # each request message is a call's worth
                     self.guard.limits.take_envelopes(caller.id, len(request.envelopes))
                     size = request.ByteSize()
                     await budget.take(size)
@@ -264,6 +265,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         event = RpcEvent("Acknowledge")
         try:
             caller = self.guard.authenticate(event, context, MEMBERS, request)
+            self.guard.limits.take_receipts(caller.id, len(request.acknowledgements))
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             raise  # abort_with_status already raised; keeps type checkers honest
@@ -294,6 +296,7 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         event = RpcEvent("AttestDeletion")
         try:
             caller = self.guard.authenticate(event, context, MEMBERS, request)
+            self.guard.limits.take_receipts(caller.id, len(request.attestations))
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             raise

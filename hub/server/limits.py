@@ -1,7 +1,10 @@
-"""Per-member limits: a token bucket on submitted envelopes and a cap on concurrent streams.
+"""Per-caller quotas: token buckets on calls, envelopes, receipts and lookup tokens, a stream cap.
 
-Refusals are RESOURCE_EXHAUSTED with reason RATE_LIMITED and a ``google.rpc.RetryInfo`` saying
-when a retry can succeed. State is per hub process (each replica limits on its own).
+Every caller (member, auditor, operator) has its own buckets. ``calls`` is charged once per RPC and
+once per request message of a Submit stream, before the handler does any work, so it also bounds
+the audit entries a caller's refused or rejected calls can add (see docs/security.md). Refusals are
+RESOURCE_EXHAUSTED with reason RATE_LIMITED and a ``google.rpc.RetryInfo`` saying when a retry can
+succeed. State is per hub process (each replica limits on its own).
 """
 
 from __future__ import annotations
@@ -13,8 +16,18 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from hub.core.envelope import MAX_ITEMS_PER_REQUEST
 from hub.transport.status import RpcRefusal
 from pxhub.v1 import envelope_pb2
+
+
+def _check_request_items(what: str, count: int) -> None:
+    if count > MAX_ITEMS_PER_REQUEST:
+        raise RpcRefusal(
+            grpc.StatusCode.INVALID_ARGUMENT,
+            envelope_pb2.REASON_TOO_LARGE,
+            f"{count:,} {what} in one request; at most {MAX_ITEMS_PER_REQUEST:,}: split it",
+        )
 
 
 @dataclass
@@ -37,11 +50,17 @@ class TokenBucket:
 
 @dataclass
 class MemberLimits:
-    """Envelope rate and concurrent streams per caller id."""
+    """The quotas of one hub process, per caller id."""
 
     envelopes_per_second: float = 2_000.0
     envelope_burst: int = 20_000
     max_streams: int = 64
+    #: RPCs (and Submit request messages) one caller may make.
+    calls_per_second: float = 200.0
+    call_burst: int = 1_000
+    #: Signed delivery receipts and deletion attestations one member may hand in.
+    receipts_per_second: float = 2_000.0
+    receipt_burst: int = 20_000
     #: Lookup tokens one member may ask with: a slow rate, so a fishing expedition shows and stalls.
     lookup_tokens_per_second: float = 10.0
     lookup_token_burst: int = 1_000
@@ -59,12 +78,22 @@ class MemberLimits:
             raise RpcRefusal(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 envelope_pb2.REASON_RATE_LIMITED,
-                f"more than {rate:g} {kind} per second (burst {burst}); retry in {wait:.2f} s",
+                f"more than {rate:g} {kind} per second (burst {burst:,}); retry in {wait:.2f} s",
                 retry_after=wait,
             )
 
+    def take_call(self, caller_id: str) -> None:
+        """Charge one call (or one Submit request message) to ``caller_id`` or refuse."""
+        self._take("calls", caller_id, 1, self.calls_per_second, self.call_burst)
+
+    def take_receipts(self, member_id: str, count: int) -> None:
+        """Charge the acknowledgements or attestations of one call to ``member_id`` or refuse."""
+        _check_request_items("acknowledgements or attestations", count)
+        self._take("receipts", member_id, count, self.receipts_per_second, self.receipt_burst)
+
     def take_envelopes(self, member_id: str, count: int) -> None:
-        """Charge ``count`` envelopes to ``member_id`` or refuse with a retry delay."""
+        """Charge the ``count`` envelopes of one request message to ``member_id`` or refuse."""
+        _check_request_items("envelopes", count)
         self._take("envelopes", member_id, count, self.envelopes_per_second, self.envelope_burst)
 
     def take_lookup_tokens(self, member_id: str, count: int) -> None:

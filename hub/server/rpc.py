@@ -20,6 +20,7 @@ from hub.runtime.clock import Clock, system_clock
 from hub.runtime.logs import get_logger
 from hub.server.auth import Authenticator
 from hub.server.limits import MemberLimits
+from hub.server.refusal_tally import RateLimitTally, RefusalSummary
 from hub.server.registration import MalformedRequest
 from hub.services import audit_events
 from hub.store import HubStore
@@ -75,6 +76,7 @@ class RpcGuard:
         self.store = store
         self.limits = limits or MemberLimits()
         self.clock = clock  # the hub's time, for the servicers and the refusals they audit
+        self.tally = RateLimitTally()
 
     def authenticate(
         self,
@@ -83,7 +85,12 @@ class RpcGuard:
         roles: Collection[str],
         request: object = None,
     ) -> Caller:
-        """The caller, once it may call this method and its request parsed."""
+        """The caller, once it may call this method, has a call left in its quota and its request parsed.
+
+        The call is charged before the role and status checks, so refusals of a caller's
+        forbidden calls are bounded by its quota too.
+        """
+        self.limits.take_call(self.authenticator.identify(context).id)
         event.caller = self.authenticator.caller(context, roles)
         check_parsed(request)
         return event.caller
@@ -102,13 +109,44 @@ class RpcGuard:
             except RpcRefusal:
                 details["peer"] = context.peer() or "unknown"  # e.g. "ipv6:[::1]:5000": no actor id form
         event.emit("refused", refusal.reason_name)
-        entry = audit_events.simple(
-            event.caller or Caller("anonymous", ""),
-            self.clock(),
-            "auth.refuse",
-            "deny",
-            reason=refusal.reason,
-            details=details,
-        )
-        await asyncio.to_thread(self.store.append_audit, [entry])
+        caller = event.caller or Caller("anonymous", "")
+        now = self.clock()
+        entries: list[bytes] = []
+        audit_now = True
+        if refusal.reason == envelope_pb2.REASON_RATE_LIMITED:  # a flood: audited per window, counted
+            audit_now, closed = self.tally.note(caller, event.method, now)
+            entries += [rate_limit_summary(summary) for summary in closed]
+        if audit_now:
+            entries.append(
+                audit_events.simple(
+                    caller, now, "auth.refuse", "deny", reason=refusal.reason, details=details
+                )
+            )
+        if entries:
+            await asyncio.to_thread(self.store.append_audit, entries)
         await context.abort_with_status(to_status(refusal))
+
+    def close_refusal_windows(self, *, all_windows: bool = False) -> int:
+        """Audit the counts of rate-limit windows that closed (every window when the hub stops)."""
+        now = self.clock()
+        closed = self.tally.close_all(now) if all_windows else self.tally.close_expired(now)
+        if closed:
+            self.store.append_audit([rate_limit_summary(summary) for summary in closed])
+        return len(closed)
+
+
+def rate_limit_summary(summary: RefusalSummary) -> bytes:
+    """One entry for the rate-limit refusals of a caller's window after its first (audited alone)."""
+    return audit_events.simple(
+        summary.caller,
+        summary.until,
+        "auth.refuse",
+        "deny",
+        reason=envelope_pb2.REASON_RATE_LIMITED,
+        details={
+            "items": summary.count,
+            "by_reason": f"RATE_LIMITED={summary.count}",
+            "by_method": ",".join(f"{m}={n}" for m, n in summary.by_method.items())[:1000],
+            "since": summary.since.isoformat(),
+        },
+    )

@@ -49,6 +49,7 @@ log = get_logger("pxhub.audit")
 __all__ = [
     "DEFAULT_PAGE",
     "MAX_PAGE",
+    "MIN_PAGE",
     "AuditLogService",
     "AuditRefusal",
     "CheckpointView",
@@ -58,6 +59,8 @@ __all__ = [
 ]
 
 DEFAULT_PAGE: Final = 512
+#: Smaller pages are served at this size: a listing costs the hub per page, not per entry.
+MIN_PAGE: Final = 64
 MAX_PAGE: Final = 4096
 _MAX_SAFE_INT: Final = 2**53 - 1
 _MAX_STORED_SIZE: Final = 2**63 - 1  # a signed 64-bit column; larger request values match nothing
@@ -305,7 +308,7 @@ class AuditLogService:
         self, query: EntryQuery, request: ListRequest, log_size: int
     ) -> Iterator[list[tuple[int, bytes]]]:
         """Matching entries in index order, one page (one store read) at a time."""
-        page = min(request.page_size or DEFAULT_PAGE, MAX_PAGE)
+        page = min(max(request.page_size or DEFAULT_PAGE, MIN_PAGE), MAX_PAGE)
         end = min(request.end or log_size, log_size)
         start, sent = request.start, 0
         if (query.since or query.until) and start < end:

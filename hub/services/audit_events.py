@@ -6,6 +6,9 @@ personal data (the subject pseudonym stays out of the log as well).
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 
 from hub.core.audit_entry import AuditEntry
@@ -60,6 +63,90 @@ def submit_decision(
         outcome="permit" if permitted else "deny",
         reason=reason_name(reason),
         details=details,
+    ).encode()
+
+
+#: Item ids an aggregated entry (refusals, redeliveries) names in clear; every id is in its digest.
+ITEM_IDS_NAMED = 16
+#: Longest ``by_reason`` text (an entry's detail texts are at most 1,024 characters).
+BY_REASON_TEXT = 1_000
+
+
+def items_digest(item_ids: Sequence[str]) -> str:
+    """SHA-256 (hex) of the items' ids in request order, one per line (empty if unknown).
+
+    A member that keeps its receipts can show which of its items one aggregated entry covers.
+    """
+    return hashlib.sha256("\n".join(item_ids).encode()).hexdigest()
+
+
+def refused_items(
+    caller: Caller,
+    now: datetime,
+    action: str,
+    refusals: Sequence[tuple[str, int]],
+    *,
+    kind: str = "message",
+    size: int = 0,
+) -> bytes:
+    """One ``deny`` entry for every item of one call that was refused: (item id, reason) pairs.
+
+    A call of 20,000 garbage items adds one entry, not 20,000: the entry counts the items per
+    reason, names the first ``ITEM_IDS_NAMED`` ids and holds a digest of them all, so a
+    caller's share of log growth is bounded by its call quota (docs/security.md). ``reason`` is
+    the most frequent reason; ``by_reason`` lists every one with its count.
+    """
+    counts = Counter(reason_name(reason) or "UNSPECIFIED" for _, reason in refusals)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    named: list[str] = []
+    for item_id, _ in refusals:
+        if item_id and item_id not in named:
+            named.append(item_id)
+            if len(named) == ITEM_IDS_NAMED:
+                break
+    listed: list[str] = []
+    for index, (name, count) in enumerate(ranked):
+        part = f"{name}={count}"
+        if len(",".join([*listed, part])) > BY_REASON_TEXT - 24:  # room for OTHER=<rest>
+            listed.append(f"OTHER={sum(c for _, c in ranked[index:])}")
+            break
+        listed.append(part)
+    details: dict[str, str | int] = {
+        "items": len(refusals),
+        "by_reason": ",".join(listed),
+        "items_sha256": items_digest([item_id for item_id, _ in refusals]),
+    }
+    if size:
+        details["size"] = size
+    return AuditEntry(
+        time=now,
+        actor_kind=caller.role,
+        actor_id=caller.id,
+        officer_pseudonym="",
+        action=action,
+        object_ids=tuple(f"{kind}:{item_id}" for item_id in named),
+        outcome="deny",
+        reason=ranked[0][0] if ranked else "UNSPECIFIED",
+        details=details,
+    ).encode()
+
+
+def redeliveries(caller: Caller, now: datetime, message_ids: Sequence[str]) -> bytes:
+    """One ``deliver`` entry for the messages of one Fetch handed over again (not acknowledged yet)."""
+    return AuditEntry(
+        time=now,
+        actor_kind=caller.role,
+        actor_id=caller.id,
+        officer_pseudonym="",
+        action="deliver",
+        object_ids=tuple(f"message:{m}" for m in message_ids[:ITEM_IDS_NAMED]),
+        outcome="ok",
+        reason="",
+        details={
+            "recipient": caller.id,
+            "redeliveries": len(message_ids),
+            "items_sha256": items_digest(message_ids),
+        },
     ).encode()
 
 

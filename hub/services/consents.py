@@ -333,7 +333,9 @@ class ConsentRegistry:
     def attest(
         self, caller: Caller, attestations: Sequence[consent_pb2.SignedDeletionAttestation]
     ) -> list[exchange_pb2.AttestDeletionResult]:
+        """Record each attestation; the refused ones of the call share one aggregated deny entry."""
         results = []
+        refused: list[tuple[str, int]] = []
         for signed in attestations:
             now = self.clock()
             result = exchange_pb2.AttestDeletionResult()
@@ -384,12 +386,15 @@ class ConsentRegistry:
                     else exchange_pb2.ACKNOWLEDGE_OUTCOME_DUPLICATE
                 )
             except EnvelopeError as error:
-                objects = (f"message:{result.message_id}",) if result.message_id else ()
-                self._refuse(caller, now, "deletion.attest", error, objects)
+                refused.append((result.message_id, error.reason))
                 result.outcome = exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED
                 result.reason = error.reason
                 result.detail = error.detail
             results.append(result)
+        if refused:
+            self.audit.append_audit(
+                [audit_events.refused_items(caller, self.clock(), "deletion.attest", refused)]
+            )
         return results
 
     def track(self, caller: Caller, message_id: str) -> consent_pb2.RecordLineage:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
@@ -41,6 +42,24 @@ Outcome = envelope_pb2.Receipt.Outcome
 CHECK_WORKERS = max(2, os.cpu_count() or 2)
 PARALLEL_MIN_BATCH = 8
 _CHECK_POOL = ThreadPoolExecutor(max_workers=CHECK_WORKERS, thread_name_prefix="pxhub-verify")
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+def _check_in_parallel(check: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
+    """``[check(item) for item in items]`` on every core, one task per worker (a future per item
+    would cost more than a failed check); Ed25519 verification releases the GIL."""
+    if len(items) < PARALLEL_MIN_BATCH:
+        return [check(item) for item in items]
+
+    def run(chunk: Sequence[Item]) -> list[Result]:
+        return [check(item) for item in chunk]
+
+    results = list(_CHECK_POOL.map(run, [items[i::CHECK_WORKERS] for i in range(CHECK_WORKERS)]))
+    # Re-interleave the strided chunks back into their order.
+    return [results[i % CHECK_WORKERS][i // CHECK_WORKERS] for i in range(len(items))]
+
+
 #: A receipt the store refused: the reason and detail the member gets (the reason is also audited).
 _ACK_REFUSALS = {
     AcknowledgeOutcome.NOT_A_RECIPIENT: (
@@ -93,13 +112,14 @@ def summarize(receipts: Sequence[envelope_pb2.Receipt]) -> SubmitSummary:
 class _Checked:
     """One envelope after every check: its receipt so far, and what the store needs of it.
 
-    ``entry`` is the audit entry of the decision taken so far (a permit for an
-    admission, a deny for a rejection), built while checking so the writer
-    only looks it up. ``admission`` is None for a rejection.
+    ``entry`` is the permit of an admission, built while checking so the writer only looks it
+    up; ``admission`` is None (and ``entry`` empty) for a rejection, whose refusal is aggregated
+    with the call's others. ``size`` is the envelope's encoded size.
     """
 
     receipt: envelope_pb2.Receipt
-    entry: bytes
+    size: int
+    entry: bytes = b""
     admission: Admission | None = None
     metadata: envelope_pb2.RecordMetadata | None = None
 
@@ -179,9 +199,7 @@ class Exchange:
                     detail=checked.detail,
                     received_at=stamp,
                 ),
-                audit_events.submit_decision(
-                    caller, now, message_id=message_id, permitted=False, reason=checked.reason, size=size
-                ),
+                size,
             )
         metadata = checked.metadata
         message_id = metadata.message_id
@@ -210,7 +228,7 @@ class Exchange:
         receipt = envelope_pb2.Receipt(
             message_id=message_id, received_at=stamp, header_sha256=checked.header_sha256
         )
-        return _Checked(receipt, entry, admission, metadata)
+        return _Checked(receipt, len(raw), entry, admission, metadata)
 
     def _check_all(
         self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope], now: datetime
@@ -218,15 +236,7 @@ class Exchange:
         """Check a batch, on every core when it is large enough (Ed25519 verification releases the
         GIL); receipts and audit entries are built here too, so the transaction only stores."""
         stamp = _timestamp(now)
-
-        def check(chunk: Sequence[envelope_pb2.Envelope]) -> list[_Checked]:
-            return [self._check_and_build(caller, envelope, now, stamp) for envelope in chunk]
-
-        if len(envelopes) < PARALLEL_MIN_BATCH:
-            return check(envelopes)
-        results = list(_CHECK_POOL.map(check, [envelopes[i::CHECK_WORKERS] for i in range(CHECK_WORKERS)]))
-        # Re-interleave the strided chunks back into submission order.
-        return [results[i % CHECK_WORKERS][i // CHECK_WORKERS] for i in range(len(envelopes))]
+        return _check_in_parallel(lambda e: self._check_and_build(caller, e, now, stamp), envelopes)
 
     def submit(
         self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
@@ -236,24 +246,28 @@ class Exchange:
         checked_all = self._check_all(caller, envelopes, now)
         admitted = [c for c in checked_all if c.admission is not None]
         admissions = [c.admission for c in admitted if c.admission is not None]
-        by_admission = {id(c.admission): c for c in admitted}
-        denials = [c.entry for c in checked_all if c.admission is None]
+        refused_while_checking = [
+            (c.receipt.message_id, c.receipt.reason) for c in checked_all if c.admission is None
+        ]
+        refused_size = sum(c.size for c in checked_all if c.admission is None)
 
-        def entry_for(admission: Admission, outcome: AdmitOutcome, when: datetime) -> bytes:
-            checked = by_admission[id(admission)]
-            if outcome not in (AdmitOutcome.REPLAYED, AdmitOutcome.CONFLICT):
-                return checked.entry  # the permit built while checking
-            return audit_events.submit_decision(
-                caller,
-                when,
-                message_id=admission.message_id,
-                permitted=False,
-                reason=_ADMIT_REFUSALS[outcome][0],
-                metadata=checked.metadata,
-                size=len(admission.envelope),
-            )
+        def audit_entries(outcomes: Sequence[AdmitOutcome], when: datetime) -> list[bytes]:
+            """A permit per accepted envelope; one aggregated deny for every refused one (a
+            duplicate adds nothing: its receipt names the acceptance it repeats)."""
+            entries: list[bytes] = []
+            refused = list(refused_while_checking)
+            size = refused_size
+            for checked, outcome in zip(admitted, outcomes, strict=True):
+                if outcome is AdmitOutcome.ACCEPTED:
+                    entries.append(checked.entry)
+                elif outcome is not AdmitOutcome.DUPLICATE:
+                    refused.append((checked.receipt.message_id, _ADMIT_REFUSALS[outcome][0]))
+                    size += checked.size
+            if refused:
+                entries.append(audit_events.refused_items(caller, when, "submit", refused, size=size))
+            return entries
 
-        results = self.store.admit(admissions, entry_for, denials, now=now)
+        results = self.store.admit(admissions, audit_entries, now=now)
         self.gate.after_admit(admissions, results, now)
         for checked, result in zip(admitted, results, strict=True):
             receipt = checked.receipt
@@ -268,28 +282,38 @@ class Exchange:
         return [c.receipt for c in checked_all]
 
     def fetch(self, caller: Caller, after_seq: int, limit: int) -> list[MailboxItem]:
-        """The caller's next deliveries; each hand-over is an audit entry, durable before it is sent."""
+        """The caller's next deliveries, audited durably before they are sent: an entry for each
+        first hand-over, and one entry for the redeliveries of the call (a member fetching its
+        mailbox again and again cannot grow the log by the size of its mailbox each time)."""
         now = self.clock()
-        return self.store.fetch(
-            caller.id,
-            after_seq,
-            limit,
-            lambda item: audit_events.simple(
-                caller,
-                now,
-                "deliver",
-                "ok",
-                object_ids=(f"message:{item.message_id}",),
-                details={"recipient": caller.id, "redelivery": item.delivered_count},
-            ),
-        )
+
+        def audit_entries(items: Sequence[MailboxItem]) -> list[bytes]:
+            entries = [
+                audit_events.simple(
+                    caller,
+                    now,
+                    "deliver",
+                    "ok",
+                    object_ids=(f"message:{item.message_id}",),
+                    details={"recipient": caller.id, "redelivery": 0},
+                )
+                for item in items
+                if item.delivered_count == 0
+            ]
+            again = [item for item in items if item.delivered_count > 0]
+            if again:
+                entries.append(audit_events.redeliveries(caller, now, [item.message_id for item in again]))
+            return entries
+
+        return self.store.fetch(caller.id, after_seq, limit, audit_entries)
 
     def acknowledge(
         self, caller: Caller, acknowledgements: Sequence[exchange_pb2.Acknowledgement]
     ) -> list[exchange_pb2.AcknowledgeResult]:
         """Verify every receipt (in parallel), record the valid ones in one durable transaction.
 
-        One result per acknowledgement, in order; every refusal leaves a ``deny`` audit entry.
+        One result per acknowledgement, in order; the refused ones of the call share one aggregated
+        ``deny`` audit entry.
         """
         now = self.clock()
 
@@ -305,19 +329,14 @@ class Exchange:
                 )
             return receipt
 
-        if len(acknowledgements) < PARALLEL_MIN_BATCH:
-            checked = [check(ack) for ack in acknowledgements]
-        else:
-            checked = list(_CHECK_POOL.map(check, acknowledgements))
+        checked = _check_in_parallel(check, acknowledgements)
         results: list[exchange_pb2.AcknowledgeResult] = []
         to_record: list[ReceiptToRecord] = []
         recorded_at: list[int] = []  # index in results of each receipt to record
-        refused: dict[int, bytes] = {}  # index in results → deny entry of a receipt that did not verify
+        refused_while_checking: list[tuple[str, int]] = []  # receipts that did not verify
         for ack, receipt in zip(acknowledgements, checked, strict=True):
             if isinstance(receipt, EnvelopeError):
-                refused[len(results)] = audit_events.simple(
-                    caller, now, "acknowledge", "deny", reason=receipt.reason
-                )
+                refused_while_checking.append(("", receipt.reason))  # an unverified id is not named
                 results.append(
                     exchange_pb2.AcknowledgeResult(
                         outcome=exchange_pb2.ACKNOWLEDGE_OUTCOME_REJECTED,
@@ -347,27 +366,16 @@ class Exchange:
             )
 
         def audit_entries(outcomes: Sequence[AcknowledgeOutcome]) -> list[bytes]:
-            """Every entry of the call in request order, written with the receipts it records."""
+            """The recorded receipts' entries, then one aggregated deny for every refused one."""
+            refused = list(refused_while_checking)
             entries = []
-            by_index = dict(zip(recorded_at, zip(to_record, outcomes, strict=True), strict=True))
-            for index in range(len(results)):
-                if index in refused:
-                    entries.append(refused[index])
-                    continue
-                item, outcome = by_index[index]
+            for item, outcome in zip(to_record, outcomes, strict=True):
                 if outcome is AcknowledgeOutcome.RECORDED:
                     entries.append(item.audit_entry)
                 elif outcome is not AcknowledgeOutcome.DUPLICATE:
-                    entries.append(
-                        audit_events.simple(
-                            caller,
-                            now,
-                            "acknowledge",
-                            "deny",
-                            object_ids=(f"message:{item.message_id}",),
-                            reason=_ACK_REFUSALS[outcome][0],
-                        )
-                    )
+                    refused.append((item.message_id, _ACK_REFUSALS[outcome][0]))
+            if refused:
+                entries.append(audit_events.refused_items(caller, now, "acknowledge", refused))
             return entries
 
         outcomes = self.store.acknowledge_many(caller.id, to_record, now=now, audit_entries=audit_entries)

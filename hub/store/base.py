@@ -77,8 +77,11 @@ def recorded_entries(receipts: Sequence[ReceiptToRecord]) -> AckAuditEntries:
     """The default audit of an acknowledgement call: the entry of each receipt recorded."""
 
     def entries(outcomes: Sequence[AcknowledgeOutcome]) -> list[bytes]:
-        return [item.audit_entry for item, outcome in zip(receipts, outcomes, strict=True)
-                if outcome is AcknowledgeOutcome.RECORDED]
+        return [
+            item.audit_entry
+            for item, outcome in zip(receipts, outcomes, strict=True)
+            if outcome is AcknowledgeOutcome.RECORDED
+        ]
 
     return entries
 
@@ -185,8 +188,9 @@ class StoreStats:
     audit_entries: int
 
 
-# Builds the canonical audit entry for an admission once its outcome is known.
-AuditEntryFor = Callable[[Admission, AdmitOutcome, datetime], bytes]
+# Builds every audit entry of one admit call once the outcomes are known (one per admission, in
+# order, and the time of the transaction): permits for the accepted, one aggregated deny for the rest.
+AuditEntriesFor = Callable[[Sequence[AdmitOutcome], datetime], Sequence[bytes]]
 
 
 class HubStore(ABC):
@@ -196,14 +200,14 @@ class HubStore(ABC):
     def admit(
         self,
         admissions: Sequence[Admission],
-        audit_entry_for: AuditEntryFor,
-        extra_audit_entries: Sequence[bytes] = (),
+        audit_entries: AuditEntriesFor,
         now: datetime | None = None,
     ) -> list[AdmitResult]:
-        """Store accepted envelopes, their mailbox entries and every audit entry, atomically.
+        """Store accepted envelopes, their mailbox entries and the call's audit entries, atomically.
 
-        ``extra_audit_entries`` are decisions taken before storage (denials);
-        they are logged in the same transaction.
+        ``audit_entries(outcomes, now)`` is called inside the transaction, once the outcome of
+        every admission is known; what it returns is appended in the same transaction (it may
+        cover decisions taken before storage too, such as envelopes refused while checking).
         """
 
     @abstractmethod
@@ -212,12 +216,13 @@ class HubStore(ABC):
         recipient: str,
         after_seq: int,
         limit: int,
-        audit_entry_for: Callable[[MailboxItem], bytes] | None = None,
+        audit_entries: Callable[[Sequence[MailboxItem]], Sequence[bytes]] | None = None,
     ) -> list[MailboxItem]:
         """Unacknowledged mailbox items of ``recipient`` with seq > after_seq, oldest first.
 
-        Marks them delivered (counting redeliveries) and appends ``audit_entry_for(item)``
-        of each, in one durable transaction, before returning them to be sent.
+        Marks them delivered (counting redeliveries) and appends ``audit_entries(items)`` (the
+        items as found, before this delivery is counted), in one durable transaction, before
+        returning them to be sent.
         """
 
     @abstractmethod

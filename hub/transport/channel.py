@@ -9,6 +9,7 @@ from __future__ import annotations
 import grpc
 
 from hub.identity.credentials import IdentityCredentials
+from hub.transport.retry import DEFAULT_RATE_LIMIT_WAIT, RateLimitRetry
 
 #: Options of every client channel: large enough for a full Fetch page, and a keepalive ping
 #: a minute so a NAT or load balancer does not drop an idle following stream.
@@ -29,14 +30,22 @@ def channel_credentials(identity: IdentityCredentials) -> grpc.ChannelCredential
 
 
 def open_channel(
-    target: str, identity: IdentityCredentials, server_name: str | None = None
+    target: str,
+    identity: IdentityCredentials,
+    server_name: str | None = None,
+    *,
+    rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
 ) -> grpc.aio.Channel:
     """An asyncio mTLS channel to the hub at ``target`` (``host:port``).
 
     ``server_name`` overrides the name checked against the hub certificate, for a hub reached
-    through an address its certificate does not name.
+    through an address its certificate does not name. A unary call the hub refuses for a quota is
+    retried after the delay it names, for at most ``rate_limit_wait`` seconds (0: never retried).
     """
     options = list(CHANNEL_OPTIONS)
     if server_name:
         options.append(("grpc.ssl_target_name_override", server_name))
-    return grpc.aio.secure_channel(target, channel_credentials(identity), options=options)
+    interceptors = [RateLimitRetry(rate_limit_wait)] if rate_limit_wait > 0 else None
+    return grpc.aio.secure_channel(
+        target, channel_credentials(identity), options=options, interceptors=interceptors
+    )

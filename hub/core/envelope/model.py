@@ -27,6 +27,10 @@ Reason = envelope_pb2.Reason
 
 #: The only ``EnvelopeHeader.format_version`` this module reads or writes.
 FORMAT_VERSION: Final = 1
+#: Envelopes in one SubmitRequest message, acknowledgements in one AcknowledgeRequest, attestations
+#: in one AttestDeletionRequest: a larger request is refused whole (REASON_TOO_LARGE), so that one
+#: call's checks stay short beside other members' (the SDK splits for its callers).
+MAX_ITEMS_PER_REQUEST: Final = 2_048
 #: ``RecordMetadata.schema_version`` of a plaintext ``pxhub.v1.Record``.
 SCHEMA_VERSION: Final = "pxhub.v1.Record"
 #: Prefix of the encryption context hash (label, then a 0x00 separator).

@@ -13,7 +13,7 @@ from hub.store.base import (
     AcknowledgeOutcome,
     Admission,
     AdmitResult,
-    AuditEntryFor,
+    AuditEntriesFor,
     HubStore,
     MailboxItem,
     ReceiptToRecord,
@@ -57,8 +57,7 @@ class MemoryHubStore(
     def admit(
         self,
         admissions: Sequence[Admission],
-        audit_entry_for: AuditEntryFor,
-        extra_audit_entries: Sequence[bytes] = (),
+        audit_entries: AuditEntriesFor,
         now: datetime | None = None,
     ) -> list[AdmitResult]:
         now = now or datetime.now(UTC)
@@ -70,12 +69,11 @@ class MemoryHubStore(
                 return None if known is None else known.admission.header_sha256
 
             plan = plan_admissions(admissions, stored_digest, requests.get, now)
+            entries = list(audit_entries(plan.outcomes, now))
             results: list[AdmitResult] = []
-            entries = list(extra_audit_entries)
             for admission, outcome in zip(admissions, plan.outcomes, strict=True):
                 known = self._envelopes.get(admission.message_id)
                 results.append(AdmitResult(outcome, known.accepted_at if known else now))
-                entries.append(audit_entry_for(admission, outcome, now))
             for admission in plan.accepted:
                 self._envelopes[admission.message_id] = EnvelopeRow(admission, now, admission.envelope)
                 for recipient in admission.recipients:
@@ -93,7 +91,7 @@ class MemoryHubStore(
         recipient: str,
         after_seq: int,
         limit: int,
-        audit_entry_for: Callable[[MailboxItem], bytes] | None = None,
+        audit_entries: Callable[[Sequence[MailboxItem]], Sequence[bytes]] | None = None,
     ) -> list[MailboxItem]:
         with self._lock:
             items: list[MailboxItem] = []
@@ -111,8 +109,8 @@ class MemoryHubStore(
                 mail.first_delivered_at = mail.first_delivered_at or datetime.now(UTC)
                 if len(items) >= limit:
                     break
-            if audit_entry_for is not None:
-                self._append([audit_entry_for(item) for item in items])
+            if audit_entries is not None and items:
+                self._append(list(audit_entries(items)))
             return items
 
     def acknowledge_many(

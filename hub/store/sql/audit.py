@@ -28,6 +28,8 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import TextClause
 
@@ -70,19 +72,32 @@ def in_chunks(values: Sequence[_T]) -> Iterator[Sequence[_T]]:
 
 
 def bulk_insert(
-    conn: Connection, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
-) -> None:
-    """Insert many rows of plain values with one driver-level ``executemany``.
+    conn: Connection,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    skip_existing: bool = False,
+) -> int:
+    """Insert many rows of plain values with one driver-level ``executemany``; returns how many.
 
     The statement is SQLAlchemy's own INSERT for the connection's dialect; the
     rows skip SQLAlchemy's per-row parameter processing, which costs more than
     the insert itself at tens of thousands of rows per second. Values must be
     what the driver takes as is (int, str, bytes); see ``driver_value`` for others.
     The INSERT is ``inline``: no RETURNING of generated keys nobody reads.
+    ``skip_existing`` makes it ``ON CONFLICT DO NOTHING`` (SQLite and PostgreSQL): a row
+    whose key is already stored is left out, and the count says how many went in (both
+    drivers sum an ``executemany``'s row counts).
     """
     if not rows:
-        return
-    compiled = table.insert().inline().compile(dialect=conn.dialect, column_keys=list(columns))
+        return 0
+    statement: Any = table.insert()
+    if skip_existing and conn.dialect.name == "postgresql":
+        statement = postgresql_insert(table).on_conflict_do_nothing()
+    elif skip_existing:
+        statement = sqlite_insert(table).on_conflict_do_nothing()
+    compiled = statement.inline().compile(dialect=conn.dialect, column_keys=list(columns))
     if compiled.positional:
         order = [columns.index(name) for name in compiled.positiontup or ()]
         if order == list(range(len(columns))):
@@ -91,7 +106,8 @@ def bulk_insert(
             params = [tuple(row[i] for i in order) for row in rows]
     else:
         params = [dict(zip(columns, row, strict=True)) for row in rows]
-    conn.exec_driver_sql(str(compiled), params)
+    result = conn.exec_driver_sql(str(compiled), params)
+    return len(rows) if not skip_existing else int(result.rowcount)
 
 
 def driver_value(conn: Connection, column: Any, value: Any) -> Any:

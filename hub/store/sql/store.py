@@ -11,17 +11,30 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, bindparam, create_engine, event, func, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    make_url,
+    select,
+    update,
+)
 
+from hub.runtime.private import private_dir, private_file
 from hub.store.audit_append import plan_append
 from hub.store.base import (
     AckAuditEntries,
     AcknowledgeOutcome,
     Admission,
     AdmitResult,
-    AuditEntryFor,
+    AuditEntriesFor,
     HubStore,
     MailboxItem,
     ReceiptToRecord,
@@ -67,6 +80,12 @@ def frontier_keys(size: int) -> list[tuple[int, int]]:
     return [(level, (size >> level) - 1) for level in range(size.bit_length()) if (size >> level) & 1]
 
 
+#: Page cache of the SQLite writer connection, in KiB (SQLite's default is 2,000): a publication
+#: of 50,000 random tokens touches most pages of the token B-tree, and with too small a cache each
+#: is read and written more than once. A bound on the hub's memory, not a share of the database.
+WRITER_CACHE_KIB = 8_192
+
+
 def make_engine(url: str, *, reads_only: bool = False) -> Engine:
     """An engine for ``url``.
 
@@ -84,6 +103,8 @@ def make_engine(url: str, *, reads_only: bool = False) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            if not reads_only:  # random-key B-trees (lookup tokens) stay in cache while one call writes
+                cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
             cursor.close()
 
         begin = "BEGIN" if reads_only else "BEGIN IMMEDIATE"
@@ -94,6 +115,14 @@ def make_engine(url: str, *, reads_only: bool = False) -> Engine:
 
         return engine
     return create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a SQLite URL (``sqlite:///path``), None for PostgreSQL or an in-memory database."""
+    if not url.startswith("sqlite") or ":memory:" in url:
+        return None
+    path = make_url(url).database
+    return Path(path) if path else None
 
 
 def _separate_engines(url: str) -> bool:
@@ -113,6 +142,9 @@ class SqlHubStore(
 ):
     def __init__(self, url: str) -> None:
         self.url = url
+        sqlite_file = sqlite_path(url)
+        if sqlite_file is not None:  # 0600 before SQLite first opens it; its WAL and SHM take its mode
+            private_file(private_dir(sqlite_file.parent) / sqlite_file.name)
         self.engine = make_engine(url)
         self._is_postgres = self.engine.dialect.name == "postgresql"
         # Reads take a snapshot and never queue behind a writer.
@@ -176,8 +208,7 @@ class SqlHubStore(
     def admit(
         self,
         admissions: Sequence[Admission],
-        audit_entry_for: AuditEntryFor,
-        extra_audit_entries: Sequence[bytes] = (),
+        audit_entries: AuditEntriesFor,
         now: datetime | None = None,
     ) -> list[AdmitResult]:
         now = now or datetime.now(UTC)
@@ -199,12 +230,11 @@ class SqlHubStore(
                 return None if earlier is None else earlier[0]
 
             plan = plan_admissions(admissions, stored_digest, requests.get, now)
+            entries = list(audit_entries(plan.outcomes, now))
             results: list[AdmitResult] = []
-            entries = list(extra_audit_entries)
             for admission, outcome in zip(admissions, plan.outcomes, strict=True):
                 earlier = known.get(admission.message_id)
                 results.append(AdmitResult(outcome, earlier[1] if earlier else now))
-                entries.append(audit_entry_for(admission, outcome, now))
             if plan.accepted:
                 # Prebuilt tuples, one driver-level executemany per table; the time is converted once.
                 stored_now = driver_value(conn, ENVELOPES.c.accepted_at, now)
@@ -243,7 +273,7 @@ class SqlHubStore(
         recipient: str,
         after_seq: int,
         limit: int,
-        audit_entry_for: Callable[[MailboxItem], bytes] | None = None,
+        audit_entries: Callable[[Sequence[MailboxItem]], Sequence[bytes]] | None = None,
     ) -> list[MailboxItem]:
         query = (
             select(
@@ -277,8 +307,8 @@ class SqlHubStore(
                         first_delivered_at=func.coalesce(MAILBOX.c.first_delivered_at, now),
                     )
                 )
-                if audit_entry_for is not None:
-                    self._append(conn, [audit_entry_for(item) for item in items])
+                if audit_entries is not None:
+                    self._append(conn, list(audit_entries(items)))
         return items
 
     def acknowledge_many(

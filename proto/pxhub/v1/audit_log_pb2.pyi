@@ -217,7 +217,9 @@ class ListEntriesRequest(_message.Message):
     "consent:CO-INPEC/2025/0042".
     """
     page_size: _builtins.int
-    """Entries per response message: default 512, at most 4096."""
+    """Entries per response message: default 512, at least 64 (smaller values
+    are served as 64), at most 4096.
+    """
     limit: _builtins.int
     """Stop after this many entries (0 = no limit)."""
     for_export: _builtins.bool

@@ -50,7 +50,11 @@ class SubmitRequest(_message.Message):
 
     ENVELOPES_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def envelopes(self) -> _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Envelope]: ...
+    def envelopes(self) -> _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Envelope]:
+        """At most 2,048 envelopes per request message; a larger one ends the stream
+        with INVALID_ARGUMENT, reason REASON_TOO_LARGE (nothing of it is stored).
+        """
+
     def __init__(
         self,
         *,
@@ -188,7 +192,9 @@ class AcknowledgeRequest(_message.Message):
 
     ACKNOWLEDGEMENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def acknowledgements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Acknowledgement]: ...
+    def acknowledgements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Acknowledgement]:
+        """At most 2,048 per call (INVALID_ARGUMENT, REASON_TOO_LARGE otherwise)."""
+
     def __init__(
         self,
         *,
@@ -325,7 +331,9 @@ class AttestDeletionRequest(_message.Message):
 
     ATTESTATIONS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def attestations(self) -> _containers.RepeatedCompositeFieldContainer[_consent_pb2.SignedDeletionAttestation]: ...
+    def attestations(self) -> _containers.RepeatedCompositeFieldContainer[_consent_pb2.SignedDeletionAttestation]:
+        """At most 2,048 per call (INVALID_ARGUMENT, REASON_TOO_LARGE otherwise)."""
+
     def __init__(
         self,
         *,
