@@ -1,4 +1,7 @@
-"""``pxhub audit`` against a real hub on a SQLite file: verify, tamper, export, report."""
+"""``pxhub audit`` against a real hub on a SQLite file: verify, tamper, export, report.
+
+The report's lookup and request figures are checked on a small built log as well (no hub).
+"""
 
 from __future__ import annotations
 
@@ -18,9 +21,14 @@ from hub.cli.main import app
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.checkpoint import Checkpoint, open_checkpoint, sign_note
+from hub.core.members import MEMBER_IDS
+from hub.identity.caller import Caller
 from hub.identity.credentials import load_hub
 from hub.identity.manifest import load_manifest
 from hub.sdk.audit.client import AuditClient
+from hub.sdk.audit.report import ReportHeader, build_report_data, render_report
+from hub.services.audit_events import refused_items
+from pxhub.v1 import envelope_pb2 as R
 from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 from tests.test_audit_grpc import populate
 
@@ -166,13 +174,16 @@ async def test_report_is_one_self_contained_html_file(sqlite_hub: HubHandle, tmp
         "Exchanges per month",
         "Denials by reason",
         "Consent withdrawals",
+        "Lookups",
+        "Requests",
         "Activity per member",
         "Entries per action and outcome",
     ):
         assert f"<h2>{section}</h2>" in page
-    assert page.count("<svg") == 4
+    assert page.count("<svg") == 6
     assert "SIGNATURE_INVALID" in page  # the tampered submission of populate()
     assert "No consent withdrawals recorded" in page
+    assert "No lookups recorded" in page and "No requests recorded" in page
     lowered = page.lower()
     assert "<script" not in lowered and "http://" not in lowered and "https://" not in lowered
     assert "<link" not in lowered and "src=" not in lowered
@@ -202,3 +213,190 @@ async def test_cli_errors_name_the_option(sqlite_hub: HubHandle, tmp_path: Path)
     assert no_key.exit_code == 2 and "PXHUB_KEY_PASSPHRASE" in no_key.output
     keys = await asyncio.to_thread(runner.invoke, app, ["audit", "keys", "--federation-dir", fed])
     assert keys.exit_code == 0 and keys.output.startswith("log     ")
+
+
+# -- the report's lookup and request sections, on a built log ----------------------------------
+
+T0 = datetime(2025, 3, 3, 8, 0, tzinfo=UTC)
+
+
+def entry(
+    at: timedelta,
+    actor: str,
+    action: str,
+    outcome: str = "ok",
+    *,
+    objects: tuple[str, ...] = (),
+    reason: str = "",
+    actor_kind: str = "member",
+    **details: str | int,
+) -> bytes:
+    return AuditEntry(
+        time=T0 + at,
+        actor_kind=actor_kind,
+        actor_id=actor,
+        officer_pseudonym="",
+        action=action,
+        object_ids=objects,
+        outcome=outcome,
+        reason=reason,
+        details=details,
+    ).encode()
+
+
+def lookup(at: timedelta, actor: str, tokens: int, hit: str, hits: int) -> bytes:
+    return entry(
+        at,
+        actor,
+        "lookup.query",
+        objects=(f"lookup:{at.total_seconds():.0f}",),
+        purpose="ORGANISED_CRIME",
+        legal_basis="AGREEMENT",
+        tokens=tokens,
+        asked="GT-DGSP,PE-INPE",
+        hit=hit,
+        hits=hits,
+        epoch=1,
+    )
+
+
+def publish(actor: str, add: int, remove: int, replace_all: int) -> bytes:
+    return entry(
+        timedelta(0),
+        actor,
+        "lookup.publish",
+        objects=("epoch:1",),
+        epoch=1,
+        add=add,
+        remove=remove,
+        replace_all=replace_all,
+    )
+
+
+def request_submit(
+    at: timedelta, sender: str, recipient: str, request_id: str, state: str, allowed: timedelta
+) -> bytes:
+    """A REQUEST (state ``open``) or RESPONSE submission naming request ``request_id``."""
+    message_id = request_id if state == "open" else f"{request_id}-reply"
+    return entry(
+        at,
+        sender,
+        "submit",
+        "permit",
+        objects=(f"message:{message_id}", f"request:{request_id}"),
+        size=900,
+        kind="FILE_REQUEST" if state == "open" else "INMATE_SECURITY_PROFILE",
+        purpose="ORGANISED_CRIME",
+        recipients=recipient,
+        classification="RESTRICTED",
+        legal_basis="AGREEMENT",
+        request_state=state,
+        deadline=(T0 + allowed).isoformat(),
+    )
+
+
+def scenario() -> list[bytes]:
+    """Two lookups and a refused one; three requests: answered in 30 h, refused in 10 h, overdue."""
+    h = timedelta(hours=1)
+    ordinary, urgent = timedelta(days=10), timedelta(hours=48)
+    return [
+        publish("PE-INPE", add=120, remove=3, replace_all=0),
+        publish("GT-DGSP", add=40, remove=0, replace_all=1),
+        lookup(0 * h, "CO-INPEC", 4, "PE-INPE", 2),
+        lookup(0 * h + timedelta(minutes=5), "CO-INPEC", 3, "", 0),
+        entry(0 * h, "CO-INPEC", "lookup.query", "deny", reason="LOOKUP_NOT_PERMITTED"),
+        entry(0 * h, "PE-INPE", "lookup.query", objects=("lookup:0",), resolve=1, asker="CO-INPEC"),
+        request_submit(0 * h, "CO-INPEC", "PE-INPE", "req-a", "open", ordinary),
+        request_submit(0 * h, "CO-INPEC", "PE-INPE", "req-b", "open", urgent),
+        request_submit(0 * h, "CO-INPEC", "GT-DGSP", "req-c", "open", urgent),
+        request_submit(10 * h, "PE-INPE", "CO-INPEC", "req-b", "refused", urgent),
+        request_submit(30 * h, "PE-INPE", "CO-INPEC", "req-a", "answered", ordinary),
+        entry(
+            48 * h,
+            "hub",
+            "request.overdue",
+            actor_kind="hub",
+            objects=("request:req-c",),
+            requester="CO-INPEC",
+            responder="GT-DGSP",
+            deadline=(T0 + urgent).isoformat(),
+        ),
+    ]
+
+
+def header(size: int) -> ReportHeader:
+    return ReportHeader("pxhub.test/log", size, "AAAA", "pxhub.test+key", {}, T0 + timedelta(days=3))
+
+
+def test_report_counts_lookups_tokens_and_publications_per_member() -> None:
+    data = build_report_data(scenario())
+    assert data.lookups == {"CO-INPEC": 2}
+    assert data.lookup_tokens == {"CO-INPEC": 7}
+    assert data.lookups_hit == {"CO-INPEC": 1}
+    assert data.lookups_refused == {"CO-INPEC": 1}
+    assert data.resolves == {"PE-INPE": 1}
+    assert data.tokens_added == {"PE-INPE": 120, "GT-DGSP": 40}
+    assert data.tokens_removed["PE-INPE"] == 3
+    assert data.lookup_members()[: len(list(MEMBER_IDS))] == list(MEMBER_IDS)
+
+
+def test_report_times_answers_per_member_pair_against_the_deadline() -> None:
+    pairs = {(p.requester, p.responder): p for p in build_report_data(scenario()).request_pairs()}
+    assert set(pairs) == {("CO-INPEC", "PE-INPE"), ("CO-INPEC", "GT-DGSP")}
+    pe, gt = pairs["CO-INPEC", "PE-INPE"], pairs["CO-INPEC", "GT-DGSP"]
+    assert (pe.opened, pe.answered, pe.refused, pe.overdue, pe.withdrawn, pe.still_open) == (2, 1, 1, 0, 0, 0)
+    assert sorted(pe.answer_hours) == [10.0, 30.0]
+    assert (pe.median_hours, pe.max_hours) == (20.0, 30.0)
+    assert pe.deadlines() == [48.0, 240.0]
+    assert (gt.opened, gt.answered, gt.refused, gt.overdue, gt.withdrawn, gt.still_open) == (1, 0, 0, 1, 0, 1)
+    assert gt.answer_hours == () and gt.median_hours is None and gt.max_hours is None
+    assert gt.deadlines() == [48.0]
+
+
+def test_report_counts_an_open_request_past_its_deadline_as_overdue_and_a_withdrawal() -> None:
+    h, urgent = timedelta(hours=1), timedelta(hours=48)
+    log = [
+        request_submit(0 * h, "GT-DGSP", "PE-INPE", "req-d", "open", urgent),
+        request_submit(0 * h, "GT-DGSP", "PE-INPE", "req-e", "open", urgent),
+        entry(5 * h, "GT-DGSP", "request.withdraw", objects=("request:req-e",), responder="PE-INPE"),
+        entry(49 * h, "PE-INPE", "acknowledge", objects=("message:other",)),  # the log's last entry
+    ]
+    (pair,) = build_report_data(log).request_pairs()
+    assert (pair.opened, pair.overdue, pair.withdrawn, pair.still_open) == (2, 1, 1, 1)
+    (early,) = build_report_data(log[:3]).request_pairs()  # before the deadline: open, not overdue
+    assert (early.overdue, early.still_open) == (0, 1)
+
+
+def test_report_renders_the_lookup_and_request_sections_with_their_charts() -> None:
+    log = scenario()
+    page = render_report(build_report_data(log), header(len(log)))
+    assert "<h2>Lookups</h2>" in page and "<h2>Requests</h2>" in page
+    assert page.count("<svg") == 6
+    assert 'aria-label="Tokens asked per member"' in page
+    assert 'aria-label="Answer times per member pair against the deadline"' in page
+    assert "Tokens are never written to the audit log" in page
+    assert "CO-INPEC → PE-INPE" in page and "CO-INPEC → GT-DGSP" in page
+    assert "median answer time: 20 h" in page and "maximum answer time: 30 h" in page
+    assert "deadline: 240 h" in page and "deadline: 48 h" in page
+    assert "1 overdue · 1 open" in page
+    assert "<td>48 h / 240 h</td>" in page
+    assert "No lookups recorded" not in page and "No requests recorded" not in page
+    assert "<script" not in page.lower() and "href=" not in page.lower()
+
+
+def test_report_draws_the_lookup_and_request_charts_when_there_are_none() -> None:
+    page = render_report(build_report_data([]), header(0))
+    assert page.count("<svg") == 6
+    assert "No lookups recorded" in page and "No requests recorded" in page
+
+
+def test_report_counts_every_item_of_an_aggregated_refusal() -> None:
+    """One entry for a call's refused items counts each of them, per reason and per member."""
+    caller = Caller("member", "PE-INPE")
+    aggregated = refused_items(
+        caller, T0, "submit", [("", R.REASON_MALFORMED)] * 3 + [("m-1", R.REASON_REPLAYED)]
+    )
+    single = entry(timedelta(minutes=1), "PE-INPE", "acknowledge", "deny", reason="NOT_A_RECIPIENT")
+    data = build_report_data([aggregated, single])
+    assert data.denials_by_reason == {"MALFORMED": 3, "REPLAYED": 1, "NOT_A_RECIPIENT": 1}
+    assert data.denied["PE-INPE"] == 5

@@ -9,10 +9,22 @@ it opens offline, prints, and can be archived with the evidence:
   per month (bars, with acknowledgements beside them);
 * denials by reason (bars), consent withdrawals per month (bars, drawn even
   when there are none);
+* lookups per member (table) and tokens asked per member (bars: volume is
+  what shows a fishing expedition, since tokens are never in the log);
+* requests per member pair (table) and their answer times against the
+  deadline (bars for the median and the maximum, a marker at the deadline);
 * tables: activity per member, entries per action and outcome.
 
 An *exchange* is one permitted submission to one recipient: a record sent to
 three members counts three times, once per country pair.
+
+A request is followed by its ``request:<id>`` object: the REQUEST's ``submit``
+entry opens it (its time is the acceptance, its ``deadline`` detail the time
+allowed), the RESPONSE's ``submit`` entry closes it as answered or refused, and
+``request.overdue`` and ``request.withdraw`` entries mark the rest. Its answer
+time is the RESPONSE's acceptance minus the REQUEST's; a request still open
+after its deadline at the log's last entry counts as overdue even before the
+hub's sweep has written ``request.overdue``.
 """
 
 from __future__ import annotations
@@ -20,14 +32,23 @@ from __future__ import annotations
 import html
 import json
 import math
+import statistics
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from hub.core.audit_entry import refused_counts
 from hub.core.members import MEMBER_IDS, MEMBERS
 
-__all__ = ["ReportData", "ReportHeader", "build_report_data", "render_report"]
+__all__ = [
+    "ReportData",
+    "ReportHeader",
+    "RequestPairStats",
+    "RequestTrace",
+    "build_report_data",
+    "render_report",
+]
 
 _COUNTRY_NAMES = {m.country_iso2: m.country_name for m in MEMBERS}
 _COUNTRY_ORDER = [m.country_iso2 for m in MEMBERS]
@@ -57,6 +78,82 @@ class ReportHeader:
     target: str = ""
 
 
+def _instant(text: object) -> datetime | None:
+    """An entry time or a deadline detail as an aware datetime (``None`` if it is not one)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _hours(start: datetime | None, end: datetime | None) -> float | None:
+    if start is None or end is None:
+        return None
+    return (end - start).total_seconds() / 3600
+
+
+@dataclass
+class RequestTrace:
+    """What the log says of one request (its ``request:<id>`` object), entry by entry."""
+
+    requester: str = ""
+    responder: str = ""
+    opened_at: datetime | None = None
+    deadline: datetime | None = None
+    closed: str = ""
+    """``answered`` or ``refused`` (by the RESPONSE), ``withdrawn``, or empty while open."""
+    closed_at: datetime | None = None
+    overdue_entry: bool = False
+
+    def answer_hours(self) -> float | None:
+        """Acceptance of the RESPONSE minus acceptance of the REQUEST, in hours."""
+        if self.closed not in ("answered", "refused"):
+            return None
+        return _hours(self.opened_at, self.closed_at)
+
+    def allowed_hours(self) -> float | None:
+        """The REQUEST's deadline minus its acceptance, in hours."""
+        return _hours(self.opened_at, self.deadline)
+
+    def overdue(self, as_of: datetime | None) -> bool:
+        """Marked overdue by the hub, or still open with its deadline before ``as_of``."""
+        if self.overdue_entry:
+            return True
+        still_open = self.opened_at is not None and not self.closed
+        return still_open and self.deadline is not None and as_of is not None and self.deadline < as_of
+
+
+@dataclass(frozen=True)
+class RequestPairStats:
+    """The requests one member (requester) sent another (responder)."""
+
+    requester: str
+    responder: str
+    opened: int = 0
+    answered: int = 0
+    refused: int = 0
+    overdue: int = 0
+    withdrawn: int = 0
+    still_open: int = 0
+    answer_hours: tuple[float, ...] = ()
+    allowed_hours: tuple[float, ...] = ()
+
+    @property
+    def median_hours(self) -> float | None:
+        return statistics.median(self.answer_hours) if self.answer_hours else None
+
+    @property
+    def max_hours(self) -> float | None:
+        return max(self.answer_hours) if self.answer_hours else None
+
+    def deadlines(self) -> list[float]:
+        """The distinct times allowed (hours, to a tenth), shortest first."""
+        return sorted({round(h, 1) for h in self.allowed_hours})
+
+
 @dataclass
 class ReportData:
     entries: int = 0
@@ -73,6 +170,14 @@ class ReportData:
     received: Counter[str] = field(default_factory=Counter)
     acknowledged: Counter[str] = field(default_factory=Counter)
     denied: Counter[str] = field(default_factory=Counter)
+    lookups: Counter[str] = field(default_factory=Counter)
+    lookup_tokens: Counter[str] = field(default_factory=Counter)
+    lookups_hit: Counter[str] = field(default_factory=Counter)
+    lookups_refused: Counter[str] = field(default_factory=Counter)
+    resolves: Counter[str] = field(default_factory=Counter)
+    tokens_added: Counter[str] = field(default_factory=Counter)
+    tokens_removed: Counter[str] = field(default_factory=Counter)
+    requests: dict[str, RequestTrace] = field(default_factory=dict)
     unreadable: int = 0
 
     def months(self) -> list[str]:
@@ -87,9 +192,124 @@ class ReportData:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return out
 
+    def lookup_members(self) -> list[str]:
+        """The network's members, then any other actor of a lookup or a publication."""
+        seen = (
+            set(self.lookups)
+            | set(self.lookups_refused)
+            | set(self.resolves)
+            | set(self.tokens_added)
+            | set(self.tokens_removed)
+        )
+        return [*MEMBER_IDS, *sorted(seen - set(MEMBER_IDS))]
+
+    def request_pairs(self) -> list[RequestPairStats]:
+        """Requests per (requester, responder) pair, as of the log's last entry."""
+        as_of = _instant(self.last_time)
+        grouped: dict[tuple[str, str], list[RequestTrace]] = {}
+        for trace in self.requests.values():
+            grouped.setdefault((trace.requester, trace.responder), []).append(trace)
+        out = []
+        for (requester, responder), traces in sorted(grouped.items()):
+            answers = [h for t in traces if (h := t.answer_hours()) is not None]
+            allowed = [h for t in traces if (h := t.allowed_hours()) is not None]
+            out.append(
+                RequestPairStats(
+                    requester=requester,
+                    responder=responder,
+                    opened=sum(t.opened_at is not None for t in traces),
+                    answered=sum(t.closed == "answered" for t in traces),
+                    refused=sum(t.closed == "refused" for t in traces),
+                    overdue=sum(t.overdue(as_of) for t in traces),
+                    withdrawn=sum(t.closed == "withdrawn" for t in traces),
+                    still_open=sum(t.opened_at is not None and not t.closed for t in traces),
+                    answer_hours=tuple(answers),
+                    allowed_hours=tuple(allowed),
+                )
+            )
+        return out
+
 
 def _country(member_id: str) -> str:
     return member_id.split("-", 1)[0] if "-" in member_id else member_id
+
+
+def _count(value: object) -> int:
+    """An integer detail, or 0 for anything else."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def _request_id(objects: Sequence[object]) -> str:
+    for oid in objects:
+        if isinstance(oid, str) and oid.startswith("request:"):
+            return oid.removeprefix("request:")
+    return ""
+
+
+def _note_lookup(data: ReportData, actor: str, outcome: str, details: dict[str, object]) -> None:
+    if outcome == "ok" and details.get("resolve") == 1:
+        data.resolves[actor] += 1
+    elif outcome == "ok":
+        data.lookups[actor] += 1
+        data.lookup_tokens[actor] += _count(details.get("tokens"))
+        if _count(details.get("hits")) > 0 or details.get("hit"):
+            data.lookups_hit[actor] += 1
+    elif outcome in ("deny", "error"):
+        data.lookups_refused[actor] += 1
+
+
+def _note_request(
+    data: ReportData, action: str, time: str, actor: str, details: dict[str, object], request_id: str
+) -> None:
+    """Follow one request through its REQUEST, RESPONSE, overdue and withdrawal entries."""
+    trace = data.requests.setdefault(request_id, RequestTrace())
+    recipients = [r for r in str(details.get("recipients", "")).split(",") if r]
+    other = recipients[0] if recipients else ""
+    if action == "submit":
+        state = details.get("request_state")
+        if state == "open":
+            trace.requester, trace.responder = actor, other or trace.responder
+            trace.opened_at = _instant(time)
+            trace.deadline = _instant(details.get("deadline"))
+        elif state in ("answered", "refused"):
+            trace.requester, trace.responder = trace.requester or other, actor
+            trace.closed, trace.closed_at = str(state), _instant(time)
+    elif action == "request.overdue":
+        trace.overdue_entry = True
+        trace.requester = trace.requester or str(details.get("requester", ""))
+        trace.responder = trace.responder or str(details.get("responder", ""))
+        if trace.deadline is None:
+            trace.deadline = _instant(details.get("deadline"))
+    elif action == "request.withdraw":
+        trace.requester = trace.requester or actor
+        trace.responder = trace.responder or str(details.get("responder", ""))
+        trace.closed, trace.closed_at = "withdrawn", _instant(time)
+
+
+def _note_cooperation(
+    data: ReportData,
+    time: str,
+    action: str,
+    outcome: str,
+    actor: str,
+    details: dict[str, object],
+    objects: Sequence[object],
+) -> None:
+    """Lookups, token publications and the entries that follow a request."""
+    if action == "lookup.query":
+        _note_lookup(data, actor, outcome, details)
+        return
+    if action == "lookup.publish":
+        if outcome == "ok":
+            data.tokens_added[actor] += _count(details.get("add"))
+            data.tokens_removed[actor] += _count(details.get("remove"))
+        return
+    follows_request = (action == "submit" and outcome == "permit" and bool(details.get("request_state"))) or (
+        action in ("request.overdue", "request.withdraw") and outcome == "ok"
+    )
+    request_id = _request_id(objects) if follows_request else ""
+    if request_id:
+        _note_request(data, action, time, actor, details, request_id)
 
 
 def build_report_data(entries: Iterable[bytes]) -> ReportData:
@@ -102,6 +322,7 @@ def build_report_data(entries: Iterable[bytes]) -> ReportData:
             time, action, outcome = str(entry["time"]), str(entry["action"]), str(entry["outcome"])
             actor, reason = str(entry["actor_id"]), str(entry["reason"])
             details = entry["details"] if isinstance(entry["details"], dict) else {}
+            objects = entry["object_ids"] if isinstance(entry["object_ids"], list) else []
         except (ValueError, KeyError, TypeError):
             data.unreadable += 1
             continue
@@ -109,11 +330,12 @@ def build_report_data(entries: Iterable[bytes]) -> ReportData:
         data.first_time = min(data.first_time or time, time)
         data.last_time = max(data.last_time, time)
         data.actions[(action, outcome)] += 1
-        if outcome in ("deny", "error"):
-            data.denials_by_reason[reason or "UNSPECIFIED"] += 1
-            data.denials_by_action[(reason or "UNSPECIFIED", action)] += 1
-            if entry.get("actor_kind") == "member":
-                data.denied[actor] += 1
+        if outcome in ("deny", "error"):  # one entry may count the refused items of a whole call
+            for refused_reason, count in refused_counts(details, reason).items():
+                data.denials_by_reason[refused_reason] += count
+                data.denials_by_action[(refused_reason, action)] += count
+                if entry.get("actor_kind") == "member":
+                    data.denied[actor] += count
         if action == "submit" and outcome == "permit":
             recipients = [r for r in str(details.get("recipients", "")).split(",") if r]
             data.sent[actor] += len(recipients)
@@ -126,6 +348,7 @@ def build_report_data(entries: Iterable[bytes]) -> ReportData:
             data.acknowledged[actor] += 1
         elif action == "consent.withdraw" and outcome in ("ok", "permit"):
             data.withdrawals_by_month[month] += 1
+        _note_cooperation(data, time, action, outcome, actor, details, objects)
     return data
 
 
@@ -318,6 +541,92 @@ def bar_chart(items: Sequence[tuple[str, int]], *, label: str, colour: str, empt
     return _svg(width, height + 10, "".join(parts), label)
 
 
+def _hours_text(hours: float | None) -> str:
+    return "–" if hours is None else f"{_fmt(round(hours, 1))} h"
+
+
+def answer_time_chart(pairs: Sequence[RequestPairStats], *, label: str, empty_note: str) -> str:
+    """Per member pair: bars for the median and the maximum answer time, a marker at the deadline."""
+    left, right, top, row, bottom = 200, 210, 44, 48, 46
+    width = 900
+    plot_w = width - left - right
+    plot_h = row * max(1, len(pairs))
+    height = top + plot_h + bottom
+    peak = max(
+        [h for p in pairs for h in (*p.answer_hours, *p.allowed_hours)],
+        default=0.0,
+    )
+    axis_max, step = _nice_max(peak)
+    parts: list[str] = []
+
+    def x_at(hours: float) -> float:
+        return left + plot_w * max(0.0, hours) / axis_max
+
+    for k in range(round(axis_max / step) + 1):
+        x = x_at(k * step)
+        parts.append(f'<line x1="{x:.1f}" y1="{top - 4}" x2="{x:.1f}" y2="{top + plot_h}" class="grid"/>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{top + plot_h + 18}" class="tick" text-anchor="middle">'
+            f"{_fmt(k * step)}</text>"
+        )
+    parts.append(
+        f'<text x="{left + plot_w / 2}" y="{top + plot_h + 38}" class="axis-title" text-anchor="middle">'
+        "Hours from the REQUEST's acceptance to the RESPONSE's</text>"
+    )
+    for i, pair in enumerate(pairs):
+        y = top + i * row
+        name = f"{pair.requester} → {pair.responder}"
+        parts.append(
+            f'<text x="{left - 10}" y="{y + row / 2 + 4}" class="tick" text-anchor="end">{_e(name)}</text>'
+        )
+        for kind, colour, hours, dy in (
+            ("median", _BLUE, pair.median_hours, 8),
+            ("maximum", _GREY, pair.max_hours, 24),
+        ):
+            if hours is None:
+                continue
+            w, text = x_at(hours) - left, _e(_hours_text(hours))
+            parts.append(
+                f'<rect x="{left}" y="{y + dy}" width="{w:.1f}" height="13" rx="2" fill="{colour}">'
+                f"<title>{_e(name)} · {kind} answer time: {text}</title></rect>"
+                f'<text x="{left + w + 6:.1f}" y="{y + dy + 11}" class="value">{text}</text>'
+            )
+        for allowed in pair.deadlines():
+            x = x_at(allowed)
+            parts.append(
+                f'<line x1="{x:.1f}" y1="{y + 3}" x2="{x:.1f}" y2="{y + row - 7}" stroke="{_ORANGE}" '
+                f'stroke-width="2.5" stroke-dasharray="4 3"><title>{_e(name)} · deadline: '
+                f"{_e(_hours_text(allowed))}</title></line>"
+            )
+        replied = pair.answered + pair.refused
+        notes = [f"{replied:,} replied" if replied else "no reply"]
+        if pair.overdue:
+            notes.append(f"{pair.overdue:,} overdue")
+        if pair.still_open:
+            notes.append(f"{pair.still_open:,} open")
+        parts.append(
+            f'<text x="{width - right + 14}" y="{y + row / 2 + 4}" class="value">'
+            f"{_e(' · '.join(notes))}</text>"
+        )
+    parts.append(f'<line x1="{left}" y1="{top - 4}" x2="{left}" y2="{top + plot_h}" class="axis"/>')
+    legend_x = left
+    for name, colour in (("Median answer time", _BLUE), ("Maximum answer time", _GREY)):
+        parts.append(f'<rect x="{legend_x}" y="10" width="12" height="12" rx="2" fill="{colour}"/>')
+        parts.append(f'<text x="{legend_x + 18}" y="20" class="legend">{_e(name)}</text>')
+        legend_x += 34 + 7 * len(name)
+    parts.append(
+        f'<line x1="{legend_x + 6}" y1="8" x2="{legend_x + 6}" y2="24" stroke="{_ORANGE}" '
+        'stroke-width="2.5" stroke-dasharray="4 3"/>'
+        f'<text x="{legend_x + 16}" y="20" class="legend">Deadline (time allowed)</text>'
+    )
+    if not pairs:
+        parts.append(
+            f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2 + 5}" class="empty" '
+            f'text-anchor="middle">{_e(empty_note)}</text>'
+        )
+    return _svg(width, height, "".join(parts), label)
+
+
 # ---------------------------------------------------------------------------------------------
 # Page
 # ---------------------------------------------------------------------------------------------
@@ -366,6 +675,7 @@ th, td { padding: 7px 10px; border-bottom: 1px solid #e6e9ee; text-align: right;
 th:first-child, td:first-child { text-align: left; }
 th { color: #5a6675; font-weight: 600; background: #f7f9fb; }
 td.zero { color: #b0b7c0; }
+p.note { margin: 2px 0 14px; color: #5a6675; font-size: 13px; text-align: center; }
 footer { color: #7a8594; font-size: 12.5px; margin-top: 26px; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 22px; }
 @media (max-width: 900px) { .two { grid-template-columns: 1fr; } }
@@ -423,6 +733,37 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
     exchanges_series = [data.exchanges_by_month[m] for m in months]
     acks_series = [data.acks_by_month[m] for m in months]
     withdrawal_series = [data.withdrawals_by_month[m] for m in months]
+    lookup_rows = [
+        (
+            m,
+            data.lookups[m],
+            data.lookup_tokens[m],
+            data.lookups_hit[m],
+            data.lookups_refused[m],
+            data.resolves[m],
+            data.tokens_added[m],
+            data.tokens_removed[m],
+        )
+        for m in data.lookup_members()
+    ]
+    tokens_asked = sorted(((m, n) for m, n in data.lookup_tokens.items() if n), key=lambda x: (-x[1], x[0]))
+    request_pairs = data.request_pairs()
+    request_rows = [
+        (
+            p.requester,
+            p.responder,
+            p.opened,
+            p.answered,
+            p.refused,
+            p.overdue,
+            p.withdrawn,
+            p.still_open,
+            _hours_text(p.median_hours),
+            _hours_text(p.max_hours),
+            " / ".join(_hours_text(h) for h in p.deadlines()) or "–",
+        )
+        for p in request_pairs
+    ]
     generated = header.verified_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         f'<section class="verified"><p class="status">{status}</p><dl class="facts">'
@@ -439,6 +780,8 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
         + _kpi(acks, "acknowledgements")
         + _kpi(denials, "denials and errors")
         + _kpi(withdrawals, "consent withdrawals")
+        + _kpi(sum(data.lookups.values()), "lookups")
+        + _kpi(sum(p.opened for p in request_pairs), "requests opened")
         + "</div>",
         "<section><h2>Exchanges per country pair</h2>"
         '<p class="lede">Permitted submissions, one per recipient: rows are the sending country, '
@@ -472,6 +815,59 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
             label="Consent withdrawals per month",
             empty_note="No consent withdrawals recorded in this period",
             height=220,
+        )
+        + "</section>",
+        "<section><h2>Lookups</h2>"
+        '<p class="lede">Per member: lookups answered (lookup.query ok), the tokens they asked with, '
+        "lookups where at least one member had a hit, lookups refused, resolves (a holder reading "
+        "which of its records a hit names) and lookup tokens published (added and removed).</p>"
+        + _table(
+            [
+                "Member",
+                "Lookups",
+                "Tokens asked",
+                "With a hit",
+                "Refused",
+                "Resolves",
+                "Tokens added",
+                "Tokens removed",
+            ],
+            lookup_rows,
+        )
+        + bar_chart(
+            tokens_asked,
+            label="Tokens asked per member",
+            colour=_BLUE,
+            empty_note="No lookups recorded",
+        )
+        + '<p class="note">Tokens are never written to the audit log, only how many each lookup asked '
+        "with: a fishing expedition shows as volume.</p></section>",
+        "<section><h2>Requests</h2>"
+        '<p class="lede">Requests per member pair, from the REQUEST and RESPONSE submissions and the '
+        "overdue and withdrawal entries. Answer time is the hub's acceptance of the RESPONSE (answer "
+        "or refusal) minus its acceptance of the REQUEST; the deadline is the time the REQUEST was "
+        "allowed (its deadline minus its acceptance). A request still open past its deadline counts "
+        "as overdue.</p>"
+        + _table(
+            [
+                "Requester",
+                "Responder",
+                "Opened",
+                "Answered",
+                "Refused",
+                "Overdue",
+                "Withdrawn",
+                "Still open",
+                "Median answer",
+                "Max answer",
+                "Deadline",
+            ],
+            request_rows,
+        )
+        + answer_time_chart(
+            request_pairs,
+            label="Answer times per member pair against the deadline",
+            empty_note="No requests recorded",
         )
         + "</section>",
         "<section><h2>Activity per member</h2>"

@@ -27,7 +27,7 @@ TOKENS = LookupTokenRow.__table__  # type: ignore[attr-defined]
 MATCHES = LookupMatchRow.__table__  # type: ignore[attr-defined]
 COUNTS = LookupTokenCountRow.__table__  # type: ignore[attr-defined]
 
-_TOKEN_COLUMNS = ("member_id", "epoch", "record_handle", "kind", "token")
+_TOKEN_COLUMNS = ("epoch", "token", "member_id", "kind", "record_handle")
 _COUNT_COLUMNS = ("epoch", "member_id", "tokens")
 
 
@@ -151,25 +151,14 @@ class SqlLookupMixin(LookupStore):
             _plan_each_chunk(conn)
             held = _counts_of(conn, member_id)
             removed = _remove(conn, member_id, held, remove_handles, replace_all)
-            # After replace_all the member holds nothing: no need to ask what it holds already.
-            known = (
-                set()
-                if replace_all
-                else {
-                    (r.record_handle, r.kind, r.token)
-                    for r in _tokens_equal_to(conn, epoch, [r.token for r in add])
-                    if r.member_id == member_id
-                }
-            )
-            new = dict.fromkeys(
-                k for k in ((r.record_handle, r.kind, r.token) for r in add) if k not in known
-            )
-            bulk_insert(conn, TOKENS, _TOKEN_COLUMNS, [(member_id, epoch, *key) for key in new])
-            held[epoch] = held.get(epoch, 0) + len(new)
+            # In key order, so one call walks each B-tree once; a token already held is skipped.
+            rows = sorted({(epoch, r.token, member_id, r.kind, r.record_handle) for r in add})
+            new = bulk_insert(conn, TOKENS, _TOKEN_COLUMNS, rows, skip_existing=True)
+            held[epoch] = held.get(epoch, 0) + new
             conn.execute(COUNTS.delete().where(COUNTS.c.member_id == member_id))
             bulk_insert(conn, COUNTS, _COUNT_COLUMNS, [(e, member_id, n) for e, n in held.items() if n])
             self._append(conn, [audit_entry])
-        return len(new), removed, held[epoch]
+        return new, removed, held[epoch]
 
     def find_tokens(self, epoch: int, tokens: Sequence[bytes], exclude_member: str) -> list[TokenRow]:
         with self.reader.connect() as conn:

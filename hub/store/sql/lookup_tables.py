@@ -3,7 +3,7 @@ lookups' hits.
 
 Registered on the same ``SQLModel.metadata`` as ``hub.store.sql.tables``. Column types are
 portable; ``lookup_tokens`` is a clustered (WITHOUT ROWID) table on SQLite, an option ignored
-elsewhere, so its secondary indexes carry the whole row and a lookup never reads the table.
+elsewhere, so its rows live in its primary-key B-tree, ordered by epoch and token.
 """
 
 from __future__ import annotations
@@ -28,24 +28,23 @@ class LookupEpochRow(SQLModel, table=True):
 class LookupTokenRow(SQLModel, table=True):
     """One token a member published for one of its records (an opaque handle).
 
-    The primary key is the whole row, so a token is never held twice. Each index leads with its
-    most selective column (a token, a handle), so no plan can read a whole epoch or a whole
-    member's tokens for a handful of values, even before the planner has statistics of the table:
-    ``ix_lookup_tokens_token`` answers lookups, ``ix_lookup_tokens_handle`` removals by handle.
+    The primary key is the whole row, so a token is never held twice, and it leads with the epoch
+    and the token: a lookup reads the table itself (no secondary index), an epoch's rotation deletes
+    one key range, and a publication is two B-tree inserts per token, not three.
+    ``ix_lookup_tokens_member_handle`` answers removals by handle and a member's replace-all.
     """
 
     __tablename__ = "lookup_tokens"
     __table_args__ = (
-        Index("ix_lookup_tokens_token", "token", "epoch"),
-        Index("ix_lookup_tokens_handle", "record_handle", "member_id"),
+        Index("ix_lookup_tokens_member_handle", "member_id", "record_handle"),
         {"sqlite_with_rowid": False},
     )
 
-    member_id: str = Field(sa_column=Column(String(32), primary_key=True))
     epoch: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    record_handle: str = Field(sa_column=Column(String(64), primary_key=True))
-    kind: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     token: bytes = Field(sa_column=Column(LargeBinary, primary_key=True))
+    member_id: str = Field(sa_column=Column(String(32), primary_key=True))
+    kind: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    record_handle: str = Field(sa_column=Column(String(64), primary_key=True))
 
 
 class LookupTokenCountRow(SQLModel, table=True):

@@ -48,17 +48,16 @@ def upgrade() -> None:
     )
     op.create_table(
         "lookup_tokens",
-        sa.Column("member_id", sa.String(length=32), nullable=False),
         sa.Column("epoch", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("record_handle", sa.String(length=64), nullable=False),
-        sa.Column("kind", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("token", sa.LargeBinary(), nullable=False),
-        sa.PrimaryKeyConstraint("member_id", "epoch", "record_handle", "kind", "token"),
+        sa.Column("member_id", sa.String(length=32), nullable=False),
+        sa.Column("kind", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("record_handle", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("epoch", "token", "member_id", "kind", "record_handle"),
         sqlite_with_rowid=False,
     )
     with op.batch_alter_table("lookup_tokens", schema=None) as batch_op:
-        batch_op.create_index("ix_lookup_tokens_handle", ["record_handle", "member_id"], unique=False)
-        batch_op.create_index("ix_lookup_tokens_token", ["token", "epoch"], unique=False)
+        batch_op.create_index("ix_lookup_tokens_member_handle", ["member_id", "record_handle"], unique=False)
 
     op.create_table(
         "request_notices",
@@ -115,8 +114,7 @@ def downgrade() -> None:
 
     op.drop_table("request_notices")
     with op.batch_alter_table("lookup_tokens", schema=None) as batch_op:
-        batch_op.drop_index("ix_lookup_tokens_token")
-        batch_op.drop_index("ix_lookup_tokens_handle")
+        batch_op.drop_index("ix_lookup_tokens_member_handle")
 
     op.drop_table("lookup_tokens")
     op.drop_table("lookup_token_counts")
