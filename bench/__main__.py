@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
-from bench import adapters, audit_log, bulk_sync, envelope_rates, latency, soak, submit_throughput
+from bench import (
+    adapters,
+    audit_log,
+    bulk_sync,
+    envelope_rates,
+    fairness,
+    latency,
+    lookup,
+    soak,
+    submit_throughput,
+)
+from bench.common import ScenarioResult
 
-SCENARIOS = {
+SCENARIOS: dict[str, Callable[..., ScenarioResult]] = {
     "envelope_rates": envelope_rates.run,
     "submit_throughput": submit_throughput.run,
     "latency": latency.run,
@@ -14,15 +26,21 @@ SCENARIOS = {
     "adapters": adapters.run,
     "soak": soak.run,
     "bulk_sync": bulk_sync.run,
+    "lookup": lookup.run,
+    "fairness": fairness.run,
 }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench",
-                                     description="pxhub benchmarks (each beside its baseline, same run)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description="pxhub benchmarks (each beside its baseline, same run)"
+    )
     parser.add_argument(
-        "scenarios", nargs="*", default=list(SCENARIOS), metavar="SCENARIO",
-        help=f"which scenarios: {', '.join(SCENARIOS)} (default: all)"
+        "scenarios",
+        nargs="*",
+        default=list(SCENARIOS),
+        metavar="SCENARIO",
+        help=f"which scenarios: {', '.join(SCENARIOS)} (default: all)",
     )
     parser.add_argument(
         "--count", type=int, default=None, help="records per round, where a scenario takes it"
