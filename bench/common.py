@@ -13,10 +13,14 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from hub.sdk.client import MemberClient
+    from pxhub.v1 import exchange_pb2
 
 RESULTS_DIR = Path(__file__).parent / "results"
 
@@ -178,3 +182,28 @@ def start_hub_process(
         ready_port=port,
     )
     return HubProcess(process, port)
+
+
+def single_envelope_requests(
+    sender: MemberClient, partner: str, count: int, seed: int
+) -> tuple[list[exchange_pb2.SubmitRequest], list[str]]:
+    """``count`` sealed inmate security profiles for ``partner``, one per SubmitRequest, and their
+    message ids: everything a steady-rate sender needs, built before the clock starts."""
+    from flows.samples import ExchangePlan, outgoing_records
+    from pxhub.v1 import envelope_pb2, exchange_pb2
+
+    plan = ExchangePlan(
+        sender.member_id, seed=seed, profiles_per_partner=count, partners=(partner,), audits=0
+    )
+    envelopes = [
+        sender.seal(o.record, o.metadata, o.recipients)
+        for o in outgoing_records(plan)
+        if o.record.HasField("inmate_security_profile")
+    ][:count]
+    ids = [
+        envelope_pb2.RecordMetadata.FromString(
+            envelope_pb2.EnvelopeHeader.FromString(e.header).metadata
+        ).message_id
+        for e in envelopes
+    ]
+    return [exchange_pb2.SubmitRequest(envelopes=[e]) for e in envelopes], ids

@@ -38,8 +38,14 @@ from typing import Final
 import grpc
 
 from bench.audit_log import percentile
-from bench.common import Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
-from flows.samples import ExchangePlan, outgoing_records
+from bench.common import (
+    Measurement,
+    ScenarioResult,
+    new_federation,
+    rss_mb,
+    single_envelope_requests,
+    start_hub_process,
+)
 from hub.core.audit_entry import AuditEntry
 from hub.core.envelope import MAX_ITEMS_PER_REQUEST
 from hub.sdk.client import MemberClient
@@ -142,19 +148,7 @@ async def _victim(
     """Latencies (ms) of the quiet phase and of the flood phase; ``on_start()`` starts the flood."""
     sender = await MemberClient.connect(target, federation, VICTIM, passphrase)
     count = int(VICTIM_RATE * (QUIET_SECONDS + seconds))
-    plan = ExchangePlan(VICTIM, seed=19, profiles_per_partner=count, partners=(VICTIM_PARTNER,), audits=0)
-    envelopes = [
-        sender.seal(o.record, o.metadata, o.recipients)
-        for o in outgoing_records(plan)
-        if o.record.HasField("inmate_security_profile")
-    ][:count]
-    ids = [
-        envelope_pb2.RecordMetadata.FromString(
-            envelope_pb2.EnvelopeHeader.FromString(e.header).metadata
-        ).message_id
-        for e in envelopes
-    ]
-    prebuilt = [exchange_pb2.SubmitRequest(envelopes=[e]) for e in envelopes]
+    prebuilt, ids = single_envelope_requests(sender, VICTIM_PARTNER, count, seed=19)
     quiet_count = int(VICTIM_RATE * QUIET_SECONDS)
     sent_at: dict[str, float] = {}
     latencies: dict[str, float] = {}

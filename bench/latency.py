@@ -16,10 +16,16 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from bench.common import Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
-from flows.samples import ExchangePlan, outgoing_records
+from bench.common import (
+    Measurement,
+    ScenarioResult,
+    new_federation,
+    rss_mb,
+    single_envelope_requests,
+    start_hub_process,
+)
 from hub.sdk.client import MemberClient
-from pxhub.v1 import envelope_pb2, exchange_pb2
+from pxhub.v1 import exchange_pb2
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -33,22 +39,10 @@ async def _run(
     sender = await MemberClient.connect(target, federation, "CO-INPEC", passphrase)
     receiver = await MemberClient.connect(target, federation, "PE-INPE", passphrase)
     count = int(rate * seconds)
-    plan = ExchangePlan("CO-INPEC", seed=77, profiles_per_partner=count, partners=("PE-INPE",), audits=0)
-    envelopes = [
-        sender.seal(o.record, o.metadata, o.recipients)
-        for o in outgoing_records(plan)
-        if o.record.HasField("inmate_security_profile")
-    ][:count]
-    ids = [
-        envelope_pb2.RecordMetadata.FromString(
-            envelope_pb2.EnvelopeHeader.FromString(e.header).metadata
-        ).message_id
-        for e in envelopes
-    ]
     # Everything the client needs is built before the clock starts: requests, and the message id
     # of each header (a dictionary lookup on arrival instead of two parses).
-    id_by_header = {e.header: message_id for e, message_id in zip(envelopes, ids, strict=True)}
-    prebuilt = [exchange_pb2.SubmitRequest(envelopes=[e]) for e in envelopes]
+    prebuilt, ids = single_envelope_requests(sender, "PE-INPE", count, seed=77)
+    id_by_header = {r.envelopes[0].header: message_id for r, message_id in zip(prebuilt, ids, strict=True)}
     sent_at: dict[str, float] = {}
     latencies: list[float] = []
     memory: list[float] = []

@@ -15,7 +15,7 @@ from hub.core.members import MEMBERS
 from hub.sdk import MemberClient
 from hub.server.limits import MemberLimits
 from hub.transport.status import RpcRefusal, reason_of, retry_delay_of
-from pxhub.v1 import envelope_pb2, exchange_pb2
+from pxhub.v1 import audit_log_pb2, audit_log_pb2_grpc, envelope_pb2, exchange_pb2
 from tests.conftest import HubHandle, start_test_hub
 from tests.security_support import channel, identity_credentials
 from tests.test_exchange_grpc import knowledge_metadata, practice
@@ -121,6 +121,13 @@ async def test_stuck_client_cannot_hold_the_hub(hub: HubHandle, federation_dir: 
             pass
     assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert reason_of(refused.value) == "RATE_LIMITED" and retry_delay_of(refused.value)
+    # ... and so is a listing of the audit log, which is a stream too ...
+    entries = audit_log_pb2_grpc.AuditServiceStub(stuck)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        async for _ in entries.ListEntries(audit_log_pb2.ListEntriesRequest(page_size=1), timeout=5):
+            pass
+    assert reason_of(refused.value) == "RATE_LIMITED"
+    assert limits.open_streams(A) == 3  # a refused stream holds no slot
     # ... while other members are served normally.
     other = await hub.client(B)
     try:

@@ -141,16 +141,9 @@ class AuditServicer(audit_log_pb2_grpc.AuditServiceServicer):
     ) -> AsyncIterator[audit_log_pb2.ListEntriesResponse]:
         event = RpcEvent("ListEntries")
         caller = await self._authenticate(event, context, request)
-        try:  # a listing is a stream: it holds one of the caller's stream slots while it runs
-            self.guard.limits.acquire_stream(caller.id)
-        except RpcRefusal as refusal:
-            await self.guard.refuse(event, refusal, context)
-            return
-        try:
-            async for response in self._list_entries(request, caller, event, context):
-                yield response
-        finally:
-            self.guard.limits.release_stream(caller.id)
+        listing = self._list_entries(request, caller, event, context)  # a stream: it takes a slot
+        async for response in self.guard.in_stream_slot(event, caller, context, listing):
+            yield response
 
     async def _list_entries(
         self,

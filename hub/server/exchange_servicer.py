@@ -202,15 +202,13 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
         try:
             caller = self.guard.authenticate(event, context, MEMBERS, request)
             after = parse_cursor(request.cursor)
-            self.guard.limits.acquire_stream(caller.id)
         except RpcRefusal as refusal:
             await self.guard.refuse(event, refusal, context)
             return
-        try:
-            async for response in self._fetch(request, caller, after, event):
-                yield response
-        finally:
-            self.guard.limits.release_stream(caller.id)
+        async for response in self.guard.in_stream_slot(
+            event, caller, context, self._fetch(request, caller, after, event)
+        ):
+            yield response
 
     async def _fetch(
         self, request: exchange_pb2.FetchRequest, caller: Caller, after: int, event: RpcEvent

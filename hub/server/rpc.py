@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import grpc
 
@@ -26,6 +26,8 @@ from hub.services import audit_events
 from hub.store import HubStore
 from hub.transport.status import Context, RpcRefusal, to_status
 from pxhub.v1 import envelope_pb2
+
+Response = TypeVar("Response")
 
 log = get_logger("pxhub.rpc")
 
@@ -125,6 +127,22 @@ class RpcGuard:
         if entries:
             await asyncio.to_thread(self.store.append_audit, entries)
         await context.abort_with_status(to_status(refusal))
+
+    async def in_stream_slot(
+        self, event: RpcEvent, caller: Caller, context: Context, responses: AsyncIterator[Response]
+    ) -> AsyncIterator[Response]:
+        """Serve a response stream while it holds one of ``caller``'s stream slots (refused when
+        every slot is taken; the slot is given back however the stream ends)."""
+        try:
+            self.limits.acquire_stream(caller.id)
+        except RpcRefusal as refusal:
+            await self.refuse(event, refusal, context)
+            return
+        try:
+            async for response in responses:
+                yield response
+        finally:
+            self.limits.release_stream(caller.id)
 
     def close_refusal_windows(self, *, all_windows: bool = False) -> int:
         """Audit the counts of rate-limit windows that closed (every window when the hub stops)."""
