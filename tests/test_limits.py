@@ -207,6 +207,30 @@ async def test_every_rpc_counts_against_the_call_quota_and_floods_are_audited_pe
         await other.close()
 
 
+async def test_a_unary_call_waits_out_its_rate_limit_within_the_budget_and_no_longer(
+    call_quota_hub: HubHandle,
+) -> None:
+    hub = call_quota_hub  # 1 call per second, burst 5; connect spends two
+    patient = await hub.client(A, rate_limit_wait=5)
+    hasty = await hub.client(B, rate_limit_wait=0.2)
+    try:
+        for _ in range(3):
+            await patient.list_requests()
+            await hasty.list_requests()
+        before = hub.store.audit_size()
+        with pytest.raises(grpc.aio.AioRpcError) as refused:  # a second's delay is over its budget
+            await hasty.list_requests()
+        assert reason_of(refused.value) == "RATE_LIMITED"
+        started = asyncio.get_running_loop().time()
+        await patient.list_requests()  # refused once, retried after the hub's delay, answered
+        assert asyncio.get_running_loop().time() - started >= 0.5
+        entries = [AuditEntry.decode(e) for e in hub.store.audit_entries(before, hub.store.audit_size())]
+        assert [(e.actor_id, e.reason) for e in entries] == [(B, "RATE_LIMITED"), (A, "RATE_LIMITED")]
+    finally:
+        await patient.close()
+        await hasty.close()
+
+
 @pytest.fixture
 async def receipt_quota_hub(federation_dir: Path) -> AsyncIterator[HubHandle]:
     handle = await start_test_hub(federation_dir, member_receipts_per_second=1.0, member_receipt_burst=300)

@@ -15,8 +15,6 @@ from typing import Final
 
 PRIVATE_DIR: Final = 0o700
 PRIVATE_FILE: Final = 0o600
-#: The umask of a hub or flow process: nothing it creates is readable by other users.
-PRIVATE_UMASK: Final = 0o077
 LOCK_FILE: Final = ".pxhub-hub.lock"
 
 

@@ -1,7 +1,8 @@
 """Caller identity from the mTLS client certificate, and who may call what.
 
 grpc.aio interceptors cannot see the peer certificate, so each servicer
-method asks ``Authenticator.caller(context, ...)`` first.
+method first asks ``Authenticator.identify(context)`` who calls, then
+``Authenticator.authorize(caller, roles)`` whether it may.
 """
 
 from __future__ import annotations
@@ -44,13 +45,8 @@ class Authenticator:
             self._by_certificate[pem] = caller
         return caller
 
-    def caller(
-        self,
-        context: Context,
-        roles: Collection[str],
-    ) -> Caller:
-        """The authenticated caller, if it is an active directory entry with one of ``roles``."""
-        caller = self.identify(context)
+    def authorize(self, caller: Caller, roles: Collection[str]) -> Caller:
+        """``caller`` (as ``identify`` named it), if it is an active directory entry with one of ``roles``."""
         entry = self.directory.member(caller.id)
         if entry is None or entry.role != caller.role:
             raise RpcRefusal(

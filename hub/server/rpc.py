@@ -92,8 +92,9 @@ class RpcGuard:
         The call is charged before the role and status checks, so refusals of a caller's
         forbidden calls are bounded by its quota too.
         """
-        self.limits.take_call(self.authenticator.identify(context).id)
-        event.caller = self.authenticator.caller(context, roles)
+        identified = self.authenticator.identify(context)
+        self.limits.take_call(identified.id)
+        event.caller = self.authenticator.authorize(identified, roles)
         check_parsed(request)
         return event.caller
 
@@ -155,16 +156,4 @@ class RpcGuard:
 
 def rate_limit_summary(summary: RefusalSummary) -> bytes:
     """One entry for the rate-limit refusals of a caller's window after its first (audited alone)."""
-    return audit_events.simple(
-        summary.caller,
-        summary.until,
-        "auth.refuse",
-        "deny",
-        reason=envelope_pb2.REASON_RATE_LIMITED,
-        details={
-            "items": summary.count,
-            "by_reason": f"RATE_LIMITED={summary.count}",
-            "by_method": ",".join(f"{m}={n}" for m, n in summary.by_method.items())[:1000],
-            "since": summary.since.isoformat(),
-        },
-    )
+    return audit_events.rate_limited_calls(summary.caller, summary.since, summary.until, summary.by_method)

@@ -26,18 +26,18 @@ def reason_name(reason: int) -> str:
     return envelope_pb2.Reason.Name(reason).removeprefix("REASON_") if reason else ""  # type: ignore[arg-type]
 
 
-def submit_decision(
+def submit_permit(
     caller: Caller,
     now: datetime,
     *,
     message_id: str,
-    permitted: bool,
-    reason: int = 0,
     metadata: envelope_pb2.RecordMetadata | None = None,
     size: int = 0,
     request: RequestRecord | None = None,
 ) -> bytes:
-    """One entry per submission decision, permit or deny; a REQUEST or RESPONSE names its request."""
+    """The entry of one accepted submission; a REQUEST or RESPONSE names its request.
+
+    Refused submissions of a call share one ``refused_items`` entry instead."""
     details: dict[str, str | int] = {"size": size}
     if metadata is not None:
         details["kind"] = KIND_NAMES.get(metadata.payload_kind, str(metadata.payload_kind))
@@ -60,8 +60,8 @@ def submit_decision(
         officer_pseudonym=metadata.sender.officer_pseudonym if metadata is not None else "",
         action="submit",
         object_ids=objects + ((f"consent:{consent}",) if consent else ()),
-        outcome="permit" if permitted else "deny",
-        reason=reason_name(reason),
+        outcome="permit",
+        reason="",
         details=details,
     ).encode()
 
@@ -148,6 +148,24 @@ def redeliveries(caller: Caller, now: datetime, message_ids: Sequence[str]) -> b
             "items_sha256": items_digest(message_ids),
         },
     ).encode()
+
+
+def rate_limited_calls(caller: Caller, since: datetime, until: datetime, by_method: dict[str, int]) -> bytes:
+    """One ``auth.refuse`` entry counting a caller's rate-limit refusals from ``since`` to ``until``."""
+    count = sum(by_method.values())
+    return simple(
+        caller,
+        until,
+        "auth.refuse",
+        "deny",
+        reason=envelope_pb2.REASON_RATE_LIMITED,
+        details={
+            "items": count,
+            "by_reason": f"RATE_LIMITED={count}",
+            "by_method": ",".join(f"{m}={n}" for m, n in by_method.items())[:BY_REASON_TEXT],
+            "since": since.isoformat(),
+        },
+    )
 
 
 def simple(

@@ -216,11 +216,10 @@ class Exchange:
             request_opened=opened,
             request_closed=closed,
         )
-        entry = audit_events.submit_decision(
+        entry = audit_events.submit_permit(
             caller,
             now,
             message_id=message_id,
-            permitted=True,
             metadata=metadata,
             size=len(raw),
             request=opened or closed,

@@ -24,6 +24,7 @@ from hub.identity.manifest import FederationManifest, PkiError, load_manifest
 from hub.sdk.audit.verify import TrustAnchors
 from hub.sdk.audit.witness import WitnessedCheckpoint, check_and_cosign
 from hub.transport.channel import open_channel
+from hub.transport.retry import DEFAULT_RATE_LIMIT_WAIT
 from pxhub.v1 import audit_log_pb2, audit_log_pb2_grpc
 
 __all__ = ["AuditClient", "SignedCheckpointView", "log_verifier_key", "trust_anchors"]
@@ -80,11 +81,16 @@ class AuditClient:
         passphrase: bytes,
         *,
         server_name: str | None = None,
+        rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
     ) -> AuditClient:
-        """Open an mTLS channel as ``identity_id`` (an auditor, or a member acting as witness)."""
+        """Open an mTLS channel as ``identity_id`` (an auditor, or a member acting as witness).
+
+        A unary call the hub refuses for a quota is retried after the delay it names, for at most
+        ``rate_limit_wait`` seconds (0: the refusal reaches the caller at once)."""
         identity = load_identity(federation_dir, identity_id, passphrase)
         manifest = load_manifest(federation_dir)
-        return cls(open_channel(target, identity, server_name), identity, manifest)
+        channel = open_channel(target, identity, server_name, rate_limit_wait=rate_limit_wait)
+        return cls(channel, identity, manifest)
 
     async def close(self) -> None:
         await self.channel.close()
