@@ -17,17 +17,32 @@ from hub.transport.channel import channel_credentials
 from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
 from tests.conftest import PASSPHRASE, HubHandle
 
+PXHUB_SERVICES = (
+    "pxhub.v1.ExchangeService",
+    "pxhub.v1.DirectoryService",
+    "pxhub.v1.AuditService",
+    "pxhub.v1.PolicyService",
+    "pxhub.v1.ConsentService",
+    "pxhub.v1.LookupService",
+    "pxhub.v1.RequestService",
+)
+
 
 async def test_health_and_reflection(hub_server: HubHandle) -> None:
     identity = load_identity(hub_server.federation_dir, "CO-INPEC", PASSPHRASE)
     async with grpc.aio.secure_channel(hub_server.target, channel_credentials(identity)) as channel:
         health = health_pb2_grpc.HealthStub(channel)
-        for service in ("", "pxhub.v1.ExchangeService", "pxhub.v1.DirectoryService"):
+        for service in ("", *PXHUB_SERVICES):  # the names docs/integrating.md lists
             # types-grpcio-health-checking declares HealthStub without its methods.
             reply = await health.Check(  # type: ignore[attr-defined]
                 health_pb2.HealthCheckRequest(service=service), timeout=10
             )
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        with pytest.raises(grpc.RpcError) as unknown:
+            await health.Check(  # type: ignore[attr-defined]
+                health_pb2.HealthCheckRequest(service="pxhub.v1.NoSuchService"), timeout=10
+            )
+        assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
         # types-grpcio-reflection takes only a blocking grpc.Channel, and types ServerReflectionInfo as
         # binascii.Incomplete (a wrong import in the stub); the generated stub works on grpc.aio too.
         stub = reflection_pb2_grpc.ServerReflectionStub(channel)  # type: ignore[arg-type]
@@ -38,7 +53,20 @@ async def test_health_and_reflection(hub_server: HubHandle) -> None:
         services = set()
         async for reply in stub.ServerReflectionInfo(ask()):  # type: ignore[operator]
             services |= {s.name for s in reply.list_services_response.service}
-        assert {"pxhub.v1.ExchangeService", "pxhub.v1.DirectoryService"} <= services
+        standard = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+        assert services == {*PXHUB_SERVICES, *standard}
+
+
+async def test_health_needs_a_client_certificate(hub_server: HubHandle) -> None:
+    """No gRPC method, health included, answers a connection without a member certificate."""
+    identity = load_identity(hub_server.federation_dir, "CO-INPEC", PASSPHRASE)
+    anonymous = grpc.ssl_channel_credentials(root_certificates=identity.ca_certificate_pem)
+    async with grpc.aio.secure_channel(hub_server.target, anonymous) as channel:
+        with pytest.raises(grpc.RpcError) as refused:
+            await health_pb2_grpc.HealthStub(channel).Check(  # type: ignore[attr-defined]
+                health_pb2.HealthCheckRequest(service=""), timeout=10
+            )
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
 
 
 async def test_sync_client_round_trip(hub_server: HubHandle) -> None:
