@@ -15,12 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from typer.testing import CliRunner, Result
 
 from hub.cli.main import app
 from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
-from hub.core.checkpoint import Checkpoint, open_checkpoint, sign_note
+from hub.core.checkpoint import Checkpoint, open_checkpoint, sign_note, verifier_key_string
 from hub.core.members import MEMBER_IDS
 from hub.identity.caller import Caller
 from hub.identity.credentials import load_hub
@@ -400,3 +401,83 @@ def test_report_counts_every_item_of_an_aggregated_refusal() -> None:
     data = build_report_data([aggregated, single])
     assert data.denials_by_reason == {"MALFORMED": 3, "REPLAYED": 1, "NOT_A_RECIPIENT": 1}
     assert data.denied["PE-INPE"] == 5
+
+
+async def test_the_first_run_trusts_on_first_use_and_saves_the_checkpoint(
+    sqlite_hub: HubHandle, tmp_path: Path
+) -> None:
+    last = tmp_path / "last.txt"
+    first = await pxhub(sqlite_hub, "verify", "--checkpoint", str(last), "--save-checkpoint", str(last))
+    assert first.exit_code == 0, first.output
+    assert "first use: no saved checkpoint yet" in first.output and last.exists()
+    await populate(sqlite_hub)
+    second = await pxhub(sqlite_hub, "verify", "--checkpoint", str(last), "--save-checkpoint", str(last))
+    assert second.exit_code == 0, second.output
+    assert "extends the saved checkpoint" in second.output and "first use" not in second.output
+    alone = await pxhub(sqlite_hub, "verify", "--checkpoint", str(tmp_path / "none.txt"))
+    assert alone.exit_code == 2 and "add --save-checkpoint" in alone.output
+
+
+async def test_a_witness_behind_the_saved_checkpoint_is_a_warning_not_a_rollback(
+    sqlite_hub: HubHandle, tmp_path: Path
+) -> None:
+    uy = await AuditClient.connect(sqlite_hub.target, sqlite_hub.federation_dir, "UY-INR", PASSPHRASE)
+    try:
+        witnessed = await uy.witness(None, issue=True)
+    finally:
+        await uy.close()
+    await populate(sqlite_hub)
+    saved = tmp_path / "last.txt"
+    newer = await pxhub(sqlite_hub, "verify", "--save-checkpoint", str(saved))  # not cosigned by UY-INR
+    assert newer.exit_code == 0, newer.output
+    size = int(saved.read_text().split("\n")[1])
+    assert size > witnessed.checkpoint.size
+    result = await pxhub(sqlite_hub, "verify", "--witness", "UY-INR", "--checkpoint", str(saved))
+    assert result.exit_code == 0, result.output
+    assert "rolled back" in result.output and "was not rolled back" in result.output
+    assert f"their newest cosigned checkpoint (size {witnessed.checkpoint.size})" in result.output
+    assert f"extends the saved checkpoint of size {size}" in result.output
+
+
+async def test_a_saved_checkpoint_larger_than_the_hubs_latest_is_a_rollback_with_witnesses_too(
+    sqlite_hub: HubHandle, tmp_path: Path
+) -> None:
+    uy = await AuditClient.connect(sqlite_hub.target, sqlite_hub.federation_dir, "UY-INR", PASSPHRASE)
+    try:
+        await uy.witness(None, issue=True)
+    finally:
+        await uy.close()
+    manifest = load_manifest(sqlite_hub.federation_dir)
+    key = load_hub(sqlite_hub.federation_dir, PASSPHRASE).signing_key
+    future = tmp_path / "future.txt"
+    future.write_text(
+        sign_note(Checkpoint(manifest.hub_origin, 10**6, bytes(32)).body(), manifest.hub_origin, key)
+    )
+    result = await pxhub(sqlite_hub, "verify", "--witness", "UY-INR", "--checkpoint", str(future))
+    assert result.exit_code == 1, result.output
+    assert (
+        "smaller than the saved one (size 1000000) it signed before: the log was rolled back" in result.output
+    )
+
+
+async def test_check_export_passes_offline_and_refuses_a_tampered_export(
+    sqlite_hub: HubHandle, tmp_path: Path
+) -> None:
+    out = tmp_path / "log.jsonl"
+    exported = await pxhub(sqlite_hub, "export", "--out", str(out))
+    assert exported.exit_code == 0, exported.output
+    await sqlite_hub.running.stop(grace=0.1)  # type: ignore[attr-defined]  # offline: no hub from here
+    fed = ["--federation-dir", str(sqlite_hub.federation_dir)]
+    ok = runner.invoke(app, ["audit", "check-export", str(out), *fed])
+    assert ok.exit_code == 0, ok.output
+    assert ok.output.startswith(f"OK: {out} holds exactly the ")
+    lines = out.read_text(encoding="utf-8").splitlines()
+    tampered = tmp_path / "tampered.jsonl"
+    tampered.write_text("\n".join([*lines[:3], *lines[4:]]) + "\n", encoding="utf-8")
+    dropped = runner.invoke(app, ["audit", "check-export", str(tampered), *fed])
+    assert dropped.exit_code == 1 and "missing (dropped): 2" in dropped.output, dropped.output
+    other_key = verifier_key_string("other.example/log", Ed25519PrivateKey.generate().public_key())
+    wrong = runner.invoke(app, ["audit", "check-export", str(out), "--log-key", other_key])
+    assert wrong.exit_code == 1 and "not signed by the pinned hub key other.example/log" in wrong.output
+    garbled = runner.invoke(app, ["audit", "check-export", str(out), "--log-key", "nonsense"])
+    assert garbled.exit_code == 2 and "--log-key" in garbled.output

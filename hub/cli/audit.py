@@ -81,6 +81,7 @@ class _Setup:
     log_verifier_key: str
     passphrase: bytes
     saved_note: str | None
+    first_use: bool = False
 
 
 def _setup(
@@ -90,7 +91,10 @@ def _setup(
     server_name: str | None,
     witnesses: list[str] | None,
     saved: Path | None,
+    save_to: Path | None = None,
 ) -> _Setup:
+    """Check the options and read the local files; a missing ``--checkpoint`` that this run will
+    write (``--save-checkpoint`` the same file) is a first use: the hub's checkpoint is trusted."""
     from hub.identity.credentials import passphrase_from_env
     from hub.identity.manifest import PkiError, load_manifest
     from hub.sdk.audit.client import log_verifier_key, trust_anchors
@@ -116,7 +120,13 @@ def _setup(
         except PkiError as error:
             raise UsageProblem(f"--witness {name}: {error}") from None
     saved_note = None
-    if saved is not None:
+    first_use = saved is not None and not saved.exists() and save_to is not None and _same(saved, save_to)
+    if saved is not None and not first_use:
+        if not saved.exists():
+            raise UsageProblem(
+                f"--checkpoint {saved}: no such file (on a first run add --save-checkpoint {saved}: "
+                "the hub's checkpoint is then trusted on first use)"
+            )
         try:
             saved_note = saved.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
@@ -130,7 +140,12 @@ def _setup(
         log_verifier_key(manifest),
         passphrase,
         saved_note,
+        first_use,
     )
+
+
+def _same(a: Path, b: Path) -> bool:
+    return a.resolve() == b.resolve()
 
 
 class _Source:
@@ -202,7 +217,7 @@ def _run_verification(
             await client.close()
 
     try:
-        return asyncio.run(run())
+        verified = asyncio.run(run())
     except UsageProblem as problem:
         raise _fail(str(problem)) from None
     except VerificationFailure as failure:
@@ -212,6 +227,10 @@ def _run_verification(
         raise _fail(
             f"the hub at --target {setup.target} answered {error.code().name}: {error.details()}"
         ) from None
+    warning = _lag_warning(verified)
+    if warning:
+        typer.echo(warning, err=True)
+    return verified
 
 
 def _summary(verified: VerifiedLog, setup: _Setup) -> str:
@@ -228,7 +247,27 @@ def _summary(verified: VerifiedLog, setup: _Setup) -> str:
         lines.append(f"    cosigned by {name} at {when}")
     if verified.saved is not None:
         lines.append(f"    extends the saved checkpoint of size {verified.saved.size}")
+    if setup.first_use:
+        lines.append(
+            "    first use: no saved checkpoint yet, so this one is trusted as the hub signed it; "
+            "later runs check that the log extends it"
+        )
     return "\n".join(lines)
+
+
+def _lag_warning(verified: VerifiedLog) -> str | None:
+    """The witnesses are behind the saved checkpoint: a warning, not a rollback."""
+    lag = verified.witnessed
+    if lag is None:
+        return None
+    names = ", ".join(sorted(lag.cosigned))
+    saved = verified.saved.size if verified.saved is not None else lag.checkpoint.size
+    return (
+        f"warning: the witnesses ({names}) have not yet cosigned a checkpoint as new as the saved one "
+        f"(size {saved}); their newest cosigned checkpoint (size {lag.checkpoint.size}) matches the "
+        f"log's first {lag.checkpoint.size} entries, and the rest is verified against the hub's own "
+        f"signature on the checkpoint of size {verified.checkpoint.size}. The log was not rolled back."
+    )
 
 
 @audit_app.command()
@@ -255,11 +294,15 @@ def verify(
     """Fetch every entry, recompute the tree and check it against the hub's signed checkpoint.
 
     Also checks the hub key from federation.json, the witnesses' cosignatures, a saved checkpoint.
+    A --checkpoint file that does not exist yet and is also the --save-checkpoint file is a first
+    use: the hub's checkpoint is trusted and saved. Witnesses that have not yet cosigned a checkpoint
+    as new as the saved one give a warning, not a failure; a hub whose latest checkpoint is smaller
+    than the saved one, or does not extend it, fails.
 
     On a mismatch it names the first bad entry and exits with status 1.
     """
     try:
-        setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint)
+        setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint, save_checkpoint)
     except UsageProblem as problem:
         raise _fail(str(problem)) from None
     verified = _run_verification(
@@ -287,7 +330,8 @@ def export(
 ) -> None:
     """Verify the log, then write it as JSON Lines with an inclusion proof per entry.
 
-    Line 1 is the signed checkpoint; each further line one entry, checkable offline.
+    Line 1 is the signed checkpoint; each further line one entry, checkable offline with
+    `pxhub audit check-export FILE` (no hub needed).
     """
     from hub.sdk.audit.export import export_lines
 
@@ -348,6 +392,64 @@ def report(
         raise _fail(f"--out {out}: cannot write it: {error}") from None
     typer.echo(_summary(verified, setup))
     typer.echo(f"wrote the report to {out}")
+
+
+@audit_app.command("check-export")
+def check_export(
+    export_file: Annotated[Path, typer.Argument(help="A JSON Lines file written by `pxhub audit export`.")],
+    federation_dir: FederationOption = Path("var/federation"),
+    log_key: Annotated[
+        str | None,
+        typer.Option(
+            "--log-key",
+            help="The hub's verifier key (as `pxhub audit keys` prints it); default: from federation.json.",
+        ),
+    ] = None,
+) -> None:
+    """Check an export offline, with no hub: entry hashes, inclusion proofs, order, root, signature.
+
+    The checkpoint must be signed by the hub key you pin (federation.json or --log-key), never the
+    key the file names. Exit 0 when the export is exactly the signed log, 1 with the reason if not.
+    """
+    from hub.core.audit_export import ExportRefused
+    from hub.core.audit_export import check_export as check
+    from hub.core.checkpoint import NoteError, parse_verifier_key
+    from hub.identity.manifest import PkiError, load_manifest
+    from hub.sdk.audit.client import log_verifier_key
+
+    try:
+        if log_key is None:
+            log_key = log_verifier_key(load_manifest(federation_dir))
+            option = f"--federation-dir {federation_dir}"
+        else:
+            option = "--log-key"
+        key = parse_verifier_key(log_key)
+    except (PkiError, OSError) as error:
+        raise _fail(f"--federation-dir {federation_dir}: {error}") from None
+    except NoteError as error:
+        raise _fail(f"{option}: {error}") from None
+    try:
+        with export_file.open(encoding="utf-8") as handle:
+            summary = check(handle, key)
+    except OSError as error:
+        raise _fail(f"{export_file}: cannot read it: {error}") from None
+    except UnicodeDecodeError as error:
+        typer.echo(f"REFUSED: {export_file} is not UTF-8 text: {error}", err=True)
+        raise typer.Exit(code=1) from None
+    except ExportRefused as refused:
+        typer.echo(f"REFUSED: {export_file} {refused}", err=True)
+        raise typer.Exit(code=1) from None
+    checkpoint = summary.checkpoint
+    typer.echo(
+        f"OK: {export_file} holds exactly the {checkpoint.size:,} entries of the checkpoint of size "
+        f"{checkpoint.size} signed by {checkpoint.origin}"
+    )
+    typer.echo(f"    root {base64.b64encode(checkpoint.root_hash).decode('ascii')}")
+    typer.echo(f"    hub key {log_key}")
+    if summary.cosigners:
+        typer.echo(f"    cosignature lines (not checked here) by {', '.join(summary.cosigners)}")
+    if summary.not_canonical:
+        typer.echo(f"    {summary.not_canonical} entries marked not canonical by the exporter")
 
 
 @audit_app.command()

@@ -56,6 +56,7 @@ __all__ = [
     "TrustAnchors",
     "VerificationFailure",
     "VerifiedLog",
+    "WitnessLag",
     "entry_time_text",
     "verify_log",
 ]
@@ -108,6 +109,18 @@ class VerifiedLog:
     leaves: list[bytes]
     entries: list[bytes] | None
     saved: Checkpoint | None = None
+    witnessed: WitnessLag | None = None
+
+
+@dataclass(frozen=True)
+class WitnessLag:
+    """The required witnesses have not yet cosigned a checkpoint as new as the saved one.
+
+    Not a rollback: the hub's latest checkpoint extends the saved one, and the newest checkpoint
+    the witnesses did cosign matches the log's first ``checkpoint.size`` entries. A warning."""
+
+    checkpoint: Checkpoint
+    cosigned: dict[str, int]
 
 
 def entry_time_text(entry: bytes) -> str | None:
@@ -206,12 +219,25 @@ class _Pass:
     max_backdate: timedelta
     not_before: bytes = b""
     not_after: bytes = b""
+    not_after_size: int = 0
     leaves: list[bytes] = field(default_factory=list)
     entries: list[bytes] = field(default_factory=list)
     first_label: tuple[int, int] | None = None
     content_problem: tuple[int, str] | None = None
     latest_time: bytes = b""
     latest_index: int = -1
+
+    def bound_by_saved(self, cosigned: Mapping[str, int]) -> None:
+        """Entries appended after the saved checkpoint may not be dated before a witness cosigned it."""
+        if cosigned:
+            first = datetime.fromtimestamp(max(cosigned.values()), UTC) - self.max_backdate
+            self.not_before = _format(first).encode()
+
+    def bound_by_cosignatures(self, cosigned: Mapping[str, int], size: int) -> None:
+        """The first ``size`` entries may not be dated after a witness cosigned the checkpoint of ``size``."""
+        if cosigned:
+            last = datetime.fromtimestamp(max(cosigned.values()), UTC) + self.max_backdate
+            self.not_after, self.not_after_size = _format(last).encode(), size
 
     def take(self, page: Sequence[tuple[int, bytes]]) -> None:
         first = len(self.leaves)
@@ -256,8 +282,9 @@ class _Pass:
                         f"is back-dated: appended after the saved checkpoint of size {saved.size}, yet its "
                         f"time {times[offset].decode()} is before a witness cosigned that checkpoint"
                     )
-        if self.not_after and times[peak] > self.not_after:
-            offset = next(i for i, t in enumerate(times) if t > self.not_after)
+        bounded = times[: max(0, self.not_after_size - first)]
+        if self.not_after and bounded and max(bounded) > self.not_after:
+            offset = next(i for i, t in enumerate(bounded) if t > self.not_after)
             return first + offset, (
                 f"is dated {times[offset].decode()}, after a witness cosigned the checkpoint that includes it"
             )
@@ -300,7 +327,11 @@ async def verify_log(
     check_entries: bool = False,
     max_backdate: timedelta = timedelta(seconds=60),
 ) -> VerifiedLog:
-    """Verify the whole log against a fresh signed checkpoint; raise :class:`VerificationFailure`."""
+    """Verify the whole log against a fresh signed checkpoint; raise :class:`VerificationFailure`.
+
+    With witnesses and a saved checkpoint newer than any they cosigned, the log is checked against
+    the hub's latest checkpoint instead and the lag is reported (:class:`WitnessLag`), not failed.
+    """
     note = await source.checkpoint_note(issue, tuple(sorted(anchors.witnesses)))
     checkpoint = _open(note, anchors, "the hub's checkpoint")
     cosigned = _cosignatures(note, anchors.witnesses, "the hub's checkpoint")
@@ -310,15 +341,25 @@ async def verify_log(
             f"the checkpoint of size {checkpoint.size} lacks cosignatures of the required witnesses: "
             f"{', '.join(missing)}"
         )
-    state = _Pass(checkpoint.size, None, keep_entries, check_entries, max_backdate)
+    saved = _open(saved_note, anchors, "the saved checkpoint") if saved_note is not None else None
+    lag: WitnessLag | None = None
+    if saved is not None and saved.size > checkpoint.size and anchors.witnesses:
+        note, checkpoint, cosigned, lag = await _past_lagging_witnesses(
+            source, anchors, issue, saved, WitnessLag(checkpoint, cosigned)
+        )
+    if saved is not None and saved.size > checkpoint.size:
+        raise VerificationFailure(
+            f"the hub's latest checkpoint (size {checkpoint.size}) is smaller than the saved one "
+            f"(size {saved.size}) it signed before: the log was rolled back"
+        )
+    state = _Pass(checkpoint.size, saved, keep_entries, check_entries, max_backdate)
     if saved_note is not None:
-        state.saved = _open_saved(saved_note, anchors, checkpoint)
-        saved_cosigned = _cosignatures(saved_note, anchors.witnesses, "the saved checkpoint")
-        if saved_cosigned:
-            first = datetime.fromtimestamp(max(saved_cosigned.values()), UTC) - max_backdate
-            state.not_before = _format(first).encode()
-    if cosigned:
-        state.not_after = _format(datetime.fromtimestamp(max(cosigned.values()), UTC) + max_backdate).encode()
+        state.bound_by_saved(_cosignatures(saved_note, anchors.witnesses, "the saved checkpoint"))
+    behind = lag is not None and not cosigned  # then only the witnessed prefix has cosignature times
+    state.bound_by_cosignatures(
+        lag.cosigned if lag is not None and behind else cosigned,
+        lag.checkpoint.size if lag is not None and behind else checkpoint.size,
+    )
 
     async for page in source.entry_pages(0, checkpoint.size):
         state.take(page)
@@ -334,22 +375,30 @@ async def verify_log(
         raise VerificationFailure(f"entry {index} {MISMATCH}: {why}", index)
     if state.saved is not None:
         await _check_saved(source, state.saved, mth(leaves[: state.saved.size]), checkpoint)
+    if lag is not None and mth(leaves[: lag.checkpoint.size]) != lag.checkpoint.root_hash:
+        raise VerificationFailure(
+            f"the checkpoint of size {lag.checkpoint.size} the witnesses cosigned does not match the "
+            f"log's first {lag.checkpoint.size} entries (history rewritten after they cosigned)"
+        )
     if state.content_problem is not None:
         index, problem = state.content_problem
         raise VerificationFailure(f"entry {index} {problem}", index)
     return VerifiedLog(
-        checkpoint, note, cosigned, leaves, state.entries if keep_entries else None, state.saved
+        checkpoint, note, cosigned, leaves, state.entries if keep_entries else None, state.saved, lag
     )
 
 
-def _open_saved(saved_note: str, anchors: TrustAnchors, checkpoint: Checkpoint) -> Checkpoint:
-    saved = _open(saved_note, anchors, "the saved checkpoint")
-    if saved.size > checkpoint.size:
-        raise VerificationFailure(
-            f"the hub's latest checkpoint (size {checkpoint.size}) is smaller than the saved one "
-            f"(size {saved.size}): the log was rolled back"
-        )
-    return saved
+async def _past_lagging_witnesses(
+    source: AuditSource, anchors: TrustAnchors, issue: bool, saved: Checkpoint, witnessed: WitnessLag
+) -> tuple[str, Checkpoint, dict[str, int], WitnessLag | None]:
+    """The witnesses' newest checkpoint is older than the saved one: take the hub's latest instead.
+
+    Returns its note, checkpoint and cosignatures, and the lag when the latest is at least as large
+    as the saved one (the witnesses are behind); a smaller latest is left for the rollback check."""
+    note = await source.checkpoint_note(issue, ())
+    latest = _open(note, anchors, "the hub's latest checkpoint")
+    cosigned = _cosignatures(note, anchors.witnesses, "the hub's latest checkpoint")
+    return note, latest, cosigned, witnessed if latest.size >= saved.size else None
 
 
 async def _check_saved(
