@@ -25,6 +25,7 @@ from rich.table import Table
 
 from flows.demo_lookup import lookups_and_requests, sweep_overdue
 from flows.prefect_env import use_local_prefect
+from hub.core.words import counted
 from hub.runtime.clock import Clock, MovableClock, system_clock
 
 if TYPE_CHECKING:  # flows.consent imports prefect, which must come after use_local_prefect
@@ -425,7 +426,7 @@ def print_report(report: DemoReport, console: Console) -> None:
         console.print(f"regional comparison (PE-INPE): {'; '.join(report.comparison)}")
     if report.witnessed:
         console.print(f"audit log witnessed: each member checked and cosigned (size {report.witnessed})")
-    console.print(f"audit log: {report.audit_entries} entries; finished in {report.seconds:.1f} s")
+    console.print(f"audit log: {counted(report.audit_entries, 'entry')}; finished in {report.seconds:.1f} s")
 
 
 def _print_lookups(report: DemoReport, console: Console) -> None:

@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from hub.core.words import counted
+
 if TYPE_CHECKING:
     from hub.sdk.audit.client import AuditClient
     from hub.sdk.audit.verify import TrustAnchors, VerifiedLog
@@ -237,7 +239,7 @@ def _summary(verified: VerifiedLog, setup: _Setup) -> str:
     checkpoint = verified.checkpoint
     root = base64.b64encode(checkpoint.root_hash).decode("ascii")
     lines = [
-        f"OK: {checkpoint.size:,} entries verified against the checkpoint of size {checkpoint.size} "
+        f"OK: {counted(checkpoint.size, 'entry')} verified against the checkpoint of size {checkpoint.size} "
         f"signed by {checkpoint.origin}",
         f"    root {root}",
         f"    hub key {setup.log_verifier_key}",
@@ -349,7 +351,7 @@ def export(
     except OSError as error:
         raise _fail(f"--out {out}: cannot write it: {error}") from None
     typer.echo(_summary(verified, setup))
-    typer.echo(f"exported {verified.checkpoint.size:,} entries with inclusion proofs to {out}")
+    typer.echo(f"exported {counted(verified.checkpoint.size, 'entry')} with inclusion proofs to {out}")
 
 
 @audit_app.command()

@@ -78,7 +78,9 @@ def pki_init(
 
 @app.command()
 def serve(
-    config: Annotated[Path | None, typer.Option(help="TOML file with hub settings (section [hub]).")] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="TOML file with hub settings (section \\[hub]).")
+    ] = None,
     federation_dir: Annotated[
         Path | None, typer.Option(help="Federation folder (PXHUB_FEDERATION_DIR).")
     ] = None,
@@ -129,11 +131,17 @@ def serve(
         except OSError as error:
             raise _fail(str(error)) from None
         stop = asyncio.Event()
+        received: list[str] = []
+
+        def on_signal(name: str) -> None:
+            received.append(name)
+            stop.set()
+
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, stop.set)
+            loop.add_signal_handler(signum, on_signal, signum.name)
         await stop.wait()
-        await hub.stop()
+        await hub.stop(reason=f"signal {received[0]}")
 
     # The event loop shares the GIL with the signature-check and store threads: a shorter switch
     # interval (default 5 ms) lets it answer small calls while a large batch is being checked.

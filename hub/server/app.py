@@ -171,7 +171,8 @@ class RunningHub:
     def directory(self) -> Directory:
         return self.context.directory
 
-    async def stop(self, grace: float = 2.0) -> None:
+    async def stop(self, grace: float = 2.0, reason: str = "stopped by its owner") -> None:
+        """Stop serving (in-flight calls get ``grace`` seconds), close the store, log why."""
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -183,7 +184,7 @@ class RunningHub:
         except Exception as error:  # a failing store must not keep the hub from stopping
             log.error("refusal_summary_failed", error=type(error).__name__, detail=str(error)[:200])
         self.store.close()
-        log.info("hub_stopped", port=self.port)
+        log.info("hub_stopped", port=self.port, reason=reason)
 
 
 def member_limits(settings: HubSettings) -> MemberLimits:

@@ -37,6 +37,7 @@ from hub.core.checkpoint import (
     verifier_key_string,
     verify_cosignature,
 )
+from hub.core.words import counted
 from hub.identity.caller import Caller
 from hub.identity.directory import Directory
 from hub.runtime.logs import get_logger
@@ -252,7 +253,7 @@ class AuditLogService:
     def consistency_proof(self, old_size: int, new_size: int) -> list[bytes]:
         log_size = self.store.audit_tree_size()
         if new_size > log_size:
-            raise _out_of_range(f"new size {new_size} is larger than the log ({log_size} entries)")
+            raise _out_of_range(f"new size {new_size} is larger than the log ({counted(log_size, 'entry')})")
         if old_size == 0:
             raise _out_of_range("there is no consistency proof from size 0; every tree extends the empty one")
         if old_size > new_size:

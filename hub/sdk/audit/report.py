@@ -40,6 +40,7 @@ from datetime import UTC, datetime
 
 from hub.core.audit_entry import refused_counts
 from hub.core.members import MEMBER_IDS, MEMBERS
+from hub.core.words import counted
 
 __all__ = [
     "ReportData",
@@ -715,7 +716,7 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
         for name, t in sorted(header.witnesses.items())
     )
     period = f"{data.first_time[:10]} to {data.last_time[:10]}" if data.first_time else "no entries"
-    status = f"Verified: all {header.size:,} entries match the signed checkpoint"
+    status = f"Verified against the signed checkpoint: {counted(header.size, 'entry')}"
     seen = set(data.sent) | set(data.received) | set(data.acknowledged) | set(data.denied)
     others = seen - set(MEMBER_IDS)
     members = [*MEMBER_IDS, *sorted(others)]
@@ -878,7 +879,7 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
         "<section><h2>Entries per action and outcome</h2>"
         + _table(["Action", *outcomes], action_rows)
         + (
-            f'<p class="lede">{data.unreadable:,} entries could not be read as audit entries.</p>'
+            f'<p class="lede">{counted(data.unreadable, "entry")} could not be read as audit entries.</p>'
             if data.unreadable
             else ""
         )
@@ -890,7 +891,8 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
         f"<title>pxhub audit report · {_e(header.origin)} · size {header.size:,}</title>"
         f"<style>{_CSS}</style></head><body>"
         '<header><div class="inner"><h1>Audit log report</h1>'
-        f"<p>{_e(header.origin)} · {header.size:,} entries · {_e(period)} · generated {_e(generated)}</p>"
+        f"<p>{_e(header.origin)} · {counted(header.size, 'entry')} · {_e(period)} · "
+        f"generated {_e(generated)}</p>"
         "</div></header><main>"
         + "".join(sections)
         + "<footer>Every figure on this page is computed from log entries whose hashes were recomputed "
