@@ -28,12 +28,15 @@ class _EncryptionScheme:
 class _EncryptionSchemeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EncryptionScheme.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ENCRYPTION_SCHEME_UNSPECIFIED: _EncryptionScheme.ValueType  # 0
+    """Not set; refused as UNSUPPORTED_VERSION."""
     ENCRYPTION_SCHEME_AES256GCM_HPKE_X25519: _EncryptionScheme.ValueType  # 1
     """AES-256-GCM payload, data key wrapped with HPKE X25519/HKDF-SHA256/AES-256-GCM."""
 
-class EncryptionScheme(_EncryptionScheme, metaclass=_EncryptionSchemeEnumTypeWrapper): ...
+class EncryptionScheme(_EncryptionScheme, metaclass=_EncryptionSchemeEnumTypeWrapper):
+    """How the payload is encrypted and its data key wrapped."""
 
 ENCRYPTION_SCHEME_UNSPECIFIED: EncryptionScheme.ValueType  # 0
+"""Not set; refused as UNSUPPORTED_VERSION."""
 ENCRYPTION_SCHEME_AES256GCM_HPKE_X25519: EncryptionScheme.ValueType  # 1
 """AES-256-GCM payload, data key wrapped with HPKE X25519/HKDF-SHA256/AES-256-GCM."""
 Global___EncryptionScheme: _TypeAlias = EncryptionScheme  # noqa: Y015
@@ -101,12 +104,17 @@ class _SignatureAlgorithm:
 class _SignatureAlgorithmEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SignatureAlgorithm.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     SIGNATURE_ALGORITHM_UNSPECIFIED: _SignatureAlgorithm.ValueType  # 0
+    """Not set; refused."""
     SIGNATURE_ALGORITHM_ED25519: _SignatureAlgorithm.ValueType  # 1
+    """Ed25519 (RFC 8032): 32-byte public keys, 64-byte signatures."""
 
-class SignatureAlgorithm(_SignatureAlgorithm, metaclass=_SignatureAlgorithmEnumTypeWrapper): ...
+class SignatureAlgorithm(_SignatureAlgorithm, metaclass=_SignatureAlgorithmEnumTypeWrapper):
+    """Signature algorithm."""
 
 SIGNATURE_ALGORITHM_UNSPECIFIED: SignatureAlgorithm.ValueType  # 0
+"""Not set; refused."""
 SIGNATURE_ALGORITHM_ED25519: SignatureAlgorithm.ValueType  # 1
+"""Ed25519 (RFC 8032): 32-byte public keys, 64-byte signatures."""
 Global___SignatureAlgorithm: _TypeAlias = SignatureAlgorithm  # noqa: Y015
 
 class _SignerRole:
@@ -116,14 +124,17 @@ class _SignerRole:
 class _SignerRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SignerRole.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     SIGNER_ROLE_UNSPECIFIED: _SignerRole.ValueType  # 0
+    """Not set; refused as MALFORMED on an envelope."""
     SIGNER_ROLE_ORIGINATOR: _SignerRole.ValueType  # 1
     """The originating institution's system key."""
     SIGNER_ROLE_APPROVER: _SignerRole.ValueType  # 2
     """An officer authorising release (second signature, four eyes)."""
 
-class SignerRole(_SignerRole, metaclass=_SignerRoleEnumTypeWrapper): ...
+class SignerRole(_SignerRole, metaclass=_SignerRoleEnumTypeWrapper):
+    """Who signed, and so which key list the key id is looked up in."""
 
 SIGNER_ROLE_UNSPECIFIED: SignerRole.ValueType  # 0
+"""Not set; refused as MALFORMED on an envelope."""
 SIGNER_ROLE_ORIGINATOR: SignerRole.ValueType  # 1
 """The originating institution's system key."""
 SIGNER_ROLE_APPROVER: SignerRole.ValueType  # 2
@@ -137,18 +148,29 @@ class _MessageStatus:
 class _MessageStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MessageStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     MESSAGE_STATUS_UNSPECIFIED: _MessageStatus.ValueType  # 0
+    """Not said."""
     MESSAGE_STATUS_ACTUAL: _MessageStatus.ValueType  # 1
+    """A real record to act on."""
     MESSAGE_STATUS_EXERCISE: _MessageStatus.ValueType  # 2
+    """Part of an agreed exercise; not to be acted on outside it."""
     MESSAGE_STATUS_SYSTEM: _MessageStatus.ValueType  # 3
+    """A technical message between systems, not about a case."""
     MESSAGE_STATUS_TEST: _MessageStatus.ValueType  # 4
+    """A test; recipients must not act on it."""
 
-class MessageStatus(_MessageStatus, metaclass=_MessageStatusEnumTypeWrapper): ...
+class MessageStatus(_MessageStatus, metaclass=_MessageStatusEnumTypeWrapper):
+    """Whether a message is real (after CAP's status); carried for recipients."""
 
 MESSAGE_STATUS_UNSPECIFIED: MessageStatus.ValueType  # 0
+"""Not said."""
 MESSAGE_STATUS_ACTUAL: MessageStatus.ValueType  # 1
+"""A real record to act on."""
 MESSAGE_STATUS_EXERCISE: MessageStatus.ValueType  # 2
+"""Part of an agreed exercise; not to be acted on outside it."""
 MESSAGE_STATUS_SYSTEM: MessageStatus.ValueType  # 3
+"""A technical message between systems, not about a case."""
 MESSAGE_STATUS_TEST: MessageStatus.ValueType  # 4
+"""A test; recipients must not act on it."""
 Global___MessageStatus: _TypeAlias = MessageStatus  # noqa: Y015
 
 class _MessageType:
@@ -158,6 +180,7 @@ class _MessageType:
 class _MessageTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MessageType.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     MESSAGE_TYPE_UNSPECIFIED: _MessageType.ValueType  # 0
+    """Not said; the hub handles it like REPORT."""
     MESSAGE_TYPE_REPORT: _MessageType.ValueType  # 1
     """Unsolicited report."""
     MESSAGE_TYPE_UPDATE: _MessageType.ValueType  # 2
@@ -165,11 +188,21 @@ class _MessageTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MessageTy
     MESSAGE_TYPE_CANCEL: _MessageType.ValueType  # 3
     """Withdraws a record and asks recipients to delete it."""
     MESSAGE_TYPE_REQUEST: _MessageType.ValueType  # 4
+    """A formal request for a person's file after a lookup hit: exactly one
+    recipient (the member that had the hit), urgency set, match_ref set,
+    payload FILE_REQUEST (REQUEST_INVALID, MATCH_REF_INVALID otherwise).
+    """
     MESSAGE_TYPE_RESPONSE: _MessageType.ValueType  # 5
+    """The answer to a REQUEST: correlation_id = the request's message_id, sent
+    by the asked member to the requester only, with only the layers asked for,
+    or a REQUEST_REFUSAL payload with refusal_reason set.
+    """
 
-class MessageType(_MessageType, metaclass=_MessageTypeEnumTypeWrapper): ...
+class MessageType(_MessageType, metaclass=_MessageTypeEnumTypeWrapper):
+    """What a message does."""
 
 MESSAGE_TYPE_UNSPECIFIED: MessageType.ValueType  # 0
+"""Not said; the hub handles it like REPORT."""
 MESSAGE_TYPE_REPORT: MessageType.ValueType  # 1
 """Unsolicited report."""
 MESSAGE_TYPE_UPDATE: MessageType.ValueType  # 2
@@ -177,7 +210,15 @@ MESSAGE_TYPE_UPDATE: MessageType.ValueType  # 2
 MESSAGE_TYPE_CANCEL: MessageType.ValueType  # 3
 """Withdraws a record and asks recipients to delete it."""
 MESSAGE_TYPE_REQUEST: MessageType.ValueType  # 4
+"""A formal request for a person's file after a lookup hit: exactly one
+recipient (the member that had the hit), urgency set, match_ref set,
+payload FILE_REQUEST (REQUEST_INVALID, MATCH_REF_INVALID otherwise).
+"""
 MESSAGE_TYPE_RESPONSE: MessageType.ValueType  # 5
+"""The answer to a REQUEST: correlation_id = the request's message_id, sent
+by the asked member to the requester only, with only the layers asked for,
+or a REQUEST_REFUSAL payload with refusal_reason set.
+"""
 Global___MessageType: _TypeAlias = MessageType  # noqa: Y015
 
 class _PayloadKind:
@@ -187,22 +228,33 @@ class _PayloadKind:
 class _PayloadKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PayloadKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PAYLOAD_KIND_UNSPECIFIED: _PayloadKind.ValueType  # 0
+    """Not set; refused as MISSING_FIELD."""
     PAYLOAD_KIND_INMATE_SECURITY_PROFILE: _PayloadKind.ValueType  # 1
+    """Record.inmate_security_profile (inmate_profile.proto)."""
     PAYLOAD_KIND_INTEGRITY_AUDIT: _PayloadKind.ValueType  # 2
+    """Record.integrity_audit (integrity.proto)."""
     PAYLOAD_KIND_ETHICS_TRAINING: _PayloadKind.ValueType  # 3
+    """Record.ethics_training (integrity.proto)."""
     PAYLOAD_KIND_BEST_PRACTICE: _PayloadKind.ValueType  # 4
+    """Record.best_practice (best_practice.proto)."""
     PAYLOAD_KIND_FILE_REQUEST: _PayloadKind.ValueType  # 5
     """A formal request for a person's file after a lookup hit (request.proto)."""
     PAYLOAD_KIND_REQUEST_REFUSAL: _PayloadKind.ValueType  # 6
     """The answering member's signed refusal of a request (request.proto)."""
 
-class PayloadKind(_PayloadKind, metaclass=_PayloadKindEnumTypeWrapper): ...
+class PayloadKind(_PayloadKind, metaclass=_PayloadKindEnumTypeWrapper):
+    """Which Record.kind the envelope carries."""
 
 PAYLOAD_KIND_UNSPECIFIED: PayloadKind.ValueType  # 0
+"""Not set; refused as MISSING_FIELD."""
 PAYLOAD_KIND_INMATE_SECURITY_PROFILE: PayloadKind.ValueType  # 1
+"""Record.inmate_security_profile (inmate_profile.proto)."""
 PAYLOAD_KIND_INTEGRITY_AUDIT: PayloadKind.ValueType  # 2
+"""Record.integrity_audit (integrity.proto)."""
 PAYLOAD_KIND_ETHICS_TRAINING: PayloadKind.ValueType  # 3
+"""Record.ethics_training (integrity.proto)."""
 PAYLOAD_KIND_BEST_PRACTICE: PayloadKind.ValueType  # 4
+"""Record.best_practice (best_practice.proto)."""
 PAYLOAD_KIND_FILE_REQUEST: PayloadKind.ValueType  # 5
 """A formal request for a person's file after a lookup hit (request.proto)."""
 PAYLOAD_KIND_REQUEST_REFUSAL: PayloadKind.ValueType  # 6
@@ -216,9 +268,11 @@ class _Purpose:
 class _PurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Purpose.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PURPOSE_UNSPECIFIED: _Purpose.ValueType  # 0
+    """Not set; refused as MISSING_FIELD."""
     PURPOSE_TRANSNATIONAL_ORGANISED_CRIME: _Purpose.ValueType  # 1
     """UNTOC art. 27 cooperation against transnational organised crime."""
     PURPOSE_IDENTITY_VERIFICATION: _Purpose.ValueType  # 2
+    """Confirming who a person in custody is (identity documents, biometrics)."""
     PURPOSE_CUSTODY_TRANSFER: _Purpose.ValueType  # 3
     """Transfer of sentenced persons, extradition logistics."""
     PURPOSE_SAFE_CUSTODY: _Purpose.ValueType  # 4
@@ -230,12 +284,17 @@ class _PurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Purpose.Value
     PURPOSE_STATISTICS: _Purpose.ValueType  # 7
     """Aggregates only."""
 
-class Purpose(_Purpose, metaclass=_PurposeEnumTypeWrapper): ...
+class Purpose(_Purpose, metaclass=_PurposeEnumTypeWrapper):
+    """Why a record is shared; the policy (policy.proto) says, per purpose, which
+    layers, payload kinds and legal bases are admissible.
+    """
 
 PURPOSE_UNSPECIFIED: Purpose.ValueType  # 0
+"""Not set; refused as MISSING_FIELD."""
 PURPOSE_TRANSNATIONAL_ORGANISED_CRIME: Purpose.ValueType  # 1
 """UNTOC art. 27 cooperation against transnational organised crime."""
 PURPOSE_IDENTITY_VERIFICATION: Purpose.ValueType  # 2
+"""Confirming who a person in custody is (identity documents, biometrics)."""
 PURPOSE_CUSTODY_TRANSFER: Purpose.ValueType  # 3
 """Transfer of sentenced persons, extradition logistics."""
 PURPOSE_SAFE_CUSTODY: Purpose.ValueType  # 4
@@ -255,24 +314,39 @@ class _LegalBasis:
 class _LegalBasisEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LegalBasis.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LEGAL_BASIS_UNSPECIFIED: _LegalBasis.ValueType  # 0
+    """Not set; refused as MISSING_FIELD."""
     LEGAL_BASIS_MULTILATERAL_TREATY: _LegalBasis.ValueType  # 1
+    """A multilateral treaty (e.g. UNTOC); name it in legal_instruments."""
     LEGAL_BASIS_BILATERAL_AGREEMENT: _LegalBasis.ValueType  # 2
+    """A bilateral agreement between the two countries (policy.proto Agreement)."""
     LEGAL_BASIS_NATIONAL_LAW_PUBLIC_FUNCTION: _LegalBasis.ValueType  # 3
+    """A public function the sender's national law assigns."""
     LEGAL_BASIS_JUDICIAL_ORDER: _LegalBasis.ValueType  # 4
+    """A court or prosecutor's order."""
     LEGAL_BASIS_VITAL_INTEREST: _LegalBasis.ValueType  # 5
+    """Protecting someone's life or physical safety."""
     LEGAL_BASIS_CONSENT: _LegalBasis.ValueType  # 6
+    """The person's registered consent (consent.proto); needs consent_ref."""
     LEGAL_BASIS_NOT_PERSONAL_DATA: _LegalBasis.ValueType  # 7
     """Aggregate or institutional records."""
 
-class LegalBasis(_LegalBasis, metaclass=_LegalBasisEnumTypeWrapper): ...
+class LegalBasis(_LegalBasis, metaclass=_LegalBasisEnumTypeWrapper):
+    """The legal ground a transfer relies on."""
 
 LEGAL_BASIS_UNSPECIFIED: LegalBasis.ValueType  # 0
+"""Not set; refused as MISSING_FIELD."""
 LEGAL_BASIS_MULTILATERAL_TREATY: LegalBasis.ValueType  # 1
+"""A multilateral treaty (e.g. UNTOC); name it in legal_instruments."""
 LEGAL_BASIS_BILATERAL_AGREEMENT: LegalBasis.ValueType  # 2
+"""A bilateral agreement between the two countries (policy.proto Agreement)."""
 LEGAL_BASIS_NATIONAL_LAW_PUBLIC_FUNCTION: LegalBasis.ValueType  # 3
+"""A public function the sender's national law assigns."""
 LEGAL_BASIS_JUDICIAL_ORDER: LegalBasis.ValueType  # 4
+"""A court or prosecutor's order."""
 LEGAL_BASIS_VITAL_INTEREST: LegalBasis.ValueType  # 5
+"""Protecting someone's life or physical safety."""
 LEGAL_BASIS_CONSENT: LegalBasis.ValueType  # 6
+"""The person's registered consent (consent.proto); needs consent_ref."""
 LEGAL_BASIS_NOT_PERSONAL_DATA: LegalBasis.ValueType  # 7
 """Aggregate or institutional records."""
 Global___LegalBasis: _TypeAlias = LegalBasis  # noqa: Y015
@@ -284,20 +358,35 @@ class _Classification:
 class _ClassificationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Classification.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CLASSIFICATION_UNSPECIFIED: _Classification.ValueType  # 0
+    """Not marked; below every marking, so it never needs four eyes."""
     CLASSIFICATION_PUBLIC: _Classification.ValueType  # 1
+    """Public information."""
     CLASSIFICATION_INTERNAL: _Classification.ValueType  # 2
+    """For the members' staff."""
     CLASSIFICATION_RESTRICTED: _Classification.ValueType  # 3
+    """Restricted to officers with a need to know."""
     CLASSIFICATION_CONFIDENTIAL: _Classification.ValueType  # 4
+    """Confidential: unauthorised disclosure would harm a person or a case."""
     CLASSIFICATION_SECRET: _Classification.ValueType  # 5
+    """Secret: the highest marking."""
 
-class Classification(_Classification, metaclass=_ClassificationEnumTypeWrapper): ...
+class Classification(_Classification, metaclass=_ClassificationEnumTypeWrapper):
+    """Protective marking, in ascending order (the policy's four_eyes_from
+    compares numerically).
+    """
 
 CLASSIFICATION_UNSPECIFIED: Classification.ValueType  # 0
+"""Not marked; below every marking, so it never needs four eyes."""
 CLASSIFICATION_PUBLIC: Classification.ValueType  # 1
+"""Public information."""
 CLASSIFICATION_INTERNAL: Classification.ValueType  # 2
+"""For the members' staff."""
 CLASSIFICATION_RESTRICTED: Classification.ValueType  # 3
+"""Restricted to officers with a need to know."""
 CLASSIFICATION_CONFIDENTIAL: Classification.ValueType  # 4
+"""Confidential: unauthorised disclosure would harm a person or a case."""
 CLASSIFICATION_SECRET: Classification.ValueType  # 5
+"""Secret: the highest marking."""
 Global___Classification: _TypeAlias = Classification  # noqa: Y015
 
 class _HandlingCode:
@@ -307,6 +396,7 @@ class _HandlingCode:
 class _HandlingCodeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_HandlingCode.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     HANDLING_CODE_UNSPECIFIED: _HandlingCode.ValueType  # 0
+    """No code; never sent in handling_codes."""
     HANDLING_CODE_H0: _HandlingCode.ValueType  # 1
     """Use only to prevent or combat crime."""
     HANDLING_CODE_H1: _HandlingCode.ValueType  # 2
@@ -320,6 +410,7 @@ class HandlingCode(_HandlingCode, metaclass=_HandlingCodeEnumTypeWrapper):
     """Europol handling codes."""
 
 HANDLING_CODE_UNSPECIFIED: HandlingCode.ValueType  # 0
+"""No code; never sent in handling_codes."""
 HANDLING_CODE_H0: HandlingCode.ValueType  # 1
 """Use only to prevent or combat crime."""
 HANDLING_CODE_H1: HandlingCode.ValueType  # 2
@@ -337,24 +428,35 @@ class _Reason:
 class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     REASON_UNSPECIFIED: _Reason.ValueType  # 0
+    """Not a refusal (accepted receipts carry it)."""
     REASON_MALFORMED: _Reason.ValueType  # 1
     """The item could not be parsed (bad protobuf, missing required field)."""
     REASON_UNSUPPORTED_VERSION: _Reason.ValueType  # 2
+    """format_version is not 1, or the encryption scheme is not the one version 1
+    knows.
+    """
     REASON_SIGNATURE_INVALID: _Reason.ValueType  # 3
     """The originator's signature does not verify."""
     REASON_SIGNATURE_MISSING: _Reason.ValueType  # 4
+    """The envelope carries no ORIGINATOR signature (or a receipt no signature)."""
     REASON_UNKNOWN_SIGNING_KEY: _Reason.ValueType  # 5
     """The signing key id is not a current key of the signer."""
     REASON_SENDER_MISMATCH: _Reason.ValueType  # 6
     """The sender in the header is not the authenticated caller."""
     REASON_UNKNOWN_RECIPIENT: _Reason.ValueType  # 7
+    """A recipient is not a member of the directory, or is the sender itself."""
     REASON_RECIPIENT_INACTIVE: _Reason.ValueType  # 8
+    """A recipient is suspended or revoked in the directory."""
     REASON_UNKNOWN_RECIPIENT_KEY: _Reason.ValueType  # 9
     """Recipient key id is not the recipient's current encryption key."""
     REASON_KEY_WRAP_MISMATCH: _Reason.ValueType  # 10
     """Key wraps do not match the recipients one to one."""
     REASON_CIPHERTEXT_DIGEST_MISMATCH: _Reason.ValueType  # 11
+    """The ciphertext's length or SHA-256 differs from the header's ciphertext_size
+    / ciphertext_sha256.
+    """
     REASON_KEY_WRAPS_DIGEST_MISMATCH: _Reason.ValueType  # 12
+    """The key-wraps digest differs from the header's key_wraps_sha256."""
     REASON_REPLAYED: _Reason.ValueType  # 13
     """The message id was already used for a different envelope."""
     REASON_CLOCK_SKEW: _Reason.ValueType  # 14
@@ -362,12 +464,15 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     REASON_EXPIRED: _Reason.ValueType  # 15
     """valid_until has passed."""
     REASON_TOO_LARGE: _Reason.ValueType  # 16
+    """The envelope is larger than the hub's max_envelope_bytes (default 1 MiB)."""
     REASON_INVALID_MESSAGE_ID: _Reason.ValueType  # 17
+    """message_id is not a canonical lowercase UUID."""
     REASON_MISSING_FIELD: _Reason.ValueType  # 18
     """A required header field is missing or unspecified."""
     REASON_PAYLOAD_MISMATCH: _Reason.ValueType  # 19
     """payload_kind, layers or schema do not match."""
     REASON_SENDER_INACTIVE: _Reason.ValueType  # 20
+    """The sender is suspended or revoked in the directory."""
     REASON_UNKNOWN_CALLER: _Reason.ValueType  # 21
     """The caller's certificate names no known member or role."""
     REASON_ROLE_NOT_PERMITTED: _Reason.ValueType  # 22
@@ -375,24 +480,56 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     REASON_NOT_A_RECIPIENT: _Reason.ValueType  # 23
     """The caller is not a recipient of that message."""
     REASON_UNKNOWN_MESSAGE: _Reason.ValueType  # 24
+    """No accepted message with that id (e.g. a deletion attestation for a
+    record the hub never accepted).
+    """
     REASON_INVALID_CURSOR: _Reason.ValueType  # 25
+    """A Fetch cursor that is not the decimal number the hub issued."""
     REASON_RECEIPT_SIGNATURE_INVALID: _Reason.ValueType  # 26
+    """A delivery receipt's signature is not Ed25519 by the recipient's signing key
+    with role ORIGINATOR, or does not verify.
+    """
     REASON_RECEIPT_MISMATCH: _Reason.ValueType  # 27
     """The envelope digest in an acknowledgement does not match the delivery."""
     REASON_RATE_LIMITED: _Reason.ValueType  # 28
+    """A per-member quota is spent (gRPC RESOURCE_EXHAUSTED, with a
+    google.rpc.RetryInfo saying when to retry).
+    """
     REASON_INTERNAL: _Reason.ValueType  # 29
+    """The hub failed; nothing was stored. Retry later."""
     REASON_PURPOSE_UNKNOWN: _Reason.ValueType  # 40
-    """Policy decisions (purpose, legal basis, consent, four eyes)."""
+    """Policy decisions (purpose, legal basis, consent, four eyes).
+    The policy in force has no rule for the declared purpose.
+    """
     REASON_NO_AGREEMENT: _Reason.ValueType  # 41
+    """No agreement in force between the sender's and a recipient's country covers
+    the transfer.
+    """
     REASON_LAYER_NOT_PERMITTED: _Reason.ValueType  # 42
+    """A declared layer is not admissible for the purpose (a pull-only layer is
+    admissible only in a RESPONSE that was asked for it; under
+    NOT_PERSONAL_DATA only SENSITIVITY_NONE is).
+    """
     REASON_CONSENT_MISSING: _Reason.ValueType  # 43
+    """legal_basis is CONSENT but consent_ref is empty."""
     REASON_CONSENT_NOT_IN_FORCE: _Reason.ValueType  # 44
+    """The consent is withdrawn, expired or not yet valid."""
     REASON_CONSENT_SCOPE: _Reason.ValueType  # 45
+    """The consent does not cover the purpose, a recipient or a data category
+    (layer).
+    """
     REASON_APPROVER_SIGNATURE_MISSING: _Reason.ValueType  # 46
+    """The classification needs four eyes and the envelope has no valid APPROVER
+    signature.
+    """
     REASON_TRANSFER_NOT_PERMITTED: _Reason.ValueType  # 47
+    """The exporting country's transfer rule does not allow personal data to that
+    importer.
+    """
     REASON_DUPLICATE_RECIPIENT: _Reason.ValueType  # 48
     """Duplicate recipient in one envelope."""
     REASON_NO_RECIPIENTS: _Reason.ValueType  # 49
+    """The metadata lists no recipient."""
     REASON_POLICY_UNAVAILABLE: _Reason.ValueType  # 50
     """Policy and consent (policy.proto, consent.proto).
     No signed policy is in force at the hub: everything personal is denied.
@@ -499,24 +636,35 @@ class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper):
     """
 
 REASON_UNSPECIFIED: Reason.ValueType  # 0
+"""Not a refusal (accepted receipts carry it)."""
 REASON_MALFORMED: Reason.ValueType  # 1
 """The item could not be parsed (bad protobuf, missing required field)."""
 REASON_UNSUPPORTED_VERSION: Reason.ValueType  # 2
+"""format_version is not 1, or the encryption scheme is not the one version 1
+knows.
+"""
 REASON_SIGNATURE_INVALID: Reason.ValueType  # 3
 """The originator's signature does not verify."""
 REASON_SIGNATURE_MISSING: Reason.ValueType  # 4
+"""The envelope carries no ORIGINATOR signature (or a receipt no signature)."""
 REASON_UNKNOWN_SIGNING_KEY: Reason.ValueType  # 5
 """The signing key id is not a current key of the signer."""
 REASON_SENDER_MISMATCH: Reason.ValueType  # 6
 """The sender in the header is not the authenticated caller."""
 REASON_UNKNOWN_RECIPIENT: Reason.ValueType  # 7
+"""A recipient is not a member of the directory, or is the sender itself."""
 REASON_RECIPIENT_INACTIVE: Reason.ValueType  # 8
+"""A recipient is suspended or revoked in the directory."""
 REASON_UNKNOWN_RECIPIENT_KEY: Reason.ValueType  # 9
 """Recipient key id is not the recipient's current encryption key."""
 REASON_KEY_WRAP_MISMATCH: Reason.ValueType  # 10
 """Key wraps do not match the recipients one to one."""
 REASON_CIPHERTEXT_DIGEST_MISMATCH: Reason.ValueType  # 11
+"""The ciphertext's length or SHA-256 differs from the header's ciphertext_size
+/ ciphertext_sha256.
+"""
 REASON_KEY_WRAPS_DIGEST_MISMATCH: Reason.ValueType  # 12
+"""The key-wraps digest differs from the header's key_wraps_sha256."""
 REASON_REPLAYED: Reason.ValueType  # 13
 """The message id was already used for a different envelope."""
 REASON_CLOCK_SKEW: Reason.ValueType  # 14
@@ -524,12 +672,15 @@ REASON_CLOCK_SKEW: Reason.ValueType  # 14
 REASON_EXPIRED: Reason.ValueType  # 15
 """valid_until has passed."""
 REASON_TOO_LARGE: Reason.ValueType  # 16
+"""The envelope is larger than the hub's max_envelope_bytes (default 1 MiB)."""
 REASON_INVALID_MESSAGE_ID: Reason.ValueType  # 17
+"""message_id is not a canonical lowercase UUID."""
 REASON_MISSING_FIELD: Reason.ValueType  # 18
 """A required header field is missing or unspecified."""
 REASON_PAYLOAD_MISMATCH: Reason.ValueType  # 19
 """payload_kind, layers or schema do not match."""
 REASON_SENDER_INACTIVE: Reason.ValueType  # 20
+"""The sender is suspended or revoked in the directory."""
 REASON_UNKNOWN_CALLER: Reason.ValueType  # 21
 """The caller's certificate names no known member or role."""
 REASON_ROLE_NOT_PERMITTED: Reason.ValueType  # 22
@@ -537,24 +688,56 @@ REASON_ROLE_NOT_PERMITTED: Reason.ValueType  # 22
 REASON_NOT_A_RECIPIENT: Reason.ValueType  # 23
 """The caller is not a recipient of that message."""
 REASON_UNKNOWN_MESSAGE: Reason.ValueType  # 24
+"""No accepted message with that id (e.g. a deletion attestation for a
+record the hub never accepted).
+"""
 REASON_INVALID_CURSOR: Reason.ValueType  # 25
+"""A Fetch cursor that is not the decimal number the hub issued."""
 REASON_RECEIPT_SIGNATURE_INVALID: Reason.ValueType  # 26
+"""A delivery receipt's signature is not Ed25519 by the recipient's signing key
+with role ORIGINATOR, or does not verify.
+"""
 REASON_RECEIPT_MISMATCH: Reason.ValueType  # 27
 """The envelope digest in an acknowledgement does not match the delivery."""
 REASON_RATE_LIMITED: Reason.ValueType  # 28
+"""A per-member quota is spent (gRPC RESOURCE_EXHAUSTED, with a
+google.rpc.RetryInfo saying when to retry).
+"""
 REASON_INTERNAL: Reason.ValueType  # 29
+"""The hub failed; nothing was stored. Retry later."""
 REASON_PURPOSE_UNKNOWN: Reason.ValueType  # 40
-"""Policy decisions (purpose, legal basis, consent, four eyes)."""
+"""Policy decisions (purpose, legal basis, consent, four eyes).
+The policy in force has no rule for the declared purpose.
+"""
 REASON_NO_AGREEMENT: Reason.ValueType  # 41
+"""No agreement in force between the sender's and a recipient's country covers
+the transfer.
+"""
 REASON_LAYER_NOT_PERMITTED: Reason.ValueType  # 42
+"""A declared layer is not admissible for the purpose (a pull-only layer is
+admissible only in a RESPONSE that was asked for it; under
+NOT_PERSONAL_DATA only SENSITIVITY_NONE is).
+"""
 REASON_CONSENT_MISSING: Reason.ValueType  # 43
+"""legal_basis is CONSENT but consent_ref is empty."""
 REASON_CONSENT_NOT_IN_FORCE: Reason.ValueType  # 44
+"""The consent is withdrawn, expired or not yet valid."""
 REASON_CONSENT_SCOPE: Reason.ValueType  # 45
+"""The consent does not cover the purpose, a recipient or a data category
+(layer).
+"""
 REASON_APPROVER_SIGNATURE_MISSING: Reason.ValueType  # 46
+"""The classification needs four eyes and the envelope has no valid APPROVER
+signature.
+"""
 REASON_TRANSFER_NOT_PERMITTED: Reason.ValueType  # 47
+"""The exporting country's transfer rule does not allow personal data to that
+importer.
+"""
 REASON_DUPLICATE_RECIPIENT: Reason.ValueType  # 48
 """Duplicate recipient in one envelope."""
 REASON_NO_RECIPIENTS: Reason.ValueType  # 49
+"""The metadata lists no recipient."""
 REASON_POLICY_UNAVAILABLE: Reason.ValueType  # 50
 """Policy and consent (policy.proto, consent.proto).
 No signed policy is in force at the hub: everything personal is denied.
@@ -719,6 +902,11 @@ Global___Envelope: _TypeAlias = Envelope  # noqa: Y015
 
 @_typing.final
 class EnvelopeHeader(_message.Message):
+    """The signed cleartext part of an envelope. It travels serialised in
+    Envelope.header; the originator's (and approver's) Ed25519 signature covers
+    those exact bytes. Parsed only after the signature verified.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FORMAT_VERSION_FIELD_NUMBER: _builtins.int
@@ -728,15 +916,29 @@ class EnvelopeHeader(_message.Message):
     CIPHERTEXT_SIZE_FIELD_NUMBER: _builtins.int
     ENCRYPTION_FIELD_NUMBER: _builtins.int
     format_version: _builtins.int
-    """Envelope format version; this contract defines version 1."""
+    """Envelope format version; this contract defines version 1. Any other value
+    is refused as UNSUPPORTED_VERSION.
+    """
     metadata: _builtins.bytes
-    """Serialised RecordMetadata: the bytes bound into AAD and HPKE info."""
+    """Serialised RecordMetadata: the bytes bound into AAD and HPKE info.
+    Must parse as RecordMetadata (MALFORMED otherwise).
+    """
     ciphertext_sha256: _builtins.bytes
-    """SHA-256 of Envelope.ciphertext."""
+    """SHA-256 of Envelope.ciphertext (32 bytes); a mismatch is
+    CIPHERTEXT_DIGEST_MISMATCH.
+    """
     key_wraps_sha256: _builtins.bytes
-    """SHA-256 of the key wraps, computed as described above."""
+    """SHA-256 of the key wraps (32 bytes), computed as described above; a
+    mismatch is KEY_WRAPS_DIGEST_MISMATCH.
+    """
     ciphertext_size: _builtins.int
+    """Length of Envelope.ciphertext in bytes: 12 (nonce) + plaintext length +
+    16 (tag). A mismatch is CIPHERTEXT_DIGEST_MISMATCH.
+    """
     encryption: Global___EncryptionScheme.ValueType
+    """The encryption construction; version 1 knows only
+    ENCRYPTION_SCHEME_AES256GCM_HPKE_X25519 (anything else: UNSUPPORTED_VERSION).
+    """
     def __init__(
         self,
         *,
@@ -789,23 +991,61 @@ class RecordMetadata(_message.Message):
     REQUESTED_LAYERS_FIELD_NUMBER: _builtins.int
     REFUSAL_REASON_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
-    """UUID, unique per record version; resending the same envelope is idempotent."""
+    """UUID in canonical lowercase form (8-4-4-4-12 hex digits 0-9a-f), unique
+    per record version, chosen by the sender. Anything else is
+    INVALID_MESSAGE_ID. Resending the same envelope is idempotent (receipt
+    OUTCOME_DUPLICATE); the same id with a different envelope is REPLAYED.
+    """
     correlation_id: _builtins.str
-    """Groups related messages (e.g. a REQUEST and its RESPONSE)."""
+    """Groups related messages: empty on a REQUEST (it starts a correlation), and
+    on a RESPONSE the message_id of the REQUEST it answers (REQUEST_UNKNOWN
+    if it names none). Otherwise free for the sender's own grouping.
+    """
     status: Global___MessageStatus.ValueType
+    """Whether the record is real or an exercise/test; carried for recipients,
+    the hub does not decide on it.
+    """
     type: Global___MessageType.ValueType
+    """What the message does (report, update, cancel, request, response).
+    REQUEST and RESPONSE follow the rules of request.proto (REQUEST_INVALID).
+    """
     payload_kind: Global___PayloadKind.ValueType
+    """Kind of the encrypted Record's `kind` oneof; never UNSPECIFIED
+    (MISSING_FIELD). Recipients check it against the opened record
+    (PAYLOAD_MISMATCH); policy checks it against the purpose (KIND_NOT_PERMITTED).
+    """
     schema_version: _builtins.str
-    """Schema of the plaintext Record, e.g. "pxhub.v1.Record"."""
+    """Schema of the plaintext Record: exactly "pxhub.v1.Record" in version 1
+    (empty: MISSING_FIELD; anything else: PAYLOAD_MISMATCH).
+    """
     purpose: Global___Purpose.ValueType
+    """Why the record is shared; never UNSPECIFIED (MISSING_FIELD). The policy
+    decides on it (PURPOSE_UNKNOWN, LAYER_NOT_PERMITTED, KIND_NOT_PERMITTED).
+    """
     purpose_detail: _builtins.str
+    """Free text refining the purpose for the recipient's officers (no personal
+    data: it is cleartext the hub stores); the hub does not check it.
+    """
     legal_basis: Global___LegalBasis.ValueType
+    """The legal ground of the transfer; never UNSPECIFIED (MISSING_FIELD). The
+    policy checks it against the purpose (LEGAL_BASIS_NOT_PERMITTED); CONSENT
+    needs consent_ref, the other personal bases an agreement in force per
+    recipient country (NO_AGREEMENT).
+    """
     consent_ref: _builtins.str
-    """Consent record id, required when legal_basis is CONSENT."""
+    """Consent record id (ConsentRecord.consent_id), required when legal_basis is
+    CONSENT (CONSENT_MISSING); the consent must be registered (UNKNOWN_CONSENT),
+    the sender's, about subject_pseudonym, in force and cover the purpose and
+    layers (CONSENT_CONTROLLER_MISMATCH, CONSENT_SUBJECT_MISMATCH,
+    CONSENT_NOT_IN_FORCE, CONSENT_SCOPE).
+    """
     subject_pseudonym: _builtins.str
-    """Keyed pseudonym of the person concerned; never a raw national id."""
+    """Keyed pseudonym of the person concerned, "psn:" ISO2 ":" 32 lowercase hex
+    (e.g. "psn:CO:0123456789abcdef0123456789abcdef"); never a raw national id
+    (SUBJECT_PSEUDONYM_INVALID). Empty for records about no person.
+    """
     language: _builtins.str
-    """BCP 47 language of the record's free text."""
+    """BCP 47 language tag of the record's free text (e.g. "es-CO"); not checked."""
     originating_record_id: _builtins.str
     """The originator's handle of the record, for UPDATE and CANCEL chains and for
     the lookup tokens that follow it: "rh:" and 32 lowercase hex digits, a keyed
@@ -813,8 +1053,14 @@ class RecordMetadata(_message.Message):
     record or inmate number itself (refused as RECORD_HANDLE_INVALID).
     """
     record_version: _builtins.int
+    """Version of the record named by originating_record_id, counting from 1 and
+    raised by each UPDATE; carried for recipients, not checked by the hub.
+    """
     sender_key_id: _builtins.str
-    """Key id of the originator's signing key used for this envelope."""
+    """Key id of the originator's signing key used for this envelope
+    ("<member>/signing/<16 hex>"); must equal the ORIGINATOR signature's key_id
+    (SENDER_MISMATCH).
+    """
     match_ref: _builtins.str
     """REQUEST: the LookupHit.match_ref of the hit this request follows. It names
     the record at the recipient without naming the person.
@@ -826,25 +1072,58 @@ class RecordMetadata(_message.Message):
     answer that withholds some of the layers asked for.
     """
     @_builtins.property
-    def sender(self) -> Global___Party: ...
+    def sender(self) -> Global___Party:
+        """The originating member. sender.member_id must be the authenticated caller
+        (SENDER_MISMATCH) and the signer of the ORIGINATOR signature, and must be
+        an active member (SENDER_INACTIVE).
+        """
+
     @_builtins.property
-    def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___Party]: ...
+    def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___Party]:
+        """The recipients, in the order of Envelope.key_wraps; at least one
+        (NO_RECIPIENTS), each with member_id and key_id (MISSING_FIELD), no member
+        twice (DUPLICATE_RECIPIENT), never the sender itself; each must be an
+        active member (UNKNOWN_RECIPIENT, RECIPIENT_INACTIVE) and key_id its
+        current encryption key (UNKNOWN_RECIPIENT_KEY).
+        """
+
     @_builtins.property
     def legal_instruments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Treaty, agreement or statute article relied upon."""
+        """Treaty, agreement or statute article relied upon, as free text (e.g.
+        "UNTOC art. 27"); carried for recipients, not checked by the hub.
+        """
 
     @_builtins.property
     def layers(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
-        """Sensitivity layers the encrypted record holds."""
+        """Sensitivity layers the encrypted record holds, sorted ascending, each once
+        (see docs/envelope.md, "Sensitivity layers"). The policy decides on them
+        (LAYER_NOT_PERMITTED); recipients check the record holds no other
+        (PAYLOAD_MISMATCH).
+        """
 
     @_builtins.property
-    def handling(self) -> Global___HandlingInstructions: ...
+    def handling(self) -> Global___HandlingInstructions:
+        """Classification and handling codes. The classification also sets four
+        eyes: at or above the policy's four_eyes_from an APPROVER signature is
+        required (APPROVER_SIGNATURE_MISSING).
+        """
+
     @_builtins.property
-    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When the sender sealed the record (UTC). Required (MISSING_FIELD); more
+        than the hub's clock_skew_seconds (default 300) from hub time is CLOCK_SKEW.
+        """
+
     @_builtins.property
-    def valid_until(self) -> _timestamp_pb2.Timestamp: ...
+    def valid_until(self) -> _timestamp_pb2.Timestamp:
+        """Optional end of validity (UTC); an envelope submitted after it is EXPIRED."""
+
     @_builtins.property
-    def review_or_delete_at(self) -> _timestamp_pb2.Timestamp: ...
+    def review_or_delete_at(self) -> _timestamp_pb2.Timestamp:
+        """Optional date (UTC) by which recipients review or delete their copy;
+        carried for recipients, not enforced by the hub.
+        """
+
     @_builtins.property
     def requested_layers(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
         """REQUEST: the layers asked for. A RESPONSE may carry only these (pull-only
@@ -902,13 +1181,24 @@ class Party(_message.Message):
     OFFICER_PSEUDONYM_FIELD_NUMBER: _builtins.int
     KEY_ID_FIELD_NUMBER: _builtins.int
     member_id: _builtins.str
-    """Member id "ISO2-ACRONYM", e.g. "CO-INPEC"."""
+    """Member id "ISO2-ACRONYM" (two upper-case letters, a hyphen, 2-12 upper-case
+    letters or digits), e.g. "CO-INPEC".
+    """
     unit: _builtins.str
+    """The member's unit (prison, directorate) concerned, free text; not checked."""
     system_id: _builtins.str
+    """Id of the member's national system that produced or will process the
+    record, free text; not checked.
+    """
     officer_pseudonym: _builtins.str
-    """Pseudonym of the official acting, for the audit log."""
+    """Pseudonym of the official acting, for the audit log: at most 128 of
+    A-Z a-z 0-9 . _ : = - (never a name). The sender's is written to the
+    audit entry of the submission.
+    """
     key_id: _builtins.str
-    """Recipient's encryption key id (recipients only)."""
+    """Recipient's encryption key id ("<member>/encryption/<16 hex>"; recipients
+    only, empty for the sender): the key its KeyWrap was made for.
+    """
     def __init__(
         self,
         *,
@@ -928,6 +1218,10 @@ Global___Party: _TypeAlias = Party  # noqa: Y015
 
 @_typing.final
 class HandlingInstructions(_message.Message):
+    """How recipients must handle a record; set by the sender, signed with the
+    header.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CLASSIFICATION_FIELD_NUMBER: _builtins.int
@@ -939,17 +1233,36 @@ class HandlingInstructions(_message.Message):
     DECONTROL_AT_FIELD_NUMBER: _builtins.int
     ORIGINATOR_CONTACT_FIELD_NUMBER: _builtins.int
     classification: Global___Classification.ValueType
+    """Protective marking. Recorded in the audit entry; at or above the policy's
+    four_eyes_from the envelope needs an APPROVER signature
+    (APPROVER_SIGNATURE_MISSING).
+    """
     handling_remarks: _builtins.str
+    """Free-text handling remarks (the detail of HANDLING_CODE_H3); not checked."""
     onward_transfer_prohibited: _builtins.bool
+    """True: recipients must not pass the record on at all."""
     originator_contact: _builtins.str
+    """How recipients reach the originator about this record (a desk or
+    functional address, never a person's private contact).
+    """
     @_builtins.property
-    def handling_codes(self) -> _containers.RepeatedScalarFieldContainer[Global___HandlingCode.ValueType]: ...
+    def handling_codes(self) -> _containers.RepeatedScalarFieldContainer[Global___HandlingCode.ValueType]:
+        """Europol-style handling codes that bind the recipients; not checked by the hub."""
+
     @_builtins.property
-    def releasable_to_countries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def releasable_to_countries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """ISO 3166-1 alpha-2 codes of countries recipients may pass the record on
+        to; an obligation on recipients, not enforced by the hub.
+        """
+
     @_builtins.property
-    def releasable_to_members(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def releasable_to_members(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Member ids recipients may pass the record on to; not enforced by the hub."""
+
     @_builtins.property
-    def decontrol_at(self) -> _timestamp_pb2.Timestamp: ...
+    def decontrol_at(self) -> _timestamp_pb2.Timestamp:
+        """When (UTC) the classification lapses; informational."""
+
     def __init__(
         self,
         *,
@@ -972,17 +1285,25 @@ Global___HandlingInstructions: _TypeAlias = HandlingInstructions  # noqa: Y015
 
 @_typing.final
 class KeyWrap(_message.Message):
+    """The data key, wrapped for one recipient key with HPKE."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RECIPIENT_FIELD_NUMBER: _builtins.int
     KEY_ID_FIELD_NUMBER: _builtins.int
     ENC_FIELD_NUMBER: _builtins.int
     recipient: _builtins.str
-    """Recipient member id."""
+    """Recipient member id; must equal the member_id of the recipient at the same
+    position in RecordMetadata.recipients (KEY_WRAP_MISMATCH).
+    """
     key_id: _builtins.str
-    """Recipient's X25519 encryption key id."""
+    """Recipient's X25519 encryption key id ("<member>/encryption/<16 hex>");
+    must equal that recipient's Party.key_id (KEY_WRAP_MISMATCH).
+    """
     enc: _builtins.bytes
-    """HPKE output: encapsulated key || wrapped data key."""
+    """HPKE output: encapsulated key (32 bytes) || wrapped data key (32 bytes +
+    16-byte tag), 80 bytes in all (any other length: KEY_WRAP_MISMATCH).
+    """
     def __init__(
         self,
         *,
@@ -1000,6 +1321,8 @@ Global___KeyWrap: _TypeAlias = KeyWrap  # noqa: Y015
 
 @_typing.final
 class Signature(_message.Message):
+    """An Ed25519 signature over "domain" || 0x00 || the signed bytes."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SIGNER_FIELD_NUMBER: _builtins.int
@@ -1010,10 +1333,16 @@ class Signature(_message.Message):
     signer: _builtins.str
     """Member id of the signer."""
     key_id: _builtins.str
-    """Key id of the signing key, as listed in the directory."""
+    """Key id of the signing key, as listed in the directory
+    ("<member>/signing/<16 hex>" or "<member>/approver/<16 hex>"); an unknown
+    one is UNKNOWN_SIGNING_KEY.
+    """
     algorithm: Global___SignatureAlgorithm.ValueType
+    """Must be SIGNATURE_ALGORITHM_ED25519 (SIGNATURE_INVALID otherwise)."""
     role: Global___SignerRole.ValueType
+    """ORIGINATOR or APPROVER, at most one of each per envelope (MALFORMED)."""
     value: _builtins.bytes
+    """The 64-byte Ed25519 signature (RFC 8032, pure Ed25519)."""
     def __init__(
         self,
         *,
@@ -1044,6 +1373,7 @@ class Receipt(_message.Message):
     class _OutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Receipt._Outcome.ValueType], _builtins.type):
         DESCRIPTOR: _descriptor.EnumDescriptor
         OUTCOME_UNSPECIFIED: Receipt._Outcome.ValueType  # 0
+        """Never sent."""
         OUTCOME_ACCEPTED: Receipt._Outcome.ValueType  # 1
         """Stored durably with its mailbox entries and audit entry."""
         OUTCOME_DUPLICATE: Receipt._Outcome.ValueType  # 2
@@ -1051,8 +1381,11 @@ class Receipt(_message.Message):
         OUTCOME_REJECTED: Receipt._Outcome.ValueType  # 3
         """Refused; nothing was stored. See reason."""
 
-    class Outcome(_Outcome, metaclass=_OutcomeEnumTypeWrapper): ...
+    class Outcome(_Outcome, metaclass=_OutcomeEnumTypeWrapper):
+        """What became of the envelope."""
+
     OUTCOME_UNSPECIFIED: Receipt.Outcome.ValueType  # 0
+    """Never sent."""
     OUTCOME_ACCEPTED: Receipt.Outcome.ValueType  # 1
     """Stored durably with its mailbox entries and audit entry."""
     OUTCOME_DUPLICATE: Receipt.Outcome.ValueType  # 2
@@ -1067,14 +1400,21 @@ class Receipt(_message.Message):
     RECEIVED_AT_FIELD_NUMBER: _builtins.int
     HEADER_SHA256_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
+    """The submitted envelope's message_id; empty when its header does not parse
+    or carries no canonical message id.
+    """
     outcome: Global___Receipt.Outcome.ValueType
+    """Accepted, duplicate or rejected."""
     reason: Global___Reason.ValueType
+    """Why it was rejected (REASON_UNSPECIFIED when accepted or duplicate)."""
     detail: _builtins.str
     """Human-readable detail; never payload or key material."""
     header_sha256: _builtins.bytes
     """SHA-256 of Envelope.header, identifying exactly what was accepted."""
     @_builtins.property
-    def received_at(self) -> _timestamp_pb2.Timestamp: ...
+    def received_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub received the envelope (hub clock, UTC)."""
+
     def __init__(
         self,
         *,
@@ -1108,13 +1448,17 @@ class DeliveryReceipt(_message.Message):
     class _DeliveryStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[DeliveryReceipt._DeliveryStatus.ValueType], _builtins.type):
         DESCRIPTOR: _descriptor.EnumDescriptor
         DELIVERY_STATUS_UNSPECIFIED: DeliveryReceipt._DeliveryStatus.ValueType  # 0
+        """Not said; a recipient should always say PROCESSED or REFUSED."""
         DELIVERY_STATUS_PROCESSED: DeliveryReceipt._DeliveryStatus.ValueType  # 1
         """Verified, opened and written to the national system."""
         DELIVERY_STATUS_REFUSED: DeliveryReceipt._DeliveryStatus.ValueType  # 2
         """Verified but refused by the recipient (e.g. over-shared layers)."""
 
-    class DeliveryStatus(_DeliveryStatus, metaclass=_DeliveryStatusEnumTypeWrapper): ...
+    class DeliveryStatus(_DeliveryStatus, metaclass=_DeliveryStatusEnumTypeWrapper):
+        """What the recipient did with the record."""
+
     DELIVERY_STATUS_UNSPECIFIED: DeliveryReceipt.DeliveryStatus.ValueType  # 0
+    """Not said; a recipient should always say PROCESSED or REFUSED."""
     DELIVERY_STATUS_PROCESSED: DeliveryReceipt.DeliveryStatus.ValueType  # 1
     """Verified, opened and written to the national system."""
     DELIVERY_STATUS_REFUSED: DeliveryReceipt.DeliveryStatus.ValueType  # 2
@@ -1129,17 +1473,31 @@ class DeliveryReceipt(_message.Message):
     ACKNOWLEDGED_AT_FIELD_NUMBER: _builtins.int
     OFFICER_PSEUDONYM_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
+    """message_id of the delivered envelope (canonical lowercase UUID, MALFORMED
+    otherwise).
+    """
     recipient: _builtins.str
-    """Recipient member id."""
+    """Recipient member id: the acknowledging member itself, equal to the
+    signature's signer (SENDER_MISMATCH).
+    """
     header_sha256: _builtins.bytes
-    """SHA-256 of the Envelope.header that was delivered."""
+    """SHA-256 of the Envelope.header that was delivered (32 bytes, MALFORMED
+    otherwise; a digest of another envelope is RECEIPT_MISMATCH).
+    """
     status: Global___DeliveryReceipt.DeliveryStatus.ValueType
+    """Processed or refused by the recipient."""
     reason: Global___Reason.ValueType
     """Why the recipient refused the record (when status is REFUSED)."""
     detail: _builtins.str
+    """Human-readable detail of a refusal; never payload or key material."""
     officer_pseudonym: _builtins.str
+    """Pseudonym of the recipient's official who processed the record (same
+    format as Party.officer_pseudonym); written to the audit entry.
+    """
     @_builtins.property
-    def acknowledged_at(self) -> _timestamp_pb2.Timestamp: ...
+    def acknowledged_at(self) -> _timestamp_pb2.Timestamp:
+        """When the recipient acknowledged (its clock, UTC)."""
+
     def __init__(
         self,
         *,
