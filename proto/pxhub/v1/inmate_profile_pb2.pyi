@@ -28,22 +28,37 @@ class _PersonStatus:
 class _PersonStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PersonStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PERSON_STATUS_UNSPECIFIED: _PersonStatus.ValueType  # 0
+    """Not known."""
     PERSON_STATUS_PRETRIAL_DETAINEE: _PersonStatus.ValueType  # 1
+    """Held awaiting trial or judgment."""
     PERSON_STATUS_SENTENCED: _PersonStatus.ValueType  # 2
+    """Serving a final sentence."""
     PERSON_STATUS_SENTENCED_APPEAL_PENDING: _PersonStatus.ValueType  # 3
+    """Sentenced at first instance, appeal pending."""
     PERSON_STATUS_ADMINISTRATIVE_DETENTION: _PersonStatus.ValueType  # 4
+    """Held without a criminal charge (e.g. pending expulsion)."""
     PERSON_STATUS_RELEASED_SUPERVISED: _PersonStatus.ValueType  # 5
+    """Released on parole, probation or other supervision."""
     PERSON_STATUS_RELEASED: _PersonStatus.ValueType  # 6
+    """Released without supervision."""
 
-class PersonStatus(_PersonStatus, metaclass=_PersonStatusEnumTypeWrapper): ...
+class PersonStatus(_PersonStatus, metaclass=_PersonStatusEnumTypeWrapper):
+    """Procedural status of the person."""
 
 PERSON_STATUS_UNSPECIFIED: PersonStatus.ValueType  # 0
+"""Not known."""
 PERSON_STATUS_PRETRIAL_DETAINEE: PersonStatus.ValueType  # 1
+"""Held awaiting trial or judgment."""
 PERSON_STATUS_SENTENCED: PersonStatus.ValueType  # 2
+"""Serving a final sentence."""
 PERSON_STATUS_SENTENCED_APPEAL_PENDING: PersonStatus.ValueType  # 3
+"""Sentenced at first instance, appeal pending."""
 PERSON_STATUS_ADMINISTRATIVE_DETENTION: PersonStatus.ValueType  # 4
+"""Held without a criminal charge (e.g. pending expulsion)."""
 PERSON_STATUS_RELEASED_SUPERVISED: PersonStatus.ValueType  # 5
+"""Released on parole, probation or other supervision."""
 PERSON_STATUS_RELEASED: PersonStatus.ValueType  # 6
+"""Released without supervision."""
 Global___PersonStatus: _TypeAlias = PersonStatus  # noqa: Y015
 
 class _Sex:
@@ -53,16 +68,25 @@ class _Sex:
 class _SexEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Sex.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     SEX_UNSPECIFIED: _Sex.ValueType  # 0
+    """Not recorded."""
     SEX_FEMALE: _Sex.ValueType  # 1
+    """Female."""
     SEX_MALE: _Sex.ValueType  # 2
+    """Male."""
     SEX_OTHER_LEGAL: _Sex.ValueType  # 3
+    """A third legal sex marker where the issuing country has one."""
 
-class Sex(_Sex, metaclass=_SexEnumTypeWrapper): ...
+class Sex(_Sex, metaclass=_SexEnumTypeWrapper):
+    """Sex as legally recorded."""
 
 SEX_UNSPECIFIED: Sex.ValueType  # 0
+"""Not recorded."""
 SEX_FEMALE: Sex.ValueType  # 1
+"""Female."""
 SEX_MALE: Sex.ValueType  # 2
+"""Male."""
 SEX_OTHER_LEGAL: Sex.ValueType  # 3
+"""A third legal sex marker where the issuing country has one."""
 Global___Sex: _TypeAlias = Sex  # noqa: Y015
 
 class _BiometricModality:
@@ -72,20 +96,33 @@ class _BiometricModality:
 class _BiometricModalityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_BiometricModality.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     BIOMETRIC_MODALITY_UNSPECIFIED: _BiometricModality.ValueType  # 0
+    """Not said."""
     BIOMETRIC_MODALITY_TENPRINT: _BiometricModality.ValueType  # 1
+    """Ten fingerprints."""
     BIOMETRIC_MODALITY_PALM: _BiometricModality.ValueType  # 2
+    """Palm prints."""
     BIOMETRIC_MODALITY_FACE: _BiometricModality.ValueType  # 3
+    """Facial image."""
     BIOMETRIC_MODALITY_IRIS: _BiometricModality.ValueType  # 4
+    """Iris image."""
     BIOMETRIC_MODALITY_DNA: _BiometricModality.ValueType  # 5
+    """DNA profile."""
 
-class BiometricModality(_BiometricModality, metaclass=_BiometricModalityEnumTypeWrapper): ...
+class BiometricModality(_BiometricModality, metaclass=_BiometricModalityEnumTypeWrapper):
+    """Kind of biometric."""
 
 BIOMETRIC_MODALITY_UNSPECIFIED: BiometricModality.ValueType  # 0
+"""Not said."""
 BIOMETRIC_MODALITY_TENPRINT: BiometricModality.ValueType  # 1
+"""Ten fingerprints."""
 BIOMETRIC_MODALITY_PALM: BiometricModality.ValueType  # 2
+"""Palm prints."""
 BIOMETRIC_MODALITY_FACE: BiometricModality.ValueType  # 3
+"""Facial image."""
 BIOMETRIC_MODALITY_IRIS: BiometricModality.ValueType  # 4
+"""Iris image."""
 BIOMETRIC_MODALITY_DNA: BiometricModality.ValueType  # 5
+"""DNA profile."""
 Global___BiometricModality: _TypeAlias = BiometricModality  # noqa: Y015
 
 class _LegalStatus:
@@ -95,18 +132,29 @@ class _LegalStatus:
 class _LegalStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LegalStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     LEGAL_STATUS_UNSPECIFIED: _LegalStatus.ValueType  # 0
+    """Not known."""
     LEGAL_STATUS_PRETRIAL: _LegalStatus.ValueType  # 1
+    """Not yet judged."""
     LEGAL_STATUS_CONVICTED_FIRST_INSTANCE: _LegalStatus.ValueType  # 2
+    """Convicted, judgment not final."""
     LEGAL_STATUS_CONVICTED_FINAL: _LegalStatus.ValueType  # 3
+    """Convicted by a final judgment."""
     LEGAL_STATUS_OTHER: _LegalStatus.ValueType  # 4
+    """Any other status (see the national file)."""
 
-class LegalStatus(_LegalStatus, metaclass=_LegalStatusEnumTypeWrapper): ...
+class LegalStatus(_LegalStatus, metaclass=_LegalStatusEnumTypeWrapper):
+    """Legal status of the current custody episode."""
 
 LEGAL_STATUS_UNSPECIFIED: LegalStatus.ValueType  # 0
+"""Not known."""
 LEGAL_STATUS_PRETRIAL: LegalStatus.ValueType  # 1
+"""Not yet judged."""
 LEGAL_STATUS_CONVICTED_FIRST_INSTANCE: LegalStatus.ValueType  # 2
+"""Convicted, judgment not final."""
 LEGAL_STATUS_CONVICTED_FINAL: LegalStatus.ValueType  # 3
+"""Convicted by a final judgment."""
 LEGAL_STATUS_OTHER: LegalStatus.ValueType  # 4
+"""Any other status (see the national file)."""
 Global___LegalStatus: _TypeAlias = LegalStatus  # noqa: Y015
 
 class _SecurityLevel:
@@ -116,19 +164,29 @@ class _SecurityLevel:
 class _SecurityLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SecurityLevel.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     SECURITY_LEVEL_UNSPECIFIED: _SecurityLevel.ValueType  # 0
+    """Not classified."""
     SECURITY_LEVEL_MINIMUM: _SecurityLevel.ValueType  # 1
+    """Minimum security."""
     SECURITY_LEVEL_MEDIUM: _SecurityLevel.ValueType  # 2
+    """Medium security."""
     SECURITY_LEVEL_HIGH: _SecurityLevel.ValueType  # 3
+    """High security."""
     SECURITY_LEVEL_MAXIMUM: _SecurityLevel.ValueType  # 4
+    """Maximum security."""
 
 class SecurityLevel(_SecurityLevel, metaclass=_SecurityLevelEnumTypeWrapper):
     """pxhub's ordinal scale; members keep their national level verbatim beside it."""
 
 SECURITY_LEVEL_UNSPECIFIED: SecurityLevel.ValueType  # 0
+"""Not classified."""
 SECURITY_LEVEL_MINIMUM: SecurityLevel.ValueType  # 1
+"""Minimum security."""
 SECURITY_LEVEL_MEDIUM: SecurityLevel.ValueType  # 2
+"""Medium security."""
 SECURITY_LEVEL_HIGH: SecurityLevel.ValueType  # 3
+"""High security."""
 SECURITY_LEVEL_MAXIMUM: SecurityLevel.ValueType  # 4
+"""Maximum security."""
 Global___SecurityLevel: _TypeAlias = SecurityLevel  # noqa: Y015
 
 class _RiskType:
@@ -138,24 +196,41 @@ class _RiskType:
 class _RiskTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RiskType.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     RISK_TYPE_UNSPECIFIED: _RiskType.ValueType  # 0
+    """Not said."""
     RISK_TYPE_ESCAPE: _RiskType.ValueType  # 1
+    """Risk of escape."""
     RISK_TYPE_VIOLENCE_TO_OTHERS: _RiskType.ValueType  # 2
+    """Risk of violence to staff or other inmates."""
     RISK_TYPE_VULNERABLE_TO_VICTIMISATION: _RiskType.ValueType  # 3
+    """The person is at risk from others."""
     RISK_TYPE_STAFF_CORRUPTION_OR_INTIMIDATION: _RiskType.ValueType  # 4
+    """Risk of corrupting or intimidating staff."""
     RISK_TYPE_DIRECTING_CRIME_FROM_PRISON: _RiskType.ValueType  # 5
+    """Risk of directing crime from inside prison."""
     RISK_TYPE_VIOLENT_EXTREMISM: _RiskType.ValueType  # 6
+    """Risk linked to violent extremism."""
     RISK_TYPE_HIGH_PROFILE: _RiskType.ValueType  # 7
+    """A high-profile person (media, political or criminal notoriety)."""
 
-class RiskType(_RiskType, metaclass=_RiskTypeEnumTypeWrapper): ...
+class RiskType(_RiskType, metaclass=_RiskTypeEnumTypeWrapper):
+    """Kinds of risk a custodian flags."""
 
 RISK_TYPE_UNSPECIFIED: RiskType.ValueType  # 0
+"""Not said."""
 RISK_TYPE_ESCAPE: RiskType.ValueType  # 1
+"""Risk of escape."""
 RISK_TYPE_VIOLENCE_TO_OTHERS: RiskType.ValueType  # 2
+"""Risk of violence to staff or other inmates."""
 RISK_TYPE_VULNERABLE_TO_VICTIMISATION: RiskType.ValueType  # 3
+"""The person is at risk from others."""
 RISK_TYPE_STAFF_CORRUPTION_OR_INTIMIDATION: RiskType.ValueType  # 4
+"""Risk of corrupting or intimidating staff."""
 RISK_TYPE_DIRECTING_CRIME_FROM_PRISON: RiskType.ValueType  # 5
+"""Risk of directing crime from inside prison."""
 RISK_TYPE_VIOLENT_EXTREMISM: RiskType.ValueType  # 6
+"""Risk linked to violent extremism."""
 RISK_TYPE_HIGH_PROFILE: RiskType.ValueType  # 7
+"""A high-profile person (media, political or criminal notoriety)."""
 Global___RiskType: _TypeAlias = RiskType  # noqa: Y015
 
 class _RiskLevel:
@@ -165,18 +240,29 @@ class _RiskLevel:
 class _RiskLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RiskLevel.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     RISK_LEVEL_UNSPECIFIED: _RiskLevel.ValueType  # 0
+    """Not graded."""
     RISK_LEVEL_LOW: _RiskLevel.ValueType  # 1
+    """Low."""
     RISK_LEVEL_MODERATE: _RiskLevel.ValueType  # 2
+    """Moderate."""
     RISK_LEVEL_HIGH: _RiskLevel.ValueType  # 3
+    """High."""
     RISK_LEVEL_VERY_HIGH: _RiskLevel.ValueType  # 4
+    """Very high."""
 
-class RiskLevel(_RiskLevel, metaclass=_RiskLevelEnumTypeWrapper): ...
+class RiskLevel(_RiskLevel, metaclass=_RiskLevelEnumTypeWrapper):
+    """Graded level of a risk."""
 
 RISK_LEVEL_UNSPECIFIED: RiskLevel.ValueType  # 0
+"""Not graded."""
 RISK_LEVEL_LOW: RiskLevel.ValueType  # 1
+"""Low."""
 RISK_LEVEL_MODERATE: RiskLevel.ValueType  # 2
+"""Moderate."""
 RISK_LEVEL_HIGH: RiskLevel.ValueType  # 3
+"""High."""
 RISK_LEVEL_VERY_HIGH: RiskLevel.ValueType  # 4
+"""Very high."""
 Global___RiskLevel: _TypeAlias = RiskLevel  # noqa: Y015
 
 class _AffiliationRole:
@@ -186,20 +272,31 @@ class _AffiliationRole:
 class _AffiliationRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AffiliationRole.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     AFFILIATION_ROLE_UNSPECIFIED: _AffiliationRole.ValueType  # 0
+    """Not said."""
     AFFILIATION_ROLE_LEADER: _AffiliationRole.ValueType  # 1
+    """A leader."""
     AFFILIATION_ROLE_MEMBER: _AffiliationRole.ValueType  # 2
+    """A member."""
     AFFILIATION_ROLE_ASSOCIATE: _AffiliationRole.ValueType  # 3
+    """An associate, not a member."""
     AFFILIATION_ROLE_FORMER_MEMBER: _AffiliationRole.ValueType  # 4
+    """A former member."""
     AFFILIATION_ROLE_TARGETED_BY: _AffiliationRole.ValueType  # 5
     """A protection need, not membership."""
 
-class AffiliationRole(_AffiliationRole, metaclass=_AffiliationRoleEnumTypeWrapper): ...
+class AffiliationRole(_AffiliationRole, metaclass=_AffiliationRoleEnumTypeWrapper):
+    """The person's asserted role in an organisation."""
 
 AFFILIATION_ROLE_UNSPECIFIED: AffiliationRole.ValueType  # 0
+"""Not said."""
 AFFILIATION_ROLE_LEADER: AffiliationRole.ValueType  # 1
+"""A leader."""
 AFFILIATION_ROLE_MEMBER: AffiliationRole.ValueType  # 2
+"""A member."""
 AFFILIATION_ROLE_ASSOCIATE: AffiliationRole.ValueType  # 3
+"""An associate, not a member."""
 AFFILIATION_ROLE_FORMER_MEMBER: AffiliationRole.ValueType  # 4
+"""A former member."""
 AFFILIATION_ROLE_TARGETED_BY: AffiliationRole.ValueType  # 5
 """A protection need, not membership."""
 Global___AffiliationRole: _TypeAlias = AffiliationRole  # noqa: Y015
@@ -211,30 +308,61 @@ class _AffiliationBasis:
 class _AffiliationBasisEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AffiliationBasis.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     AFFILIATION_BASIS_UNSPECIFIED: _AffiliationBasis.ValueType  # 0
+    """Not said."""
     AFFILIATION_BASIS_SELF_ADMISSION: _AffiliationBasis.ValueType  # 1
+    """The person said so."""
     AFFILIATION_BASIS_TATTOOS_OR_SYMBOLS: _AffiliationBasis.ValueType  # 2
+    """Tattoos or symbols of the organisation (see
+    ScarMarkTattoo.linked_affiliation_id).
+    """
     AFFILIATION_BASIS_WRITTEN_OR_ELECTRONIC_MATERIAL: _AffiliationBasis.ValueType  # 3
+    """Letters, messages or files."""
     AFFILIATION_BASIS_PHOTOGRAPHS_OR_PARAPHERNALIA: _AffiliationBasis.ValueType  # 4
+    """Photographs or objects of the organisation."""
     AFFILIATION_BASIS_STAFF_OBSERVATION: _AffiliationBasis.ValueType  # 5
+    """Observed by staff."""
     AFFILIATION_BASIS_CONFIDENTIAL_SOURCE: _AffiliationBasis.ValueType  # 6
+    """An informant (whose identity never leaves the originator; see
+    source_handle).
+    """
     AFFILIATION_BASIS_ASSOCIATION_WITH_VALIDATED_MEMBERS: _AffiliationBasis.ValueType  # 7
+    """Repeated association with validated members."""
     AFFILIATION_BASIS_OFFENCE_CIRCUMSTANCES: _AffiliationBasis.ValueType  # 8
+    """The circumstances of the offence."""
     AFFILIATION_BASIS_JUDICIAL_FINDING: _AffiliationBasis.ValueType  # 9
+    """A court's finding."""
     AFFILIATION_BASIS_OTHER_AGENCY: _AffiliationBasis.ValueType  # 10
+    """Information from another agency."""
 
-class AffiliationBasis(_AffiliationBasis, metaclass=_AffiliationBasisEnumTypeWrapper): ...
+class AffiliationBasis(_AffiliationBasis, metaclass=_AffiliationBasisEnumTypeWrapper):
+    """The evidence an affiliation assertion rests on."""
 
 AFFILIATION_BASIS_UNSPECIFIED: AffiliationBasis.ValueType  # 0
+"""Not said."""
 AFFILIATION_BASIS_SELF_ADMISSION: AffiliationBasis.ValueType  # 1
+"""The person said so."""
 AFFILIATION_BASIS_TATTOOS_OR_SYMBOLS: AffiliationBasis.ValueType  # 2
+"""Tattoos or symbols of the organisation (see
+ScarMarkTattoo.linked_affiliation_id).
+"""
 AFFILIATION_BASIS_WRITTEN_OR_ELECTRONIC_MATERIAL: AffiliationBasis.ValueType  # 3
+"""Letters, messages or files."""
 AFFILIATION_BASIS_PHOTOGRAPHS_OR_PARAPHERNALIA: AffiliationBasis.ValueType  # 4
+"""Photographs or objects of the organisation."""
 AFFILIATION_BASIS_STAFF_OBSERVATION: AffiliationBasis.ValueType  # 5
+"""Observed by staff."""
 AFFILIATION_BASIS_CONFIDENTIAL_SOURCE: AffiliationBasis.ValueType  # 6
+"""An informant (whose identity never leaves the originator; see
+source_handle).
+"""
 AFFILIATION_BASIS_ASSOCIATION_WITH_VALIDATED_MEMBERS: AffiliationBasis.ValueType  # 7
+"""Repeated association with validated members."""
 AFFILIATION_BASIS_OFFENCE_CIRCUMSTANCES: AffiliationBasis.ValueType  # 8
+"""The circumstances of the offence."""
 AFFILIATION_BASIS_JUDICIAL_FINDING: AffiliationBasis.ValueType  # 9
+"""A court's finding."""
 AFFILIATION_BASIS_OTHER_AGENCY: AffiliationBasis.ValueType  # 10
+"""Information from another agency."""
 Global___AffiliationBasis: _TypeAlias = AffiliationBasis  # noqa: Y015
 
 class _SourceReliability:
@@ -244,19 +372,29 @@ class _SourceReliability:
 class _SourceReliabilityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SourceReliability.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     SOURCE_RELIABILITY_UNSPECIFIED: _SourceReliability.ValueType  # 0
+    """Not graded."""
     SOURCE_RELIABILITY_A: _SourceReliability.ValueType  # 1
+    """A: no doubt of the source's authenticity, trustworthiness and competence."""
     SOURCE_RELIABILITY_B: _SourceReliability.ValueType  # 2
+    """B: the source has mostly proved reliable."""
     SOURCE_RELIABILITY_C: _SourceReliability.ValueType  # 3
+    """C: the source has mostly proved unreliable."""
     SOURCE_RELIABILITY_X: _SourceReliability.ValueType  # 4
+    """X: the source's reliability cannot be assessed."""
 
 class SourceReliability(_SourceReliability, metaclass=_SourceReliabilityEnumTypeWrapper):
     """Europol source reliability grading."""
 
 SOURCE_RELIABILITY_UNSPECIFIED: SourceReliability.ValueType  # 0
+"""Not graded."""
 SOURCE_RELIABILITY_A: SourceReliability.ValueType  # 1
+"""A: no doubt of the source's authenticity, trustworthiness and competence."""
 SOURCE_RELIABILITY_B: SourceReliability.ValueType  # 2
+"""B: the source has mostly proved reliable."""
 SOURCE_RELIABILITY_C: SourceReliability.ValueType  # 3
+"""C: the source has mostly proved unreliable."""
 SOURCE_RELIABILITY_X: SourceReliability.ValueType  # 4
+"""X: the source's reliability cannot be assessed."""
 Global___SourceReliability: _TypeAlias = SourceReliability  # noqa: Y015
 
 class _InformationAssessment:
@@ -266,19 +404,29 @@ class _InformationAssessment:
 class _InformationAssessmentEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InformationAssessment.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INFORMATION_ASSESSMENT_UNSPECIFIED: _InformationAssessment.ValueType  # 0
+    """Not graded."""
     INFORMATION_ASSESSMENT_1: _InformationAssessment.ValueType  # 1
+    """1: known to be true without reservation."""
     INFORMATION_ASSESSMENT_2: _InformationAssessment.ValueType  # 2
+    """2: known personally to the source but not to the official passing it on."""
     INFORMATION_ASSESSMENT_3: _InformationAssessment.ValueType  # 3
+    """3: not known personally to the source but corroborated."""
     INFORMATION_ASSESSMENT_4: _InformationAssessment.ValueType  # 4
+    """4: cannot be judged."""
 
 class InformationAssessment(_InformationAssessment, metaclass=_InformationAssessmentEnumTypeWrapper):
     """Europol information assessment grading."""
 
 INFORMATION_ASSESSMENT_UNSPECIFIED: InformationAssessment.ValueType  # 0
+"""Not graded."""
 INFORMATION_ASSESSMENT_1: InformationAssessment.ValueType  # 1
+"""1: known to be true without reservation."""
 INFORMATION_ASSESSMENT_2: InformationAssessment.ValueType  # 2
+"""2: known personally to the source but not to the official passing it on."""
 INFORMATION_ASSESSMENT_3: InformationAssessment.ValueType  # 3
+"""3: not known personally to the source but corroborated."""
 INFORMATION_ASSESSMENT_4: InformationAssessment.ValueType  # 4
+"""4: cannot be judged."""
 Global___InformationAssessment: _TypeAlias = InformationAssessment  # noqa: Y015
 
 class _AssertionStatus:
@@ -288,18 +436,33 @@ class _AssertionStatus:
 class _AssertionStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AssertionStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ASSERTION_STATUS_UNSPECIFIED: _AssertionStatus.ValueType  # 0
+    """Not said."""
     ASSERTION_STATUS_SUSPECTED: _AssertionStatus.ValueType  # 1
+    """Suspected, not validated."""
     ASSERTION_STATUS_VALIDATED: _AssertionStatus.ValueType  # 2
+    """Validated by the custodian's procedure (see validated_on,
+    validated_by_unit).
+    """
     ASSERTION_STATUS_DISPUTED: _AssertionStatus.ValueType  # 3
+    """Disputed by the person or another authority."""
     ASSERTION_STATUS_WITHDRAWN: _AssertionStatus.ValueType  # 4
+    """Withdrawn; kept so recipients delete or correct their copy."""
 
-class AssertionStatus(_AssertionStatus, metaclass=_AssertionStatusEnumTypeWrapper): ...
+class AssertionStatus(_AssertionStatus, metaclass=_AssertionStatusEnumTypeWrapper):
+    """Standing of an affiliation assertion."""
 
 ASSERTION_STATUS_UNSPECIFIED: AssertionStatus.ValueType  # 0
+"""Not said."""
 ASSERTION_STATUS_SUSPECTED: AssertionStatus.ValueType  # 1
+"""Suspected, not validated."""
 ASSERTION_STATUS_VALIDATED: AssertionStatus.ValueType  # 2
+"""Validated by the custodian's procedure (see validated_on,
+validated_by_unit).
+"""
 ASSERTION_STATUS_DISPUTED: AssertionStatus.ValueType  # 3
+"""Disputed by the person or another authority."""
 ASSERTION_STATUS_WITHDRAWN: AssertionStatus.ValueType  # 4
+"""Withdrawn; kept so recipients delete or correct their copy."""
 Global___AssertionStatus: _TypeAlias = AssertionStatus  # noqa: Y015
 
 class _InterpolNoticeType:
@@ -309,28 +472,49 @@ class _InterpolNoticeType:
 class _InterpolNoticeTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_InterpolNoticeType.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INTERPOL_NOTICE_TYPE_UNSPECIFIED: _InterpolNoticeType.ValueType  # 0
+    """Not said."""
     INTERPOL_NOTICE_TYPE_RED: _InterpolNoticeType.ValueType  # 1
+    """Red: wanted for prosecution or to serve a sentence."""
     INTERPOL_NOTICE_TYPE_YELLOW: _InterpolNoticeType.ValueType  # 2
+    """Yellow: missing person."""
     INTERPOL_NOTICE_TYPE_BLUE: _InterpolNoticeType.ValueType  # 3
+    """Blue: more information wanted about a person."""
     INTERPOL_NOTICE_TYPE_BLACK: _InterpolNoticeType.ValueType  # 4
+    """Black: unidentified body."""
     INTERPOL_NOTICE_TYPE_GREEN: _InterpolNoticeType.ValueType  # 5
+    """Green: warning about a person's criminal activities."""
     INTERPOL_NOTICE_TYPE_ORANGE: _InterpolNoticeType.ValueType  # 6
+    """Orange: imminent threat."""
     INTERPOL_NOTICE_TYPE_PURPLE: _InterpolNoticeType.ValueType  # 7
+    """Purple: modus operandi."""
     INTERPOL_NOTICE_TYPE_UN_SPECIAL: _InterpolNoticeType.ValueType  # 8
+    """INTERPOL-UN Security Council Special Notice."""
     INTERPOL_NOTICE_TYPE_DIFFUSION: _InterpolNoticeType.ValueType  # 9
+    """A diffusion circulated by a member country rather than a notice."""
 
-class InterpolNoticeType(_InterpolNoticeType, metaclass=_InterpolNoticeTypeEnumTypeWrapper): ...
+class InterpolNoticeType(_InterpolNoticeType, metaclass=_InterpolNoticeTypeEnumTypeWrapper):
+    """INTERPOL notice colours and diffusions."""
 
 INTERPOL_NOTICE_TYPE_UNSPECIFIED: InterpolNoticeType.ValueType  # 0
+"""Not said."""
 INTERPOL_NOTICE_TYPE_RED: InterpolNoticeType.ValueType  # 1
+"""Red: wanted for prosecution or to serve a sentence."""
 INTERPOL_NOTICE_TYPE_YELLOW: InterpolNoticeType.ValueType  # 2
+"""Yellow: missing person."""
 INTERPOL_NOTICE_TYPE_BLUE: InterpolNoticeType.ValueType  # 3
+"""Blue: more information wanted about a person."""
 INTERPOL_NOTICE_TYPE_BLACK: InterpolNoticeType.ValueType  # 4
+"""Black: unidentified body."""
 INTERPOL_NOTICE_TYPE_GREEN: InterpolNoticeType.ValueType  # 5
+"""Green: warning about a person's criminal activities."""
 INTERPOL_NOTICE_TYPE_ORANGE: InterpolNoticeType.ValueType  # 6
+"""Orange: imminent threat."""
 INTERPOL_NOTICE_TYPE_PURPLE: InterpolNoticeType.ValueType  # 7
+"""Purple: modus operandi."""
 INTERPOL_NOTICE_TYPE_UN_SPECIAL: InterpolNoticeType.ValueType  # 8
+"""INTERPOL-UN Security Council Special Notice."""
 INTERPOL_NOTICE_TYPE_DIFFUSION: InterpolNoticeType.ValueType  # 9
+"""A diffusion circulated by a member country rather than a notice."""
 Global___InterpolNoticeType: _TypeAlias = InterpolNoticeType  # noqa: Y015
 
 class _CareAlertType:
@@ -340,20 +524,37 @@ class _CareAlertType:
 class _CareAlertTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CareAlertType.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CARE_ALERT_TYPE_UNSPECIFIED: _CareAlertType.ValueType  # 0
+    """Not said."""
     CARE_ALERT_TYPE_SUICIDE_OR_SELF_HARM_RISK: _CareAlertType.ValueType  # 1
+    """Watch for suicide or self-harm."""
     CARE_ALERT_TYPE_MEDICATION_CONTINUITY: _CareAlertType.ValueType  # 2
+    """Medication must not be interrupted (which medication stays with the health
+    service).
+    """
     CARE_ALERT_TYPE_MOBILITY_OR_DISABILITY_ADJUSTMENT: _CareAlertType.ValueType  # 3
+    """Transport or accommodation needs an adjustment."""
     CARE_ALERT_TYPE_PREGNANCY_OR_CHILD_IN_CUSTODY: _CareAlertType.ValueType  # 4
+    """Pregnancy, or a child living with the person in custody."""
     CARE_ALERT_TYPE_INFECTION_CONTROL: _CareAlertType.ValueType  # 5
+    """Infection-control precautions needed."""
 
-class CareAlertType(_CareAlertType, metaclass=_CareAlertTypeEnumTypeWrapper): ...
+class CareAlertType(_CareAlertType, metaclass=_CareAlertTypeEnumTypeWrapper):
+    """Kinds of care alert."""
 
 CARE_ALERT_TYPE_UNSPECIFIED: CareAlertType.ValueType  # 0
+"""Not said."""
 CARE_ALERT_TYPE_SUICIDE_OR_SELF_HARM_RISK: CareAlertType.ValueType  # 1
+"""Watch for suicide or self-harm."""
 CARE_ALERT_TYPE_MEDICATION_CONTINUITY: CareAlertType.ValueType  # 2
+"""Medication must not be interrupted (which medication stays with the health
+service).
+"""
 CARE_ALERT_TYPE_MOBILITY_OR_DISABILITY_ADJUSTMENT: CareAlertType.ValueType  # 3
+"""Transport or accommodation needs an adjustment."""
 CARE_ALERT_TYPE_PREGNANCY_OR_CHILD_IN_CUSTODY: CareAlertType.ValueType  # 4
+"""Pregnancy, or a child living with the person in custody."""
 CARE_ALERT_TYPE_INFECTION_CONTROL: CareAlertType.ValueType  # 5
+"""Infection-control precautions needed."""
 Global___CareAlertType: _TypeAlias = CareAlertType  # noqa: Y015
 
 @_typing.final
@@ -382,35 +583,73 @@ class InmateSecurityProfile(_message.Message):
     CONTACTS_FIELD_NUMBER: _builtins.int
     SELF_PERCEIVED_GENDER_FIELD_NUMBER: _builtins.int
     profile_id: _builtins.str
+    """Stable id of this profile: a UUID version 5 (lowercase, 8-4-4-4-12) derived
+    by the custodian's adapter from the custodian member id and
+    custodian_subject_id, so the same person at the same custodian always gets
+    the same id.
+    """
     custodian: _builtins.str
     """Custodian member id, e.g. "PE-INPE"."""
     custodian_subject_id: _builtins.str
     """The custodian's own inmate number."""
     person_status: Global___PersonStatus.ValueType
+    """Where the person stands in the criminal process."""
     self_perceived_gender: _builtins.str
     """Self-perceived gender (Mandela Rule 7(a)); special category, never sent by default."""
     @_builtins.property
-    def as_of(self) -> _timestamp_pb2.Timestamp: ...
+    def as_of(self) -> _timestamp_pb2.Timestamp:
+        """When (UTC) the custodian's national system produced this state of the file."""
+
     @_builtins.property
-    def identity(self) -> Global___PersonIdentity: ...
+    def identity(self) -> Global___PersonIdentity:
+        """Names, birth, nationality, sex, physical description."""
+
     @_builtins.property
-    def identifiers(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.PersonIdentifier]: ...
+    def identifiers(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.PersonIdentifier]:
+        """Identity documents (national ids, passports), normalised and checked with
+        their public algorithm.
+        """
+
     @_builtins.property
-    def biometrics(self) -> _containers.RepeatedCompositeFieldContainer[Global___BiometricReference]: ...
+    def biometrics(self) -> _containers.RepeatedCompositeFieldContainer[Global___BiometricReference]:
+        """References to biometric records held by the custodian or a national
+        repository; samples only on request.
+        """
+
     @_builtins.property
-    def custody(self) -> Global___CustodyEpisode: ...
+    def custody(self) -> Global___CustodyEpisode:
+        """The current custody episode: admission, facility, charges, sentences,
+        transfers.
+        """
+
     @_builtins.property
-    def security_classification(self) -> Global___SecurityClassification: ...
+    def security_classification(self) -> Global___SecurityClassification:
+        """The custodian's security level for the person and its grounds."""
+
     @_builtins.property
-    def risk_flags(self) -> _containers.RepeatedCompositeFieldContainer[Global___RiskFlag]: ...
+    def risk_flags(self) -> _containers.RepeatedCompositeFieldContainer[Global___RiskFlag]:
+        """Assessed risks (escape, violence, corruption of staff, ...)."""
+
     @_builtins.property
-    def affiliations(self) -> _containers.RepeatedCompositeFieldContainer[Global___AffiliationAssertion]: ...
+    def affiliations(self) -> _containers.RepeatedCompositeFieldContainer[Global___AffiliationAssertion]:
+        """Graded assertions of gang or organised-crime affiliation (or of being
+        targeted by one).
+        """
+
     @_builtins.property
-    def international_alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___InternationalAlert]: ...
+    def international_alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___InternationalAlert]:
+        """INTERPOL notices and diffusions about the person, by reference."""
+
     @_builtins.property
-    def care_alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___CareAlert]: ...
+    def care_alerts(self) -> _containers.RepeatedCompositeFieldContainer[Global___CareAlert]:
+        """Care handling instructions for escort and reception staff; never diagnoses."""
+
     @_builtins.property
-    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ThirdPartyContact]: ...
+    def contacts(self) -> _containers.RepeatedCompositeFieldContainer[Global___ThirdPartyContact]:
+        """Relatives and contacts. Pull-only: sent only in a RESPONSE to a REQUEST
+        that asked for SENSITIVITY_THIRD_PARTY.
+        """
+
     def __init__(
         self,
         *,
@@ -451,7 +690,9 @@ class InmateSecurityProfileBatch(_message.Message):
 
     PROFILES_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def profiles(self) -> _containers.RepeatedCompositeFieldContainer[Global___InmateSecurityProfile]: ...
+    def profiles(self) -> _containers.RepeatedCompositeFieldContainer[Global___InmateSecurityProfile]:
+        """The profiles, in the order the adapter produced them."""
+
     def __init__(
         self,
         *,
@@ -467,6 +708,8 @@ Global___InmateSecurityProfileBatch: _TypeAlias = InmateSecurityProfileBatch  # 
 
 @_typing.final
 class PersonIdentity(_message.Message):
+    """Who the person is, as recorded by the custodian."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     GIVEN_NAMES_FIELD_NUMBER: _builtins.int
@@ -481,23 +724,45 @@ class PersonIdentity(_message.Message):
     LANGUAGES_BCP47_FIELD_NUMBER: _builtins.int
     PHYSICAL_FIELD_NUMBER: _builtins.int
     given_names: _builtins.str
+    """Given names, space-separated."""
     first_surname: _builtins.str
+    """First (paternal, in most member countries) surname."""
     second_surname: _builtins.str
+    """Second (maternal) surname; empty where the country uses one surname."""
     sex: Global___Sex.ValueType
+    """Sex as legally recorded (self-perceived gender is a separate, special-
+    category field).
+    """
     @_builtins.property
-    def other_names(self) -> _containers.RepeatedCompositeFieldContainer[Global___NameVariant]: ...
+    def other_names(self) -> _containers.RepeatedCompositeFieldContainer[Global___NameVariant]:
+        """Previous legal names, aliases and nicknames."""
+
     @_builtins.property
-    def birth_date(self) -> _common_pb2.PartialDate: ...
+    def birth_date(self) -> _common_pb2.PartialDate:
+        """Date of birth; components the file does not know are 0."""
+
     @_builtins.property
-    def birth_place(self) -> _common_pb2.Place: ...
+    def birth_place(self) -> _common_pb2.Place:
+        """Place of birth."""
+
     @_builtins.property
-    def nationalities_iso2(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def nationalities_iso2(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Nationalities, ISO 3166-1 alpha-2 codes in upper case (e.g. "VE")."""
+
     @_builtins.property
-    def parent_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def parent_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Full names of the parents as written in the file. Third-party data and
+        pull-only: sent only when a REQUEST asked for SENSITIVITY_THIRD_PARTY.
+        """
+
     @_builtins.property
-    def languages_bcp47(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def languages_bcp47(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Languages the person speaks, BCP 47 tags (e.g. "es", "qu")."""
+
     @_builtins.property
-    def physical(self) -> Global___PhysicalDescription: ...
+    def physical(self) -> Global___PhysicalDescription:
+        """Physical description for identification on escort and reception."""
+
     def __init__(
         self,
         *,
@@ -523,6 +788,8 @@ Global___PersonIdentity: _TypeAlias = PersonIdentity  # noqa: Y015
 
 @_typing.final
 class NameVariant(_message.Message):
+    """Another name the person is or was known by."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     class _NameKind:
@@ -532,15 +799,23 @@ class NameVariant(_message.Message):
     class _NameKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[NameVariant._NameKind.ValueType], _builtins.type):
         DESCRIPTOR: _descriptor.EnumDescriptor
         NAME_KIND_UNSPECIFIED: NameVariant._NameKind.ValueType  # 0
+        """Not said."""
         NAME_KIND_PREVIOUS_LEGAL_NAME: NameVariant._NameKind.ValueType  # 1
+        """A former legal name (before marriage, a name change, ...)."""
         NAME_KIND_ALIAS: NameVariant._NameKind.ValueType  # 2
+        """A false or assumed name used by the person."""
         NAME_KIND_NICKNAME: NameVariant._NameKind.ValueType  # 3
         """Nickname ("chapa", "alias" in prison slang)."""
 
-    class NameKind(_NameKind, metaclass=_NameKindEnumTypeWrapper): ...
+    class NameKind(_NameKind, metaclass=_NameKindEnumTypeWrapper):
+        """Kind of a name variant."""
+
     NAME_KIND_UNSPECIFIED: NameVariant.NameKind.ValueType  # 0
+    """Not said."""
     NAME_KIND_PREVIOUS_LEGAL_NAME: NameVariant.NameKind.ValueType  # 1
+    """A former legal name (before marriage, a name change, ...)."""
     NAME_KIND_ALIAS: NameVariant.NameKind.ValueType  # 2
+    """A false or assumed name used by the person."""
     NAME_KIND_NICKNAME: NameVariant.NameKind.ValueType  # 3
     """Nickname ("chapa", "alias" in prison slang)."""
 
@@ -549,9 +824,13 @@ class NameVariant(_message.Message):
     SECOND_SURNAME_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     given_names: _builtins.str
+    """Given names of this variant."""
     first_surname: _builtins.str
+    """First surname of this variant."""
     second_surname: _builtins.str
+    """Second surname of this variant."""
     kind: Global___NameVariant.NameKind.ValueType
+    """What kind of name this is."""
     def __init__(
         self,
         *,
@@ -570,6 +849,8 @@ Global___NameVariant: _TypeAlias = NameVariant  # noqa: Y015
 
 @_typing.final
 class PhysicalDescription(_message.Message):
+    """Physical features for identification."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     HEIGHT_CM_FIELD_NUMBER: _builtins.int
@@ -580,15 +861,23 @@ class PhysicalDescription(_message.Message):
     SMT_FIELD_NUMBER: _builtins.int
     FACIAL_IMAGE_REF_FIELD_NUMBER: _builtins.int
     height_cm: _builtins.int
+    """Height in whole centimetres; 0 = unknown."""
     weight_kg: _builtins.int
+    """Weight in whole kilograms; 0 = unknown."""
     eye_colour: _builtins.str
+    """Eye colour as free text from the national file."""
     hair_colour: _builtins.str
+    """Hair colour as free text from the national file."""
     facial_image_ref: _builtins.str
     """Reference to a facial image held by the custodian."""
     @_builtins.property
-    def distinguishing_marks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def distinguishing_marks(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Other distinguishing marks, one free-text description each."""
+
     @_builtins.property
-    def smt(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScarMarkTattoo]: ...
+    def smt(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScarMarkTattoo]:
+        """Scars, marks and tattoos, each located on the body."""
+
     def __init__(
         self,
         *,
@@ -610,6 +899,8 @@ Global___PhysicalDescription: _TypeAlias = PhysicalDescription  # noqa: Y015
 
 @_typing.final
 class ScarMarkTattoo(_message.Message):
+    """One scar, mark or tattoo (the SMT of ANSI/NIST-ITL)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     BODY_LOCATION_FIELD_NUMBER: _builtins.int
@@ -617,8 +908,13 @@ class ScarMarkTattoo(_message.Message):
     IMAGE_REF_FIELD_NUMBER: _builtins.int
     LINKED_AFFILIATION_ID_FIELD_NUMBER: _builtins.int
     body_location: _builtins.str
+    """Where on the body, free text (e.g. "left forearm")."""
     description: _builtins.str
+    """What it shows, free text."""
     image_ref: _builtins.str
+    """Reference to a photograph held by the custodian (opaque; the image itself
+    never travels in the profile).
+    """
     linked_affiliation_id: _builtins.str
     """Affiliation assertion this mark is evidence for."""
     def __init__(
@@ -650,13 +946,21 @@ class BiometricReference(_message.Message):
     CAPTURED_AT_FIELD_NUMBER: _builtins.int
     SAMPLE_FIELD_NUMBER: _builtins.int
     modality: Global___BiometricModality.ValueType
+    """What kind of biometric the reference points to."""
     repository: _builtins.str
+    """Name of the system holding the record (e.g. the national AFIS), free text."""
     record_ref: _builtins.str
+    """The record's id in that repository, opaque."""
     encoding: _builtins.str
     """ANSI/NIST-ITL record type, e.g. "type-14"."""
     sample: _builtins.bytes
+    """The sample itself in the encoding named above. Pull-only: sent only in a
+    RESPONSE to a REQUEST that asked for SENSITIVITY_BIOMETRIC.
+    """
     @_builtins.property
-    def captured_at(self) -> _timestamp_pb2.Timestamp: ...
+    def captured_at(self) -> _timestamp_pb2.Timestamp:
+        """When (UTC) the biometric was captured."""
+
     def __init__(
         self,
         *,
@@ -677,6 +981,8 @@ Global___BiometricReference: _TypeAlias = BiometricReference  # noqa: Y015
 
 @_typing.final
 class CustodyEpisode(_message.Message):
+    """One period in custody, from admission to release."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ADMITTED_ON_FIELD_NUMBER: _builtins.int
@@ -693,25 +999,45 @@ class CustodyEpisode(_message.Message):
     TRANSFERS_FIELD_NUMBER: _builtins.int
     PRIOR_INCARCERATIONS_FIELD_NUMBER: _builtins.int
     facility_code: _builtins.str
+    """The custodian's own code of the current facility, verbatim."""
     facility_name: _builtins.str
+    """Name of the current facility."""
     commitment_authority: _builtins.str
+    """The court or authority that ordered the custody."""
     commitment_order_ref: _builtins.str
+    """Reference of the committal order, verbatim."""
     legal_status: Global___LegalStatus.ValueType
+    """Legal status of the episode."""
     prior_incarcerations: _builtins.int
+    """Number of earlier custody episodes known to the custodian."""
     @_builtins.property
-    def admitted_on(self) -> _common_pb2.PartialDate: ...
+    def admitted_on(self) -> _common_pb2.PartialDate:
+        """Date of admission to the prison system."""
+
     @_builtins.property
-    def arrested_on(self) -> _common_pb2.PartialDate: ...
+    def arrested_on(self) -> _common_pb2.PartialDate:
+        """Date of arrest."""
+
     @_builtins.property
-    def arrest_place(self) -> _common_pb2.Place: ...
+    def arrest_place(self) -> _common_pb2.Place:
+        """Place of arrest."""
+
     @_builtins.property
-    def charges(self) -> _containers.RepeatedCompositeFieldContainer[Global___Charge]: ...
+    def charges(self) -> _containers.RepeatedCompositeFieldContainer[Global___Charge]:
+        """The charges or convictions behind the custody."""
+
     @_builtins.property
-    def sentences(self) -> _containers.RepeatedCompositeFieldContainer[Global___Sentence]: ...
+    def sentences(self) -> _containers.RepeatedCompositeFieldContainer[Global___Sentence]:
+        """Sentences imposed."""
+
     @_builtins.property
-    def projected_release(self) -> _common_pb2.PartialDate: ...
+    def projected_release(self) -> _common_pb2.PartialDate:
+        """Expected release date as computed by the custodian."""
+
     @_builtins.property
-    def transfers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Transfer]: ...
+    def transfers(self) -> _containers.RepeatedCompositeFieldContainer[Global___Transfer]:
+        """Transfers between facilities or countries, oldest first."""
+
     def __init__(
         self,
         *,
@@ -739,6 +1065,8 @@ Global___CustodyEpisode: _TypeAlias = CustodyEpisode  # noqa: Y015
 
 @_typing.final
 class Charge(_message.Message):
+    """One charge or conviction."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     class _ChargeStatus:
@@ -748,17 +1076,29 @@ class Charge(_message.Message):
     class _ChargeStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[Charge._ChargeStatus.ValueType], _builtins.type):
         DESCRIPTOR: _descriptor.EnumDescriptor
         CHARGE_STATUS_UNSPECIFIED: Charge._ChargeStatus.ValueType  # 0
+        """Not known."""
         CHARGE_STATUS_PENDING: Charge._ChargeStatus.ValueType  # 1
+        """Not yet decided."""
         CHARGE_STATUS_CONVICTED: Charge._ChargeStatus.ValueType  # 2
+        """Convicted."""
         CHARGE_STATUS_ACQUITTED: Charge._ChargeStatus.ValueType  # 3
+        """Acquitted."""
         CHARGE_STATUS_DISMISSED: Charge._ChargeStatus.ValueType  # 4
+        """Dismissed or withdrawn."""
 
-    class ChargeStatus(_ChargeStatus, metaclass=_ChargeStatusEnumTypeWrapper): ...
+    class ChargeStatus(_ChargeStatus, metaclass=_ChargeStatusEnumTypeWrapper):
+        """Outcome of a charge so far."""
+
     CHARGE_STATUS_UNSPECIFIED: Charge.ChargeStatus.ValueType  # 0
+    """Not known."""
     CHARGE_STATUS_PENDING: Charge.ChargeStatus.ValueType  # 1
+    """Not yet decided."""
     CHARGE_STATUS_CONVICTED: Charge.ChargeStatus.ValueType  # 2
+    """Convicted."""
     CHARGE_STATUS_ACQUITTED: Charge.ChargeStatus.ValueType  # 3
+    """Acquitted."""
     CHARGE_STATUS_DISMISSED: Charge.ChargeStatus.ValueType  # 4
+    """Dismissed or withdrawn."""
 
     NATIONAL_OFFENCE_FIELD_NUMBER: _builtins.int
     ICCS_CODE_FIELD_NUMBER: _builtins.int
@@ -768,8 +1108,13 @@ class Charge(_message.Message):
     iccs_code: _builtins.str
     """UNODC ICCS v1.0 code, e.g. "0101" (intentional homicide)."""
     description: _builtins.str
+    """The offence as described in the national file."""
     organised_crime_aggravation: _builtins.bool
+    """True when the charge carries an organised-crime aggravation under national
+    law.
+    """
     status: Global___Charge.ChargeStatus.ValueType
+    """Where the charge stands."""
     @_builtins.property
     def national_offence(self) -> _common_pb2.CodeValue:
         """National statute code, kept verbatim."""
@@ -793,6 +1138,10 @@ Global___Charge: _TypeAlias = Charge  # noqa: Y015
 
 @_typing.final
 class Sentence(_message.Message):
+    """One sentence imposed by a court. The term is term_years + term_months +
+    term_days, or life.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     COURT_FIELD_NUMBER: _builtins.int
@@ -805,17 +1154,29 @@ class Sentence(_message.Message):
     EXPIRES_ON_FIELD_NUMBER: _builtins.int
     CHARGE_ICCS_CODES_FIELD_NUMBER: _builtins.int
     court: _builtins.str
+    """The sentencing court, free text."""
     case_ref: _builtins.str
+    """The court's case number, verbatim."""
     term_years: _builtins.int
+    """Whole years of the term."""
     term_months: _builtins.int
+    """Further months of the term."""
     term_days: _builtins.int
+    """Further days of the term."""
     life: _builtins.bool
+    """True for a life sentence."""
     @_builtins.property
-    def imposed_on(self) -> _common_pb2.PartialDate: ...
+    def imposed_on(self) -> _common_pb2.PartialDate:
+        """Date of the judgment."""
+
     @_builtins.property
-    def expires_on(self) -> _common_pb2.PartialDate: ...
+    def expires_on(self) -> _common_pb2.PartialDate:
+        """Date the sentence ends as computed by the custodian."""
+
     @_builtins.property
-    def charge_iccs_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def charge_iccs_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """ICCS codes of the charges this sentence is for (see Charge.iccs_code)."""
+
     def __init__(
         self,
         *,
@@ -839,6 +1200,8 @@ Global___Sentence: _TypeAlias = Sentence  # noqa: Y015
 
 @_typing.final
 class Transfer(_message.Message):
+    """A move of the person between facilities or to another country."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ON_FIELD_NUMBER: _builtins.int
@@ -847,11 +1210,21 @@ class Transfer(_message.Message):
     TO_MEMBER_ID_FIELD_NUMBER: _builtins.int
     REASON_CODE_FIELD_NUMBER: _builtins.int
     from_facility_code: _builtins.str
+    """Facility left (custodian's code)."""
     to_facility_code: _builtins.str
+    """Facility reached (custodian's code, or the receiving country's for an
+    international transfer).
+    """
     to_member_id: _builtins.str
+    """For a transfer to another country: the receiving member id (e.g. "PE-
+    INPE"); empty within the country.
+    """
     reason_code: _builtins.str
+    """The custodian's code for why the person was moved, verbatim."""
     @_builtins.property
-    def on(self) -> _common_pb2.PartialDate: ...
+    def on(self) -> _common_pb2.PartialDate:
+        """Date of the transfer."""
+
     def __init__(
         self,
         *,
@@ -871,6 +1244,8 @@ Global___Transfer: _TypeAlias = Transfer  # noqa: Y015
 
 @_typing.final
 class SecurityClassification(_message.Message):
+    """The custodian's security classification of the person."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     LEVEL_FIELD_NUMBER: _builtins.int
@@ -881,15 +1256,27 @@ class SecurityClassification(_message.Message):
     DECIDED_BY_UNIT_FIELD_NUMBER: _builtins.int
     GROUNDS_FIELD_NUMBER: _builtins.int
     level: Global___SecurityLevel.ValueType
+    """The level on pxhub's common scale, mapped by the adapter."""
     instrument: _builtins.str
+    """The assessment instrument used, free text."""
     decided_by_unit: _builtins.str
+    """The unit that decided the classification."""
     grounds: _builtins.str
+    """Grounds of the classification, free text."""
     @_builtins.property
-    def national_level(self) -> _common_pb2.CodeValue: ...
+    def national_level(self) -> _common_pb2.CodeValue:
+        """The national level verbatim (scheme, code and label of the country's
+        scale).
+        """
+
     @_builtins.property
-    def assessed_on(self) -> _common_pb2.PartialDate: ...
+    def assessed_on(self) -> _common_pb2.PartialDate:
+        """Date of the classification."""
+
     @_builtins.property
-    def review_due(self) -> _common_pb2.PartialDate: ...
+    def review_due(self) -> _common_pb2.PartialDate:
+        """Date the classification is due for review."""
+
     def __init__(
         self,
         *,
@@ -911,6 +1298,8 @@ Global___SecurityClassification: _TypeAlias = SecurityClassification  # noqa: Y0
 
 @_typing.final
 class RiskFlag(_message.Message):
+    """One assessed risk."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     TYPE_FIELD_NUMBER: _builtins.int
@@ -920,13 +1309,23 @@ class RiskFlag(_message.Message):
     INSTRUMENT_FIELD_NUMBER: _builtins.int
     SCORE_FIELD_NUMBER: _builtins.int
     type: Global___RiskType.ValueType
+    """The kind of risk."""
     level: Global___RiskLevel.ValueType
+    """Its level."""
     instrument: _builtins.str
+    """The assessment instrument used, free text."""
     score: _builtins.float
+    """The instrument's raw score, on that instrument's own scale; 0 when the
+    instrument gives none.
+    """
     @_builtins.property
-    def assessed_on(self) -> _common_pb2.PartialDate: ...
+    def assessed_on(self) -> _common_pb2.PartialDate:
+        """Date of the assessment."""
+
     @_builtins.property
-    def review_due(self) -> _common_pb2.PartialDate: ...
+    def review_due(self) -> _common_pb2.PartialDate:
+        """Date the assessment is due for review."""
+
     def __init__(
         self,
         *,
@@ -966,25 +1365,45 @@ class AffiliationAssertion(_message.Message):
     SUBJECT_INFORMED_FIELD_NUMBER: _builtins.int
     SOURCE_HANDLE_FIELD_NUMBER: _builtins.int
     assertion_id: _builtins.str
+    """The originator's id of this assertion, stable across updates (referenced by
+    ScarMarkTattoo.linked_affiliation_id).
+    """
     organisation_ref: _builtins.str
     """Shared organisation registry id, e.g. "org:tren-de-aragua"."""
     organisation_name: _builtins.str
+    """The organisation's name as written by the originator."""
     role: Global___AffiliationRole.ValueType
+    """The asserted role."""
     source_reliability: Global___SourceReliability.ValueType
+    """Grading of the source."""
     information_assessment: Global___InformationAssessment.ValueType
+    """Grading of the information."""
     status: Global___AssertionStatus.ValueType
+    """Standing of the assertion."""
     validated_by_unit: _builtins.str
+    """The unit that validated it."""
     subject_informed: _builtins.bool
+    """True when the person was told of the assertion (where national law requires
+    it).
+    """
     source_handle: _builtins.str
     """Opaque handle to the source; never leaves the originator."""
     @_builtins.property
-    def bases(self) -> _containers.RepeatedScalarFieldContainer[Global___AffiliationBasis.ValueType]: ...
+    def bases(self) -> _containers.RepeatedScalarFieldContainer[Global___AffiliationBasis.ValueType]:
+        """What the assertion rests on; one or more."""
+
     @_builtins.property
-    def first_recorded_on(self) -> _common_pb2.PartialDate: ...
+    def first_recorded_on(self) -> _common_pb2.PartialDate:
+        """Date the assertion was first recorded."""
+
     @_builtins.property
-    def validated_on(self) -> _common_pb2.PartialDate: ...
+    def validated_on(self) -> _common_pb2.PartialDate:
+        """Date it was validated (status VALIDATED)."""
+
     @_builtins.property
-    def review_due(self) -> _common_pb2.PartialDate: ...
+    def review_due(self) -> _common_pb2.PartialDate:
+        """Date it is due for review."""
+
     def __init__(
         self,
         *,
@@ -1024,13 +1443,23 @@ class InternationalAlert(_message.Message):
     CONFIRMED_WITH_NCB_FIELD_NUMBER: _builtins.int
     CONFIRMED_ON_FIELD_NUMBER: _builtins.int
     type: Global___InterpolNoticeType.ValueType
+    """Kind of notice."""
     reference: _builtins.str
+    """The notice or diffusion reference, verbatim (e.g. "A-1234/5-2024")."""
     requesting_country_iso2: _builtins.str
+    """Country that requested it, ISO 3166-1 alpha-2."""
     confirmed_with_ncb: _builtins.bool
+    """True when the originator confirmed it is still valid with its INTERPOL
+    National Central Bureau.
+    """
     @_builtins.property
-    def issued_on(self) -> _common_pb2.PartialDate: ...
+    def issued_on(self) -> _common_pb2.PartialDate:
+        """Date it was issued."""
+
     @_builtins.property
-    def confirmed_on(self) -> _common_pb2.PartialDate: ...
+    def confirmed_on(self) -> _common_pb2.PartialDate:
+        """Date of that confirmation."""
+
     def __init__(
         self,
         *,
@@ -1059,9 +1488,13 @@ class CareAlert(_message.Message):
     HANDLING_INSTRUCTION_FIELD_NUMBER: _builtins.int
     VALID_UNTIL_FIELD_NUMBER: _builtins.int
     type: Global___CareAlertType.ValueType
+    """Kind of alert."""
     handling_instruction: _builtins.str
+    """What staff must do, free text; never a diagnosis."""
     @_builtins.property
-    def valid_until(self) -> _common_pb2.PartialDate: ...
+    def valid_until(self) -> _common_pb2.PartialDate:
+        """Last day the alert applies."""
+
     def __init__(
         self,
         *,
@@ -1079,6 +1512,8 @@ Global___CareAlert: _TypeAlias = CareAlert  # noqa: Y015
 
 @_typing.final
 class ThirdPartyContact(_message.Message):
+    """A relative or contact of the person (third-party data, pull-only)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
@@ -1087,10 +1522,15 @@ class ThirdPartyContact(_message.Message):
     DEPENDENT_CHILD_FIELD_NUMBER: _builtins.int
     CONTACT_CHANNEL_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    """Full name of the contact."""
     relationship: _builtins.str
+    """Relationship to the person, free text (e.g. "mother")."""
     emergency_contact: _builtins.bool
+    """True when this is the person's emergency contact."""
     dependent_child: _builtins.bool
+    """True when the contact is a dependent child of the person."""
     contact_channel: _builtins.str
+    """How to reach the contact (phone or address), free text."""
     def __init__(
         self,
         *,
