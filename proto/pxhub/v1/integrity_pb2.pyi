@@ -27,22 +27,41 @@ class _AuditType:
 class _AuditTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AuditType.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     AUDIT_TYPE_UNSPECIFIED: _AuditType.ValueType  # 0
+    """Not said."""
     AUDIT_TYPE_INTERNAL_AUDIT: _AuditType.ValueType  # 1
+    """By the member's internal audit function."""
     AUDIT_TYPE_SUPREME_AUDIT_INSTITUTION: _AuditType.ValueType  # 2
+    """By the country's supreme audit institution (contraloría, auditor general)."""
     AUDIT_TYPE_ISO37001_INTERNAL: _AuditType.ValueType  # 3
+    """Internal audit of an ISO 37001 anti-bribery management system."""
     AUDIT_TYPE_ISO37001_CERTIFICATION: _AuditType.ValueType  # 4
+    """ISO 37001 certification or surveillance audit by a certification body."""
     AUDIT_TYPE_INSPECTION_OR_MONITORING: _AuditType.ValueType  # 5
+    """Inspection or monitoring visit (e.g. a national preventive mechanism)."""
     AUDIT_TYPE_INVESTIGATION_SUMMARY: _AuditType.ValueType  # 6
+    """Institutional summary of a closed investigation, without the individual
+    case.
+    """
 
-class AuditType(_AuditType, metaclass=_AuditTypeEnumTypeWrapper): ...
+class AuditType(_AuditType, metaclass=_AuditTypeEnumTypeWrapper):
+    """Kinds of audit or review."""
 
 AUDIT_TYPE_UNSPECIFIED: AuditType.ValueType  # 0
+"""Not said."""
 AUDIT_TYPE_INTERNAL_AUDIT: AuditType.ValueType  # 1
+"""By the member's internal audit function."""
 AUDIT_TYPE_SUPREME_AUDIT_INSTITUTION: AuditType.ValueType  # 2
+"""By the country's supreme audit institution (contraloría, auditor general)."""
 AUDIT_TYPE_ISO37001_INTERNAL: AuditType.ValueType  # 3
+"""Internal audit of an ISO 37001 anti-bribery management system."""
 AUDIT_TYPE_ISO37001_CERTIFICATION: AuditType.ValueType  # 4
+"""ISO 37001 certification or surveillance audit by a certification body."""
 AUDIT_TYPE_INSPECTION_OR_MONITORING: AuditType.ValueType  # 5
+"""Inspection or monitoring visit (e.g. a national preventive mechanism)."""
 AUDIT_TYPE_INVESTIGATION_SUMMARY: AuditType.ValueType  # 6
+"""Institutional summary of a closed investigation, without the individual
+case.
+"""
 Global___AuditType: _TypeAlias = AuditType  # noqa: Y015
 
 class _AuditStandard:
@@ -52,20 +71,33 @@ class _AuditStandard:
 class _AuditStandardEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AuditStandard.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     AUDIT_STANDARD_UNSPECIFIED: _AuditStandard.ValueType  # 0
+    """Not said."""
     AUDIT_STANDARD_ISSAI: _AuditStandard.ValueType  # 1
+    """INTOSAI's International Standards of Supreme Audit Institutions."""
     AUDIT_STANDARD_IIA_IPPF: _AuditStandard.ValueType  # 2
+    """The IIA's International Professional Practices Framework."""
     AUDIT_STANDARD_GAGAS: _AuditStandard.ValueType  # 3
+    """US Generally Accepted Government Auditing Standards (Yellow Book)."""
     AUDIT_STANDARD_ISO19011: _AuditStandard.ValueType  # 4
+    """ISO 19011, guidelines for auditing management systems."""
     AUDIT_STANDARD_NATIONAL: _AuditStandard.ValueType  # 5
+    """A national standard (name it in IntegrityAudit.scope or the report)."""
 
-class AuditStandard(_AuditStandard, metaclass=_AuditStandardEnumTypeWrapper): ...
+class AuditStandard(_AuditStandard, metaclass=_AuditStandardEnumTypeWrapper):
+    """Auditing standards."""
 
 AUDIT_STANDARD_UNSPECIFIED: AuditStandard.ValueType  # 0
+"""Not said."""
 AUDIT_STANDARD_ISSAI: AuditStandard.ValueType  # 1
+"""INTOSAI's International Standards of Supreme Audit Institutions."""
 AUDIT_STANDARD_IIA_IPPF: AuditStandard.ValueType  # 2
+"""The IIA's International Professional Practices Framework."""
 AUDIT_STANDARD_GAGAS: AuditStandard.ValueType  # 3
+"""US Generally Accepted Government Auditing Standards (Yellow Book)."""
 AUDIT_STANDARD_ISO19011: AuditStandard.ValueType  # 4
+"""ISO 19011, guidelines for auditing management systems."""
 AUDIT_STANDARD_NATIONAL: AuditStandard.ValueType  # 5
+"""A national standard (name it in IntegrityAudit.scope or the report)."""
 Global___AuditStandard: _TypeAlias = AuditStandard  # noqa: Y015
 
 class _CosoComponent:
@@ -75,20 +107,33 @@ class _CosoComponent:
 class _CosoComponentEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CosoComponent.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     COSO_COMPONENT_UNSPECIFIED: _CosoComponent.ValueType  # 0
+    """Not said."""
     COSO_COMPONENT_CONTROL_ENVIRONMENT: _CosoComponent.ValueType  # 1
+    """Control environment."""
     COSO_COMPONENT_RISK_ASSESSMENT: _CosoComponent.ValueType  # 2
+    """Risk assessment."""
     COSO_COMPONENT_CONTROL_ACTIVITIES: _CosoComponent.ValueType  # 3
+    """Control activities."""
     COSO_COMPONENT_INFORMATION_AND_COMMUNICATION: _CosoComponent.ValueType  # 4
+    """Information and communication."""
     COSO_COMPONENT_MONITORING: _CosoComponent.ValueType  # 5
+    """Monitoring activities."""
 
-class CosoComponent(_CosoComponent, metaclass=_CosoComponentEnumTypeWrapper): ...
+class CosoComponent(_CosoComponent, metaclass=_CosoComponentEnumTypeWrapper):
+    """The five components of internal control of the COSO 2013 framework."""
 
 COSO_COMPONENT_UNSPECIFIED: CosoComponent.ValueType  # 0
+"""Not said."""
 COSO_COMPONENT_CONTROL_ENVIRONMENT: CosoComponent.ValueType  # 1
+"""Control environment."""
 COSO_COMPONENT_RISK_ASSESSMENT: CosoComponent.ValueType  # 2
+"""Risk assessment."""
 COSO_COMPONENT_CONTROL_ACTIVITIES: CosoComponent.ValueType  # 3
+"""Control activities."""
 COSO_COMPONENT_INFORMATION_AND_COMMUNICATION: CosoComponent.ValueType  # 4
+"""Information and communication."""
 COSO_COMPONENT_MONITORING: CosoComponent.ValueType  # 5
+"""Monitoring activities."""
 Global___CosoComponent: _TypeAlias = CosoComponent  # noqa: Y015
 
 class _CorruptionRiskArea:
@@ -98,37 +143,65 @@ class _CorruptionRiskArea:
 class _CorruptionRiskAreaEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CorruptionRiskArea.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CORRUPTION_RISK_AREA_UNSPECIFIED: _CorruptionRiskArea.ValueType  # 0
+    """Not said."""
     CORRUPTION_RISK_AREA_ADMISSION_CLASSIFICATION_ALLOCATION: _CorruptionRiskArea.ValueType  # 1
+    """Admission, classification and allocation to a facility or cell."""
     CORRUPTION_RISK_AREA_TRANSFERS: _CorruptionRiskArea.ValueType  # 2
+    """Transfers between facilities."""
     CORRUPTION_RISK_AREA_CONTRABAND: _CorruptionRiskArea.ValueType  # 3
+    """Contraband (phones, drugs, weapons)."""
     CORRUPTION_RISK_AREA_VISITS_AND_FAMILY_CONTACT: _CorruptionRiskArea.ValueType  # 4
+    """Visits and family contact."""
     CORRUPTION_RISK_AREA_BASIC_SERVICES: _CorruptionRiskArea.ValueType  # 5
+    """Food, health care, accommodation and other basic services."""
     CORRUPTION_RISK_AREA_PROGRAMMES_AND_WORK: _CorruptionRiskArea.ValueType  # 6
+    """Access to programmes, education and work."""
     CORRUPTION_RISK_AREA_SENTENCE_BENEFITS: _CorruptionRiskArea.ValueType  # 7
+    """Sentence reductions, parole and other benefits."""
     CORRUPTION_RISK_AREA_DISCIPLINE: _CorruptionRiskArea.ValueType  # 8
+    """Disciplinary proceedings."""
     CORRUPTION_RISK_AREA_PROCUREMENT: _CorruptionRiskArea.ValueType  # 9
+    """Procurement and contracts."""
     CORRUPTION_RISK_AREA_INMATE_FUNDS: _CorruptionRiskArea.ValueType  # 10
+    """Inmates' money and accounts."""
     CORRUPTION_RISK_AREA_STAFF_RECRUITMENT_AND_POSTING: _CorruptionRiskArea.ValueType  # 11
+    """Staff recruitment, promotion and posting."""
     CORRUPTION_RISK_AREA_RECORDS_AND_DATA_INTEGRITY: _CorruptionRiskArea.ValueType  # 12
+    """Records and data integrity."""
     CORRUPTION_RISK_AREA_SECURITY_TECHNOLOGY: _CorruptionRiskArea.ValueType  # 13
+    """Security technology (scanners, cameras, signal blockers)."""
 
 class CorruptionRiskArea(_CorruptionRiskArea, metaclass=_CorruptionRiskAreaEnumTypeWrapper):
     """UNODC prison corruption risk areas."""
 
 CORRUPTION_RISK_AREA_UNSPECIFIED: CorruptionRiskArea.ValueType  # 0
+"""Not said."""
 CORRUPTION_RISK_AREA_ADMISSION_CLASSIFICATION_ALLOCATION: CorruptionRiskArea.ValueType  # 1
+"""Admission, classification and allocation to a facility or cell."""
 CORRUPTION_RISK_AREA_TRANSFERS: CorruptionRiskArea.ValueType  # 2
+"""Transfers between facilities."""
 CORRUPTION_RISK_AREA_CONTRABAND: CorruptionRiskArea.ValueType  # 3
+"""Contraband (phones, drugs, weapons)."""
 CORRUPTION_RISK_AREA_VISITS_AND_FAMILY_CONTACT: CorruptionRiskArea.ValueType  # 4
+"""Visits and family contact."""
 CORRUPTION_RISK_AREA_BASIC_SERVICES: CorruptionRiskArea.ValueType  # 5
+"""Food, health care, accommodation and other basic services."""
 CORRUPTION_RISK_AREA_PROGRAMMES_AND_WORK: CorruptionRiskArea.ValueType  # 6
+"""Access to programmes, education and work."""
 CORRUPTION_RISK_AREA_SENTENCE_BENEFITS: CorruptionRiskArea.ValueType  # 7
+"""Sentence reductions, parole and other benefits."""
 CORRUPTION_RISK_AREA_DISCIPLINE: CorruptionRiskArea.ValueType  # 8
+"""Disciplinary proceedings."""
 CORRUPTION_RISK_AREA_PROCUREMENT: CorruptionRiskArea.ValueType  # 9
+"""Procurement and contracts."""
 CORRUPTION_RISK_AREA_INMATE_FUNDS: CorruptionRiskArea.ValueType  # 10
+"""Inmates' money and accounts."""
 CORRUPTION_RISK_AREA_STAFF_RECRUITMENT_AND_POSTING: CorruptionRiskArea.ValueType  # 11
+"""Staff recruitment, promotion and posting."""
 CORRUPTION_RISK_AREA_RECORDS_AND_DATA_INTEGRITY: CorruptionRiskArea.ValueType  # 12
+"""Records and data integrity."""
 CORRUPTION_RISK_AREA_SECURITY_TECHNOLOGY: CorruptionRiskArea.ValueType  # 13
+"""Security technology (scanners, cameras, signal blockers)."""
 Global___CorruptionRiskArea: _TypeAlias = CorruptionRiskArea  # noqa: Y015
 
 class _FindingSeverity:
@@ -138,19 +211,37 @@ class _FindingSeverity:
 class _FindingSeverityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FindingSeverity.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     FINDING_SEVERITY_UNSPECIFIED: _FindingSeverity.ValueType  # 0
+    """Not graded."""
     FINDING_SEVERITY_OBSERVATION: _FindingSeverity.ValueType  # 1
+    """An observation, not a deficiency."""
     FINDING_SEVERITY_DEFICIENCY: _FindingSeverity.ValueType  # 2
+    """A control deficiency."""
     FINDING_SEVERITY_SIGNIFICANT_DEFICIENCY: _FindingSeverity.ValueType  # 3
+    """A significant deficiency: less severe than a material weakness, yet
+    important enough to merit attention of those charged with governance.
+    """
     FINDING_SEVERITY_MATERIAL_WEAKNESS: _FindingSeverity.ValueType  # 4
+    """A material weakness: a reasonable possibility that the objective will not
+    be achieved.
+    """
 
 class FindingSeverity(_FindingSeverity, metaclass=_FindingSeverityEnumTypeWrapper):
     """GAO Green Book ladder."""
 
 FINDING_SEVERITY_UNSPECIFIED: FindingSeverity.ValueType  # 0
+"""Not graded."""
 FINDING_SEVERITY_OBSERVATION: FindingSeverity.ValueType  # 1
+"""An observation, not a deficiency."""
 FINDING_SEVERITY_DEFICIENCY: FindingSeverity.ValueType  # 2
+"""A control deficiency."""
 FINDING_SEVERITY_SIGNIFICANT_DEFICIENCY: FindingSeverity.ValueType  # 3
+"""A significant deficiency: less severe than a material weakness, yet
+important enough to merit attention of those charged with governance.
+"""
 FINDING_SEVERITY_MATERIAL_WEAKNESS: FindingSeverity.ValueType  # 4
+"""A material weakness: a reasonable possibility that the objective will not
+be achieved.
+"""
 Global___FindingSeverity: _TypeAlias = FindingSeverity  # noqa: Y015
 
 class _RatingLevel:
@@ -160,18 +251,29 @@ class _RatingLevel:
 class _RatingLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RatingLevel.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     RATING_LEVEL_UNSPECIFIED: _RatingLevel.ValueType  # 0
+    """Not rated."""
     RATING_LEVEL_LOW: _RatingLevel.ValueType  # 1
+    """Low."""
     RATING_LEVEL_MODERATE: _RatingLevel.ValueType  # 2
+    """Moderate."""
     RATING_LEVEL_HIGH: _RatingLevel.ValueType  # 3
+    """High."""
     RATING_LEVEL_CRITICAL: _RatingLevel.ValueType  # 4
+    """Critical."""
 
-class RatingLevel(_RatingLevel, metaclass=_RatingLevelEnumTypeWrapper): ...
+class RatingLevel(_RatingLevel, metaclass=_RatingLevelEnumTypeWrapper):
+    """Four-step rating of a finding's likelihood or impact."""
 
 RATING_LEVEL_UNSPECIFIED: RatingLevel.ValueType  # 0
+"""Not rated."""
 RATING_LEVEL_LOW: RatingLevel.ValueType  # 1
+"""Low."""
 RATING_LEVEL_MODERATE: RatingLevel.ValueType  # 2
+"""Moderate."""
 RATING_LEVEL_HIGH: RatingLevel.ValueType  # 3
+"""High."""
 RATING_LEVEL_CRITICAL: RatingLevel.ValueType  # 4
+"""Critical."""
 Global___RatingLevel: _TypeAlias = RatingLevel  # noqa: Y015
 
 class _FindingStatus:
@@ -181,24 +283,41 @@ class _FindingStatus:
 class _FindingStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_FindingStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     FINDING_STATUS_UNSPECIFIED: _FindingStatus.ValueType  # 0
+    """Not said."""
     FINDING_STATUS_OPEN: _FindingStatus.ValueType  # 1
+    """Reported, no action yet."""
     FINDING_STATUS_INVESTIGATING: _FindingStatus.ValueType  # 2
+    """Under investigation."""
     FINDING_STATUS_REMEDIATING: _FindingStatus.ValueType  # 3
+    """Being remedied."""
     FINDING_STATUS_RISK_ACCEPTED: _FindingStatus.ValueType  # 4
+    """Management accepted the risk instead of remedying it."""
     FINDING_STATUS_CLOSED_IMPLEMENTED: _FindingStatus.ValueType  # 5
+    """Closed: remedied."""
     FINDING_STATUS_CLOSED_NOT_IMPLEMENTED: _FindingStatus.ValueType  # 6
+    """Closed without being remedied."""
     FINDING_STATUS_CLOSED_NO_LONGER_APPLICABLE: _FindingStatus.ValueType  # 7
+    """Closed: no longer applicable (e.g. the process was discontinued)."""
 
-class FindingStatus(_FindingStatus, metaclass=_FindingStatusEnumTypeWrapper): ...
+class FindingStatus(_FindingStatus, metaclass=_FindingStatusEnumTypeWrapper):
+    """Where a finding stands."""
 
 FINDING_STATUS_UNSPECIFIED: FindingStatus.ValueType  # 0
+"""Not said."""
 FINDING_STATUS_OPEN: FindingStatus.ValueType  # 1
+"""Reported, no action yet."""
 FINDING_STATUS_INVESTIGATING: FindingStatus.ValueType  # 2
+"""Under investigation."""
 FINDING_STATUS_REMEDIATING: FindingStatus.ValueType  # 3
+"""Being remedied."""
 FINDING_STATUS_RISK_ACCEPTED: FindingStatus.ValueType  # 4
+"""Management accepted the risk instead of remedying it."""
 FINDING_STATUS_CLOSED_IMPLEMENTED: FindingStatus.ValueType  # 5
+"""Closed: remedied."""
 FINDING_STATUS_CLOSED_NOT_IMPLEMENTED: FindingStatus.ValueType  # 6
+"""Closed without being remedied."""
 FINDING_STATUS_CLOSED_NO_LONGER_APPLICABLE: FindingStatus.ValueType  # 7
+"""Closed: no longer applicable (e.g. the process was discontinued)."""
 Global___FindingStatus: _TypeAlias = FindingStatus  # noqa: Y015
 
 class _EvidenceMethod:
@@ -208,16 +327,25 @@ class _EvidenceMethod:
 class _EvidenceMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EvidenceMethod.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     EVIDENCE_METHOD_UNSPECIFIED: _EvidenceMethod.ValueType  # 0
+    """Not said."""
     EVIDENCE_METHOD_EXAMINE: _EvidenceMethod.ValueType  # 1
+    """Examining documents, records or premises."""
     EVIDENCE_METHOD_INTERVIEW: _EvidenceMethod.ValueType  # 2
+    """Interviewing staff."""
     EVIDENCE_METHOD_TEST: _EvidenceMethod.ValueType  # 3
+    """Testing a control in operation."""
 
-class EvidenceMethod(_EvidenceMethod, metaclass=_EvidenceMethodEnumTypeWrapper): ...
+class EvidenceMethod(_EvidenceMethod, metaclass=_EvidenceMethodEnumTypeWrapper):
+    """How evidence was obtained (NIST SP 800-53A assessment methods)."""
 
 EVIDENCE_METHOD_UNSPECIFIED: EvidenceMethod.ValueType  # 0
+"""Not said."""
 EVIDENCE_METHOD_EXAMINE: EvidenceMethod.ValueType  # 1
+"""Examining documents, records or premises."""
 EVIDENCE_METHOD_INTERVIEW: EvidenceMethod.ValueType  # 2
+"""Interviewing staff."""
 EVIDENCE_METHOD_TEST: EvidenceMethod.ValueType  # 3
+"""Testing a control in operation."""
 Global___EvidenceMethod: _TypeAlias = EvidenceMethod  # noqa: Y015
 
 class _ManagementResponse:
@@ -227,16 +355,25 @@ class _ManagementResponse:
 class _ManagementResponseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ManagementResponse.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     MANAGEMENT_RESPONSE_UNSPECIFIED: _ManagementResponse.ValueType  # 0
+    """No response yet."""
     MANAGEMENT_RESPONSE_AGREED: _ManagementResponse.ValueType  # 1
+    """Agreed."""
     MANAGEMENT_RESPONSE_PARTIALLY_AGREED: _ManagementResponse.ValueType  # 2
+    """Partly agreed (see management_comment)."""
     MANAGEMENT_RESPONSE_DISAGREED: _ManagementResponse.ValueType  # 3
+    """Disagreed (see management_comment)."""
 
-class ManagementResponse(_ManagementResponse, metaclass=_ManagementResponseEnumTypeWrapper): ...
+class ManagementResponse(_ManagementResponse, metaclass=_ManagementResponseEnumTypeWrapper):
+    """Management's answer to a recommendation."""
 
 MANAGEMENT_RESPONSE_UNSPECIFIED: ManagementResponse.ValueType  # 0
+"""No response yet."""
 MANAGEMENT_RESPONSE_AGREED: ManagementResponse.ValueType  # 1
+"""Agreed."""
 MANAGEMENT_RESPONSE_PARTIALLY_AGREED: ManagementResponse.ValueType  # 2
+"""Partly agreed (see management_comment)."""
 MANAGEMENT_RESPONSE_DISAGREED: ManagementResponse.ValueType  # 3
+"""Disagreed (see management_comment)."""
 Global___ManagementResponse: _TypeAlias = ManagementResponse  # noqa: Y015
 
 class _RecommendationStatus:
@@ -246,22 +383,37 @@ class _RecommendationStatus:
 class _RecommendationStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_RecommendationStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     RECOMMENDATION_STATUS_UNSPECIFIED: _RecommendationStatus.ValueType  # 0
+    """Not said."""
     RECOMMENDATION_STATUS_OPEN: _RecommendationStatus.ValueType  # 1
+    """Issued, not started."""
     RECOMMENDATION_STATUS_IN_PROGRESS: _RecommendationStatus.ValueType  # 2
+    """Being implemented."""
     RECOMMENDATION_STATUS_IMPLEMENTED: _RecommendationStatus.ValueType  # 3
+    """Implemented."""
     RECOMMENDATION_STATUS_PARTIALLY_IMPLEMENTED: _RecommendationStatus.ValueType  # 4
+    """Partly implemented."""
     RECOMMENDATION_STATUS_NOT_IMPLEMENTED: _RecommendationStatus.ValueType  # 5
+    """Not implemented."""
     RECOMMENDATION_STATUS_NO_LONGER_APPLICABLE: _RecommendationStatus.ValueType  # 6
+    """No longer applicable."""
 
-class RecommendationStatus(_RecommendationStatus, metaclass=_RecommendationStatusEnumTypeWrapper): ...
+class RecommendationStatus(_RecommendationStatus, metaclass=_RecommendationStatusEnumTypeWrapper):
+    """Where a recommendation stands."""
 
 RECOMMENDATION_STATUS_UNSPECIFIED: RecommendationStatus.ValueType  # 0
+"""Not said."""
 RECOMMENDATION_STATUS_OPEN: RecommendationStatus.ValueType  # 1
+"""Issued, not started."""
 RECOMMENDATION_STATUS_IN_PROGRESS: RecommendationStatus.ValueType  # 2
+"""Being implemented."""
 RECOMMENDATION_STATUS_IMPLEMENTED: RecommendationStatus.ValueType  # 3
+"""Implemented."""
 RECOMMENDATION_STATUS_PARTIALLY_IMPLEMENTED: RecommendationStatus.ValueType  # 4
+"""Partly implemented."""
 RECOMMENDATION_STATUS_NOT_IMPLEMENTED: RecommendationStatus.ValueType  # 5
+"""Not implemented."""
 RECOMMENDATION_STATUS_NO_LONGER_APPLICABLE: RecommendationStatus.ValueType  # 6
+"""No longer applicable."""
 Global___RecommendationStatus: _TypeAlias = RecommendationStatus  # noqa: Y015
 
 class _TrainingTopic:
@@ -271,28 +423,49 @@ class _TrainingTopic:
 class _TrainingTopicEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_TrainingTopic.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     TRAINING_TOPIC_UNSPECIFIED: _TrainingTopic.ValueType  # 0
+    """Not said."""
     TRAINING_TOPIC_POLICY_AND_PROCEDURES: _TrainingTopic.ValueType  # 1
+    """The anti-bribery policy and procedures."""
     TRAINING_TOPIC_BRIBERY_RISKS: _TrainingTopic.ValueType  # 2
+    """Bribery risks of the job."""
     TRAINING_TOPIC_RECOGNISING_SOLICITATIONS: _TrainingTopic.ValueType  # 3
+    """Recognising and answering solicitations."""
     TRAINING_TOPIC_PREVENTION: _TrainingTopic.ValueType  # 4
+    """Preventing bribery."""
     TRAINING_TOPIC_CONSEQUENCES: _TrainingTopic.ValueType  # 5
+    """Consequences of non-compliance."""
     TRAINING_TOPIC_HOW_TO_REPORT: _TrainingTopic.ValueType  # 6
+    """How to report concerns (whistle-blowing channels)."""
     TRAINING_TOPIC_CODE_OF_ETHICS: _TrainingTopic.ValueType  # 7
+    """The code of ethics."""
     TRAINING_TOPIC_HUMAN_RIGHTS_MANDELA_RULES: _TrainingTopic.ValueType  # 8
+    """Human rights and the UN Mandela Rules."""
     TRAINING_TOPIC_DYNAMIC_SECURITY_AND_BOUNDARIES: _TrainingTopic.ValueType  # 9
+    """Dynamic security and professional boundaries with inmates."""
 
-class TrainingTopic(_TrainingTopic, metaclass=_TrainingTopicEnumTypeWrapper): ...
+class TrainingTopic(_TrainingTopic, metaclass=_TrainingTopicEnumTypeWrapper):
+    """Topics of anti-corruption training (after ISO 37001 cl. 7.3)."""
 
 TRAINING_TOPIC_UNSPECIFIED: TrainingTopic.ValueType  # 0
+"""Not said."""
 TRAINING_TOPIC_POLICY_AND_PROCEDURES: TrainingTopic.ValueType  # 1
+"""The anti-bribery policy and procedures."""
 TRAINING_TOPIC_BRIBERY_RISKS: TrainingTopic.ValueType  # 2
+"""Bribery risks of the job."""
 TRAINING_TOPIC_RECOGNISING_SOLICITATIONS: TrainingTopic.ValueType  # 3
+"""Recognising and answering solicitations."""
 TRAINING_TOPIC_PREVENTION: TrainingTopic.ValueType  # 4
+"""Preventing bribery."""
 TRAINING_TOPIC_CONSEQUENCES: TrainingTopic.ValueType  # 5
+"""Consequences of non-compliance."""
 TRAINING_TOPIC_HOW_TO_REPORT: TrainingTopic.ValueType  # 6
+"""How to report concerns (whistle-blowing channels)."""
 TRAINING_TOPIC_CODE_OF_ETHICS: TrainingTopic.ValueType  # 7
+"""The code of ethics."""
 TRAINING_TOPIC_HUMAN_RIGHTS_MANDELA_RULES: TrainingTopic.ValueType  # 8
+"""Human rights and the UN Mandela Rules."""
 TRAINING_TOPIC_DYNAMIC_SECURITY_AND_BOUNDARIES: TrainingTopic.ValueType  # 9
+"""Dynamic security and professional boundaries with inmates."""
 Global___TrainingTopic: _TypeAlias = TrainingTopic  # noqa: Y015
 
 class _DeliveryMode:
@@ -302,18 +475,29 @@ class _DeliveryMode:
 class _DeliveryModeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeliveryMode.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DELIVERY_MODE_UNSPECIFIED: _DeliveryMode.ValueType  # 0
+    """Not said."""
     DELIVERY_MODE_IN_PERSON: _DeliveryMode.ValueType  # 1
+    """In a classroom."""
     DELIVERY_MODE_VIRTUAL_LIVE: _DeliveryMode.ValueType  # 2
+    """Live online."""
     DELIVERY_MODE_E_LEARNING: _DeliveryMode.ValueType  # 3
+    """Self-paced online."""
     DELIVERY_MODE_BLENDED: _DeliveryMode.ValueType  # 4
+    """A mix of the above."""
 
-class DeliveryMode(_DeliveryMode, metaclass=_DeliveryModeEnumTypeWrapper): ...
+class DeliveryMode(_DeliveryMode, metaclass=_DeliveryModeEnumTypeWrapper):
+    """How a course is delivered."""
 
 DELIVERY_MODE_UNSPECIFIED: DeliveryMode.ValueType  # 0
+"""Not said."""
 DELIVERY_MODE_IN_PERSON: DeliveryMode.ValueType  # 1
+"""In a classroom."""
 DELIVERY_MODE_VIRTUAL_LIVE: DeliveryMode.ValueType  # 2
+"""Live online."""
 DELIVERY_MODE_E_LEARNING: DeliveryMode.ValueType  # 3
+"""Self-paced online."""
 DELIVERY_MODE_BLENDED: DeliveryMode.ValueType  # 4
+"""A mix of the above."""
 Global___DeliveryMode: _TypeAlias = DeliveryMode  # noqa: Y015
 
 class _StaffCategory:
@@ -323,20 +507,33 @@ class _StaffCategory:
 class _StaffCategoryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_StaffCategory.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     STAFF_CATEGORY_UNSPECIFIED: _StaffCategory.ValueType  # 0
+    """Not said."""
     STAFF_CATEGORY_CUSTODY_OFFICER: _StaffCategory.ValueType  # 1
+    """Custody and security officers."""
     STAFF_CATEGORY_TREATMENT: _StaffCategory.ValueType  # 2
+    """Treatment staff (psychologists, social workers, teachers, health staff)."""
     STAFF_CATEGORY_ADMINISTRATIVE: _StaffCategory.ValueType  # 3
+    """Administrative staff."""
     STAFF_CATEGORY_MANAGEMENT: _StaffCategory.ValueType  # 4
+    """Management."""
     STAFF_CATEGORY_CONTRACTOR: _StaffCategory.ValueType  # 5
+    """Contractors' staff."""
 
-class StaffCategory(_StaffCategory, metaclass=_StaffCategoryEnumTypeWrapper): ...
+class StaffCategory(_StaffCategory, metaclass=_StaffCategoryEnumTypeWrapper):
+    """Categories of prison staff."""
 
 STAFF_CATEGORY_UNSPECIFIED: StaffCategory.ValueType  # 0
+"""Not said."""
 STAFF_CATEGORY_CUSTODY_OFFICER: StaffCategory.ValueType  # 1
+"""Custody and security officers."""
 STAFF_CATEGORY_TREATMENT: StaffCategory.ValueType  # 2
+"""Treatment staff (psychologists, social workers, teachers, health staff)."""
 STAFF_CATEGORY_ADMINISTRATIVE: StaffCategory.ValueType  # 3
+"""Administrative staff."""
 STAFF_CATEGORY_MANAGEMENT: StaffCategory.ValueType  # 4
+"""Management."""
 STAFF_CATEGORY_CONTRACTOR: StaffCategory.ValueType  # 5
+"""Contractors' staff."""
 Global___StaffCategory: _TypeAlias = StaffCategory  # noqa: Y015
 
 @_typing.final
@@ -361,24 +558,45 @@ class IntegrityAudit(_message.Message):
     FINDINGS_FIELD_NUMBER: _builtins.int
     OVERALL_CONCLUSION_FIELD_NUMBER: _builtins.int
     audit_id: _builtins.str
+    """The issuing member's id of the audit report, stable across updates."""
     audited_member: _builtins.str
     """Audited member id."""
     type: Global___AuditType.ValueType
+    """What kind of audit or review this is."""
     standard: Global___AuditStandard.ValueType
+    """The auditing standard followed."""
     auditor_body: _builtins.str
+    """Who carried out the audit (e.g. the internal audit office, the supreme
+    audit institution).
+    """
     objective: _builtins.str
+    """The audit's objective, free text."""
     scope: _builtins.str
+    """What the audit covered and left out, free text."""
     overall_conclusion: _builtins.str
+    """The audit's overall conclusion, free text."""
     @_builtins.property
-    def audited_units(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def audited_units(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The audited units (facilities, directorates), as the audited member names
+        them.
+        """
+
     @_builtins.property
-    def period_covered(self) -> _common_pb2.DateRange: ...
+    def period_covered(self) -> _common_pb2.DateRange:
+        """The period the audited operations took place in."""
+
     @_builtins.property
-    def report_date(self) -> _common_pb2.PartialDate: ...
+    def report_date(self) -> _common_pb2.PartialDate:
+        """Date of the audit report."""
+
     @_builtins.property
-    def report(self) -> _common_pb2.SourceCitation: ...
+    def report(self) -> _common_pb2.SourceCitation:
+        """Where the published report can be found, when it is published."""
+
     @_builtins.property
-    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditFinding]: ...
+    def findings(self) -> _containers.RepeatedCompositeFieldContainer[Global___AuditFinding]:
+        """The findings, in the report's order."""
+
     def __init__(
         self,
         *,
@@ -406,6 +624,10 @@ Global___IntegrityAudit: _TypeAlias = IntegrityAudit  # noqa: Y015
 
 @_typing.final
 class AuditFinding(_message.Message):
+    """One audit finding (criteria, condition, cause, effect, recommendations).
+    Never names an individual.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     FINDING_ID_FIELD_NUMBER: _builtins.int
@@ -431,7 +653,9 @@ class AuditFinding(_message.Message):
     CONCERNS_INDIVIDUAL_CONDUCT_FIELD_NUMBER: _builtins.int
     RESTRICTED_CASE_REF_FIELD_NUMBER: _builtins.int
     finding_id: _builtins.str
+    """The report's id of the finding (e.g. "F-3"), unique within the audit."""
     title: _builtins.str
+    """Short title of the finding."""
     criteria: _builtins.str
     """What should be."""
     condition: _builtins.str
@@ -441,34 +665,56 @@ class AuditFinding(_message.Message):
     effect: _builtins.str
     """So what."""
     severity: Global___FindingSeverity.ValueType
+    """How serious the finding is."""
     likelihood: Global___RatingLevel.ValueType
+    """How likely the risk is to materialise."""
     impact: Global___RatingLevel.ValueType
+    """How much harm it would do."""
     amount_at_risk_minor: _builtins.int
     """Monetary amount at risk in minor units of currency."""
     currency: _builtins.str
     """ISO 4217."""
     status: Global___FindingStatus.ValueType
+    """Where the finding stands."""
     concerns_individual_conduct: _builtins.bool
     """The finding concerns an individual's conduct; the case travels elsewhere."""
     restricted_case_ref: _builtins.str
+    """Reference of the individual case file held by the competent authority (when
+    concerns_individual_conduct). Pull-only: sent only when explicitly
+    requested.
+    """
     @_builtins.property
-    def recommendations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Recommendation]: ...
+    def recommendations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Recommendation]:
+        """What the auditor recommends."""
+
     @_builtins.property
-    def risk_areas(self) -> _containers.RepeatedScalarFieldContainer[Global___CorruptionRiskArea.ValueType]: ...
+    def risk_areas(self) -> _containers.RepeatedScalarFieldContainer[Global___CorruptionRiskArea.ValueType]:
+        """The UNODC prison corruption risk areas concerned."""
+
     @_builtins.property
-    def coso_components(self) -> _containers.RepeatedScalarFieldContainer[Global___CosoComponent.ValueType]: ...
+    def coso_components(self) -> _containers.RepeatedScalarFieldContainer[Global___CosoComponent.ValueType]:
+        """The COSO components concerned."""
+
     @_builtins.property
-    def coso_principles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]: ...
+    def coso_principles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
+        """The COSO 2013 principles concerned, by number (1-17)."""
+
     @_builtins.property
     def iso37001_clauses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """With the edition, e.g. "37001:2016/8.10"."""
 
     @_builtins.property
-    def facility_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def facility_codes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Facilities concerned, by the audited member's own facility codes."""
+
     @_builtins.property
-    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]: ...
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]:
+        """The evidence the finding rests on, described and hashed."""
+
     @_builtins.property
-    def status_changed_on(self) -> _common_pb2.PartialDate: ...
+    def status_changed_on(self) -> _common_pb2.PartialDate:
+        """Date status last changed."""
+
     def __init__(
         self,
         *,
@@ -505,6 +751,8 @@ Global___AuditFinding: _TypeAlias = AuditFinding  # noqa: Y015
 
 @_typing.final
 class Recommendation(_message.Message):
+    """One recommendation and its follow-up."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RECOMMENDATION_ID_FIELD_NUMBER: _builtins.int
@@ -518,18 +766,31 @@ class Recommendation(_message.Message):
     FOLLOW_UPS_FIELD_NUMBER: _builtins.int
     PRIORITY_FIELD_NUMBER: _builtins.int
     recommendation_id: _builtins.str
+    """Id of the recommendation, unique within the audit (e.g. "R-3.1")."""
     text: _builtins.str
+    """The recommendation, free text."""
     responsible_unit: _builtins.str
+    """Unit responsible for implementing it."""
     management_response: Global___ManagementResponse.ValueType
+    """Management's answer."""
     management_comment: _builtins.str
+    """Management's comment, free text."""
     status: Global___RecommendationStatus.ValueType
+    """Where the recommendation stands."""
     priority: _builtins.bool
+    """True for a priority recommendation."""
     @_builtins.property
-    def due(self) -> _common_pb2.PartialDate: ...
+    def due(self) -> _common_pb2.PartialDate:
+        """Agreed implementation date."""
+
     @_builtins.property
-    def milestones(self) -> _containers.RepeatedCompositeFieldContainer[Global___Milestone]: ...
+    def milestones(self) -> _containers.RepeatedCompositeFieldContainer[Global___Milestone]:
+        """Implementation milestones."""
+
     @_builtins.property
-    def follow_ups(self) -> _containers.RepeatedCompositeFieldContainer[Global___FollowUp]: ...
+    def follow_ups(self) -> _containers.RepeatedCompositeFieldContainer[Global___FollowUp]:
+        """Follow-up reviews, oldest first."""
+
     def __init__(
         self,
         *,
@@ -554,15 +815,21 @@ Global___Recommendation: _TypeAlias = Recommendation  # noqa: Y015
 
 @_typing.final
 class Milestone(_message.Message):
+    """A step in implementing a recommendation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DESCRIPTION_FIELD_NUMBER: _builtins.int
     DUE_FIELD_NUMBER: _builtins.int
     COMPLETED_FIELD_NUMBER: _builtins.int
     description: _builtins.str
+    """What is to be done."""
     completed: _builtins.bool
+    """True once done."""
     @_builtins.property
-    def due(self) -> _common_pb2.PartialDate: ...
+    def due(self) -> _common_pb2.PartialDate:
+        """When."""
+
     def __init__(
         self,
         *,
@@ -580,6 +847,8 @@ Global___Milestone: _TypeAlias = Milestone  # noqa: Y015
 
 @_typing.final
 class FollowUp(_message.Message):
+    """An auditor's review of a recommendation's implementation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REVIEWED_ON_FIELD_NUMBER: _builtins.int
@@ -587,10 +856,15 @@ class FollowUp(_message.Message):
     ASSESSED_STATUS_FIELD_NUMBER: _builtins.int
     EVIDENCE_SUMMARY_FIELD_NUMBER: _builtins.int
     reviewer_unit: _builtins.str
+    """Who reviewed."""
     assessed_status: Global___RecommendationStatus.ValueType
+    """The status the reviewer found."""
     evidence_summary: _builtins.str
+    """What the reviewer saw, free text."""
     @_builtins.property
-    def reviewed_on(self) -> _common_pb2.PartialDate: ...
+    def reviewed_on(self) -> _common_pb2.PartialDate:
+        """Date of the review."""
+
     def __init__(
         self,
         *,
@@ -618,9 +892,13 @@ class Evidence(_message.Message):
     DOCUMENT_REF_FIELD_NUMBER: _builtins.int
     DOCUMENT_SHA256_FIELD_NUMBER: _builtins.int
     method: Global___EvidenceMethod.ValueType
+    """How the evidence was obtained."""
     description: _builtins.str
+    """What the evidence is, free text (never personal data)."""
     document_ref: _builtins.str
+    """Where the auditor keeps the document (file number), opaque."""
     document_sha256: _builtins.bytes
+    """SHA-256 of the document (32 bytes), so a later copy can be checked."""
     def __init__(
         self,
         *,
@@ -656,21 +934,39 @@ class EthicsTraining(_message.Message):
     PARTICIPATION_FIELD_NUMBER: _builtins.int
     COMPLETIONS_FIELD_NUMBER: _builtins.int
     training_id: _builtins.str
+    """The member's id of this training record, stable across updates."""
     member_id: _builtins.str
+    """The member that ran the training (e.g. "GT-DGSP")."""
     course_code: _builtins.str
+    """The member's course code."""
     course_title: _builtins.str
+    """Title of the course."""
     mode: Global___DeliveryMode.ValueType
+    """How it was delivered."""
     duration_hours: _builtins.float
+    """Length of the course per participant, in hours (fractions allowed)."""
     provider: _builtins.str
+    """Who delivered it (training school, external body)."""
     refresher_interval_months: _builtins.int
+    """How often staff must repeat it, in months; 0 = no refresher."""
     @_builtins.property
-    def topics(self) -> _containers.RepeatedScalarFieldContainer[Global___TrainingTopic.ValueType]: ...
+    def topics(self) -> _containers.RepeatedScalarFieldContainer[Global___TrainingTopic.ValueType]:
+        """Topics covered."""
+
     @_builtins.property
-    def delivered(self) -> _common_pb2.DateRange: ...
+    def delivered(self) -> _common_pb2.DateRange:
+        """When the course was delivered."""
+
     @_builtins.property
-    def participation(self) -> _containers.RepeatedCompositeFieldContainer[Global___ParticipationCount]: ...
+    def participation(self) -> _containers.RepeatedCompositeFieldContainer[Global___ParticipationCount]:
+        """Aggregate counts per staff category and facility."""
+
     @_builtins.property
-    def completions(self) -> _containers.RepeatedCompositeFieldContainer[Global___StaffTrainingCompletion]: ...
+    def completions(self) -> _containers.RepeatedCompositeFieldContainer[Global___StaffTrainingCompletion]:
+        """Per-person completions (staff pseudonyms). Personal and pull-only: sent
+        only when explicitly requested.
+        """
+
     def __init__(
         self,
         *,
@@ -697,6 +993,8 @@ Global___EthicsTraining: _TypeAlias = EthicsTraining  # noqa: Y015
 
 @_typing.final
 class ParticipationCount(_message.Message):
+    """Aggregate participation of one staff category at one facility."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CATEGORY_FIELD_NUMBER: _builtins.int
@@ -705,10 +1003,15 @@ class ParticipationCount(_message.Message):
     COMPLETED_FIELD_NUMBER: _builtins.int
     PASSED_ASSESSMENT_FIELD_NUMBER: _builtins.int
     category: Global___StaffCategory.ValueType
+    """The staff category."""
     facility_code: _builtins.str
+    """The member's facility code; empty for all facilities."""
     enrolled: _builtins.int
+    """Staff enrolled."""
     completed: _builtins.int
+    """Staff who completed the course."""
     passed_assessment: _builtins.int
+    """Staff who passed its assessment."""
     def __init__(
         self,
         *,
@@ -728,6 +1031,8 @@ Global___ParticipationCount: _TypeAlias = ParticipationCount  # noqa: Y015
 
 @_typing.final
 class StaffTrainingCompletion(_message.Message):
+    """One staff member's completion (personal data)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     STAFF_PSEUDONYM_FIELD_NUMBER: _builtins.int
@@ -736,11 +1041,17 @@ class StaffTrainingCompletion(_message.Message):
     SCORE_FIELD_NUMBER: _builtins.int
     ATTESTATION_SIGNED_FIELD_NUMBER: _builtins.int
     staff_pseudonym: _builtins.str
+    """The member's pseudonym of the staff member; never a name or staff number."""
     category: Global___StaffCategory.ValueType
+    """The person's staff category."""
     score: _builtins.float
+    """Assessment score, on the course assessment's own scale."""
     attestation_signed: _builtins.bool
+    """True when the person signed the policy attestation."""
     @_builtins.property
-    def completed_on(self) -> _common_pb2.PartialDate: ...
+    def completed_on(self) -> _common_pb2.PartialDate:
+        """Date of completion."""
+
     def __init__(
         self,
         *,
