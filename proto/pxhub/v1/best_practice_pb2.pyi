@@ -27,30 +27,53 @@ class _ThematicArea:
 class _ThematicAreaEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ThematicArea.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     THEMATIC_AREA_UNSPECIFIED: _ThematicArea.ValueType  # 0
+    """Not said."""
     THEMATIC_AREA_SECURITY_AND_CONTROL: _ThematicArea.ValueType  # 1
+    """Security and control."""
     THEMATIC_AREA_EDUCATION: _ThematicArea.ValueType  # 2
+    """Education."""
     THEMATIC_AREA_WORK_AND_VOCATIONAL_TRAINING: _ThematicArea.ValueType  # 3
+    """Work and vocational training."""
     THEMATIC_AREA_FAMILY_CONTACT: _ThematicArea.ValueType  # 4
+    """Family contact."""
     THEMATIC_AREA_COMMUNITY_SERVICE_AND_RESTORATIVE: _ThematicArea.ValueType  # 5
+    """Community service and restorative justice."""
     THEMATIC_AREA_PSYCHOSOCIAL_TREATMENT: _ThematicArea.ValueType  # 6
+    """Psychosocial treatment."""
     THEMATIC_AREA_POST_RELEASE_REINTEGRATION: _ThematicArea.ValueType  # 7
+    """Reintegration after release."""
     THEMATIC_AREA_TRANSPARENCY_AND_ANTI_CORRUPTION: _ThematicArea.ValueType  # 8
+    """Transparency and anti-corruption."""
     THEMATIC_AREA_TECHNOLOGY: _ThematicArea.ValueType  # 9
+    """Technology."""
     THEMATIC_AREA_PRIVATE_SECTOR_PARTNERSHIP: _ThematicArea.ValueType  # 10
+    """Partnerships with private companies."""
 
-class ThematicArea(_ThematicArea, metaclass=_ThematicAreaEnumTypeWrapper): ...
+class ThematicArea(_ThematicArea, metaclass=_ThematicAreaEnumTypeWrapper):
+    """Thematic areas of prison programmes."""
 
 THEMATIC_AREA_UNSPECIFIED: ThematicArea.ValueType  # 0
+"""Not said."""
 THEMATIC_AREA_SECURITY_AND_CONTROL: ThematicArea.ValueType  # 1
+"""Security and control."""
 THEMATIC_AREA_EDUCATION: ThematicArea.ValueType  # 2
+"""Education."""
 THEMATIC_AREA_WORK_AND_VOCATIONAL_TRAINING: ThematicArea.ValueType  # 3
+"""Work and vocational training."""
 THEMATIC_AREA_FAMILY_CONTACT: ThematicArea.ValueType  # 4
+"""Family contact."""
 THEMATIC_AREA_COMMUNITY_SERVICE_AND_RESTORATIVE: ThematicArea.ValueType  # 5
+"""Community service and restorative justice."""
 THEMATIC_AREA_PSYCHOSOCIAL_TREATMENT: ThematicArea.ValueType  # 6
+"""Psychosocial treatment."""
 THEMATIC_AREA_POST_RELEASE_REINTEGRATION: ThematicArea.ValueType  # 7
+"""Reintegration after release."""
 THEMATIC_AREA_TRANSPARENCY_AND_ANTI_CORRUPTION: ThematicArea.ValueType  # 8
+"""Transparency and anti-corruption."""
 THEMATIC_AREA_TECHNOLOGY: ThematicArea.ValueType  # 9
+"""Technology."""
 THEMATIC_AREA_PRIVATE_SECTOR_PARTNERSHIP: ThematicArea.ValueType  # 10
+"""Partnerships with private companies."""
 Global___ThematicArea: _TypeAlias = ThematicArea  # noqa: Y015
 
 class _PracticeStatus:
@@ -60,20 +83,33 @@ class _PracticeStatus:
 class _PracticeStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PracticeStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PRACTICE_STATUS_UNSPECIFIED: _PracticeStatus.ValueType  # 0
+    """Not said."""
     PRACTICE_STATUS_PILOT: _PracticeStatus.ValueType  # 1
+    """A pilot."""
     PRACTICE_STATUS_ONGOING: _PracticeStatus.ValueType  # 2
+    """Running."""
     PRACTICE_STATUS_SCALED_NATIONALLY: _PracticeStatus.ValueType  # 3
+    """Running across the country."""
     PRACTICE_STATUS_SUSPENDED: _PracticeStatus.ValueType  # 4
+    """Suspended."""
     PRACTICE_STATUS_ENDED: _PracticeStatus.ValueType  # 5
+    """Ended."""
 
-class PracticeStatus(_PracticeStatus, metaclass=_PracticeStatusEnumTypeWrapper): ...
+class PracticeStatus(_PracticeStatus, metaclass=_PracticeStatusEnumTypeWrapper):
+    """Stage of a programme."""
 
 PRACTICE_STATUS_UNSPECIFIED: PracticeStatus.ValueType  # 0
+"""Not said."""
 PRACTICE_STATUS_PILOT: PracticeStatus.ValueType  # 1
+"""A pilot."""
 PRACTICE_STATUS_ONGOING: PracticeStatus.ValueType  # 2
+"""Running."""
 PRACTICE_STATUS_SCALED_NATIONALLY: PracticeStatus.ValueType  # 3
+"""Running across the country."""
 PRACTICE_STATUS_SUSPENDED: PracticeStatus.ValueType  # 4
+"""Suspended."""
 PRACTICE_STATUS_ENDED: PracticeStatus.ValueType  # 5
+"""Ended."""
 Global___PracticeStatus: _TypeAlias = PracticeStatus  # noqa: Y015
 
 class _ResultLevel:
@@ -83,6 +119,7 @@ class _ResultLevel:
 class _ResultLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ResultLevel.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     RESULT_LEVEL_UNSPECIFIED: _ResultLevel.ValueType  # 0
+    """Not said."""
     RESULT_LEVEL_IMPACT: _ResultLevel.ValueType  # 1
     """PE resultado final; MX Fin."""
     RESULT_LEVEL_OUTCOME: _ResultLevel.ValueType  # 2
@@ -90,10 +127,13 @@ class _ResultLevelEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ResultLev
     RESULT_LEVEL_OUTPUT: _ResultLevel.ValueType  # 3
     """PE producto; MX Componente."""
     RESULT_LEVEL_ACTIVITY: _ResultLevel.ValueType  # 4
+    """PE actividad; MX Actividad."""
 
-class ResultLevel(_ResultLevel, metaclass=_ResultLevelEnumTypeWrapper): ...
+class ResultLevel(_ResultLevel, metaclass=_ResultLevelEnumTypeWrapper):
+    """Level of a node in a results chain (logical framework)."""
 
 RESULT_LEVEL_UNSPECIFIED: ResultLevel.ValueType  # 0
+"""Not said."""
 RESULT_LEVEL_IMPACT: ResultLevel.ValueType  # 1
 """PE resultado final; MX Fin."""
 RESULT_LEVEL_OUTCOME: ResultLevel.ValueType  # 2
@@ -101,6 +141,7 @@ RESULT_LEVEL_OUTCOME: ResultLevel.ValueType  # 2
 RESULT_LEVEL_OUTPUT: ResultLevel.ValueType  # 3
 """PE producto; MX Componente."""
 RESULT_LEVEL_ACTIVITY: ResultLevel.ValueType  # 4
+"""PE actividad; MX Actividad."""
 Global___ResultLevel: _TypeAlias = ResultLevel  # noqa: Y015
 
 class _IndicatorMeasure:
@@ -110,22 +151,37 @@ class _IndicatorMeasure:
 class _IndicatorMeasureEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IndicatorMeasure.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     INDICATOR_MEASURE_UNSPECIFIED: _IndicatorMeasure.ValueType  # 0
+    """Not said."""
     INDICATOR_MEASURE_UNIT: _IndicatorMeasure.ValueType  # 1
+    """A count of units (people, visits, facilities)."""
     INDICATOR_MEASURE_PERCENTAGE: _IndicatorMeasure.ValueType  # 2
+    """A percentage (0-100)."""
     INDICATOR_MEASURE_RATE: _IndicatorMeasure.ValueType  # 3
+    """A rate (per 1,000, per 100,000, ...; say which in unit_of_measure)."""
     INDICATOR_MEASURE_NOMINAL: _IndicatorMeasure.ValueType  # 4
+    """A category without order (value_text)."""
     INDICATOR_MEASURE_ORDINAL: _IndicatorMeasure.ValueType  # 5
+    """An ordered category (value_text)."""
     INDICATOR_MEASURE_QUALITATIVE: _IndicatorMeasure.ValueType  # 6
+    """A qualitative statement (value_text)."""
 
-class IndicatorMeasure(_IndicatorMeasure, metaclass=_IndicatorMeasureEnumTypeWrapper): ...
+class IndicatorMeasure(_IndicatorMeasure, metaclass=_IndicatorMeasureEnumTypeWrapper):
+    """What kind of quantity an indicator is."""
 
 INDICATOR_MEASURE_UNSPECIFIED: IndicatorMeasure.ValueType  # 0
+"""Not said."""
 INDICATOR_MEASURE_UNIT: IndicatorMeasure.ValueType  # 1
+"""A count of units (people, visits, facilities)."""
 INDICATOR_MEASURE_PERCENTAGE: IndicatorMeasure.ValueType  # 2
+"""A percentage (0-100)."""
 INDICATOR_MEASURE_RATE: IndicatorMeasure.ValueType  # 3
+"""A rate (per 1,000, per 100,000, ...; say which in unit_of_measure)."""
 INDICATOR_MEASURE_NOMINAL: IndicatorMeasure.ValueType  # 4
+"""A category without order (value_text)."""
 INDICATOR_MEASURE_ORDINAL: IndicatorMeasure.ValueType  # 5
+"""An ordered category (value_text)."""
 INDICATOR_MEASURE_QUALITATIVE: IndicatorMeasure.ValueType  # 6
+"""A qualitative statement (value_text)."""
 Global___IndicatorMeasure: _TypeAlias = IndicatorMeasure  # noqa: Y015
 
 class _ObservationKind:
@@ -135,20 +191,29 @@ class _ObservationKind:
 class _ObservationKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ObservationKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     OBSERVATION_KIND_UNSPECIFIED: _ObservationKind.ValueType  # 0
+    """Not said."""
     OBSERVATION_KIND_BASELINE: _ObservationKind.ValueType  # 1
+    """The value before the programme."""
     OBSERVATION_KIND_TARGET: _ObservationKind.ValueType  # 2
     """Meta física."""
     OBSERVATION_KIND_ACTUAL: _ObservationKind.ValueType  # 3
+    """A measured value."""
     OBSERVATION_KIND_ESTIMATE: _ObservationKind.ValueType  # 4
+    """An estimate."""
 
-class ObservationKind(_ObservationKind, metaclass=_ObservationKindEnumTypeWrapper): ...
+class ObservationKind(_ObservationKind, metaclass=_ObservationKindEnumTypeWrapper):
+    """What an observed value is."""
 
 OBSERVATION_KIND_UNSPECIFIED: ObservationKind.ValueType  # 0
+"""Not said."""
 OBSERVATION_KIND_BASELINE: ObservationKind.ValueType  # 1
+"""The value before the programme."""
 OBSERVATION_KIND_TARGET: ObservationKind.ValueType  # 2
 """Meta física."""
 OBSERVATION_KIND_ACTUAL: ObservationKind.ValueType  # 3
+"""A measured value."""
 OBSERVATION_KIND_ESTIMATE: ObservationKind.ValueType  # 4
+"""An estimate."""
 Global___ObservationKind: _TypeAlias = ObservationKind  # noqa: Y015
 
 class _ObservationStatus:
@@ -158,18 +223,27 @@ class _ObservationStatus:
 class _ObservationStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ObservationStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     OBSERVATION_STATUS_UNSPECIFIED: _ObservationStatus.ValueType  # 0
+    """Not said."""
     OBSERVATION_STATUS_PROVISIONAL: _ObservationStatus.ValueType  # 1
+    """Provisional; may change."""
     OBSERVATION_STATUS_FINAL: _ObservationStatus.ValueType  # 2
+    """Final."""
     OBSERVATION_STATUS_REVISED: _ObservationStatus.ValueType  # 3
+    """Revised after a final figure was published."""
     OBSERVATION_STATUS_DISPUTED: _ObservationStatus.ValueType  # 4
     """Sources disagree, or the figure is unconfirmed by the institution."""
 
-class ObservationStatus(_ObservationStatus, metaclass=_ObservationStatusEnumTypeWrapper): ...
+class ObservationStatus(_ObservationStatus, metaclass=_ObservationStatusEnumTypeWrapper):
+    """How settled an observed value is."""
 
 OBSERVATION_STATUS_UNSPECIFIED: ObservationStatus.ValueType  # 0
+"""Not said."""
 OBSERVATION_STATUS_PROVISIONAL: ObservationStatus.ValueType  # 1
+"""Provisional; may change."""
 OBSERVATION_STATUS_FINAL: ObservationStatus.ValueType  # 2
+"""Final."""
 OBSERVATION_STATUS_REVISED: ObservationStatus.ValueType  # 3
+"""Revised after a final figure was published."""
 OBSERVATION_STATUS_DISPUTED: ObservationStatus.ValueType  # 4
 """Sources disagree, or the figure is unconfirmed by the institution."""
 Global___ObservationStatus: _TypeAlias = ObservationStatus  # noqa: Y015
@@ -181,24 +255,41 @@ class _PartnerKind:
 class _PartnerKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PartnerKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PARTNER_KIND_UNSPECIFIED: _PartnerKind.ValueType  # 0
+    """Not said."""
     PARTNER_KIND_PRIVATE_COMPANY: _PartnerKind.ValueType  # 1
+    """A private company."""
     PARTNER_KIND_NGO: _PartnerKind.ValueType  # 2
+    """A non-governmental organisation."""
     PARTNER_KIND_ACADEMIA: _PartnerKind.ValueType  # 3
+    """A university or research centre."""
     PARTNER_KIND_LOCAL_GOVERNMENT: _PartnerKind.ValueType  # 4
+    """A local or regional government."""
     PARTNER_KIND_NATIONAL_AGENCY: _PartnerKind.ValueType  # 5
+    """A national public agency."""
     PARTNER_KIND_INTERNATIONAL_ORGANISATION: _PartnerKind.ValueType  # 6
+    """An international organisation."""
     PARTNER_KIND_FAITH_BASED: _PartnerKind.ValueType  # 7
+    """A faith-based organisation."""
 
-class PartnerKind(_PartnerKind, metaclass=_PartnerKindEnumTypeWrapper): ...
+class PartnerKind(_PartnerKind, metaclass=_PartnerKindEnumTypeWrapper):
+    """Kinds of partner organisation."""
 
 PARTNER_KIND_UNSPECIFIED: PartnerKind.ValueType  # 0
+"""Not said."""
 PARTNER_KIND_PRIVATE_COMPANY: PartnerKind.ValueType  # 1
+"""A private company."""
 PARTNER_KIND_NGO: PartnerKind.ValueType  # 2
+"""A non-governmental organisation."""
 PARTNER_KIND_ACADEMIA: PartnerKind.ValueType  # 3
+"""A university or research centre."""
 PARTNER_KIND_LOCAL_GOVERNMENT: PartnerKind.ValueType  # 4
+"""A local or regional government."""
 PARTNER_KIND_NATIONAL_AGENCY: PartnerKind.ValueType  # 5
+"""A national public agency."""
 PARTNER_KIND_INTERNATIONAL_ORGANISATION: PartnerKind.ValueType  # 6
+"""An international organisation."""
 PARTNER_KIND_FAITH_BASED: PartnerKind.ValueType  # 7
+"""A faith-based organisation."""
 Global___PartnerKind: _TypeAlias = PartnerKind  # noqa: Y015
 
 class _EvaluationDesign:
@@ -208,22 +299,41 @@ class _EvaluationDesign:
 class _EvaluationDesignEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EvaluationDesign.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     EVALUATION_DESIGN_UNSPECIFIED: _EvaluationDesign.ValueType  # 0
+    """Not said."""
     EVALUATION_DESIGN_MONITORING_ONLY: _EvaluationDesign.ValueType  # 1
+    """Routine monitoring only."""
     EVALUATION_DESIGN_PROCESS: _EvaluationDesign.ValueType  # 2
+    """A process evaluation (was it delivered as designed)."""
     EVALUATION_DESIGN_PRE_POST: _EvaluationDesign.ValueType  # 3
+    """Before-and-after comparison without a control group."""
     EVALUATION_DESIGN_QUASI_EXPERIMENTAL: _EvaluationDesign.ValueType  # 4
+    """A comparison group not formed at random."""
     EVALUATION_DESIGN_RANDOMISED: _EvaluationDesign.ValueType  # 5
+    """A randomised controlled trial."""
     EVALUATION_DESIGN_DESIGN_AND_BUDGET_REVIEW: _EvaluationDesign.ValueType  # 6
+    """A review of design and budget (e.g. PE's Evaluación de Diseño y Ejecución
+    Presupuestal, MX's evaluación de diseño).
+    """
 
-class EvaluationDesign(_EvaluationDesign, metaclass=_EvaluationDesignEnumTypeWrapper): ...
+class EvaluationDesign(_EvaluationDesign, metaclass=_EvaluationDesignEnumTypeWrapper):
+    """Evaluation designs, weakest evidence first."""
 
 EVALUATION_DESIGN_UNSPECIFIED: EvaluationDesign.ValueType  # 0
+"""Not said."""
 EVALUATION_DESIGN_MONITORING_ONLY: EvaluationDesign.ValueType  # 1
+"""Routine monitoring only."""
 EVALUATION_DESIGN_PROCESS: EvaluationDesign.ValueType  # 2
+"""A process evaluation (was it delivered as designed)."""
 EVALUATION_DESIGN_PRE_POST: EvaluationDesign.ValueType  # 3
+"""Before-and-after comparison without a control group."""
 EVALUATION_DESIGN_QUASI_EXPERIMENTAL: EvaluationDesign.ValueType  # 4
+"""A comparison group not formed at random."""
 EVALUATION_DESIGN_RANDOMISED: EvaluationDesign.ValueType  # 5
+"""A randomised controlled trial."""
 EVALUATION_DESIGN_DESIGN_AND_BUDGET_REVIEW: EvaluationDesign.ValueType  # 6
+"""A review of design and budget (e.g. PE's Evaluación de Diseño y Ejecución
+Presupuestal, MX's evaluación de diseño).
+"""
 Global___EvaluationDesign: _TypeAlias = EvaluationDesign  # noqa: Y015
 
 @_typing.final
@@ -257,41 +367,71 @@ class BestPracticeRecord(_message.Message):
     LAST_REVIEWED_ON_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
     practice_id: _builtins.str
+    """The owner's id of the programme, stable across updates."""
     owner: _builtins.str
     """Owning member id."""
     title: _builtins.str
+    """Name of the programme."""
     summary: _builtins.str
+    """What the programme does, a short paragraph."""
     status: Global___PracticeStatus.ValueType
+    """Stage of the programme."""
     problem_statement: _builtins.str
+    """The problem the programme addresses, free text."""
     facilities_covered: _builtins.int
+    """Number of facilities where it runs."""
     localities_covered: _builtins.int
+    """Number of localities (municipalities, districts) where it runs."""
     transferability_notes: _builtins.str
+    """What another country would need to adopt it, free text."""
     language: _builtins.str
     """Language of the free text (BCP 47)."""
     @_builtins.property
-    def areas(self) -> _containers.RepeatedScalarFieldContainer[Global___ThematicArea.ValueType]: ...
+    def areas(self) -> _containers.RepeatedScalarFieldContainer[Global___ThematicArea.ValueType]:
+        """Thematic areas the programme belongs to."""
+
     @_builtins.property
-    def started_on(self) -> _common_pb2.PartialDate: ...
+    def started_on(self) -> _common_pb2.PartialDate:
+        """When the programme started."""
+
     @_builtins.property
     def mandela_rules(self) -> _containers.RepeatedScalarFieldContainer[_builtins.int]:
         """Mandela Rules the programme serves, e.g. 58 (family contact)."""
 
     @_builtins.property
-    def target_population(self) -> Global___TargetPopulation: ...
+    def target_population(self) -> Global___TargetPopulation:
+        """Who the programme is for, and how many it reached."""
+
     @_builtins.property
-    def principles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def principles(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Guiding principles, one short statement each."""
+
     @_builtins.property
-    def results_chain(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResultNode]: ...
+    def results_chain(self) -> _containers.RepeatedCompositeFieldContainer[Global___ResultNode]:
+        """The results chain (impact, outcomes, outputs, activities) with indicators;
+        nodes link by contributes_to.
+        """
+
     @_builtins.property
-    def partners(self) -> _containers.RepeatedCompositeFieldContainer[Global___Partner]: ...
+    def partners(self) -> _containers.RepeatedCompositeFieldContainer[Global___Partner]:
+        """Organisations taking part."""
+
     @_builtins.property
-    def legal_framework(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def legal_framework(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Laws, decrees and rules the programme rests on, one citation each."""
+
     @_builtins.property
-    def evaluations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evaluation]: ...
+    def evaluations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evaluation]:
+        """Evaluations of the programme."""
+
     @_builtins.property
-    def sources(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceCitation]: ...
+    def sources(self) -> _containers.RepeatedCompositeFieldContainer[_common_pb2.SourceCitation]:
+        """Sources of the record as a whole."""
+
     @_builtins.property
-    def last_reviewed_on(self) -> _common_pb2.PartialDate: ...
+    def last_reviewed_on(self) -> _common_pb2.PartialDate:
+        """When the owner last reviewed this record."""
+
     def __init__(
         self,
         *,
@@ -327,6 +467,11 @@ Global___BestPracticeRecord: _TypeAlias = BestPracticeRecord  # noqa: Y015
 
 @_typing.final
 class TargetPopulation(_message.Message):
+    """Who a programme is for. The three populations follow the PE/MX budget-
+    programme method: potential (has the problem), objective (planned to be
+    served), attended (actually served).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DESCRIPTION_FIELD_NUMBER: _builtins.int
@@ -339,16 +484,27 @@ class TargetPopulation(_message.Message):
     OBJECTIVE_POPULATION_FIELD_NUMBER: _builtins.int
     ATTENDED_POPULATION_FIELD_NUMBER: _builtins.int
     description: _builtins.str
+    """The target population in words."""
     age_min: _builtins.int
+    """Youngest age admitted, in years; 0 = no lower limit."""
     age_max: _builtins.int
+    """Oldest age admitted, in years; 0 = no upper limit."""
     first_time_offenders_only: _builtins.bool
+    """True when only first-time offenders are admitted."""
     potential_population: _builtins.int
+    """People who have the problem the programme addresses."""
     objective_population: _builtins.int
+    """People the programme plans to serve."""
     attended_population: _builtins.int
+    """People the programme actually served."""
     @_builtins.property
-    def legal_statuses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def legal_statuses(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Legal statuses admitted, as the owner words them (e.g. "sentenced")."""
+
     @_builtins.property
-    def sexes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def sexes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Sexes admitted, as the owner words them."""
+
     def __init__(
         self,
         *,
@@ -372,6 +528,8 @@ Global___TargetPopulation: _TypeAlias = TargetPopulation  # noqa: Y015
 
 @_typing.final
 class ResultNode(_message.Message):
+    """One node of a results chain."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NODE_ID_FIELD_NUMBER: _builtins.int
@@ -383,19 +541,25 @@ class ResultNode(_message.Message):
     BUDGET_AMOUNT_MINOR_FIELD_NUMBER: _builtins.int
     CURRENCY_FIELD_NUMBER: _builtins.int
     node_id: _builtins.str
+    """Id of the node, unique within the record (referenced by contributes_to)."""
     level: Global___ResultLevel.ValueType
+    """Its level in the chain."""
     statement: _builtins.str
+    """The result, as a statement (e.g. "Inmates complete secondary education")."""
     budget_code: _builtins.str
     """PE programme/product/activity code, MX Pp clave."""
     budget_amount_minor: _builtins.int
     """Budget in minor units of currency."""
     currency: _builtins.str
+    """ISO 4217 code of budget_amount_minor (e.g. "PEN")."""
     @_builtins.property
     def contributes_to(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Node ids this node contributes to (many to many)."""
 
     @_builtins.property
-    def indicators(self) -> _containers.RepeatedCompositeFieldContainer[Global___Indicator]: ...
+    def indicators(self) -> _containers.RepeatedCompositeFieldContainer[Global___Indicator]:
+        """Indicators that measure this result."""
+
     def __init__(
         self,
         *,
@@ -418,6 +582,8 @@ Global___ResultNode: _TypeAlias = ResultNode  # noqa: Y015
 
 @_typing.final
 class Indicator(_message.Message):
+    """An indicator of a result, with its observations."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INDICATOR_ID_FIELD_NUMBER: _builtins.int
@@ -433,22 +599,33 @@ class Indicator(_message.Message):
     DIMENSION_NAMES_FIELD_NUMBER: _builtins.int
     OBSERVATIONS_FIELD_NUMBER: _builtins.int
     indicator_id: _builtins.str
+    """Id of the indicator, unique within the record."""
     name: _builtins.str
+    """Name of the indicator."""
     definition: _builtins.str
     """PE ficha técnica / MX método de cálculo."""
     measure: Global___IndicatorMeasure.ValueType
+    """What kind of quantity the indicator is."""
     unit_of_measure: _builtins.str
     """"persona", "visita", "%", "establecimiento"."""
     ascending: _builtins.bool
     """True when a higher value is better."""
     numerator: _builtins.str
+    """What is counted above the line, for ratios."""
     denominator: _builtins.str
+    """What is counted below the line, for ratios."""
     data_source: _builtins.str
+    """Where the figures come from (a register, a survey), free text."""
     frequency: _builtins.str
+    """How often it is measured (e.g. "annual", "quarterly")."""
     @_builtins.property
-    def dimension_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def dimension_names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Names of the breakdowns observations may carry (e.g. "sex", "facility")."""
+
     @_builtins.property
-    def observations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Observation]: ...
+    def observations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Observation]:
+        """Dated values: baselines, targets, actuals, estimates."""
+
     def __init__(
         self,
         *,
@@ -475,6 +652,8 @@ Global___Indicator: _TypeAlias = Indicator  # noqa: Y015
 
 @_typing.final
 class Observation(_message.Message):
+    """One value of an indicator for one period, with its source."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     PERIOD_FIELD_NUMBER: _builtins.int
@@ -486,16 +665,29 @@ class Observation(_message.Message):
     SOURCE_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     kind: Global___ObservationKind.ValueType
+    """Baseline, target, actual or estimate."""
     value: _builtins.float
+    """The value, in the indicator's unit_of_measure (percentages as 0-100)."""
     value_text: _builtins.str
+    """The value as text, for nominal, ordinal and qualitative indicators (or a
+    figure as published, e.g. "about 1,200").
+    """
     status: Global___ObservationStatus.ValueType
+    """How settled the value is."""
     note: _builtins.str
+    """Any remark on the value, free text."""
     @_builtins.property
-    def period(self) -> _common_pb2.DateRange: ...
+    def period(self) -> _common_pb2.DateRange:
+        """The period the value is for."""
+
     @_builtins.property
-    def dimensions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Dimension]: ...
+    def dimensions(self) -> _containers.RepeatedCompositeFieldContainer[Global___Dimension]:
+        """The breakdown this value is for (e.g. sex = "F"); empty for the total."""
+
     @_builtins.property
-    def source(self) -> _common_pb2.SourceCitation: ...
+    def source(self) -> _common_pb2.SourceCitation:
+        """Where this value was published."""
+
     def __init__(
         self,
         *,
@@ -518,12 +710,16 @@ Global___Observation: _TypeAlias = Observation  # noqa: Y015
 
 @_typing.final
 class Dimension(_message.Message):
+    """One breakdown coordinate of an observation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
     VALUE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    """One of the indicator's dimension_names."""
     value: _builtins.str
+    """The value on that dimension (e.g. "F", "EP Lurigancho")."""
     def __init__(
         self,
         *,
@@ -540,14 +736,19 @@ Global___Dimension: _TypeAlias = Dimension  # noqa: Y015
 
 @_typing.final
 class Partner(_message.Message):
+    """An organisation taking part in a programme."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     NAME_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
+    """Its name."""
     kind: Global___PartnerKind.ValueType
+    """Its kind."""
     role: _builtins.str
+    """What it contributes, free text."""
     def __init__(
         self,
         *,
@@ -565,6 +766,8 @@ Global___Partner: _TypeAlias = Partner  # noqa: Y015
 
 @_typing.final
 class Evaluation(_message.Message):
+    """An evaluation of a programme."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DESIGN_FIELD_NUMBER: _builtins.int
@@ -573,12 +776,19 @@ class Evaluation(_message.Message):
     MAIN_FINDINGS_FIELD_NUMBER: _builtins.int
     REPORT_FIELD_NUMBER: _builtins.int
     design: Global___EvaluationDesign.ValueType
+    """The design used."""
     evaluator: _builtins.str
+    """Who evaluated."""
     main_findings: _builtins.str
+    """Its main findings, free text."""
     @_builtins.property
-    def date(self) -> _common_pb2.PartialDate: ...
+    def date(self) -> _common_pb2.PartialDate:
+        """When the evaluation was published."""
+
     @_builtins.property
-    def report(self) -> _common_pb2.SourceCitation: ...
+    def report(self) -> _common_pb2.SourceCitation:
+        """Where the report is."""
+
     def __init__(
         self,
         *,
