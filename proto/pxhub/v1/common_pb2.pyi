@@ -24,32 +24,71 @@ class _IdDocumentType:
 class _IdDocumentTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IdDocumentType.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ID_DOCUMENT_TYPE_UNSPECIFIED: _IdDocumentType.ValueType  # 0
+    """Not said."""
     ID_DOCUMENT_TYPE_CO_CEDULA_CIUDADANIA: _IdDocumentType.ValueType  # 1
+    """Colombia: cédula de ciudadanía (3 to 10 digits; no public check digit)."""
     ID_DOCUMENT_TYPE_CO_CEDULA_EXTRANJERIA: _IdDocumentType.ValueType  # 2
+    """Colombia: cédula de extranjería (foreign residents)."""
     ID_DOCUMENT_TYPE_PE_DNI: _IdDocumentType.ValueType  # 3
+    """Peru: Documento Nacional de Identidad (8 digits,
+    optionally followed by its check character).
+    """
     ID_DOCUMENT_TYPE_PE_CARNE_EXTRANJERIA: _IdDocumentType.ValueType  # 4
+    """Peru: carné de extranjería (foreign residents)."""
     ID_DOCUMENT_TYPE_EC_CEDULA: _IdDocumentType.ValueType  # 5
+    """Ecuador: cédula de identidad (10 digits, modulo-10 check digit)."""
     ID_DOCUMENT_TYPE_UY_CEDULA_IDENTIDAD: _IdDocumentType.ValueType  # 6
+    """Uruguay: cédula de identidad (7 or 8 digits with a check digit)."""
     ID_DOCUMENT_TYPE_MX_CURP: _IdDocumentType.ValueType  # 7
+    """Mexico: Clave Única de Registro de Población (18 characters, check digit)."""
     ID_DOCUMENT_TYPE_DO_CEDULA: _IdDocumentType.ValueType  # 8
+    """Dominican Republic: cédula de identidad y electoral (11 digits, Luhn check
+    digit).
+    """
     ID_DOCUMENT_TYPE_GT_DPI_CUI: _IdDocumentType.ValueType  # 9
+    """Guatemala: Documento Personal de Identificación, Código Único de
+    Identificación (13 digits, department and municipality components, check
+    digit).
+    """
     ID_DOCUMENT_TYPE_PASSPORT: _IdDocumentType.ValueType  # 10
+    """A passport of any country (issuing_country_iso2 says which)."""
     ID_DOCUMENT_TYPE_OTHER: _IdDocumentType.ValueType  # 11
+    """Any other identity document (issuing_authority says which)."""
 
-class IdDocumentType(_IdDocumentType, metaclass=_IdDocumentTypeEnumTypeWrapper): ...
+class IdDocumentType(_IdDocumentType, metaclass=_IdDocumentTypeEnumTypeWrapper):
+    """Identity documents of the member countries, plus passports."""
 
 ID_DOCUMENT_TYPE_UNSPECIFIED: IdDocumentType.ValueType  # 0
+"""Not said."""
 ID_DOCUMENT_TYPE_CO_CEDULA_CIUDADANIA: IdDocumentType.ValueType  # 1
+"""Colombia: cédula de ciudadanía (3 to 10 digits; no public check digit)."""
 ID_DOCUMENT_TYPE_CO_CEDULA_EXTRANJERIA: IdDocumentType.ValueType  # 2
+"""Colombia: cédula de extranjería (foreign residents)."""
 ID_DOCUMENT_TYPE_PE_DNI: IdDocumentType.ValueType  # 3
+"""Peru: Documento Nacional de Identidad (8 digits,
+optionally followed by its check character).
+"""
 ID_DOCUMENT_TYPE_PE_CARNE_EXTRANJERIA: IdDocumentType.ValueType  # 4
+"""Peru: carné de extranjería (foreign residents)."""
 ID_DOCUMENT_TYPE_EC_CEDULA: IdDocumentType.ValueType  # 5
+"""Ecuador: cédula de identidad (10 digits, modulo-10 check digit)."""
 ID_DOCUMENT_TYPE_UY_CEDULA_IDENTIDAD: IdDocumentType.ValueType  # 6
+"""Uruguay: cédula de identidad (7 or 8 digits with a check digit)."""
 ID_DOCUMENT_TYPE_MX_CURP: IdDocumentType.ValueType  # 7
+"""Mexico: Clave Única de Registro de Población (18 characters, check digit)."""
 ID_DOCUMENT_TYPE_DO_CEDULA: IdDocumentType.ValueType  # 8
+"""Dominican Republic: cédula de identidad y electoral (11 digits, Luhn check
+digit).
+"""
 ID_DOCUMENT_TYPE_GT_DPI_CUI: IdDocumentType.ValueType  # 9
+"""Guatemala: Documento Personal de Identificación, Código Único de
+Identificación (13 digits, department and municipality components, check
+digit).
+"""
 ID_DOCUMENT_TYPE_PASSPORT: IdDocumentType.ValueType  # 10
+"""A passport of any country (issuing_country_iso2 says which)."""
 ID_DOCUMENT_TYPE_OTHER: IdDocumentType.ValueType  # 11
+"""Any other identity document (issuing_authority says which)."""
 Global___IdDocumentType: _TypeAlias = IdDocumentType  # noqa: Y015
 
 class _IdValidationStatus:
@@ -59,14 +98,19 @@ class _IdValidationStatus:
 class _IdValidationStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IdValidationStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ID_VALIDATION_STATUS_UNSPECIFIED: _IdValidationStatus.ValueType  # 0
+    """Not said."""
     ID_VALIDATION_STATUS_NOT_VALIDATED: _IdValidationStatus.ValueType  # 1
+    """No check was run (e.g. no algorithm for this document type)."""
     ID_VALIDATION_STATUS_VALID_CHECKSUM: _IdValidationStatus.ValueType  # 2
+    """Format and check digit are correct."""
     ID_VALIDATION_STATUS_VALID_FORMAT_ONLY: _IdValidationStatus.ValueType  # 3
     """The scheme has no public check digit."""
     ID_VALIDATION_STATUS_VALID_LEGACY_EXCEPTION: _IdValidationStatus.ValueType  # 4
     """A known issued number that fails the checksum."""
     ID_VALIDATION_STATUS_INVALID_FORMAT: _IdValidationStatus.ValueType  # 5
+    """Wrong length or characters for the document type."""
     ID_VALIDATION_STATUS_INVALID_CHECKSUM: _IdValidationStatus.ValueType  # 6
+    """The check digit is wrong."""
     ID_VALIDATION_STATUS_INVALID_COMPONENT: _IdValidationStatus.ValueType  # 7
     """Bad province, department or state component."""
 
@@ -76,14 +120,19 @@ class IdValidationStatus(_IdValidationStatus, metaclass=_IdValidationStatusEnumT
     """
 
 ID_VALIDATION_STATUS_UNSPECIFIED: IdValidationStatus.ValueType  # 0
+"""Not said."""
 ID_VALIDATION_STATUS_NOT_VALIDATED: IdValidationStatus.ValueType  # 1
+"""No check was run (e.g. no algorithm for this document type)."""
 ID_VALIDATION_STATUS_VALID_CHECKSUM: IdValidationStatus.ValueType  # 2
+"""Format and check digit are correct."""
 ID_VALIDATION_STATUS_VALID_FORMAT_ONLY: IdValidationStatus.ValueType  # 3
 """The scheme has no public check digit."""
 ID_VALIDATION_STATUS_VALID_LEGACY_EXCEPTION: IdValidationStatus.ValueType  # 4
 """A known issued number that fails the checksum."""
 ID_VALIDATION_STATUS_INVALID_FORMAT: IdValidationStatus.ValueType  # 5
+"""Wrong length or characters for the document type."""
 ID_VALIDATION_STATUS_INVALID_CHECKSUM: IdValidationStatus.ValueType  # 6
+"""The check digit is wrong."""
 ID_VALIDATION_STATUS_INVALID_COMPONENT: IdValidationStatus.ValueType  # 7
 """Bad province, department or state component."""
 Global___IdValidationStatus: _TypeAlias = IdValidationStatus  # noqa: Y015
@@ -98,8 +147,11 @@ class PartialDate(_message.Message):
     MONTH_FIELD_NUMBER: _builtins.int
     DAY_FIELD_NUMBER: _builtins.int
     year: _builtins.int
+    """Four-digit year (e.g. 1987); 0 = unknown."""
     month: _builtins.int
+    """Month 1-12; 0 = unknown."""
     day: _builtins.int
+    """Day of the month 1-31; 0 = unknown."""
     def __init__(
         self,
         *,
@@ -117,14 +169,20 @@ Global___PartialDate: _TypeAlias = PartialDate  # noqa: Y015
 
 @_typing.final
 class DateRange(_message.Message):
+    """A period between two partial dates, both ends included."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     START_FIELD_NUMBER: _builtins.int
     END_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def start(self) -> Global___PartialDate: ...
+    def start(self) -> Global___PartialDate:
+        """First day of the period; unset = open start."""
+
     @_builtins.property
-    def end(self) -> Global___PartialDate: ...
+    def end(self) -> Global___PartialDate:
+        """Last day of the period; unset = still running."""
+
     def __init__(
         self,
         *,
@@ -141,6 +199,8 @@ Global___DateRange: _TypeAlias = DateRange  # noqa: Y015
 
 @_typing.final
 class LocalizedText(_message.Message):
+    """A text in a named language."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     LANG_FIELD_NUMBER: _builtins.int
@@ -148,6 +208,7 @@ class LocalizedText(_message.Message):
     lang: _builtins.str
     """BCP 47 language tag, e.g. "es-CO"."""
     text: _builtins.str
+    """The text in that language."""
     def __init__(
         self,
         *,
@@ -174,7 +235,9 @@ class CodeValue(_message.Message):
     scheme: _builtins.str
     """Code list name, e.g. "iccs-1.0" or "co-inpec-delitos"."""
     code: _builtins.str
+    """The code as written in that list, verbatim (e.g. "239")."""
     label: _builtins.str
+    """The code's label in the list's language (e.g. "Hurto")."""
     def __init__(
         self,
         *,
@@ -192,6 +255,8 @@ Global___CodeValue: _TypeAlias = CodeValue  # noqa: Y015
 
 @_typing.final
 class Place(_message.Message):
+    """A place, as precise as the source knows it."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     COUNTRY_ISO2_FIELD_NUMBER: _builtins.int
@@ -202,6 +267,7 @@ class Place(_message.Message):
     subdivision_code: _builtins.str
     """ISO 3166-2 subdivision code where known."""
     locality: _builtins.str
+    """City, town or municipality, as written in the source."""
     def __init__(
         self,
         *,
@@ -230,14 +296,21 @@ class SourceCitation(_message.Message):
     ACCESSED_FIELD_NUMBER: _builtins.int
     LOCATOR_FIELD_NUMBER: _builtins.int
     title: _builtins.str
+    """Title of the document or page."""
     publisher: _builtins.str
+    """Who published it."""
     url: _builtins.str
+    """Where it can be read (absolute URL), if online."""
     locator: _builtins.str
     """Page, paragraph or table within the source."""
     @_builtins.property
-    def published(self) -> Global___PartialDate: ...
+    def published(self) -> Global___PartialDate:
+        """When it was published."""
+
     @_builtins.property
-    def accessed(self) -> Global___PartialDate: ...
+    def accessed(self) -> Global___PartialDate:
+        """When the citing member last read it (for web sources)."""
+
     def __init__(
         self,
         *,
@@ -258,6 +331,10 @@ Global___SourceCitation: _TypeAlias = SourceCitation  # noqa: Y015
 
 @_typing.final
 class PersonIdentifier(_message.Message):
+    """An identity document number, normalised and checked by the custodian's
+    adapter.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     TYPE_FIELD_NUMBER: _builtins.int
@@ -268,15 +345,21 @@ class PersonIdentifier(_message.Message):
     VALIDATION_FIELD_NUMBER: _builtins.int
     VALIDATION_ALGORITHM_FIELD_NUMBER: _builtins.int
     type: Global___IdDocumentType.ValueType
+    """The kind of document."""
     issuing_country_iso2: _builtins.str
+    """Issuing country, ISO 3166-1 alpha-2 in upper case."""
     value: _builtins.str
     """Normalised value (no spaces, dots or hyphens; upper case)."""
     issuing_authority: _builtins.str
+    """Issuing authority, free text (for OTHER documents and passports)."""
     validation: Global___IdValidationStatus.ValueType
+    """Result of checking value with its public algorithm."""
     validation_algorithm: _builtins.str
     """Algorithm id, e.g. "uy-ci-v1"."""
     @_builtins.property
-    def expiry(self) -> Global___PartialDate: ...
+    def expiry(self) -> Global___PartialDate:
+        """Expiry date of the document, if it has one."""
+
     def __init__(
         self,
         *,

@@ -25,6 +25,9 @@ class _Sensitivity:
 class _SensitivityEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Sensitivity.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     SENSITIVITY_UNSPECIFIED: _Sensitivity.ValueType  # 0
+    """No tier; never set as an option (a field without the option takes its
+    enclosing field's tier).
+    """
     SENSITIVITY_NONE: _Sensitivity.ValueType  # 1
     """Aggregate or public data."""
     SENSITIVITY_PERSONAL: _Sensitivity.ValueType  # 2
@@ -53,6 +56,9 @@ class Sensitivity(_Sensitivity, metaclass=_SensitivityEnumTypeWrapper):
     """
 
 SENSITIVITY_UNSPECIFIED: Sensitivity.ValueType  # 0
+"""No tier; never set as an option (a field without the option takes its
+enclosing field's tier).
+"""
 SENSITIVITY_NONE: Sensitivity.ValueType  # 1
 """Aggregate or public data."""
 SENSITIVITY_PERSONAL: Sensitivity.ValueType  # 2

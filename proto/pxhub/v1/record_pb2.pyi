@@ -35,13 +35,21 @@ class Record(_message.Message):
     FILE_REQUEST_FIELD_NUMBER: _builtins.int
     REQUEST_REFUSAL_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def inmate_security_profile(self) -> _inmate_profile_pb2.InmateSecurityProfile: ...
+    def inmate_security_profile(self) -> _inmate_profile_pb2.InmateSecurityProfile:
+        """Payload kind INMATE_SECURITY_PROFILE."""
+
     @_builtins.property
-    def integrity_audit(self) -> _integrity_pb2.IntegrityAudit: ...
+    def integrity_audit(self) -> _integrity_pb2.IntegrityAudit:
+        """Payload kind INTEGRITY_AUDIT."""
+
     @_builtins.property
-    def ethics_training(self) -> _integrity_pb2.EthicsTraining: ...
+    def ethics_training(self) -> _integrity_pb2.EthicsTraining:
+        """Payload kind ETHICS_TRAINING."""
+
     @_builtins.property
-    def best_practice(self) -> _best_practice_pb2.BestPracticeRecord: ...
+    def best_practice(self) -> _best_practice_pb2.BestPracticeRecord:
+        """Payload kind BEST_PRACTICE."""
+
     @_builtins.property
     def file_request(self) -> _request_pb2.FileRequest:
         """A REQUEST for a person's file (payload kind FILE_REQUEST)."""
