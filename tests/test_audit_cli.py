@@ -9,6 +9,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -49,6 +50,14 @@ async def pxhub(hub: HubHandle, *args: str) -> Result:
     """Run ``pxhub audit ...`` in a worker thread (it runs its own event loop) against ``hub``."""
     argv = ["audit", args[0], "--target", hub.target, "--federation-dir", str(hub.federation_dir), *args[1:]]
     return await asyncio.to_thread(runner.invoke, app, argv)
+
+
+_HUB_LOG_LINE = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \[")
+
+
+def printed(result: Result) -> str:
+    """What the command printed, without the log lines of the hub running in this process."""
+    return "".join(line for line in result.output.splitlines(True) if not _HUB_LOG_LINE.match(line))
 
 
 def db_path(hub: HubHandle) -> Path:
@@ -481,3 +490,67 @@ async def test_check_export_passes_offline_and_refuses_a_tampered_export(
     assert wrong.exit_code == 1 and "not signed by the pinned hub key other.example/log" in wrong.output
     garbled = runner.invoke(app, ["audit", "check-export", str(out), "--log-key", "nonsense"])
     assert garbled.exit_code == 2 and "--log-key" in garbled.output
+
+
+async def test_list_filters_at_the_hub_and_here_and_prints_json_jsonl_and_a_table(
+    sqlite_hub: HubHandle,
+) -> None:
+    every = await pxhub(sqlite_hub, "list", "--json")
+    assert every.exit_code == 0, every.output
+    rows = json.loads(printed(every))
+    assert [r["index"] for r in rows] == list(range(len(rows))) and len(rows) > 10
+    gt = json.loads(printed(await pxhub(sqlite_hub, "list", "--member", "GT-DGSP", "--json")))
+    assert gt and all("GT-DGSP" in json.dumps(r) for r in gt) and len(gt) < len(rows)
+    shared = await pxhub(
+        sqlite_hub, "list", "--action", "submit", "--purpose", "programme_knowledge_sharing", "--json"
+    )
+    submitted = json.loads(printed(shared))
+    assert submitted and all(r["action"] == "submit" for r in submitted)
+    assert all(r["purpose"] == "PROGRAMME_KNOWLEDGE_SHARING" for r in submitted)
+    full_name = await pxhub(
+        sqlite_hub, "list", "--action", "submit", "--purpose", "PURPOSE_PROGRAMME_KNOWLEDGE_SHARING", "--json"
+    )
+    assert json.loads(printed(full_name)) == submitted
+    refused = json.loads(printed(await pxhub(sqlite_hub, "list", "--reason", "SIGNATURE_INVALID", "--json")))
+    assert len(refused) == 2 and all(r["outcome"] == "deny" for r in refused)  # populate() ran twice
+    assert json.loads(printed(await pxhub(sqlite_hub, "list", "--limit", "3", "--json"))) == rows[:3]
+    times = [r["time"] for r in rows]
+    window = await pxhub(sqlite_hub, "list", "--since", times[3], "--until", times[-1], "--json")
+    inside = json.loads(printed(window))
+    assert inside and all(times[3] <= r["time"] < times[-1] for r in inside)
+    none = await pxhub(sqlite_hub, "list", "--since", "2999-01-01")
+    assert none.exit_code == 0 and "no entries match" in none.output
+    lines = printed(await pxhub(sqlite_hub, "list", "--member", "GT-DGSP", "--jsonl")).splitlines()
+    assert [json.loads(line) for line in lines] == gt
+    table = await asyncio.to_thread(
+        runner.invoke,
+        app,
+        ["audit", "list", "--target", sqlite_hub.target, "--federation-dir", str(sqlite_hub.federation_dir)],
+        env={"COLUMNS": "80"},
+    )
+    assert table.exit_code == 0, table.output
+    for row in rows:
+        assert row["time"] in table.output
+        for object_id in row["object_ids"]:
+            assert object_id in table.output, object_id
+    for option, value in (
+        ("--purpose", "NOPE"),
+        ("--reason", "NOPE"),
+        ("--action", "nope"),
+        ("--since", "soon"),
+    ):
+        bad = await pxhub(sqlite_hub, "list", option, value)
+        assert bad.exit_code == 2 and option in bad.output, bad.output
+
+
+async def test_report_counts_only_the_period_asked_for(sqlite_hub: HubHandle, tmp_path: Path) -> None:
+    out = tmp_path / "report.html"
+    result = await pxhub(sqlite_hub, "report", "--out", str(out), "--since", "2999-01-01")
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "<dt>Report period</dt><dd>from 2999-01-01T00:00:00Z until before the last entry" in page
+    assert "No consent withdrawals recorded" in page and "SIGNATURE_INVALID" not in page
+    backwards = await pxhub(
+        sqlite_hub, "report", "--out", str(out), "--since", "2025-02-01", "--until", "2025-01-01"
+    )
+    assert backwards.exit_code == 2 and "--since" in backwards.output

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
+from hub.cli.common import JsonOption
 from hub.core.words import counted
 
 if TYPE_CHECKING:
@@ -62,6 +64,9 @@ BackdateOption = Annotated[
         "--max-backdate", min=0, help="Seconds an entry's time may lie before an earlier entry's time."
     ),
 ]
+
+
+_T = TypeVar("_T")
 
 
 class UsageProblem(Exception):
@@ -188,13 +193,37 @@ def _run_verification(
     for_export: bool = False,
 ) -> VerifiedLog:
     """Connect and verify; usage and connection problems raise ``typer.Exit(2)``, failures ``Exit(1)``."""
+    from hub.sdk.audit.verify import verify_log
+
+    async def run(client: AuditClient) -> VerifiedLog:
+        return await verify_log(
+            _Source(client, for_export),
+            setup.anchors,
+            saved_note=setup.saved_note,
+            issue=issue,
+            keep_entries=keep_entries,
+            check_entries=check_entries,
+            max_backdate=timedelta(seconds=max_backdate),
+        )
+
+    verified = _with_client(setup, run)
+    warning = _lag_warning(verified)
+    if warning:
+        typer.echo(warning, err=True)
+    return verified
+
+
+def _with_client(setup: _Setup, action: Callable[[AuditClient], Awaitable[_T]]) -> _T:
+    """Connect as the auditor, run ``action``, close. A failed verification exits 1 (``FAILED:``);
+    usage problems, connection problems and the hub's refusals exit 2 naming the option or reason."""
     import grpc
 
     from hub.identity.manifest import PkiError
     from hub.sdk.audit.client import AuditClient
-    from hub.sdk.audit.verify import VerificationFailure, verify_log
+    from hub.sdk.audit.verify import VerificationFailure
+    from hub.transport.status import reason_of
 
-    async def run() -> VerifiedLog:
+    async def run() -> _T:
         try:
             client = await AuditClient.connect(
                 setup.target,
@@ -206,33 +235,23 @@ def _run_verification(
         except PkiError as error:
             raise UsageProblem(f"--identity {setup.identity}: {error}") from None
         try:
-            return await verify_log(
-                _Source(client, for_export),
-                setup.anchors,
-                saved_note=setup.saved_note,
-                issue=issue,
-                keep_entries=keep_entries,
-                check_entries=check_entries,
-                max_backdate=timedelta(seconds=max_backdate),
-            )
+            return await action(client)
         finally:
             await client.close()
 
     try:
-        verified = asyncio.run(run())
+        return asyncio.run(run())
     except UsageProblem as problem:
         raise _fail(str(problem)) from None
     except VerificationFailure as failure:
         typer.echo(f"FAILED: {failure.message}", err=True)
         raise typer.Exit(code=1) from None
     except grpc.aio.AioRpcError as error:
+        reason = reason_of(error)
         raise _fail(
-            f"the hub at --target {setup.target} answered {error.code().name}: {error.details()}"
+            f"the hub at --target {setup.target} answered {error.code().name}"
+            f"{f' {reason}' if reason else ''}: {error.details()}"
         ) from None
-    warning = _lag_warning(verified)
-    if warning:
-        typer.echo(warning, err=True)
-    return verified
 
 
 def _summary(verified: VerifiedLog, setup: _Setup) -> str:
@@ -354,6 +373,128 @@ def export(
     typer.echo(f"exported {counted(verified.checkpoint.size, 'entry')} with inclusion proofs to {out}")
 
 
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Only entries at or after this instant: 2025-03-01 (00:00 UTC) or 2025-03-01T08:00Z."
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option("--until", help="Only entries before this instant (exclusive), same forms as --since."),
+]
+
+
+def _period(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    from hub.cli.common import parse_instant
+
+    start = parse_instant(since, "--since") if since else None
+    end = parse_instant(until, "--until") if until else None
+    if start is not None and end is not None and start >= end:
+        raise _fail(f"--since {since} is not before --until {until}")
+    return start, end
+
+
+@audit_app.command("list")
+def list_entries(
+    target: TargetOption,
+    federation_dir: FederationOption = Path("var/federation"),
+    identity: IdentityOption = "AUDITOR-1",
+    member: Annotated[
+        str | None, typer.Option("--member", help="Entries that concern this member (it acted or is named).")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Entries this identity (or 'hub') wrote.")
+    ] = None,
+    action: Annotated[
+        str | None, typer.Option("--action", help="e.g. submit, consent.withdraw (docs/audit-log.md).")
+    ] = None,
+    purpose: Annotated[
+        str | None, typer.Option("--purpose", help="e.g. CUSTODY_TRANSFER (PURPOSE_ prefix optional).")
+    ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option("--reason", help="Refusal reason, e.g. SIGNATURE_INVALID (REASON_ prefix optional)."),
+    ] = None,
+    outcome: Annotated[str | None, typer.Option("--outcome", help="permit, ok, deny or error.")] = None,
+    message: Annotated[str | None, typer.Option("--message", help="Entries about this message id.")] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=0, help="At most this many entries (0: all).")] = 0,
+    as_json: JsonOption = False,
+    as_jsonl: Annotated[
+        bool, typer.Option("--jsonl", help="Print one JSON object per entry and line, as they arrive.")
+    ] = False,
+    server_name: ServerNameOption = None,
+) -> None:
+    """List audit entries, filtered; every query is itself logged (audit.query).
+
+    The hub filters by member, actor, action, message and time; purpose, reason and outcome are
+    matched here over what it streams. A listing shows entries as the hub serves them: `verify`
+    proves them.
+    """
+    from hub.cli.common import Column, enum_short_name, print_rows
+    from hub.core.audit_entry import ACTIONS, OUTCOMES
+    from hub.sdk.audit.listing import EntryFilter, entry_row
+    from pxhub.v1 import envelope_pb2
+
+    if as_json and as_jsonl:
+        raise _fail("--json and --jsonl: choose one")
+    if action and action not in ACTIONS:
+        raise _fail(f"--action: {action!r} is not one of {', '.join(sorted(ACTIONS))}")
+    if outcome and outcome not in OUTCOMES:
+        raise _fail(f"--outcome: {outcome!r} is not one of {', '.join(sorted(OUTCOMES))}")
+    keep = EntryFilter(
+        purpose=enum_short_name(envelope_pb2.Purpose, purpose, "PURPOSE_", "--purpose") if purpose else "",
+        reason=enum_short_name(envelope_pb2.Reason, reason, "REASON_", "--reason") if reason else "",
+        outcome=outcome or "",
+    )
+    start, end = _period(since, until)
+    try:
+        setup = _setup(target, federation_dir, identity, server_name, None, None)
+    except UsageProblem as problem:
+        raise _fail(str(problem)) from None
+    hub_filters: dict[str, object] = {
+        "member_id": member,
+        "actor_id": actor,
+        "action": action,
+        "message_id": message,
+        "since": start,
+        "until": end,
+        # the hub can stop early only when it applies every filter itself
+        "limit": limit if keep == EntryFilter() else 0,
+    }
+
+    async def collect(client: AuditClient) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        async for index, entry in client.entries(**hub_filters):  # type: ignore[arg-type]
+            row = entry_row(index, entry)
+            if not keep.matches(row):
+                continue
+            if as_jsonl:
+                typer.echo(json.dumps(row, ensure_ascii=False))
+            else:
+                rows.append(row)
+            if limit and len(rows) >= limit:
+                break
+        return rows
+
+    rows = _with_client(setup, collect)
+    if as_jsonl:
+        return
+    columns = [
+        Column("index", ident=True),
+        Column("time", ident=True),
+        Column("actor_id", "actor"),
+        Column("action"),
+        Column("outcome"),
+        Column("reason"),
+        Column("purpose"),
+        Column("object_ids", "objects", ident=True),
+    ]
+    print_rows(rows, columns, title=f"Audit entries ({len(rows)})", as_json=as_json, empty="no entries match")
+
+
 @audit_app.command()
 def report(
     target: TargetOption,
@@ -363,14 +504,18 @@ def report(
     checkpoint: SavedOption = None,
     witness: WitnessOption = None,
     issue: IssueOption = True,
+    since: SinceOption = None,
+    until: UntilOption = None,
     server_name: ServerNameOption = None,
 ) -> None:
     """Verify the log, then write one self-contained HTML report with charts.
 
-    No report is written for a log that fails verification.
+    The whole log is verified; with --since/--until the report counts only the entries of that
+    period. No report is written for a log that fails verification.
     """
-    from hub.sdk.audit.report import ReportHeader, build_report_data, render_report
+    from hub.sdk.audit.report import ReportHeader, build_report_data, entries_in_period, render_report
 
+    start, end = _period(since, until)
     try:
         setup = _setup(target, federation_dir, identity, server_name, witness, checkpoint)
     except UsageProblem as problem:
@@ -386,8 +531,10 @@ def report(
         witnesses=verified.cosigned,
         verified_at=datetime.now(UTC),
         target=setup.target,
+        since=start,
+        until=end,
     )
-    page = render_report(build_report_data(verified.entries or []), header)
+    page = render_report(build_report_data(entries_in_period(verified.entries or [], start, end)), header)
     try:
         out.write_text(page, encoding="utf-8")
     except OSError as error:

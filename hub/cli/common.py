@@ -1,4 +1,5 @@
-"""What the client commands share: connecting as an identity, one-line errors, dates, enum names.
+"""What the client commands share: connecting as an identity, one-line errors, dates, enum names,
+and the one way listings print (:func:`print_rows`).
 
 Every client command (``pxhub consent``, ``policy``, ``track``, ``lookup``, ``requests``) connects
 like the member SDK does (``--target``, ``--federation-dir``, ``--as``; key passphrase from
@@ -9,13 +10,16 @@ reason is printed), 2 a usage or connection problem.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from datetime import UTC
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 if TYPE_CHECKING:
     from google.protobuf.timestamp_pb2 import Timestamp
@@ -33,6 +37,10 @@ AsOption = Annotated[str, typer.Option("--as", help="Your identity in the federa
 ServerNameOption = Annotated[
     str | None,
     typer.Option("--server-name", help="TLS name of the hub when it differs from the target host."),
+]
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print the rows as one JSON array instead of a table.")
 ]
 
 _T = TypeVar("_T")
@@ -99,6 +107,37 @@ def _enum(enum: object, value: int, prefix: str) -> str:
         return str(value)
 
 
+def enum_value(enum: object, text: str, prefix: str, what: str) -> int:
+    """An enum value from its name, short (``CUSTODY_TRANSFER``) or full (``PURPOSE_CUSTODY_TRANSFER``),
+    in any case; an unknown name fails naming ``what`` and the names it could have been."""
+    name = text.strip().upper()
+    for candidate in (name, prefix + name):
+        try:
+            return int(enum.Value(candidate))  # type: ignore[attr-defined]
+        except ValueError:
+            continue
+    names: list[str] = enum.keys()  # type: ignore[attr-defined]
+    known = ", ".join(n.removeprefix(prefix) for n in names if not n.endswith("UNSPECIFIED"))
+    raise _fail(f"{what}: {text!r} is not one of {known}")
+
+
+def enum_short_name(enum: object, text: str, prefix: str, what: str) -> str:
+    """The name without ``prefix`` of the value :func:`enum_value` finds (as audit entries hold it)."""
+    value = enum_value(enum, text, prefix, what)
+    return str(enum.Name(value)).removeprefix(prefix)  # type: ignore[attr-defined]
+
+
+def parse_instant(text: str, what: str) -> datetime:
+    """``YYYY-MM-DD`` (midnight UTC) or an ISO datetime (UTC unless it names an offset)."""
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise _fail(
+            f"{what}: {text!r} is not an ISO date (2025-03-01) or datetime (2025-03-01T08:00Z)"
+        ) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def request_rows(views: list[request_pb2.RequestView]) -> list[dict[str, str]]:
     """One row per request, every field as text, ids whole (for the table and for ``--json``)."""
     from hub.core.requests import OVERDUE, state_name
@@ -126,3 +165,102 @@ def request_rows(views: list[request_pb2.RequestView]) -> list[dict[str, str]]:
         }
         for v in views
     ]
+
+
+# --------------------------------------------------------------------------- listings
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a listing: ``key`` in the JSON rows, ``header`` in the table.
+
+    An ``ident`` column holds what a user types or compares next (an id, a key id, a timestamp): it
+    is never wrapped, cut or folded; when the terminal is too narrow for every ident column beside
+    the others, the listing prints one section per row instead of a table.
+    """
+
+    key: str
+    header: str = ""
+    ident: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.header or self.key
+
+
+#: The narrowest a wrapping text column may become before the listing turns into sections.
+MIN_TEXT_WIDTH = 12
+
+
+def _cell(value: Any) -> str:
+    if value is None or value in ("", []):
+        return "-"
+    if isinstance(value, list | tuple):
+        return "\n".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return "\n".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _needed_width(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> int:
+    """The table's width with every ident column whole and text columns at their narrowest."""
+    total = 1  # the left border
+    for column in columns:
+        cells = [_cell(row.get(column.key)) for row in rows]
+        longest = max((len(line) for cell in cells for line in cell.splitlines()), default=1)
+        width = max(longest, len(column.title)) if column.ident else min(longest, MIN_TEXT_WIDTH)
+        total += width + 3  # one space of padding each side and the right border
+    return total
+
+
+def listing_renderables(
+    title: str, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], width: int
+) -> list[Table]:
+    """One table, or one section per row when the ident columns would not fit whole in ``width``."""
+    if _needed_width(columns, rows) <= width:
+        table = Table(title=title)
+        for column in columns:
+            table.add_column(column.title, no_wrap=column.ident, overflow="fold", min_width=None)
+        for row in rows:
+            table.add_row(*(_cell(row.get(c.key)) for c in columns))
+        return [table]
+    sections = []
+    label_width = max(len(c.title) for c in columns)
+    for number, row in enumerate(rows, start=1):
+        first = next((c for c in columns if c.ident), columns[0])
+        section = Table(
+            title=f"{title}: {first.title} {_cell(row.get(first.key))}"
+            if len(rows) > 1 or not title
+            else f"{title} ({number})",
+            show_header=False,
+            title_justify="left",
+        )
+        section.add_column(no_wrap=True, min_width=label_width, style="bold")
+        section.add_column(overflow="fold")
+        for column in columns:
+            section.add_row(column.title, _cell(row.get(column.key)))
+        sections.append(section)
+    return sections
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str,
+    as_json: bool = False,
+    empty: str = "",
+) -> None:
+    """Print a listing: the rows as JSON (``--json``), or a table in which no ident is cut.
+
+    A fresh console per call, so the width is the terminal's (``COLUMNS``) when the command runs.
+    """
+    if as_json:
+        typer.echo(json.dumps(list(rows), indent=2, ensure_ascii=False))
+        return
+    console = Console()
+    if not rows and empty:
+        console.print(empty)
+        return
+    for renderable in listing_renderables(title, columns, rows, console.width):
+        console.print(renderable)

@@ -18,11 +18,13 @@ from rich.table import Table
 from hub.cli.common import (
     AsOption,
     FederationOption,
+    JsonOption,
     ServerNameOption,
     TargetOption,
     _enum,
     _fail,
     _when,
+    enum_value,
     request_rows,
     run_as,
 )
@@ -40,21 +42,6 @@ requests_app = typer.Typer(
     help="Requests for a person's file after a hit: list, withdraw.", no_args_is_help=True
 )
 console = Console()
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def _enum_value(enum: object, text: str, prefix: str, what: str) -> int:
-    """An enum value from its name, with or without the prefix (``ORGANISED_CRIME`` style)."""
-    name = text.strip().upper()
-    for candidate in (name, prefix + name):
-        try:
-            return int(enum.Value(candidate))  # type: ignore[attr-defined]
-        except ValueError:
-            continue
-    names: list[str] = enum.keys()  # type: ignore[attr-defined]
-    known = ", ".join(n.removeprefix(prefix) for n in names if not n.endswith("UNSPECIFIED"))
-    raise _fail(f"{what}: {text!r} is not one of {known}")
 
 
 def _tokens(key: bytes, documents: list[str], persons: list[str]) -> tuple[list[Token], list[str]]:
@@ -117,8 +104,8 @@ def ask(
 
     if not as_member:
         raise _fail("--as is required (the member that asks)")
-    purpose_value = _enum_value(envelope_pb2.Purpose, purpose, "PURPOSE_", "--purpose")
-    basis_value = _enum_value(envelope_pb2.LegalBasis, basis, "LEGAL_BASIS_", "--basis")
+    purpose_value = enum_value(envelope_pb2.Purpose, purpose, "PURPOSE_", "--purpose")
+    basis_value = enum_value(envelope_pb2.LegalBasis, basis, "LEGAL_BASIS_", "--basis")
 
     async def go(client: MemberClient) -> tuple[lookup_pb2.LookupResponse, list[str]]:
         epoch, key = await client.matching_key()
@@ -208,7 +195,7 @@ def list_requests(
     """Requests with their state and deadline: a member's own, or every one (operator, auditor)."""
     from pxhub.v1 import request_pb2
 
-    state_value = _enum_value(request_pb2.RequestState, state, "REQUEST_STATE_", "--state") if state else 0
+    state_value = enum_value(request_pb2.RequestState, state, "REQUEST_STATE_", "--state") if state else 0
     views = run_as(
         target,
         federation_dir,

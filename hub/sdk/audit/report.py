@@ -34,13 +34,15 @@ import json
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hub.core.audit_entry import refused_counts
 from hub.core.members import MEMBER_IDS, MEMBERS
 from hub.core.words import counted
+from hub.sdk.audit.listing import instant_text
+from hub.sdk.audit.verify import entry_time_text
 
 __all__ = [
     "ReportData",
@@ -77,6 +79,8 @@ class ReportHeader:
     witnesses: dict[str, int]
     verified_at: datetime
     target: str = ""
+    since: datetime | None = None  # the reported period (the whole log was verified)
+    until: datetime | None = None
 
 
 def _instant(text: object) -> datetime | None:
@@ -311,6 +315,40 @@ def _note_cooperation(
     request_id = _request_id(objects) if follows_request else ""
     if request_id:
         _note_request(data, action, time, actor, details, request_id)
+
+
+def _period_text(header: ReportHeader) -> str:
+    since = instant_text(header.since)[:19] + "Z" if header.since else "the first entry"
+    until = instant_text(header.until)[:19] + "Z" if header.until else "the last entry"
+    return f"from {since} until before {until} (the whole log was verified; only this period is counted)"
+
+
+def entries_in_period(
+    entries: Iterable[bytes], since: datetime | None, until: datetime | None
+) -> Iterator[bytes]:
+    """The entries whose event time lies in ``[since, until)`` (either bound may be open).
+
+    Compared as text in the entries' fixed time format, so no entry is parsed twice; an entry
+    with no readable time is outside every bounded period."""
+    if since is None and until is None:
+        yield from entries
+        return
+    low = instant_text(since) if since is not None else ""
+    high = instant_text(until) if until is not None else ""
+    for entry in entries:
+        time = entry_time_text(entry)
+        if time is None:
+            try:
+                loose = json.loads(entry)
+            except ValueError:
+                continue
+            time = (
+                loose.get("time") if isinstance(loose, dict) and isinstance(loose.get("time"), str) else None
+            )
+            if time is None:
+                continue
+        if time >= low and (not high or time < high):
+            yield entry
 
 
 def build_report_data(entries: Iterable[bytes]) -> ReportData:
@@ -774,7 +812,12 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
         f"<dt>Hub verifier key</dt><dd>{_e(header.log_verifier_key)}</dd>"
         f"<dt>Witness cosignatures</dt><dd>{_e(witnesses or 'none required')}</dd>"
         f"<dt>Entries cover</dt><dd>{_e(period)}</dd>"
-        f"<dt>Hub</dt><dd>{_e(header.target or '-')}</dd></dl></section>",
+        + (
+            f"<dt>Report period</dt><dd>{_e(_period_text(header))}</dd>"
+            if header.since or header.until
+            else ""
+        )
+        + f"<dt>Hub</dt><dd>{_e(header.target or '-')}</dd></dl></section>",
         '<div class="kpis">'
         + _kpi(data.entries, "log entries")
         + _kpi(exchanges, "exchanges (record × recipient)")
