@@ -97,7 +97,7 @@ def test_a_decoded_entry_that_differs_from_its_bytes_is_refused() -> None:
 def test_a_dropped_entry_is_refused() -> None:
     lines = export()
     del lines[5]
-    assert refusal(lines) == "1 of the 7 entries the checkpoint signs are missing (dropped): 4"
+    assert refusal(lines) == "entries the checkpoint signs are missing (dropped): 4 (1 of 7)"
 
 
 def test_reordered_entries_are_refused() -> None:

@@ -590,7 +590,7 @@ def check_export(
         raise typer.Exit(code=1) from None
     checkpoint = summary.checkpoint
     typer.echo(
-        f"OK: {export_file} holds exactly the {checkpoint.size:,} entries of the checkpoint of size "
+        f"OK: {export_file} holds exactly the {counted(checkpoint.size, 'entry')} of the checkpoint of size "
         f"{checkpoint.size} signed by {checkpoint.origin}"
     )
     typer.echo(f"    root {base64.b64encode(checkpoint.root_hash).decode('ascii')}")
@@ -598,7 +598,7 @@ def check_export(
     if summary.cosigners:
         typer.echo(f"    cosignature lines (not checked here) by {', '.join(summary.cosigners)}")
     if summary.not_canonical:
-        typer.echo(f"    {summary.not_canonical} entries marked not canonical by the exporter")
+        typer.echo(f"    {counted(summary.not_canonical, 'entry')} marked not canonical by the exporter")
 
 
 @audit_app.command()

@@ -163,7 +163,7 @@ def _order_problem(indexes: list[tuple[int, int]], size: int) -> ExportRefused |
     if missing:
         shown = ", ".join(str(i) for i in missing[:5]) + (", …" if len(missing) > 5 else "")
         return ExportRefused(
-            0, f"{len(missing)} of the {size} entries the checkpoint signs are missing (dropped): {shown}"
+            0, f"entries the checkpoint signs are missing (dropped): {shown} ({len(missing)} of {size})"
         )
     for position, (index, line) in enumerate(indexes):
         if index != position:
