@@ -29,14 +29,19 @@ class _ConsentRegistration:
 class _ConsentRegistrationEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConsentRegistration.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CONSENT_REGISTRATION_UNSPECIFIED: _ConsentRegistration.ValueType  # 0
+    """Never sent."""
     CONSENT_REGISTRATION_REGISTERED: _ConsentRegistration.ValueType  # 1
+    """Registered now."""
     CONSENT_REGISTRATION_DUPLICATE: _ConsentRegistration.ValueType  # 2
     """The same signed bytes were registered before; nothing changed."""
 
-class ConsentRegistration(_ConsentRegistration, metaclass=_ConsentRegistrationEnumTypeWrapper): ...
+class ConsentRegistration(_ConsentRegistration, metaclass=_ConsentRegistrationEnumTypeWrapper):
+    """Outcome of RegisterConsent."""
 
 CONSENT_REGISTRATION_UNSPECIFIED: ConsentRegistration.ValueType  # 0
+"""Never sent."""
 CONSENT_REGISTRATION_REGISTERED: ConsentRegistration.ValueType  # 1
+"""Registered now."""
 CONSENT_REGISTRATION_DUPLICATE: ConsentRegistration.ValueType  # 2
 """The same signed bytes were registered before; nothing changed."""
 Global___ConsentRegistration: _TypeAlias = ConsentRegistration  # noqa: Y015
@@ -48,6 +53,7 @@ class _ConsentState:
 class _ConsentStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConsentState.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CONSENT_STATE_UNSPECIFIED: _ConsentState.ValueType  # 0
+    """Never sent."""
     CONSENT_STATE_GIVEN: _ConsentState.ValueType  # 1
     """dpv:ConsentGiven."""
     CONSENT_STATE_WITHDRAWN: _ConsentState.ValueType  # 2
@@ -57,9 +63,11 @@ class _ConsentStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConsentS
     CONSENT_STATE_EXPIRED: _ConsentState.ValueType  # 4
     """dpv:ConsentExpired: valid_until has passed."""
 
-class ConsentState(_ConsentState, metaclass=_ConsentStateEnumTypeWrapper): ...
+class ConsentState(_ConsentState, metaclass=_ConsentStateEnumTypeWrapper):
+    """State of a consent (W3C DPV consent status)."""
 
 CONSENT_STATE_UNSPECIFIED: ConsentState.ValueType  # 0
+"""Never sent."""
 CONSENT_STATE_GIVEN: ConsentState.ValueType  # 1
 """dpv:ConsentGiven."""
 CONSENT_STATE_WITHDRAWN: ConsentState.ValueType  # 2
@@ -77,17 +85,25 @@ class _ConsentActor:
 class _ConsentActorEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ConsentActor.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CONSENT_ACTOR_UNSPECIFIED: _ConsentActor.ValueType  # 0
+    """Not said; refused (MALFORMED)."""
     CONSENT_ACTOR_SUBJECT: _ConsentActor.ValueType  # 1
+    """The person concerned (for WITHDRAWN)."""
     CONSENT_ACTOR_CONTROLLER: _ConsentActor.ValueType  # 2
+    """The controlling member (for REVOKED)."""
     CONSENT_ACTOR_AUTHORITY: _ConsentActor.ValueType  # 3
+    """A court or authority (for REVOKED)."""
 
 class ConsentActor(_ConsentActor, metaclass=_ConsentActorEnumTypeWrapper):
     """Who decided a state change."""
 
 CONSENT_ACTOR_UNSPECIFIED: ConsentActor.ValueType  # 0
+"""Not said; refused (MALFORMED)."""
 CONSENT_ACTOR_SUBJECT: ConsentActor.ValueType  # 1
+"""The person concerned (for WITHDRAWN)."""
 CONSENT_ACTOR_CONTROLLER: ConsentActor.ValueType  # 2
+"""The controlling member (for REVOKED)."""
 CONSENT_ACTOR_AUTHORITY: ConsentActor.ValueType  # 3
+"""A court or authority (for REVOKED)."""
 Global___ConsentActor: _TypeAlias = ConsentActor  # noqa: Y015
 
 class _DeletionStatus:
@@ -97,14 +113,17 @@ class _DeletionStatus:
 class _DeletionStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_DeletionStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     DELETION_STATUS_UNSPECIFIED: _DeletionStatus.ValueType  # 0
+    """Not said; refused in an attestation (MISSING_FIELD)."""
     DELETION_STATUS_DELETED: _DeletionStatus.ValueType  # 1
     """The record and every copy derived from it were deleted."""
     DELETION_STATUS_RETAINED_UNDER_LEGAL_HOLD: _DeletionStatus.ValueType  # 2
     """Kept under a legal hold (e.g. GT LAIP art. 36), blocked from use."""
 
-class DeletionStatus(_DeletionStatus, metaclass=_DeletionStatusEnumTypeWrapper): ...
+class DeletionStatus(_DeletionStatus, metaclass=_DeletionStatusEnumTypeWrapper):
+    """What a recipient did with a record after a revocation notice."""
 
 DELETION_STATUS_UNSPECIFIED: DeletionStatus.ValueType  # 0
+"""Not said; refused in an attestation (MISSING_FIELD)."""
 DELETION_STATUS_DELETED: DeletionStatus.ValueType  # 1
 """The record and every copy derived from it were deleted."""
 DELETION_STATUS_RETAINED_UNDER_LEGAL_HOLD: DeletionStatus.ValueType  # 2
@@ -113,11 +132,22 @@ Global___DeletionStatus: _TypeAlias = DeletionStatus  # noqa: Y015
 
 @_typing.final
 class RegisterConsentRequest(_message.Message):
+    """Register one consent record."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CONSENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def consent(self) -> Global___SignedConsent: ...
+    def consent(self) -> Global___SignedConsent:
+        """The consent record and the controller's signature over its exact bytes. The
+        signature must verify under the caller's directory signing key
+        (SIGNATURE_MISSING, UNKNOWN_SIGNING_KEY, CONSENT_SIGNATURE_INVALID), the
+        record must parse (MALFORMED) and pass the ConsentRecord checks, its
+        controller must be the caller (CONSENT_CONTROLLER_MISMATCH) and every
+        recipient a member (UNKNOWN_RECIPIENT). The same consent_id with other
+        bytes is REPLAYED: a change is a new record.
+        """
+
     def __init__(
         self,
         *,
@@ -133,15 +163,21 @@ Global___RegisterConsentRequest: _TypeAlias = RegisterConsentRequest  # noqa: Y0
 
 @_typing.final
 class RegisterConsentResponse(_message.Message):
+    """What the hub registered."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CONSENT_ID_FIELD_NUMBER: _builtins.int
     REGISTRATION_FIELD_NUMBER: _builtins.int
     REGISTERED_AT_FIELD_NUMBER: _builtins.int
     consent_id: _builtins.str
+    """The registered consent's id (ConsentRecord.consent_id)."""
     registration: Global___ConsentRegistration.ValueType
+    """New, or the same bytes registered before."""
     @_builtins.property
-    def registered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def registered_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub first registered it (hub clock, UTC)."""
+
     def __init__(
         self,
         *,
@@ -159,11 +195,19 @@ Global___RegisterConsentResponse: _TypeAlias = RegisterConsentResponse  # noqa: 
 
 @_typing.final
 class ChangeConsentStateRequest(_message.Message):
+    """Withdraw or revoke a consent."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def event(self) -> Global___SignedConsentEvent: ...
+    def event(self) -> Global___SignedConsentEvent:
+        """The event, signed by the consent's controller, who must be the caller
+        (CONSENT_CONTROLLER_MISMATCH). The consent must be registered
+        (UNKNOWN_CONSENT) and still GIVEN (CONSENT_NOT_IN_FORCE); see ConsentEvent
+        for the event's own checks.
+        """
+
     def __init__(
         self,
         *,
@@ -179,6 +223,8 @@ Global___ChangeConsentStateRequest: _TypeAlias = ChangeConsentStateRequest  # no
 
 @_typing.final
 class ChangeConsentStateResponse(_message.Message):
+    """The consent after the change, and what the change set off."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CONSENT_FIELD_NUMBER: _builtins.int
@@ -189,7 +235,9 @@ class ChangeConsentStateResponse(_message.Message):
     notices: _builtins.int
     """Revocation notices queued for recipients that received a record."""
     @_builtins.property
-    def consent(self) -> Global___ConsentView: ...
+    def consent(self) -> Global___ConsentView:
+        """The consent in its new state, with its transfers."""
+
     def __init__(
         self,
         *,
@@ -207,10 +255,15 @@ Global___ChangeConsentStateResponse: _TypeAlias = ChangeConsentStateResponse  # 
 
 @_typing.final
 class GetConsentRequest(_message.Message):
+    """Ask for one consent."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CONSENT_ID_FIELD_NUMBER: _builtins.int
     consent_id: _builtins.str
+    """The consent's id. Unknown: UNKNOWN_CONSENT; neither controlled by the
+    caller nor naming it as recipient: CONSENT_CONTROLLER_MISMATCH.
+    """
     def __init__(
         self,
         *,
@@ -226,11 +279,15 @@ Global___GetConsentRequest: _TypeAlias = GetConsentRequest  # noqa: Y015
 
 @_typing.final
 class GetConsentResponse(_message.Message):
+    """One consent."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CONSENT_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def consent(self) -> Global___ConsentView: ...
+    def consent(self) -> Global___ConsentView:
+        """The consent; transfers are filled only for its controller."""
+
     def __init__(
         self,
         *,
@@ -246,10 +303,15 @@ Global___GetConsentResponse: _TypeAlias = GetConsentResponse  # noqa: Y015
 
 @_typing.final
 class ListConsentsRequest(_message.Message):
+    """Subject access: the caller's consents for one person."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SUBJECT_PSEUDONYM_FIELD_NUMBER: _builtins.int
     subject_pseudonym: _builtins.str
+    """The person's keyed pseudonym, "psn:" ISO2 ":" 32 lowercase hex (anything
+    else: SUBJECT_PSEUDONYM_INVALID).
+    """
     def __init__(
         self,
         *,
@@ -265,11 +327,17 @@ Global___ListConsentsRequest: _TypeAlias = ListConsentsRequest  # noqa: Y015
 
 @_typing.final
 class ListConsentsResponse(_message.Message):
+    """The caller's consents for the subject."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CONSENTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def consents(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConsentView]: ...
+    def consents(self) -> _containers.RepeatedCompositeFieldContainer[Global___ConsentView]:
+        """Every consent the caller controls for that subject, each with its
+        transfers; empty when there is none.
+        """
+
     def __init__(
         self,
         *,
@@ -297,13 +365,17 @@ class ConsentView(_message.Message):
     state: Global___ConsentState.ValueType
     """State at the time of the answer (EXPIRED is derived from valid_until)."""
     @_builtins.property
-    def consent(self) -> Global___SignedConsent: ...
+    def consent(self) -> Global___SignedConsent:
+        """The record and signature exactly as registered."""
+
     @_builtins.property
     def events(self) -> _containers.RepeatedCompositeFieldContainer[Global___SignedConsentEvent]:
         """State changes after registration, in order."""
 
     @_builtins.property
-    def registered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def registered_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub registered it (UTC)."""
+
     @_builtins.property
     def transfers(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecordLineage]:
         """Every record accepted under this consent (controller only)."""
@@ -336,7 +408,11 @@ class SignedConsent(_message.Message):
     record: _builtins.bytes
     """Serialised ConsentRecord."""
     @_builtins.property
-    def signature(self) -> _envelope_pb2.Signature: ...
+    def signature(self) -> _envelope_pb2.Signature:
+        """Ed25519 by the controller's directory signing key over "pxhub/v1/consent"
+        || 0x00 || record; signer = the controller, role ORIGINATOR.
+        """
+
     def __init__(
         self,
         *,
@@ -380,52 +456,85 @@ class ConsentRecord(_message.Message):
     ONWARD_TRANSFER_PROHIBITED_FIELD_NUMBER: _builtins.int
     RETENTION_FIELD_NUMBER: _builtins.int
     schema_version: _builtins.str
-    """"pxhub.v1.ConsentRecord/1"."""
+    """Exactly "pxhub.v1.ConsentRecord/1" (anything else: UNSUPPORTED_VERSION)."""
     consent_id: _builtins.str
-    """UUID, canonical lowercase."""
+    """UUID, canonical lowercase, chosen by the controller (MALFORMED otherwise)."""
     subject_pseudonym: _builtins.str
-    """Keyed pseudonym of the person (PII principal): "psn:<ISO2>:<32 hex>"."""
+    """Keyed pseudonym of the person (PII principal): "psn:<ISO2>:<32 hex>",
+    lowercase hex (anything else: SUBJECT_PSEUDONYM_INVALID).
+    """
     subject_jurisdiction: _builtins.str
-    """ISO 3166-1 alpha-2 of the subject's jurisdiction."""
+    """ISO 3166-1 alpha-2 of the subject's jurisdiction; required (MISSING_FIELD)."""
     controller: _builtins.str
-    """Member id of the controller (the member that registers and signs)."""
+    """Member id of the controller (the member that registers and signs); must
+    be a member id (MISSING_FIELD) and the caller (CONSENT_CONTROLLER_MISMATCH).
+    """
     legal_basis: _envelope_pb2.LegalBasis.ValueType
-    """Always LEGAL_BASIS_CONSENT for a consent record."""
+    """Always LEGAL_BASIS_CONSENT for a consent record
+    (LEGAL_BASIS_NOT_PERMITTED otherwise).
+    """
     withdrawal_method: _builtins.str
-    """How the subject withdraws (27560 "withdrawal method")."""
+    """How the subject withdraws (27560 "withdrawal method"); required
+    (MISSING_FIELD).
+    """
     language: _builtins.str
-    """BCP 47 language of the notice shown to the subject."""
+    """BCP 47 language of the notice shown to the subject; required (MISSING_FIELD)."""
     notice_uri: _builtins.str
-    """The notice shown: where it is and the SHA-256 of its exact text."""
+    """The notice shown: where it is (required, MISSING_FIELD) and, in
+    notice_sha256, the SHA-256 of its exact text.
+    """
     notice_sha256: _builtins.bytes
+    """SHA-256 of the exact notice text, 32 bytes (any other length:
+    MISSING_FIELD).
+    """
     collection_method: _builtins.str
     """e.g. "written, signed before the facility's legal officer"."""
     rights_contact: _builtins.str
+    """Where the subject exercises their rights (a desk or functional address)."""
     supervisory_authority: _builtins.str
+    """The data-protection authority the subject may complain to."""
     onward_transfer_prohibited: _builtins.bool
+    """True: recipients may not pass the data on."""
     retention: _builtins.str
     """ISO 8601 duration and trigger, e.g. "P5Y after release"."""
     @_builtins.property
-    def purposes(self) -> _containers.RepeatedScalarFieldContainer[_envelope_pb2.Purpose.ValueType]: ...
+    def purposes(self) -> _containers.RepeatedScalarFieldContainer[_envelope_pb2.Purpose.ValueType]:
+        """Purposes the subject consented to; at least one, none UNSPECIFIED
+        (MISSING_FIELD). A transfer for another purpose is CONSENT_SCOPE.
+        """
+
     @_builtins.property
     def recipients(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
-        """Member ids the data may be sent to."""
+        """Member ids the data may be sent to: at least one (MISSING_FIELD), each a
+        member other than the controller (UNKNOWN_RECIPIENT). A transfer to
+        another member is CONSENT_SCOPE.
+        """
 
     @_builtins.property
     def data_categories(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
-        """Sensitivity layers (data categories) covered."""
+        """Sensitivity layers (data categories) covered; at least one
+        (MISSING_FIELD). A transfer declaring another layer is CONSENT_SCOPE.
+        """
 
     @_builtins.property
-    def legal_instruments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]: ...
+    def legal_instruments(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Laws or agreements the consent is given under, free text."""
+
     @_builtins.property
     def given_at(self) -> _timestamp_pb2.Timestamp:
-        """When the subject gave consent."""
+        """When the subject gave consent (UTC); required (MISSING_FIELD)."""
 
     @_builtins.property
-    def valid_from(self) -> _timestamp_pb2.Timestamp: ...
+    def valid_from(self) -> _timestamp_pb2.Timestamp:
+        """Start of validity (UTC); required (MISSING_FIELD). Before it the consent is
+        not in force.
+        """
+
     @_builtins.property
     def valid_until(self) -> _timestamp_pb2.Timestamp:
-        """Mandatory: no open-ended consent."""
+        """End of validity (UTC). Mandatory: no open-ended consent (MISSING_FIELD);
+        must be after valid_from (MALFORMED). After it the state is EXPIRED.
+        """
 
     def __init__(
         self,
@@ -478,18 +587,33 @@ class ConsentEvent(_message.Message):
     EVIDENCE_REF_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     consent_id: _builtins.str
+    """The consent the event changes (must be the signed record's consent_id;
+    MALFORMED otherwise).
+    """
     record_sha256: _builtins.bytes
-    """SHA-256 of SignedConsent.record the event applies to."""
+    """SHA-256 of SignedConsent.record the event applies to (32 bytes; another
+    digest is MALFORMED).
+    """
     state: Global___ConsentState.ValueType
-    """WITHDRAWN (actor SUBJECT) or REVOKED (actor CONTROLLER or AUTHORITY)."""
+    """WITHDRAWN (actor SUBJECT) or REVOKED (actor CONTROLLER or AUTHORITY); any
+    other state is MALFORMED.
+    """
     actor: Global___ConsentActor.ValueType
+    """Who decided: SUBJECT for WITHDRAWN; CONTROLLER or AUTHORITY for REVOKED
+    (MALFORMED otherwise).
+    """
     recorded_by: _builtins.str
-    """Member id that records and signs the event: the controller."""
+    """Member id that records and signs the event: the controller
+    (CONSENT_CONTROLLER_MISMATCH otherwise).
+    """
     evidence_ref: _builtins.str
     """Reference to the evidence (the subject's signed form, a ruling, ...)."""
     note: _builtins.str
+    """Free-text remark; no personal data."""
     @_builtins.property
-    def at(self) -> _timestamp_pb2.Timestamp: ...
+    def at(self) -> _timestamp_pb2.Timestamp:
+        """When the decision was taken (UTC); required (MISSING_FIELD)."""
+
     def __init__(
         self,
         *,
@@ -512,6 +636,8 @@ Global___ConsentEvent: _TypeAlias = ConsentEvent  # noqa: Y015
 
 @_typing.final
 class SignedConsentEvent(_message.Message):
+    """A consent event as the exact bytes the controller signed."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     EVENT_FIELD_NUMBER: _builtins.int
@@ -519,7 +645,11 @@ class SignedConsentEvent(_message.Message):
     event: _builtins.bytes
     """Serialised ConsentEvent."""
     @_builtins.property
-    def signature(self) -> _envelope_pb2.Signature: ...
+    def signature(self) -> _envelope_pb2.Signature:
+        """Ed25519 by the controller's signing key over "pxhub/v1/consent-event" ||
+        0x00 || event (CONSENT_SIGNATURE_INVALID if it does not verify).
+        """
+
     def __init__(
         self,
         *,
@@ -551,15 +681,23 @@ class RevocationNotice(_message.Message):
     EVENT_FIELD_NUMBER: _builtins.int
     ISSUED_AT_FIELD_NUMBER: _builtins.int
     notice_id: _builtins.str
+    """The hub's id of this notice; the recipient's DeletionAttestation quotes it."""
     message_id: _builtins.str
+    """message_id of the record received under the consent."""
     header_sha256: _builtins.bytes
     """SHA-256 of the Envelope.header that was delivered."""
     consent_id: _builtins.str
+    """The withdrawn or revoked consent."""
     controller: _builtins.str
+    """Member id of the consent's controller."""
     @_builtins.property
-    def event(self) -> Global___SignedConsentEvent: ...
+    def event(self) -> Global___SignedConsentEvent:
+        """The controller's signed event, to be checked by the recipient."""
+
     @_builtins.property
-    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    def issued_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub issued the notice (UTC)."""
+
     def __init__(
         self,
         *,
@@ -595,17 +733,31 @@ class DeletionAttestation(_message.Message):
     ATTESTED_AT_FIELD_NUMBER: _builtins.int
     OFFICER_PSEUDONYM_FIELD_NUMBER: _builtins.int
     notice_id: _builtins.str
+    """The RevocationNotice.notice_id this answers."""
     message_id: _builtins.str
+    """message_id of the record (canonical lowercase UUID; MALFORMED otherwise).
+    No notice sent to the caller about it: NO_REVOCATION_NOTICE.
+    """
     recipient: _builtins.str
     """Member id of the recipient that attests."""
     header_sha256: _builtins.bytes
+    """SHA-256 of the delivered Envelope.header (32 bytes); another digest is
+    RECEIPT_MISMATCH.
+    """
     consent_id: _builtins.str
+    """The consent named by the notice."""
     status: Global___DeletionStatus.ValueType
+    """Deleted, or retained under legal hold; UNSPECIFIED is MISSING_FIELD."""
     legal_hold_basis: _builtins.str
     """The legal hold relied on, when status is RETAINED_UNDER_LEGAL_HOLD."""
     officer_pseudonym: _builtins.str
+    """Pseudonym of the recipient's official who carried out the deletion (at most
+    128 of A-Z a-z 0-9 . _ : = -); written to the audit entry.
+    """
     @_builtins.property
-    def attested_at(self) -> _timestamp_pb2.Timestamp: ...
+    def attested_at(self) -> _timestamp_pb2.Timestamp:
+        """When the recipient attests (its clock, UTC)."""
+
     def __init__(
         self,
         *,
@@ -629,6 +781,8 @@ Global___DeletionAttestation: _TypeAlias = DeletionAttestation  # noqa: Y015
 
 @_typing.final
 class SignedDeletionAttestation(_message.Message):
+    """A deletion attestation as the exact bytes the recipient signed."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ATTESTATION_FIELD_NUMBER: _builtins.int
@@ -636,7 +790,12 @@ class SignedDeletionAttestation(_message.Message):
     attestation: _builtins.bytes
     """Serialised DeletionAttestation."""
     @_builtins.property
-    def signature(self) -> _envelope_pb2.Signature: ...
+    def signature(self) -> _envelope_pb2.Signature:
+        """Ed25519 by the recipient's signing key over "pxhub/v1/deletion-attestation"
+        || 0x00 || attestation; signer must equal the attestation's recipient
+        (SENDER_MISMATCH).
+        """
+
     def __init__(
         self,
         *,
@@ -668,19 +827,27 @@ class RecordLineage(_message.Message):
     PURGED_AT_FIELD_NUMBER: _builtins.int
     RECIPIENTS_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
+    """The record's message_id."""
     sender: _builtins.str
+    """Member id of the originator."""
     payload_kind: _envelope_pb2.PayloadKind.ValueType
+    """The header's payload kind."""
     purpose: _envelope_pb2.Purpose.ValueType
+    """The header's purpose."""
     consent_id: _builtins.str
     """Consent the record was sent under (legal basis CONSENT), else empty."""
     @_builtins.property
-    def accepted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def accepted_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub accepted the envelope (UTC)."""
+
     @_builtins.property
     def purged_at(self) -> _timestamp_pb2.Timestamp:
         """When the hub dropped the ciphertext (acknowledged by all, or withdrawn)."""
 
     @_builtins.property
-    def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecipientLineage]: ...
+    def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecipientLineage]:
+        """One entry per recipient, in header order."""
+
     def __init__(
         self,
         *,
@@ -703,6 +870,8 @@ Global___RecordLineage: _TypeAlias = RecordLineage  # noqa: Y015
 
 @_typing.final
 class RecipientLineage(_message.Message):
+    """What happened to a record at one recipient."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RECIPIENT_FIELD_NUMBER: _builtins.int
@@ -715,20 +884,33 @@ class RecipientLineage(_message.Message):
     ATTESTED_AT_FIELD_NUMBER: _builtins.int
     DELETION_STATUS_FIELD_NUMBER: _builtins.int
     recipient: _builtins.str
+    """The recipient's member id."""
     delivery_count: _builtins.int
     """Times the hub handed the envelope to this recipient."""
     receipt_status: _envelope_pb2.DeliveryReceipt.DeliveryStatus.ValueType
+    """What the recipient's receipt said (PROCESSED or REFUSED)."""
     cancelled: _builtins.bool
     """Withdrawn before this recipient ever received it: nothing to delete."""
     deletion_status: Global___DeletionStatus.ValueType
+    """What the attestation said."""
     @_builtins.property
-    def first_delivered_at(self) -> _timestamp_pb2.Timestamp: ...
+    def first_delivered_at(self) -> _timestamp_pb2.Timestamp:
+        """First delivery by Fetch (UTC); unset if never delivered."""
+
     @_builtins.property
-    def acknowledged_at(self) -> _timestamp_pb2.Timestamp: ...
+    def acknowledged_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub recorded the recipient's signed delivery receipt (UTC); unset
+        if none.
+        """
+
     @_builtins.property
-    def notified_at(self) -> _timestamp_pb2.Timestamp: ...
+    def notified_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub sent this recipient a RevocationNotice (UTC); unset if none."""
+
     @_builtins.property
-    def attested_at(self) -> _timestamp_pb2.Timestamp: ...
+    def attested_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub recorded its deletion attestation (UTC); unset if none."""
+
     def __init__(
         self,
         *,
