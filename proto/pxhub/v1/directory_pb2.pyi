@@ -29,16 +29,29 @@ class _MemberStatus:
 class _MemberStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MemberStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     MEMBER_STATUS_UNSPECIFIED: _MemberStatus.ValueType  # 0
+    """Not set; refused in a status change (MALFORMED)."""
     MEMBER_STATUS_ACTIVE: _MemberStatus.ValueType  # 1
+    """Sends and receives."""
     MEMBER_STATUS_SUSPENDED: _MemberStatus.ValueType  # 2
+    """Temporarily barred from sending and receiving; can be reinstated."""
     MEMBER_STATUS_REVOKED: _MemberStatus.ValueType  # 3
+    """Removed for good: its keys are revoked and every call it makes is refused
+    (MEMBER_REVOKED).
+    """
 
-class MemberStatus(_MemberStatus, metaclass=_MemberStatusEnumTypeWrapper): ...
+class MemberStatus(_MemberStatus, metaclass=_MemberStatusEnumTypeWrapper):
+    """Standing of a party in the network."""
 
 MEMBER_STATUS_UNSPECIFIED: MemberStatus.ValueType  # 0
+"""Not set; refused in a status change (MALFORMED)."""
 MEMBER_STATUS_ACTIVE: MemberStatus.ValueType  # 1
+"""Sends and receives."""
 MEMBER_STATUS_SUSPENDED: MemberStatus.ValueType  # 2
+"""Temporarily barred from sending and receiving; can be reinstated."""
 MEMBER_STATUS_REVOKED: MemberStatus.ValueType  # 3
+"""Removed for good: its keys are revoked and every call it makes is refused
+(MEMBER_REVOKED).
+"""
 Global___MemberStatus: _TypeAlias = MemberStatus  # noqa: Y015
 
 class _MemberRole:
@@ -48,6 +61,7 @@ class _MemberRole:
 class _MemberRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MemberRole.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     MEMBER_ROLE_UNSPECIFIED: _MemberRole.ValueType  # 0
+    """Not set."""
     MEMBER_ROLE_MEMBER: _MemberRole.ValueType  # 1
     """A national penitentiary system."""
     MEMBER_ROLE_AUDITOR: _MemberRole.ValueType  # 2
@@ -55,9 +69,11 @@ class _MemberRoleEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MemberRole
     MEMBER_ROLE_OPERATOR: _MemberRole.ValueType  # 3
     """Maintains directory and agreements."""
 
-class MemberRole(_MemberRole, metaclass=_MemberRoleEnumTypeWrapper): ...
+class MemberRole(_MemberRole, metaclass=_MemberRoleEnumTypeWrapper):
+    """What a party of the network is."""
 
 MEMBER_ROLE_UNSPECIFIED: MemberRole.ValueType  # 0
+"""Not set."""
 MEMBER_ROLE_MEMBER: MemberRole.ValueType  # 1
 """A national penitentiary system."""
 MEMBER_ROLE_AUDITOR: MemberRole.ValueType  # 2
@@ -73,6 +89,7 @@ class _KeyUse:
 class _KeyUseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_KeyUse.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     KEY_USE_UNSPECIFIED: _KeyUse.ValueType  # 0
+    """Not set; refused (KEY_INVALID)."""
     KEY_USE_SIGNING: _KeyUse.ValueType  # 1
     """Signs envelopes and delivery receipts."""
     KEY_USE_ENCRYPTION: _KeyUse.ValueType  # 2
@@ -80,9 +97,11 @@ class _KeyUseEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_KeyUse.ValueTy
     KEY_USE_APPROVER: _KeyUse.ValueType  # 3
     """An officer's second signature on classified records."""
 
-class KeyUse(_KeyUse, metaclass=_KeyUseEnumTypeWrapper): ...
+class KeyUse(_KeyUse, metaclass=_KeyUseEnumTypeWrapper):
+    """What a key is used for."""
 
 KEY_USE_UNSPECIFIED: KeyUse.ValueType  # 0
+"""Not set; refused (KEY_INVALID)."""
 KEY_USE_SIGNING: KeyUse.ValueType  # 1
 """Signs envelopes and delivery receipts."""
 KEY_USE_ENCRYPTION: KeyUse.ValueType  # 2
@@ -98,14 +117,21 @@ class _KeyAlgorithm:
 class _KeyAlgorithmEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_KeyAlgorithm.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     KEY_ALGORITHM_UNSPECIFIED: _KeyAlgorithm.ValueType  # 0
+    """Not set; refused (KEY_INVALID)."""
     KEY_ALGORITHM_ED25519: _KeyAlgorithm.ValueType  # 1
+    """Ed25519 (RFC 8032), 32-byte raw public key."""
     KEY_ALGORITHM_X25519: _KeyAlgorithm.ValueType  # 2
+    """X25519 (RFC 7748), 32-byte raw public key."""
 
-class KeyAlgorithm(_KeyAlgorithm, metaclass=_KeyAlgorithmEnumTypeWrapper): ...
+class KeyAlgorithm(_KeyAlgorithm, metaclass=_KeyAlgorithmEnumTypeWrapper):
+    """Public-key algorithm."""
 
 KEY_ALGORITHM_UNSPECIFIED: KeyAlgorithm.ValueType  # 0
+"""Not set; refused (KEY_INVALID)."""
 KEY_ALGORITHM_ED25519: KeyAlgorithm.ValueType  # 1
+"""Ed25519 (RFC 8032), 32-byte raw public key."""
 KEY_ALGORITHM_X25519: KeyAlgorithm.ValueType  # 2
+"""X25519 (RFC 7748), 32-byte raw public key."""
 Global___KeyAlgorithm: _TypeAlias = KeyAlgorithm  # noqa: Y015
 
 class _KeyStatus:
@@ -115,20 +141,25 @@ class _KeyStatus:
 class _KeyStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_KeyStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     KEY_STATUS_UNSPECIFIED: _KeyStatus.ValueType  # 0
+    """Not set."""
     KEY_STATUS_CURRENT: _KeyStatus.ValueType  # 1
     """Used for new envelopes."""
     KEY_STATUS_PREVIOUS: _KeyStatus.ValueType  # 2
     """Still verifies old envelopes during a rotation overlap."""
     KEY_STATUS_REVOKED: _KeyStatus.ValueType  # 3
+    """No longer valid for anything (its member was revoked)."""
 
-class KeyStatus(_KeyStatus, metaclass=_KeyStatusEnumTypeWrapper): ...
+class KeyStatus(_KeyStatus, metaclass=_KeyStatusEnumTypeWrapper):
+    """Lifecycle state of a key."""
 
 KEY_STATUS_UNSPECIFIED: KeyStatus.ValueType  # 0
+"""Not set."""
 KEY_STATUS_CURRENT: KeyStatus.ValueType  # 1
 """Used for new envelopes."""
 KEY_STATUS_PREVIOUS: KeyStatus.ValueType  # 2
 """Still verifies old envelopes during a rotation overlap."""
 KEY_STATUS_REVOKED: KeyStatus.ValueType  # 3
+"""No longer valid for anything (its member was revoked)."""
 Global___KeyStatus: _TypeAlias = KeyStatus  # noqa: Y015
 
 @_typing.final
@@ -142,23 +173,27 @@ class KeyAnnouncement(_message.Message):
     OVERLAP_FIELD_NUMBER: _builtins.int
     ANNOUNCED_AT_FIELD_NUMBER: _builtins.int
     member_id: _builtins.str
-    """The announcing member; must be the caller."""
+    """The announcing member; must be the caller (SENDER_MISMATCH)."""
     @_builtins.property
     def key(self) -> Global___PublicKey:
         """The new public key: key_id = the id derived from (member, use, public key)
-        as in `pxhub pki init`; status is ignored (it becomes CURRENT).
+        as in `pxhub pki init` (KEY_INVALID otherwise); status is ignored (it
+        becomes CURRENT). A key id the member already has: KEY_ALREADY_KNOWN.
+        Required, with announced_at (MISSING_FIELD).
         """
 
     @_builtins.property
     def overlap(self) -> _duration_pb2.Duration:
         """How long the key being replaced stays valid after the announcement
         (0 to 90 days): envelopes signed or sealed under it before the rotation
-        are still verified and opened meanwhile.
+        are still verified and opened meanwhile. Outside 0-90 days: KEY_INVALID.
         """
 
     @_builtins.property
     def announced_at(self) -> _timestamp_pb2.Timestamp:
-        """When the member made the announcement (checked against the hub clock)."""
+        """When the member made the announcement (UTC); more than 5 minutes from
+        the hub clock is CLOCK_SKEW.
+        """
 
     def __init__(
         self,
@@ -178,6 +213,8 @@ Global___KeyAnnouncement: _TypeAlias = KeyAnnouncement  # noqa: Y015
 
 @_typing.final
 class AnnounceKeyRequest(_message.Message):
+    """A key announcement and its two signatures."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ANNOUNCEMENT_FIELD_NUMBER: _builtins.int
@@ -215,11 +252,14 @@ Global___AnnounceKeyRequest: _TypeAlias = AnnounceKeyRequest  # noqa: Y015
 
 @_typing.final
 class AnnounceKeyResponse(_message.Message):
+    """The directory after the rotation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
     PREVIOUS_VALID_UNTIL_FIELD_NUMBER: _builtins.int
     directory_version: _builtins.int
+    """The directory version that now lists the new key."""
     @_builtins.property
     def previous_valid_until(self) -> _timestamp_pb2.Timestamp:
         """When the replaced key stops being valid (unset when nothing was replaced)."""
@@ -249,11 +289,22 @@ class MemberStatusChange(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     CHANGED_AT_FIELD_NUMBER: _builtins.int
     member_id: _builtins.str
+    """The member whose status changes; must be a member (UNKNOWN_RECIPIENT
+    otherwise).
+    """
     status: Global___MemberStatus.ValueType
+    """The new status: ACTIVE, SUSPENDED or REVOKED (MALFORMED otherwise). A
+    revoked member is never reinstated (MEMBER_REVOKED): it rejoins under a new
+    identity.
+    """
     reason: _builtins.str
     """Why, in words (no personal data); goes to the audit log."""
     @_builtins.property
-    def changed_at(self) -> _timestamp_pb2.Timestamp: ...
+    def changed_at(self) -> _timestamp_pb2.Timestamp:
+        """When the operator decided (UTC); required (MISSING_FIELD), within 5 minutes
+        of the hub clock (CLOCK_SKEW).
+        """
+
     def __init__(
         self,
         *,
@@ -272,6 +323,8 @@ Global___MemberStatusChange: _TypeAlias = MemberStatusChange  # noqa: Y015
 
 @_typing.final
 class SetMemberStatusRequest(_message.Message):
+    """An operator's signed status change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHANGE_FIELD_NUMBER: _builtins.int
@@ -298,10 +351,13 @@ Global___SetMemberStatusRequest: _TypeAlias = SetMemberStatusRequest  # noqa: Y0
 
 @_typing.final
 class SetMemberStatusResponse(_message.Message):
+    """The directory after the change."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
     directory_version: _builtins.int
+    """The directory version that carries the new status."""
     def __init__(
         self,
         *,
@@ -317,6 +373,8 @@ Global___SetMemberStatusResponse: _TypeAlias = SetMemberStatusResponse  # noqa: 
 
 @_typing.final
 class GetDirectoryRequest(_message.Message):
+    """Ask for the whole directory (any authenticated caller)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -332,6 +390,8 @@ Global___GetDirectoryRequest: _TypeAlias = GetDirectoryRequest  # noqa: Y015
 
 @_typing.final
 class GetDirectoryResponse(_message.Message):
+    """The hub-signed directory."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DIRECTORY_FIELD_NUMBER: _builtins.int
@@ -358,10 +418,13 @@ Global___GetDirectoryResponse: _TypeAlias = GetDirectoryResponse  # noqa: Y015
 
 @_typing.final
 class GetMemberRequest(_message.Message):
+    """Ask for one member."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     MEMBER_ID_FIELD_NUMBER: _builtins.int
     member_id: _builtins.str
+    """The member id, e.g. "PE-INPE"; unknown: NOT_FOUND with UNKNOWN_RECIPIENT."""
     def __init__(
         self,
         *,
@@ -377,11 +440,15 @@ Global___GetMemberRequest: _TypeAlias = GetMemberRequest  # noqa: Y015
 
 @_typing.final
 class GetMemberResponse(_message.Message):
+    """One member's entry."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     MEMBER_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def member(self) -> Global___Member: ...
+    def member(self) -> Global___Member:
+        """The member as in the current directory (unsigned)."""
+
     def __init__(
         self,
         *,
@@ -397,6 +464,8 @@ Global___GetMemberResponse: _TypeAlias = GetMemberResponse  # noqa: Y015
 
 @_typing.final
 class Directory(_message.Message):
+    """The network's members and keys, as signed by the hub."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     VERSION_FIELD_NUMBER: _builtins.int
@@ -409,9 +478,13 @@ class Directory(_message.Message):
     hub_origin: _builtins.str
     """Origin of the hub, e.g. "pxhub.dev/hub"."""
     @_builtins.property
-    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    def issued_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub produced this version (UTC)."""
+
     @_builtins.property
-    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___Member]: ...
+    def members(self) -> _containers.RepeatedCompositeFieldContainer[Global___Member]:
+        """Every member, auditor and operator, with their keys."""
+
     @_builtins.property
     def hub_key(self) -> Global___PublicKey:
         """The hub's own signing key (directory and checkpoints)."""
@@ -435,6 +508,8 @@ Global___Directory: _TypeAlias = Directory  # noqa: Y015
 
 @_typing.final
 class Member(_message.Message):
+    """One party of the network."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     MEMBER_ID_FIELD_NUMBER: _builtins.int
@@ -449,16 +524,31 @@ class Member(_message.Message):
     member_id: _builtins.str
     """"ISO2-ACRONYM", e.g. "CO-INPEC"."""
     institution_name: _builtins.str
+    """Full name of the institution (e.g. "Instituto Nacional Penitenciario")."""
     acronym: _builtins.str
+    """The institution's acronym (e.g. "INPE"), the part of member_id after the
+    hyphen.
+    """
     country_iso2: _builtins.str
     """ISO 3166-1 alpha-2."""
     country_name: _builtins.str
+    """Country name in English."""
     status: Global___MemberStatus.ValueType
+    """Active, suspended or revoked. Only ACTIVE members send and receive
+    (SENDER_INACTIVE, RECIPIENT_INACTIVE).
+    """
     role: Global___MemberRole.ValueType
+    """What the party may do (security.md has the authorization matrix)."""
     @_builtins.property
-    def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicKey]: ...
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicKey]:
+        """The member's public keys: current ones and previous ones still inside their
+        rotation overlap.
+        """
+
     @_builtins.property
-    def certificate_not_after(self) -> _timestamp_pb2.Timestamp: ...
+    def certificate_not_after(self) -> _timestamp_pb2.Timestamp:
+        """Expiry (UTC) of the party's mTLS client certificate."""
+
     def __init__(
         self,
         *,
@@ -482,6 +572,8 @@ Global___Member: _TypeAlias = Member  # noqa: Y015
 
 @_typing.final
 class PublicKey(_message.Message):
+    """A public key of a party, as listed in the directory."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     KEY_ID_FIELD_NUMBER: _builtins.int
@@ -492,15 +584,30 @@ class PublicKey(_message.Message):
     VALID_UNTIL_FIELD_NUMBER: _builtins.int
     STATUS_FIELD_NUMBER: _builtins.int
     key_id: _builtins.str
+    """"<member>/<use>/<16 hex>": the owner, the use (signing, encryption,
+    approver) and the first 16 lowercase hex digits of SHA-256(public_key),
+    e.g. "CO-INPEC/signing/0123456789abcdef".
+    """
     use: Global___KeyUse.ValueType
+    """What the key is for."""
     algorithm: Global___KeyAlgorithm.ValueType
+    """Ed25519 for signing and approver keys, X25519 for encryption keys
+    (KEY_INVALID otherwise).
+    """
     public_key: _builtins.bytes
     """Raw public key (32 bytes for Ed25519 and X25519)."""
     status: Global___KeyStatus.ValueType
+    """Current, previous (rotation overlap) or revoked."""
     @_builtins.property
-    def valid_from(self) -> _timestamp_pb2.Timestamp: ...
+    def valid_from(self) -> _timestamp_pb2.Timestamp:
+        """Start of validity (UTC)."""
+
     @_builtins.property
-    def valid_until(self) -> _timestamp_pb2.Timestamp: ...
+    def valid_until(self) -> _timestamp_pb2.Timestamp:
+        """End of validity (UTC); must be after valid_from and in the future when
+        announced (KEY_INVALID).
+        """
+
     def __init__(
         self,
         *,
