@@ -30,22 +30,31 @@ class _AcknowledgeOutcome:
 class _AcknowledgeOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AcknowledgeOutcome.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     ACKNOWLEDGE_OUTCOME_UNSPECIFIED: _AcknowledgeOutcome.ValueType  # 0
+    """Never sent."""
     ACKNOWLEDGE_OUTCOME_RECORDED: _AcknowledgeOutcome.ValueType  # 1
+    """Recorded durably, with its audit entry."""
     ACKNOWLEDGE_OUTCOME_DUPLICATE: _AcknowledgeOutcome.ValueType  # 2
     """Already acknowledged; nothing changed."""
     ACKNOWLEDGE_OUTCOME_REJECTED: _AcknowledgeOutcome.ValueType  # 3
+    """Refused; nothing changed. See reason."""
 
-class AcknowledgeOutcome(_AcknowledgeOutcome, metaclass=_AcknowledgeOutcomeEnumTypeWrapper): ...
+class AcknowledgeOutcome(_AcknowledgeOutcome, metaclass=_AcknowledgeOutcomeEnumTypeWrapper):
+    """Outcome of one acknowledgement or deletion attestation."""
 
 ACKNOWLEDGE_OUTCOME_UNSPECIFIED: AcknowledgeOutcome.ValueType  # 0
+"""Never sent."""
 ACKNOWLEDGE_OUTCOME_RECORDED: AcknowledgeOutcome.ValueType  # 1
+"""Recorded durably, with its audit entry."""
 ACKNOWLEDGE_OUTCOME_DUPLICATE: AcknowledgeOutcome.ValueType  # 2
 """Already acknowledged; nothing changed."""
 ACKNOWLEDGE_OUTCOME_REJECTED: AcknowledgeOutcome.ValueType  # 3
+"""Refused; nothing changed. See reason."""
 Global___AcknowledgeOutcome: _TypeAlias = AcknowledgeOutcome  # noqa: Y015
 
 @_typing.final
 class SubmitRequest(_message.Message):
+    """One batch of envelopes on a Submit stream."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ENVELOPES_FIELD_NUMBER: _builtins.int
@@ -70,11 +79,15 @@ Global___SubmitRequest: _TypeAlias = SubmitRequest  # noqa: Y015
 
 @_typing.final
 class SubmitResponse(_message.Message):
+    """The hub's answer to one SubmitRequest."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RECEIPTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def receipts(self) -> _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Receipt]: ...
+    def receipts(self) -> _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Receipt]:
+        """One receipt per envelope of the request, in the same order."""
+
     def __init__(
         self,
         *,
@@ -90,6 +103,8 @@ Global___SubmitResponse: _TypeAlias = SubmitResponse  # noqa: Y015
 
 @_typing.final
 class FetchRequest(_message.Message):
+    """Where to start delivering, and how."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CURSOR_FIELD_NUMBER: _builtins.int
@@ -122,6 +137,8 @@ Global___FetchRequest: _TypeAlias = FetchRequest  # noqa: Y015
 
 @_typing.final
 class FetchResponse(_message.Message):
+    """A batch of deliveries."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DELIVERIES_FIELD_NUMBER: _builtins.int
@@ -129,7 +146,9 @@ class FetchResponse(_message.Message):
     cursor: _builtins.str
     """Cursor after the last delivery in this response."""
     @_builtins.property
-    def deliveries(self) -> _containers.RepeatedCompositeFieldContainer[Global___Delivery]: ...
+    def deliveries(self) -> _containers.RepeatedCompositeFieldContainer[Global___Delivery]:
+        """Notices first, then envelopes oldest first; at most batch_size."""
+
     def __init__(
         self,
         *,
@@ -146,6 +165,8 @@ Global___FetchResponse: _TypeAlias = FetchResponse  # noqa: Y015
 
 @_typing.final
 class Delivery(_message.Message):
+    """One item delivered to the caller."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ENVELOPE_FIELD_NUMBER: _builtins.int
@@ -159,13 +180,25 @@ class Delivery(_message.Message):
     redelivery_count: _builtins.int
     """How many times this delivery was sent before (0 = first time)."""
     @_builtins.property
-    def envelope(self) -> _envelope_pb2.Envelope: ...
+    def envelope(self) -> _envelope_pb2.Envelope:
+        """A sealed record addressed to the caller, exactly as the sender submitted
+        it.
+        """
+
     @_builtins.property
-    def revocation_notice(self) -> _consent_pb2.RevocationNotice: ...
+    def revocation_notice(self) -> _consent_pb2.RevocationNotice:
+        """The consent a record was sent under was withdrawn or revoked: delete the
+        record and answer with AttestDeletion.
+        """
+
     @_builtins.property
-    def request_notice(self) -> _request_pb2.RequestNotice: ...
+    def request_notice(self) -> _request_pb2.RequestNotice:
+        """A change in a request the caller takes part in (request.proto)."""
+
     @_builtins.property
-    def accepted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def accepted_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub accepted the envelope (UTC)."""
+
     def __init__(
         self,
         *,
@@ -188,6 +221,8 @@ Global___Delivery: _TypeAlias = Delivery  # noqa: Y015
 
 @_typing.final
 class AcknowledgeRequest(_message.Message):
+    """Signed delivery receipts for delivered envelopes."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ACKNOWLEDGEMENTS_FIELD_NUMBER: _builtins.int
@@ -240,11 +275,15 @@ Global___Acknowledgement: _TypeAlias = Acknowledgement  # noqa: Y015
 
 @_typing.final
 class AcknowledgeResponse(_message.Message):
+    """The outcome of each acknowledgement."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RESULTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___AcknowledgeResult]: ...
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___AcknowledgeResult]:
+        """One result per acknowledgement, in the same order."""
+
     def __init__(
         self,
         *,
@@ -260,6 +299,8 @@ Global___AcknowledgeResponse: _TypeAlias = AcknowledgeResponse  # noqa: Y015
 
 @_typing.final
 class AcknowledgeResult(_message.Message):
+    """What became of one acknowledgement."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     MESSAGE_ID_FIELD_NUMBER: _builtins.int
@@ -267,9 +308,18 @@ class AcknowledgeResult(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
+    """The acknowledged message_id; empty when the receipt was refused before
+    its signature verified (an unverified id is never echoed).
+    """
     outcome: Global___AcknowledgeOutcome.ValueType
+    """Recorded, duplicate or rejected."""
     reason: _envelope_pb2.Reason.ValueType
+    """Why it was rejected (SIGNATURE_MISSING, UNKNOWN_SIGNING_KEY,
+    RECEIPT_SIGNATURE_INVALID, MALFORMED, SENDER_MISMATCH, NOT_A_RECIPIENT,
+    RECEIPT_MISMATCH, ...); UNSPECIFIED otherwise.
+    """
     detail: _builtins.str
+    """Human-readable detail of a rejection; never payload or key material."""
     def __init__(
         self,
         *,
@@ -288,10 +338,15 @@ Global___AcknowledgeResult: _TypeAlias = AcknowledgeResult  # noqa: Y015
 
 @_typing.final
 class TrackRequest(_message.Message):
+    """Ask for the lineage of one record the caller sent."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     MESSAGE_ID_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
+    """The record's message_id. Never accepted: UNKNOWN_MESSAGE; sent by another
+    member: NOT_ORIGINATOR.
+    """
     def __init__(
         self,
         *,
@@ -307,11 +362,15 @@ Global___TrackRequest: _TypeAlias = TrackRequest  # noqa: Y015
 
 @_typing.final
 class TrackResponse(_message.Message):
+    """One record's lineage."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     LINEAGE_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def lineage(self) -> _consent_pb2.RecordLineage: ...
+    def lineage(self) -> _consent_pb2.RecordLineage:
+        """Who received, acknowledged, was notified and attested deletion."""
+
     def __init__(
         self,
         *,
@@ -327,6 +386,8 @@ Global___TrackResponse: _TypeAlias = TrackResponse  # noqa: Y015
 
 @_typing.final
 class AttestDeletionRequest(_message.Message):
+    """Signed deletion attestations answering revocation notices."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ATTESTATIONS_FIELD_NUMBER: _builtins.int
@@ -349,11 +410,15 @@ Global___AttestDeletionRequest: _TypeAlias = AttestDeletionRequest  # noqa: Y015
 
 @_typing.final
 class AttestDeletionResponse(_message.Message):
+    """The outcome of each attestation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     RESULTS_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttestDeletionResult]: ...
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___AttestDeletionResult]:
+        """One result per attestation, in the same order."""
+
     def __init__(
         self,
         *,
@@ -369,6 +434,8 @@ Global___AttestDeletionResponse: _TypeAlias = AttestDeletionResponse  # noqa: Y0
 
 @_typing.final
 class AttestDeletionResult(_message.Message):
+    """What became of one attestation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     MESSAGE_ID_FIELD_NUMBER: _builtins.int
@@ -376,10 +443,17 @@ class AttestDeletionResult(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     DETAIL_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
+    """The attestation's message_id; empty when its signature or fields did not
+    verify.
+    """
     outcome: Global___AcknowledgeOutcome.ValueType
     """RECORDED, DUPLICATE (already attested) or REJECTED with a reason."""
     reason: _envelope_pb2.Reason.ValueType
+    """Why it was rejected (e.g. NO_REVOCATION_NOTICE, RECEIPT_MISMATCH,
+    SENDER_MISMATCH, MISSING_FIELD); UNSPECIFIED otherwise.
+    """
     detail: _builtins.str
+    """Human-readable detail of a rejection."""
     def __init__(
         self,
         *,
