@@ -24,6 +24,8 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class GetPolicyRequest(_message.Message):
+    """Ask for the policy in force (POLICY_UNAVAILABLE when none is)."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     def __init__(
@@ -39,11 +41,15 @@ Global___GetPolicyRequest: _TypeAlias = GetPolicyRequest  # noqa: Y015
 
 @_typing.final
 class GetPolicyResponse(_message.Message):
+    """The policy in force."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     POLICY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def policy(self) -> Global___SignedPolicy: ...
+    def policy(self) -> Global___SignedPolicy:
+        """Exactly the bytes and signature the operator published; verify before use."""
+
     def __init__(
         self,
         *,
@@ -59,11 +65,20 @@ Global___GetPolicyResponse: _TypeAlias = GetPolicyResponse  # noqa: Y015
 
 @_typing.final
 class PublishPolicyRequest(_message.Message):
+    """Publish a new policy version."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     POLICY_FIELD_NUMBER: _builtins.int
     @_builtins.property
-    def policy(self) -> Global___SignedPolicy: ...
+    def policy(self) -> Global___SignedPolicy:
+        """The signed policy. Refusals: SIGNATURE_MISSING, UNKNOWN_SIGNING_KEY (not an
+        operator key), POLICY_SIGNATURE_INVALID, SENDER_MISMATCH (signed by another
+        than the caller), MALFORMED (does not parse, issuer is not the signer, or
+        the policy is incoherent: the detail names the rule),
+        POLICY_VERSION_NOT_NEWER.
+        """
+
     def __init__(
         self,
         *,
@@ -79,16 +94,21 @@ Global___PublishPolicyRequest: _TypeAlias = PublishPolicyRequest  # noqa: Y015
 
 @_typing.final
 class PublishPolicyResponse(_message.Message):
+    """What the hub now has in force."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     VERSION_FIELD_NUMBER: _builtins.int
     POLICY_SHA256_FIELD_NUMBER: _builtins.int
     PUBLISHED_AT_FIELD_NUMBER: _builtins.int
     version: _builtins.int
+    """The version now in force."""
     policy_sha256: _builtins.bytes
     """SHA-256 of SignedPolicy.policy."""
     @_builtins.property
-    def published_at(self) -> _timestamp_pb2.Timestamp: ...
+    def published_at(self) -> _timestamp_pb2.Timestamp:
+        """When the hub put it in force (UTC)."""
+
     def __init__(
         self,
         *,
@@ -115,7 +135,11 @@ class SignedPolicy(_message.Message):
     policy: _builtins.bytes
     """Serialised Policy."""
     @_builtins.property
-    def signature(self) -> _envelope_pb2.Signature: ...
+    def signature(self) -> _envelope_pb2.Signature:
+        """The operator's Ed25519 signature over "pxhub/v1/policy" || 0x00 || policy,
+        by its directory signing key.
+        """
+
     def __init__(
         self,
         *,
@@ -132,6 +156,10 @@ Global___SignedPolicy: _TypeAlias = SignedPolicy  # noqa: Y015
 
 @_typing.final
 class Policy(_message.Message):
+    """One version of the exchange policy. Incoherent content is refused as
+    MALFORMED with the defect named.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     VERSION_FIELD_NUMBER: _builtins.int
@@ -149,6 +177,7 @@ class Policy(_message.Message):
     issuer: _builtins.str
     """Operator id that signs it, e.g. "OPERATOR-1"."""
     title: _builtins.str
+    """Human-readable title of this version."""
     four_eyes_from: _envelope_pb2.Classification.ValueType
     """Records classified at this level or above need a second signature by an
     approver key of the sending member (four eyes).
@@ -158,13 +187,23 @@ class Policy(_message.Message):
     (LookupService.PublishMatchingKey); empty: lookups are not set up.
     """
     @_builtins.property
-    def issued_at(self) -> _timestamp_pb2.Timestamp: ...
+    def issued_at(self) -> _timestamp_pb2.Timestamp:
+        """When the operator issued it (UTC)."""
+
     @_builtins.property
-    def purposes(self) -> _containers.RepeatedCompositeFieldContainer[Global___PurposeRule]: ...
+    def purposes(self) -> _containers.RepeatedCompositeFieldContainer[Global___PurposeRule]:
+        """One rule per purpose, none UNSPECIFIED, none twice. A purpose without a
+        rule is refused (PURPOSE_UNKNOWN).
+        """
+
     @_builtins.property
-    def agreements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Agreement]: ...
+    def agreements(self) -> _containers.RepeatedCompositeFieldContainer[Global___Agreement]:
+        """Agreements between countries; ids unique."""
+
     @_builtins.property
-    def transfer_rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransferRule]: ...
+    def transfer_rules(self) -> _containers.RepeatedCompositeFieldContainer[Global___TransferRule]:
+        """Each exporting country's rule, one per country."""
+
     @_builtins.property
     def four_eyes_layers(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
         """Records holding any of these layers need an approver signature of the
@@ -209,7 +248,9 @@ class PurposeRule(_message.Message):
     LOOKUP_PERMITTED_FIELD_NUMBER: _builtins.int
     PULL_LAYERS_FIELD_NUMBER: _builtins.int
     purpose: _envelope_pb2.Purpose.ValueType
+    """The purpose this rule is for."""
     description: _builtins.str
+    """What the purpose covers, in words."""
     lookup_permitted: _builtins.bool
     """Members may ask who holds a person (LookupService.Lookup) for this
     purpose, and follow a hit with a REQUEST.
@@ -271,7 +312,9 @@ class PartialLayer(_message.Message):
     FIELDS_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
     layer: _options_pb2.Sensitivity.ValueType
+    """The layer allowed in part."""
     note: _builtins.str
+    """Why only these fields, in words."""
     @_builtins.property
     def fields(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Field paths in FieldMask style from the Record, e.g.
@@ -313,12 +356,15 @@ class Agreement(_message.Message):
     REPLY_WITHIN_ORDINARY_FIELD_NUMBER: _builtins.int
     REPLY_WITHIN_URGENT_FIELD_NUMBER: _builtins.int
     agreement_id: _builtins.str
+    """Id of the agreement, unique within the policy and never empty."""
     title: _builtins.str
+    """Human-readable title."""
     instrument: _builtins.str
     """The instrument, e.g. "Declaración de México (ICPA Latinoamérica, 2011)"."""
     reference: _builtins.str
     """Where it is recorded: reference, register number, URL."""
     notes: _builtins.str
+    """Free-text remarks."""
     @_builtins.property
     def legal_bases(self) -> _containers.RepeatedScalarFieldContainer[_envelope_pb2.LegalBasis.ValueType]:
         """Legal bases a transfer under this agreement may invoke."""
@@ -328,13 +374,17 @@ class Agreement(_message.Message):
         """ISO 3166-1 alpha-2 of the parties; it covers every pair of them."""
 
     @_builtins.property
-    def purposes(self) -> _containers.RepeatedScalarFieldContainer[_envelope_pb2.Purpose.ValueType]: ...
+    def purposes(self) -> _containers.RepeatedScalarFieldContainer[_envelope_pb2.Purpose.ValueType]:
+        """Purposes it covers; at least one."""
+
     @_builtins.property
     def data_categories(self) -> _containers.RepeatedScalarFieldContainer[_options_pb2.Sensitivity.ValueType]:
         """Data categories (sensitivity layers) it covers."""
 
     @_builtins.property
-    def valid_from(self) -> _timestamp_pb2.Timestamp: ...
+    def valid_from(self) -> _timestamp_pb2.Timestamp:
+        """Start of validity (UTC); required."""
+
     @_builtins.property
     def valid_until(self) -> _timestamp_pb2.Timestamp:
         """Past this time the agreement permits nothing."""
@@ -395,6 +445,7 @@ class TransferRule(_message.Message):
     source: _builtins.str
     """Where the rule is summarised or published."""
     notes: _builtins.str
+    """Free-text remarks."""
     @_builtins.property
     def adequate_countries(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
         """Importers the exporter's authority deems adequate."""
