@@ -24,7 +24,8 @@ def test_generated_code_is_current(tmp_path: Path) -> None:
     assert not stale, f"generated code differs from proto/ for {stale}: run `make proto`"
 
 
-def test_buf_lint_standard_is_clean() -> None:
+def test_buf_lint_is_clean() -> None:
+    """STANDARD and COMMENTS (proto/buf.yaml): every element of the contract says what it means."""
     buf = Path(sys.executable).parent / "buf"
     if not buf.exists():
         pytest.fail("buf is not installed in the virtual environment (package buf-bin)")

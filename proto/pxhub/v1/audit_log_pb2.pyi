@@ -21,6 +21,8 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class GetCheckpointRequest(_message.Message):
+    """Which checkpoint to return. With no field set: the latest."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ISSUE_FIELD_NUMBER: _builtins.int
@@ -62,6 +64,8 @@ Global___GetCheckpointRequest: _TypeAlias = GetCheckpointRequest  # noqa: Y015
 
 @_typing.final
 class GetCheckpointResponse(_message.Message):
+    """A checkpoint and the log's current size."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHECKPOINT_FIELD_NUMBER: _builtins.int
@@ -77,7 +81,9 @@ class GetCheckpointResponse(_message.Message):
     checkpoint.size. Not signed.
     """
     @_builtins.property
-    def checkpoint(self) -> Global___SignedCheckpoint: ...
+    def checkpoint(self) -> Global___SignedCheckpoint:
+        """The checkpoint asked for, with every cosignature the hub holds for it."""
+
     def __init__(
         self,
         *,
@@ -178,6 +184,12 @@ Global___Cosignature: _TypeAlias = Cosignature  # noqa: Y015
 
 @_typing.final
 class ListEntriesRequest(_message.Message):
+    """Which entries to stream. Filters combine with AND. An invalid filter
+    (unknown action, malformed id, empty time range) is INVALID_ARGUMENT with
+    reason AUDIT_FILTER_INVALID; a member asking for another member's entries
+    gets PERMISSION_DENIED with the same reason.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     START_FIELD_NUMBER: _builtins.int
@@ -260,6 +272,8 @@ Global___ListEntriesRequest: _TypeAlias = ListEntriesRequest  # noqa: Y015
 
 @_typing.final
 class ListEntriesResponse(_message.Message):
+    """One page of entries."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ENTRIES_FIELD_NUMBER: _builtins.int
@@ -286,6 +300,8 @@ Global___ListEntriesResponse: _TypeAlias = ListEntriesResponse  # noqa: Y015
 
 @_typing.final
 class AuditLogEntry(_message.Message):
+    """One log entry as its exact canonical bytes."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INDEX_FIELD_NUMBER: _builtins.int
@@ -312,6 +328,11 @@ Global___AuditLogEntry: _TypeAlias = AuditLogEntry  # noqa: Y015
 
 @_typing.final
 class GetInclusionProofRequest(_message.Message):
+    """Ask for the inclusion proof of one entry. An index or tree_size out of
+    range is OUT_OF_RANGE with reason PROOF_RANGE; a member asking for an entry
+    that does not concern it gets PERMISSION_DENIED, reason AUDIT_FILTER_INVALID.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INDEX_FIELD_NUMBER: _builtins.int
@@ -338,13 +359,17 @@ Global___GetInclusionProofRequest: _TypeAlias = GetInclusionProofRequest  # noqa
 
 @_typing.final
 class GetInclusionProofResponse(_message.Message):
+    """An RFC 9162 inclusion proof."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     INDEX_FIELD_NUMBER: _builtins.int
     TREE_SIZE_FIELD_NUMBER: _builtins.int
     HASHES_FIELD_NUMBER: _builtins.int
     index: _builtins.int
+    """The leaf index asked for."""
     tree_size: _builtins.int
+    """The tree size the proof is against."""
     @_builtins.property
     def hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
         """PATH(index, D[tree_size]) of RFC 9162 §2.1.3.1, 32 bytes each, nearest
@@ -368,6 +393,10 @@ Global___GetInclusionProofResponse: _TypeAlias = GetInclusionProofResponse  # no
 
 @_typing.final
 class GetConsistencyProofRequest(_message.Message):
+    """Ask for a consistency proof between two tree sizes (sizes out of range:
+    OUT_OF_RANGE with reason PROOF_RANGE).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     OLD_SIZE_FIELD_NUMBER: _builtins.int
@@ -394,13 +423,17 @@ Global___GetConsistencyProofRequest: _TypeAlias = GetConsistencyProofRequest  # 
 
 @_typing.final
 class GetConsistencyProofResponse(_message.Message):
+    """An RFC 9162 consistency proof."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     OLD_SIZE_FIELD_NUMBER: _builtins.int
     NEW_SIZE_FIELD_NUMBER: _builtins.int
     HASHES_FIELD_NUMBER: _builtins.int
     old_size: _builtins.int
+    """The smaller tree size asked for."""
     new_size: _builtins.int
+    """The larger tree size asked for."""
     @_builtins.property
     def hashes(self) -> _containers.RepeatedScalarFieldContainer[_builtins.bytes]:
         """PROOF(old_size, D[new_size]) of RFC 9162 §2.1.4.1, 32 bytes each; empty
@@ -424,6 +457,12 @@ Global___GetConsistencyProofResponse: _TypeAlias = GetConsistencyProofResponse  
 
 @_typing.final
 class AddCosignatureRequest(_message.Message):
+    """A witness's cosignature of one checkpoint. Refusals: CHECKPOINT_UNKNOWN (no
+    checkpoint of that size), COSIGNATURE_INVALID (does not parse, names another
+    witness than the caller, or does not verify), WITNESS_INCONSISTENT (smaller
+    than a size the witness cosigned before).
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     SIZE_FIELD_NUMBER: _builtins.int
@@ -452,6 +491,8 @@ Global___AddCosignatureRequest: _TypeAlias = AddCosignatureRequest  # noqa: Y015
 
 @_typing.final
 class AddCosignatureResponse(_message.Message):
+    """The checkpoint with the cosignature added."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     CHECKPOINT_FIELD_NUMBER: _builtins.int
