@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub.core.audit_entry import ACTIONS, ACTOR_KINDS, OUTCOMES, AuditEntry
+from hub.core.audit_index import PARTY_DETAIL_KEYS, IndexedEntry, index_terms
 from hub.core.checkpoint import (
     SIG_TYPE_COSIGNATURE_V1,
     Checkpoint,
@@ -88,9 +89,12 @@ _OBJECT_IDS = st.lists(
     max_size=5,
     unique=True,
 ).map(tuple)
+_MEMBER_LISTS = st.lists(st.sampled_from(["CO-INPEC", "PE-INPE", "x", "", "MX-OADPRS"]), max_size=3).map(
+    ",".join
+)
 _DETAILS = st.dictionaries(
-    _word(_LOWER, _LOWER + _DIGITS + "_", 15),
-    st.one_of(st.integers(-(2**53) + 1, 2**53 - 1), st.text(_printable, max_size=40)),
+    st.one_of(_word(_LOWER, _LOWER + _DIGITS + "_", 15), st.sampled_from(PARTY_DETAIL_KEYS)),
+    st.one_of(st.integers(-(2**53) + 1, 2**53 - 1), st.text(_printable, max_size=40), _MEMBER_LISTS),
     max_size=6,
 )
 _TIMES = st.datetimes(
@@ -132,6 +136,16 @@ def test_round_trip(e: AuditEntry) -> None:
     obj = json.loads(data)
     assert json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode() == data
     assert obj["v"] == 1
+
+
+@settings(max_examples=300, deadline=None)
+@given(entries())
+def test_encoded_entries_carry_the_terms_their_bytes_index_to(e: AuditEntry) -> None:
+    """The store indexes a built entry from the terms it carries: they must be the bytes' own."""
+    data = e.encode()
+    assert isinstance(data, IndexedEntry)
+    assert index_terms(data) is data.terms
+    assert index_terms(bytes(data)) == data.terms
 
 
 def test_encoding_shape() -> None:

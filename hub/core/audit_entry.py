@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
+from hub.core.audit_index import IndexedEntry
 from hub.core.merkle import leaf_hash
 
 __all__ = [
@@ -115,6 +116,11 @@ def _format_time(t: datetime) -> str:
 
 # One encoder for every entry: ``json.dumps`` with these options builds a new one per call.
 _CANONICAL: Final = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _canonical(obj: dict[str, Any]) -> bytes:
+    return _CANONICAL.encode(obj).encode("utf-8")
+
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
@@ -276,12 +282,13 @@ class AuditEntry:
         }
 
     def encode(self) -> bytes:
-        """Canonical JSON bytes (JCS form); the audit log's leaf content."""
-        return _CANONICAL.encode(self.to_json_object()).encode("utf-8")
+        """Canonical JSON bytes (JCS form); the audit log's leaf content, with its index terms."""
+        obj = self.to_json_object()
+        return IndexedEntry.of(_canonical(obj), obj)
 
     def leaf_hash(self) -> bytes:
         """RFC 9162 leaf hash of :meth:`encode`: ``SHA-256(0x00 || bytes)``."""
-        return leaf_hash(self.encode())
+        return leaf_hash(_canonical(self.to_json_object()))
 
     @classmethod
     def decode(cls, data: bytes | bytearray | memoryview) -> AuditEntry:
@@ -327,7 +334,7 @@ class AuditEntry:
             reason=obj["reason"],
             details=obj["details"],
         )
-        if entry.encode() != raw:
+        if _canonical(entry.to_json_object()) != raw:
             raise ValueError("audit entry is not canonical (member order, whitespace, escapes or numbers)")
         return entry
 

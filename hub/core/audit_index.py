@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["PARTY_DETAIL_KEYS", "IndexTerms", "index_terms"]
+__all__ = ["PARTY_DETAIL_KEYS", "IndexTerms", "IndexedEntry", "index_terms", "terms_of"]
 
 PARTY_DETAIL_KEYS: Final = ("sender", "recipient", "recipients", "member", "members", "witness", "controller")
 """``details`` keys whose values name the members an entry concerns."""
@@ -58,16 +58,41 @@ def _add_parties(parties: dict[str, None], value: object) -> None:
                 parties[part] = None
 
 
+class IndexedEntry(bytes):
+    """Canonical entry bytes that carry their index terms.
+
+    The hub builds most entries itself from the object it encodes, so it knows their terms
+    already; the store indexes an ``IndexedEntry`` from ``terms`` instead of parsing the bytes
+    back (``terms`` is always ``terms_of`` of the encoded object, which ``index_terms`` of the
+    bytes gives too).
+    """
+
+    terms: IndexTerms
+
+    @classmethod
+    def of(cls, encoded: bytes, obj: object) -> IndexedEntry:
+        entry = cls(encoded)
+        entry.terms = terms_of(obj)
+        return entry
+
+
 def index_terms(entry: bytes) -> IndexTerms:
     """The terms of one entry (never raises; unparseable bytes give :data:`EMPTY`).
 
     Runs for every append, inside the appending transaction, so it stays lean:
-    one JSON parse and a few dictionary lookups.
+    one JSON parse and a few dictionary lookups, none for an :class:`IndexedEntry`.
     """
+    if isinstance(entry, IndexedEntry):
+        return entry.terms
     try:
         obj = _decode(entry.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         return EMPTY
+    return terms_of(obj)
+
+
+def terms_of(obj: object) -> IndexTerms:
+    """The terms of one entry's JSON object (anything that is not an object gives :data:`EMPTY`)."""
     if not isinstance(obj, dict):
         return EMPTY
     time, actor_id, action = obj.get("time"), obj.get("actor_id"), obj.get("action")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import (
     Connection,
+    Dialect,
     Engine,
     Table,
     and_,
@@ -92,22 +93,35 @@ def bulk_insert(
     """
     if not rows:
         return 0
+    sql, order = _insert_sql(table, tuple(columns), skip_existing, conn.dialect)
+    if order is None:
+        params: Any = [dict(zip(columns, row, strict=True)) for row in rows]
+    elif order == tuple(range(len(columns))):
+        params = rows if isinstance(rows, list) else list(rows)
+    else:
+        params = [tuple(row[i] for i in order) for row in rows]
+    result = conn.exec_driver_sql(sql, params)
+    return len(rows) if not skip_existing else int(result.rowcount)
+
+
+@functools.lru_cache(maxsize=256)
+def _insert_sql(
+    table: Table, columns: tuple[str, ...], skip_existing: bool, dialect: Dialect
+) -> tuple[str, tuple[int, ...] | None]:
+    """The INSERT text of ``bulk_insert`` and, for a positional driver, the order of its values.
+
+    Compiled once per table, columns and dialect: compiling the same statement for every
+    transaction cost more than the rows it inserts. ``None`` as order means named parameters.
+    """
     statement: Any = table.insert()
-    if skip_existing and conn.dialect.name == "postgresql":
+    if skip_existing and dialect.name == "postgresql":
         statement = postgresql_insert(table).on_conflict_do_nothing()
     elif skip_existing:
         statement = sqlite_insert(table).on_conflict_do_nothing()
-    compiled = statement.inline().compile(dialect=conn.dialect, column_keys=list(columns))
-    if compiled.positional:
-        order = [columns.index(name) for name in compiled.positiontup or ()]
-        if order == list(range(len(columns))):
-            params: Any = rows if isinstance(rows, list) else list(rows)
-        else:
-            params = [tuple(row[i] for i in order) for row in rows]
-    else:
-        params = [dict(zip(columns, row, strict=True)) for row in rows]
-    result = conn.exec_driver_sql(str(compiled), params)
-    return len(rows) if not skip_existing else int(result.rowcount)
+    compiled = statement.inline().compile(dialect=dialect, column_keys=list(columns))
+    if not compiled.positional:
+        return str(compiled), None
+    return str(compiled), tuple(columns.index(name) for name in compiled.positiontup or ())
 
 
 def driver_value(conn: Connection, column: Any, value: Any) -> Any:
