@@ -141,3 +141,20 @@ async def test_refusal_of_an_unidentified_ipv6_peer_is_audited() -> None:
     assert decoded["actor_kind"] == "anonymous" and decoded["actor_id"] == ""
     assert decoded["details"]["peer"] == "ipv6:[::1]:50001"
     assert decoded["reason"] == "UNKNOWN_CALLER"
+
+
+def test_settling_the_heap_freezes_start_up_state_and_widens_thresholds() -> None:
+    """`pxhub serve` calls this once the hub listens (hub/runtime/heap.py)."""
+    import gc
+
+    from hub.runtime.heap import OLDER_THRESHOLDS, YOUNG_THRESHOLD, settle_after_start
+
+    before = gc.get_threshold()
+    kept = [object() for _ in range(10)]  # noqa: F841 (survivors of start-up)
+    try:
+        settle_after_start()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (YOUNG_THRESHOLD, *OLDER_THRESHOLDS)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

@@ -99,6 +99,7 @@ def serve(
     from hub.identity.credentials import load_hub, passphrase_from_env
     from hub.identity.directory import Directory
     from hub.identity.manifest import PkiError
+    from hub.runtime.heap import settle_after_start
     from hub.runtime.logs import configure_logging
     from hub.runtime.private import DataDirLock, DataDirLockedError
     from hub.server.app import start_hub
@@ -130,6 +131,7 @@ def serve(
             hub = await start_hub(settings, credentials, directory, open_store(settings.sqlalchemy_url))
         except OSError as error:
             raise _fail(str(error)) from None
+        settle_after_start()  # start-up state out of the collector's way (hub/runtime/heap.py)
         stop = asyncio.Event()
         received: list[str] = []
 
