@@ -53,7 +53,15 @@ from typing import Any, Final, TypeVar
 from rich.console import Console
 from rich.table import Table
 
-from bench.common import Measurement, ScenarioResult, new_federation, peak_rss_mb, start_hub_process
+from bench.common import (
+    Measurement,
+    ScenarioResult,
+    machine_cpu,
+    new_federation,
+    peak_rss_mb,
+    process_cpu,
+    start_hub_process,
+)
 
 T = TypeVar("T")
 
@@ -435,25 +443,6 @@ def crypto_floor(count: int, sample: int = 2000) -> dict[str, float]:
     floor["per-profile crypto, CPU us"] = per_profile * 1e6
     floor["crypto floor on 2 cores, s"] = count * per_profile / 2
     return floor
-
-
-# -- machine CPU -------------------------------------------------------------------------------
-
-
-def machine_cpu() -> tuple[float, float]:
-    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    with open("/proc/stat") as handle:
-        values = [int(v) for v in handle.readline().split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return (sum(values[:8]) - idle) / ticks, sum(values[:8]) / ticks
-
-
-def process_cpu(pid: int) -> float:
-    """User + system CPU seconds of a process (all threads), from /proc."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # -- delivery check ----------------------------------------------------------------------------

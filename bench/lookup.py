@@ -50,8 +50,16 @@ from typing import Final
 
 from adapters.samples.synthetic import generate_profiles
 from bench.audit_log import percentile
-from bench.bulk_sync import POPULATION, process_cpu
-from bench.common import HubProcess, Measurement, ScenarioResult, new_federation, rss_mb, start_hub_process
+from bench.bulk_sync import POPULATION
+from bench.common import (
+    HubProcess,
+    Measurement,
+    ScenarioResult,
+    new_federation,
+    process_cpu,
+    rss_mb,
+    start_hub_process,
+)
 from hub.core.lookup import TOKEN_SIZE, Token, profile_tokens, record_handle
 from hub.core.members import MEMBER_IDS
 from hub.sdk import MemberClient
