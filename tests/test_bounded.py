@@ -7,7 +7,9 @@ import os
 import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -124,25 +126,39 @@ def test_member_state_outbox_and_sink_are_private(tmp_path: Path, loose_umask: N
 
 
 class RecordingExchange:
-    """Stands in for Exchange.submit: accepts everything and records each transaction.
+    """Stands in for Exchange.check and Exchange.commit: accepts everything and records each
+    transaction (its commit) and each check.
 
     Each test envelope carries its label in ``ciphertext``; nothing here opens or checks it.
     """
 
     def __init__(self, fail_on_call: int | None = None) -> None:
         self.calls: list[tuple[str, list[str]]] = []
+        self.checks: list[tuple[str, list[str]]] = []
         self.fail_on_call = fail_on_call
 
-    def submit(self, caller: Caller, envelopes: list[envelope_pb2.Envelope]) -> list[envelope_pb2.Receipt]:
-        self.calls.append((caller.id, [e.ciphertext.decode() for e in envelopes]))
+    def check(self, caller: Caller, envelopes: list[envelope_pb2.Envelope]) -> RecordedBatch:
+        labels = [e.ciphertext.decode() for e in envelopes]
+        self.checks.append((caller.id, labels))
+        return RecordedBatch(caller.id, labels)
+
+    def commit(self, batch: RecordedBatch) -> list[envelope_pb2.Receipt]:
+        self.calls.append((batch.member, batch.labels))
         if self.fail_on_call == len(self.calls):
             raise RuntimeError("disk full")
         return [
-            envelope_pb2.Receipt(
-                message_id=e.ciphertext.decode(), outcome=envelope_pb2.Receipt.OUTCOME_ACCEPTED
-            )
-            for e in envelopes
+            envelope_pb2.Receipt(message_id=label, outcome=envelope_pb2.Receipt.OUTCOME_ACCEPTED)
+            for label in batch.labels
         ]
+
+
+@dataclass
+class RecordedBatch:
+    member: str
+    labels: list[str]
+
+    def part(self, ranges: list[tuple[int, int]]) -> RecordedBatch:
+        return RecordedBatch(self.member, [x for start, end in ranges for x in self.labels[start:end]])
 
 
 def _envelopes(prefix: str, count: int) -> list[envelope_pb2.Envelope]:
@@ -203,3 +219,52 @@ async def test_a_store_failure_reaches_every_request_in_the_share_and_the_rest_s
         writer.cancel()
     assert [r.message_id for r in receipts] == ["pe-0", "pe-1"]
     assert batcher.queued(co) == 0
+
+
+async def test_the_next_share_is_checked_while_the_previous_one_commits() -> None:
+    """The first commit waits until the second share's check ran: only an overlapping writer
+    lets it through (a serial one would time out and record the commit as not overlapped)."""
+    second_checked = threading.Event()
+    overlapped: list[bool] = []
+
+    class Overlapping(RecordingExchange):
+        def check(self, caller: Caller, envelopes: list[envelope_pb2.Envelope]) -> RecordedBatch:
+            batch = super().check(caller, envelopes)
+            if len(self.checks) == 2:
+                second_checked.set()
+            return batch
+
+        def commit(self, batch: RecordedBatch) -> list[envelope_pb2.Receipt]:
+            if not self.calls:
+                overlapped.append(second_checked.wait(timeout=5))
+            return super().commit(batch)
+
+    exchange = Overlapping()
+    batcher = SubmitBatcher(exchange, MailboxSignals(), fair_share=2, max_share=2)  # type: ignore[arg-type]
+    first = batcher.enqueue(Caller("member", "CO-INPEC"), _envelopes("co", 2))
+    second = batcher.enqueue(Caller("member", "PE-INPE"), _envelopes("pe", 2))
+    writer = await _serve(batcher)
+    try:
+        await asyncio.wait_for(asyncio.gather(first, second), 10)
+    finally:
+        writer.cancel()
+    assert overlapped == [True]
+    assert [member for member, _ in exchange.calls] == ["CO-INPEC", "PE-INPE"]
+
+
+async def test_a_split_request_whose_first_share_failed_is_not_committed_further() -> None:
+    exchange = RecordingExchange(fail_on_call=1)
+    batcher = SubmitBatcher(exchange, MailboxSignals(), fair_share=3, max_share=3)  # type: ignore[arg-type]
+    co = Caller("member", "CO-INPEC")
+    split = batcher.enqueue(co, _envelopes("big", 5))  # shares of 3 and 2
+    after = batcher.enqueue(co, _envelopes("after", 1))
+    writer = await _serve(batcher)
+    try:
+        with pytest.raises(RuntimeError, match="disk full"):
+            await asyncio.wait_for(split, 5)
+        receipts, _ = await asyncio.wait_for(after, 5)
+    finally:
+        writer.cancel()
+    assert [r.message_id for r in receipts] == ["after-0"]
+    committed = [label for _, labels in exchange.calls[1:] for label in labels]
+    assert committed == ["after-0"]  # the rest of the failed request never reached the store

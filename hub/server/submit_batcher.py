@@ -11,6 +11,11 @@ waits for at most one share of each other member's, never for a whole flood. A r
 resolves with its receipts, in order, once all of them are durable; if the store fails part-way
 through a split request the caller gets the error, and a retry meets the committed part as
 duplicates (envelope ids are idempotent), so nothing is lost or doubled.
+
+Checking and committing overlap: while one share commits (its transaction and fsync, in a
+thread), the next share is checked (signatures on every core), so the disk and the processors
+work at once. Commits stay one at a time, in the order the shares were taken; what can change
+between a check and its commit is decided again in the transaction (see ``Exchange.check``).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from dataclasses import dataclass, field
 
 from hub.identity.caller import Caller
 from hub.server.signals import MailboxSignals
-from hub.services.exchange import Exchange, SubmitSummary, summarize
+from hub.services.exchange import CheckedBatch, Exchange, SubmitSummary, summarize
 from pxhub.v1 import envelope_pb2
 
 #: Envelopes of one member committed in one turn while other members wait (one transaction).
@@ -35,6 +40,7 @@ class _Pending:
     caller: Caller
     envelopes: list[envelope_pb2.Envelope]
     receipts: list[envelope_pb2.Receipt] = field(default_factory=list)
+    taken: int = 0  # envelopes handed to a share so far (checked, committing or durable)
     done: asyncio.Future[tuple[list[envelope_pb2.Receipt], SubmitSummary]] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -80,8 +86,13 @@ class SubmitBatcher:
 
     async def run(self) -> None:
         """The single writer; runs for the life of the hub (a background task)."""
+        committing: asyncio.Task[None] | None = None
         while True:
             if not self._turns:
+                if committing is not None:  # nothing to check meanwhile: finish the commit
+                    await committing
+                    committing = None
+                    continue
                 self._wake.clear()
                 await self._wake.wait()
                 continue
@@ -89,7 +100,15 @@ class SubmitBatcher:
             share = self._take_share(caller)
             if self._queues[caller]:
                 self._turns.append(caller)  # more of this member's work: back of the line
-            await self._commit(caller, share)
+            merged = [e for pending, start, end in share for e in pending.envelopes[start:end]]
+            try:
+                checked = await asyncio.to_thread(self.exchange.check, caller, merged)
+            except Exception as error:  # the store failed while checking (a read)
+                self._fail(share, error)
+                continue
+            if committing is not None:
+                await committing  # commits stay in order, one at a time
+            committing = asyncio.get_running_loop().create_task(self._commit(share, checked))
 
     def _take_share(self, caller: Caller) -> list[tuple[_Pending, int, int]]:
         """The next envelopes of ``caller``'s oldest requests, as (request, start, end) slices.
@@ -102,23 +121,33 @@ class SubmitBatcher:
         room = self.fair_share if self._turns else self.max_share
         while queue and room > 0:
             pending = queue[0]
-            start = len(pending.receipts)  # a request appears once per share; earlier ones are durable
+            start = pending.taken  # a request appears once per share, its slices in order
             end = min(len(pending.envelopes), start + room)
             taken.append((pending, start, end))
+            pending.taken = end
             room -= end - start
             if end == len(pending.envelopes):
                 queue.popleft()
         return taken
 
-    async def _commit(self, caller: Caller, share: list[tuple[_Pending, int, int]]) -> None:
-        merged = [e for pending, start, end in share for e in pending.envelopes[start:end]]
+    async def _commit(self, share: list[tuple[_Pending, int, int]], checked: CheckedBatch) -> None:
+        # A request whose earlier share failed to commit has its answer already: leave it out.
+        ranges, offset = [], 0
+        kept: list[tuple[_Pending, int, int]] = []
+        for pending, start, end in share:
+            if not pending.done.done():
+                ranges.append((offset, offset + end - start))
+                kept.append((pending, start, end))
+            offset += end - start
+        if not kept:
+            return
+        if len(kept) < len(share):
+            checked = checked.part(ranges)
+        merged = [e for pending, start, end in kept for e in pending.envelopes[start:end]]
         try:
-            receipts = await asyncio.to_thread(self.exchange.submit, caller, merged)
+            receipts = await asyncio.to_thread(self.exchange.commit, checked)
         except Exception as error:  # the store failed: every request in this share learns it
-            for pending, _, _ in share:
-                self._drop(pending)
-                if not pending.done.done():
-                    pending.done.set_exception(error)
+            self._fail(kept, error)
             return
         accepted_for: set[str] = set()
         for receipt, envelope in zip(receipts, merged, strict=True):
@@ -126,11 +155,17 @@ class SubmitBatcher:
                 accepted_for.update(wrap.recipient for wrap in envelope.key_wraps)
         self.signals.notify(accepted_for)
         offset = 0
-        for pending, start, end in share:
+        for pending, start, end in kept:
             pending.receipts.extend(receipts[offset : offset + end - start])
             offset += end - start
             if pending.remaining == 0 and not pending.done.done():
                 pending.done.set_result((pending.receipts, summarize(pending.receipts)))
+
+    def _fail(self, share: list[tuple[_Pending, int, int]], error: Exception) -> None:
+        for pending, _, _ in share:
+            self._drop(pending)
+            if not pending.done.done():
+                pending.done.set_exception(error)
 
     def _drop(self, pending: _Pending) -> None:
         """Take a failed request out of its queue (what remains of it is never committed)."""

@@ -124,6 +124,21 @@ class _Checked:
     metadata: envelope_pb2.RecordMetadata | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CheckedBatch:
+    """A batch after ``Exchange.check``: who sent it, the time it was checked at, each envelope."""
+
+    caller: Caller
+    now: datetime
+    checked: list[_Checked]
+
+    def part(self, ranges: Sequence[tuple[int, int]]) -> CheckedBatch:
+        """The same batch with only the envelopes in ``ranges`` (``[start, end)`` positions)."""
+        return CheckedBatch(
+            self.caller, self.now, [c for start, end in ranges for c in self.checked[start:end]]
+        )
+
+
 def _timestamp(value: datetime) -> Timestamp:
     stamp = Timestamp()
     stamp.FromDatetime(value)
@@ -241,8 +256,21 @@ class Exchange:
         self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]
     ) -> list[envelope_pb2.Receipt]:
         """Check every envelope, store the admissible ones atomically, answer one receipt each."""
+        return self.commit(self.check(caller, envelopes))
+
+    def check(self, caller: Caller, envelopes: Sequence[envelope_pb2.Envelope]) -> CheckedBatch:
+        """Every check of a batch, with its receipts and audit entries built; stores nothing.
+
+        The writer checks the next batch while the previous one commits (``SubmitBatcher``): what
+        can change in between (a replayed id, a request answered meanwhile, a consent withdrawn)
+        is decided again inside the transaction by ``commit``.
+        """
         now = self.clock()
-        checked_all = self._check_all(caller, envelopes, now)
+        return CheckedBatch(caller, now, self._check_all(caller, envelopes, now))
+
+    def commit(self, batch: CheckedBatch) -> list[envelope_pb2.Receipt]:
+        """Store a checked batch's admissible envelopes in one transaction; its receipts, in order."""
+        caller, now, checked_all = batch.caller, batch.now, batch.checked
         admitted = [c for c in checked_all if c.admission is not None]
         admissions = [c.admission for c in admitted if c.admission is not None]
         refused_while_checking = [
@@ -400,4 +428,4 @@ class Exchange:
         )
 
 
-__all__ = ["Exchange", "SubmitSummary", "header_sha256"]
+__all__ = ["CheckedBatch", "Exchange", "SubmitSummary", "header_sha256"]
