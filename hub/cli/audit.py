@@ -602,7 +602,7 @@ def check_export(
 
 
 @audit_app.command()
-def keys(federation_dir: FederationOption = Path("var/federation")) -> None:
+def keys(federation_dir: FederationOption = Path("var/federation"), as_json: JsonOption = False) -> None:
     """Print the hub's verifier key and every witness key (C2SP vkeys) from federation.json."""
     from hub.core.checkpoint import SIG_TYPE_COSIGNATURE_V1, verifier_key_string
     from hub.identity.manifest import PkiError, load_manifest
@@ -612,11 +612,19 @@ def keys(federation_dir: FederationOption = Path("var/federation")) -> None:
         manifest = load_manifest(federation_dir)
     except (PkiError, OSError) as error:
         raise _fail(f"--federation-dir {federation_dir}: {error}") from None
-    typer.echo(f"log     {log_verifier_key(manifest)}")
+    rows = [{"kind": "log", "name": manifest.hub_origin, "vkey": log_verifier_key(manifest)}]
     for record in manifest.identities:
         if record.role in ("member", "auditor"):
             key = witness_key(manifest, record.id)
-            typer.echo(f"witness {verifier_key_string(record.id, key, SIG_TYPE_COSIGNATURE_V1)}")
+            vkey = verifier_key_string(record.id, key, SIG_TYPE_COSIGNATURE_V1)
+            rows.append({"kind": "witness", "name": record.id, "vkey": vkey})
+    if as_json:
+        from hub.cli.common import print_json
+
+        print_json(rows)
+        return
+    for row in rows:  # one key a line, whole, so it can be copied into a verifier's configuration
+        typer.echo(f"{row['kind']:<7} {row['vkey']}")
 
 
 __all__ = ["audit_app"]

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 if TYPE_CHECKING:
     from google.protobuf.timestamp_pb2 import Timestamp
@@ -138,6 +139,152 @@ def parse_instant(text: str, what: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+# --------------------------------------------------------------------------- listings
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a listing: ``key`` in the JSON rows, ``header`` in the table.
+
+    An ``ident`` column holds what a user types or compares next (an id, a key id, a timestamp): it
+    is never wrapped, cut or folded; when the terminal is too narrow for every ident column beside
+    the others, the listing prints one section per row instead of a table.
+    """
+
+    key: str
+    header: str = ""
+    ident: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.header or self.key
+
+
+#: The narrowest a wrapping text column may become before the listing turns into sections.
+MIN_TEXT_WIDTH = 12
+#: Words longer than this may be folded (a path, a long reference); shorter ones never are.
+MAX_WORD_WIDTH = 30
+
+
+def _cell(value: Any) -> str:
+    if value is None or value in ("", []):
+        return "-"
+    if isinstance(value, list | tuple):
+        return "\n".join(_cell(v) for v in value)
+    if isinstance(value, Mapping):
+        return "\n".join(f"{k}: {_cell(v)}" for k, v in value.items())
+    return str(value)
+
+
+def _column_widths(
+    columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], width: int
+) -> list[int] | None:
+    """Each column's width in a table of at most ``width`` characters, or ``None`` if none fits.
+
+    An ident column gets its longest value; a text column at least its longest word (up to
+    :data:`MAX_WORD_WIDTH`) or :data:`MIN_TEXT_WIDTH`, and the room left is shared among the text
+    columns in proportion to what they lack of their longest line. Rich is given the widths as
+    they are: its own shrinking may cut a column it must not.
+    """
+    natural, minimum = [], []
+    for column in columns:
+        lines = [line for row in rows for line in _cell(row.get(column.key)).splitlines()]
+        longest = max([len(column.title) if column.ident else 1, *(len(line) for line in lines)])
+        natural.append(longest)
+        if column.ident:
+            minimum.append(longest)
+        else:
+            word = max((len(w) for line in lines for w in line.split()), default=1)
+            minimum.append(min(longest, max(MIN_TEXT_WIDTH, min(word, MAX_WORD_WIDTH))))
+    room = width - (3 * len(columns) + 1)  # a space of padding each side and a border per column
+    if sum(minimum) > room:
+        return None
+    if sum(natural) <= room:
+        return natural
+    spare = room - sum(minimum)
+    lacking = [n - m for n, m in zip(natural, minimum, strict=True)]
+    widths = [m + spare * gap // sum(lacking) for m, gap in zip(minimum, lacking, strict=True)]
+    widths[lacking.index(max(lacking))] += room - sum(widths)
+    return widths
+
+
+def listing_renderables(
+    title: str, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], width: int
+) -> list[RenderableType]:
+    """One table, or the title and one section per row when the idents would not fit in ``width``."""
+    widths = _column_widths(columns, rows, width)
+    if widths is not None:
+        table = Table(title=title)
+        for column, column_width in zip(columns, widths, strict=True):
+            table.add_column(column.title, no_wrap=column.ident, overflow="fold", width=column_width)
+        for row in rows:
+            table.add_row(*(_cell(row.get(c.key)) for c in columns))
+        return [table]
+    label_width = max(len(c.title) for c in columns)
+    first = next((c for c in columns if c.ident), columns[0])
+    sections: list[RenderableType] = [Text(title, style="bold")] if title else []
+    for row in rows:
+        section = Table(
+            title=f"{first.title} {_cell(row.get(first.key))}",
+            show_header=False,
+            title_justify="left",
+            expand=True,
+        )
+        section.add_column(no_wrap=True, min_width=label_width, style="bold")
+        section.add_column(overflow="fold", ratio=1)
+        for column in columns:
+            section.add_row(column.title, _cell(row.get(column.key)))
+        sections.append(section)
+    return sections
+
+
+def print_json(document: object) -> None:
+    """``--json`` output: plain JSON on stdout, never wrapped or highlighted (a pipe reads it)."""
+    typer.echo(json.dumps(document, indent=2, ensure_ascii=False))
+
+
+def print_table(
+    rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *, title: str, empty: str = ""
+) -> None:
+    """A table in which no ident is cut, on a fresh console (the width is the terminal's now)."""
+    console = Console()
+    if not rows and empty:
+        console.print(empty)
+        return
+    for renderable in listing_renderables(title, columns, rows, console.width):
+        console.print(renderable)
+
+
+def print_rows(
+    rows: Sequence[Mapping[str, Any]],
+    columns: Sequence[Column],
+    *,
+    title: str,
+    as_json: bool = False,
+    empty: str = "",
+) -> None:
+    """Print a listing: the rows as JSON (``--json``), or a table in which no ident is cut."""
+    if as_json:
+        print_json(list(rows))
+    else:
+        print_table(rows, columns, title=title, empty=empty)
+
+
+#: The columns of a request listing (``request_rows``); the refusal reason shows beside the state.
+REQUEST_COLUMNS = (
+    Column("request", ident=True),
+    Column("requester", ident=True),
+    Column("responder", ident=True),
+    Column("state"),
+    Column("refusal"),
+    Column("purpose"),
+    Column("urgency"),
+    Column("opened", ident=True),
+    Column("deadline", ident=True),
+    Column("closed", ident=True),
+)
+
+
 def request_rows(views: list[request_pb2.RequestView]) -> list[dict[str, str]]:
     """One row per request, every field as text, ids whole (for the table and for ``--json``)."""
     from hub.core.requests import OVERDUE, state_name
@@ -165,102 +312,3 @@ def request_rows(views: list[request_pb2.RequestView]) -> list[dict[str, str]]:
         }
         for v in views
     ]
-
-
-# --------------------------------------------------------------------------- listings
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a listing: ``key`` in the JSON rows, ``header`` in the table.
-
-    An ``ident`` column holds what a user types or compares next (an id, a key id, a timestamp): it
-    is never wrapped, cut or folded; when the terminal is too narrow for every ident column beside
-    the others, the listing prints one section per row instead of a table.
-    """
-
-    key: str
-    header: str = ""
-    ident: bool = False
-
-    @property
-    def title(self) -> str:
-        return self.header or self.key
-
-
-#: The narrowest a wrapping text column may become before the listing turns into sections.
-MIN_TEXT_WIDTH = 12
-
-
-def _cell(value: Any) -> str:
-    if value is None or value in ("", []):
-        return "-"
-    if isinstance(value, list | tuple):
-        return "\n".join(_cell(v) for v in value)
-    if isinstance(value, Mapping):
-        return "\n".join(f"{k}: {_cell(v)}" for k, v in value.items())
-    return str(value)
-
-
-def _needed_width(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> int:
-    """The table's width with every ident column whole and text columns at their narrowest."""
-    total = 1  # the left border
-    for column in columns:
-        cells = [_cell(row.get(column.key)) for row in rows]
-        longest = max((len(line) for cell in cells for line in cell.splitlines()), default=1)
-        width = max(longest, len(column.title)) if column.ident else min(longest, MIN_TEXT_WIDTH)
-        total += width + 3  # one space of padding each side and the right border
-    return total
-
-
-def listing_renderables(
-    title: str, columns: Sequence[Column], rows: Sequence[Mapping[str, Any]], width: int
-) -> list[Table]:
-    """One table, or one section per row when the ident columns would not fit whole in ``width``."""
-    if _needed_width(columns, rows) <= width:
-        table = Table(title=title)
-        for column in columns:
-            table.add_column(column.title, no_wrap=column.ident, overflow="fold", min_width=None)
-        for row in rows:
-            table.add_row(*(_cell(row.get(c.key)) for c in columns))
-        return [table]
-    sections = []
-    label_width = max(len(c.title) for c in columns)
-    for number, row in enumerate(rows, start=1):
-        first = next((c for c in columns if c.ident), columns[0])
-        section = Table(
-            title=f"{title}: {first.title} {_cell(row.get(first.key))}"
-            if len(rows) > 1 or not title
-            else f"{title} ({number})",
-            show_header=False,
-            title_justify="left",
-        )
-        section.add_column(no_wrap=True, min_width=label_width, style="bold")
-        section.add_column(overflow="fold")
-        for column in columns:
-            section.add_row(column.title, _cell(row.get(column.key)))
-        sections.append(section)
-    return sections
-
-
-def print_rows(
-    rows: Sequence[Mapping[str, Any]],
-    columns: Sequence[Column],
-    *,
-    title: str,
-    as_json: bool = False,
-    empty: str = "",
-) -> None:
-    """Print a listing: the rows as JSON (``--json``), or a table in which no ident is cut.
-
-    A fresh console per call, so the width is the terminal's (``COLUMNS``) when the command runs.
-    """
-    if as_json:
-        typer.echo(json.dumps(list(rows), indent=2, ensure_ascii=False))
-        return
-    console = Console()
-    if not rows and empty:
-        console.print(empty)
-        return
-    for renderable in listing_renderables(title, columns, rows, console.width):
-        console.print(renderable)

@@ -11,20 +11,24 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hub.cli.common import (
+    REQUEST_COLUMNS,
     AsOption,
+    Column,
     FederationOption,
+    JsonOption,
     ServerNameOption,
     TargetOption,
     _enum,
     _fail,
     _when,
+    print_json,
+    print_table,
     request_rows,
     run_as,
 )
@@ -42,19 +46,20 @@ policy_app = typer.Typer(help="The exchange policy signed by the operator.", no_
 console = Console()
 
 
-def lineage_table(lineage: consent_pb2.RecordLineage, title: str = "") -> Table:
-    """Per recipient: received, acknowledged, notified of a withdrawal, attested deletion."""
+LINEAGE_COLUMNS = (
+    Column("recipient", ident=True),
+    Column("received", ident=True),
+    Column("acknowledged", ident=True),
+    Column("withdrawal_notice", "withdrawal notice", ident=True),
+    Column("deletion_attested", "deletion attested", ident=True),
+)
+
+
+def lineage_record(lineage: consent_pb2.RecordLineage) -> dict[str, Any]:
+    """A record's lineage as one JSON-ready object: the record, then one row per recipient."""
     from pxhub.v1 import consent_pb2, envelope_pb2
 
-    purpose = _enum(envelope_pb2.Purpose, lineage.purpose, "PURPOSE_")
-    heading = title or f"Record {lineage.message_id}"
-    table = Table(
-        title=f"{heading}: {purpose}, sent by {lineage.sender} at {_when(lineage.accepted_at)}"
-        + (f", consent {lineage.consent_id}" if lineage.consent_id else "")
-        + (f", ciphertext purged {_when(lineage.purged_at)}" if lineage.HasField("purged_at") else "")
-    )
-    for column in ("recipient", "received", "acknowledged", "withdrawal notice", "deletion attested"):
-        table.add_column(column)
+    rows = []
     for r in lineage.recipients:
         if r.cancelled:
             received = "no (withdrawn before delivery)"
@@ -72,8 +77,35 @@ def lineage_table(lineage: consent_pb2.RecordLineage, title: str = "") -> Table:
             attested = f"{_when(r.attested_at)} {status}"
         elif r.HasField("notified_at"):
             attested = "pending"
-        table.add_row(r.recipient, received, acknowledged, _when(r.notified_at), attested)
-    return table
+        rows.append(
+            {
+                "recipient": r.recipient,
+                "received": received,
+                "acknowledged": acknowledged,
+                "withdrawal_notice": _when(r.notified_at),
+                "deletion_attested": attested,
+            }
+        )
+    return {
+        "message_id": lineage.message_id,
+        "purpose": _enum(envelope_pb2.Purpose, lineage.purpose, "PURPOSE_"),
+        "sender": lineage.sender,
+        "accepted_at": _when(lineage.accepted_at),
+        "consent_id": lineage.consent_id,
+        "purged_at": _when(lineage.purged_at) if lineage.HasField("purged_at") else "",
+        "recipients": rows,
+    }
+
+
+def print_lineage(record: dict[str, Any], heading: str = "") -> None:
+    """Per recipient: received, acknowledged, notified of a withdrawal, attested deletion."""
+    title = (
+        f"{heading or 'Record ' + record['message_id']}: {record['purpose']}, sent by {record['sender']} "
+        f"at {record['accepted_at']}"
+        + (f", consent {record['consent_id']}" if record["consent_id"] else "")
+        + (f", ciphertext purged {record['purged_at']}" if record["purged_at"] else "")
+    )
+    print_table(record["recipients"], LINEAGE_COLUMNS, title=title)
 
 
 # --------------------------------------------------------------------------- consent
@@ -140,6 +172,55 @@ def consent_withdraw(
     )
 
 
+CONSENT_COLUMNS = (
+    Column("consent", ident=True),
+    Column("state"),
+    Column("purposes"),
+    Column("recipients", ident=True),
+    Column("data_categories", "data categories"),
+    Column("valid_from", "valid from", ident=True),
+    Column("valid_until", "valid until", ident=True),
+    Column("transfer_count", "transfers"),
+)
+
+
+def consent_rows(views: list[consent_pb2.ConsentView]) -> list[dict[str, Any]]:
+    """One row per consent with its events and the transfers made under it (ids and times whole)."""
+    from pxhub.v1 import consent_pb2, envelope_pb2, options_pb2
+
+    rows = []
+    for view in views:
+        record = consent_pb2.ConsentRecord.FromString(view.consent.record)
+        events = []
+        for event in view.events:
+            e = consent_pb2.ConsentEvent.FromString(event.event)
+            events.append(
+                {
+                    "state": _enum(consent_pb2.ConsentState, e.state, "CONSENT_STATE_").lower(),
+                    "at": _when(e.at),
+                    "actor": _enum(consent_pb2.ConsentActor, e.actor, "CONSENT_ACTOR_").lower(),
+                    "recorded_by": e.recorded_by,
+                }
+            )
+        rows.append(
+            {
+                "consent": record.consent_id,
+                "state": _enum(consent_pb2.ConsentState, view.state, "CONSENT_STATE_").lower(),
+                "purposes": [_enum(envelope_pb2.Purpose, p, "PURPOSE_") for p in record.purposes],
+                "recipients": list(record.recipients),
+                "data_categories": [
+                    _enum(options_pb2.Sensitivity, c, "SENSITIVITY_") for c in record.data_categories
+                ],
+                "valid_from": _when(record.valid_from),
+                "valid_until": _when(record.valid_until),
+                "transfer_count": len(view.transfers),
+                "events": events,
+                "transfers": [lineage_record(lineage) for lineage in view.transfers],
+            }
+        )
+    return rows
+
+
 @consent_app.command("show")
 def consent_show(
     subject: Annotated[str, typer.Argument(help="Subject pseudonym, psn:<ISO2>:<32 hex>.")],
@@ -147,43 +228,29 @@ def consent_show(
     federation_dir: FederationOption = Path("var/federation"),
     as_member: AsOption = "",
     server_name: ServerNameOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Subject access: the subject's consents held by --as, and every transfer made under each."""
-    from pxhub.v1 import consent_pb2, envelope_pb2, options_pb2
-
     if not as_member:
         raise _fail("--as is required (the controller holding the subject's consents)")
     views = run_as(target, federation_dir, as_member, server_name, lambda c: c.consents_for_subject(subject))
-    table = Table(title=f"Consents of {subject} held by {as_member}")
-    for column in ("consent", "state", "purposes", "recipients", "data categories", "valid", "transfers"):
-        table.add_column(column)
-    records = []
-    for view in views:
-        record = consent_pb2.ConsentRecord.FromString(view.consent.record)
-        records.append(record)
-        table.add_row(
-            record.consent_id,
-            _enum(consent_pb2.ConsentState, view.state, "CONSENT_STATE_").lower(),
-            ", ".join(_enum(envelope_pb2.Purpose, p, "PURPOSE_") for p in record.purposes),
-            ", ".join(record.recipients),
-            ", ".join(_enum(options_pb2.Sensitivity, c, "SENSITIVITY_") for c in record.data_categories),
-            f"{_when(record.valid_from)} .. {_when(record.valid_until)}",
-            str(len(view.transfers)),
-        )
-    console.print(table)
-    for view, record in zip(views, records, strict=True):
-        for event in view.events:
-            e = consent_pb2.ConsentEvent.FromString(event.event)
-            console.print(
-                f"consent {record.consent_id}: "
-                f"{_enum(consent_pb2.ConsentState, e.state, 'CONSENT_STATE_').lower()}"
-                f" at {_when(e.at)} by {_enum(consent_pb2.ConsentActor, e.actor, 'CONSENT_ACTOR_').lower()}"
-                f" (recorded by {e.recorded_by})"
-            )
-        for lineage in view.transfers:
-            console.print(lineage_table(lineage, title=f"Transfer {lineage.message_id}"))
-    if not views:
+    rows = consent_rows(views)
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
         console.print("no consents for this subject")
+        return
+    print_table(rows, CONSENT_COLUMNS, title=f"Consents of {subject} held by {as_member}")
+    for row in rows:
+        for e in row["events"]:
+            console.print(
+                f"consent {row['consent']}: {e['state']} at {e['at']} by {e['actor']} "
+                f"(recorded by {e['recorded_by']})",
+                soft_wrap=True,
+            )
+        for transfer in row["transfers"]:
+            print_lineage(transfer, heading=f"Transfer {transfer['message_id']}")
 
 
 # --------------------------------------------------------------------------- track
@@ -195,6 +262,7 @@ def track(
     federation_dir: FederationOption = Path("var/federation"),
     as_member: AsOption = "",
     server_name: ServerNameOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Lineage of a record you sent: who received it, who acknowledged, who attested deletion.
 
@@ -208,67 +276,101 @@ def track(
         return lineage, await client.list_requests(message_id=message_id)
 
     lineage, requests = run_as(target, federation_dir, as_member, server_name, both)
-    console.print(lineage_table(lineage))
-    if requests:
-        columns = ("state", "responder", "urgency", "layers", "opened", "deadline", "closed", "refusal")
-        table = Table(title=f"Request {message_id}")
-        for column in columns:
-            table.add_column(column)
-        row = request_rows(requests)[0]
-        table.add_row(*(row[k] or "-" for k in columns))
-        console.print(table)
+    record = lineage_record(lineage)
+    request = request_rows(requests)[0] if requests else None
+    if as_json:
+        print_json({**record, "request": request})
+        return
+    print_lineage(record)
+    if request is not None:
+        columns = [c for c in REQUEST_COLUMNS if c.key not in ("request", "requester", "purpose")]
+        print_table([request], columns, title=f"Request {message_id}")
 
 
 # --------------------------------------------------------------------------- policy
 
 
-def _policy_tables(policy: ExchangePolicy) -> list[Table]:
+PURPOSE_RULE_COLUMNS = (
+    Column("purpose", ident=True),
+    Column("record_kinds", "record kinds"),
+    Column("legal_bases", "legal bases"),
+    Column("layers"),
+    Column("partial_layers", "partial layers"),
+)
+AGREEMENT_COLUMNS = (
+    Column("id", ident=True),
+    Column("instrument"),
+    Column("parties", ident=True),
+    Column("purposes"),
+    Column("bases"),
+    Column("valid_from", "valid from", ident=True),
+    Column("valid_until", "valid until", ident=True),
+)
+TRANSFER_RULE_COLUMNS = (
+    Column("country", ident=True),
+    Column("law"),
+    Column("adequate_importers", "adequate importers"),
+    Column("exception_bases", "exception bases"),
+    Column("exception_purposes", "exception purposes"),
+)
+
+
+def policy_document(policy: ExchangePolicy) -> dict[str, Any]:
+    """The policy in force as one JSON-ready object: purposes, agreements, transfer rules, signature."""
     from pxhub.v1 import envelope_pb2, options_pb2
 
-    def names(enum: object, values: object, prefix: str) -> str:
-        return ", ".join(_enum(enum, v, prefix) for v in values)  # type: ignore[attr-defined]
+    def names(enum: object, values: object, prefix: str) -> list[str]:
+        return [_enum(enum, v, prefix) for v in values]  # type: ignore[attr-defined]
 
     message = policy.message
-    purposes = Table(
-        title=f"Policy v{message.version} by {message.issuer}, issued {_when(message.issued_at)}"
-    )
-    for column in ("purpose", "record kinds", "legal bases", "layers", "partial layers"):
-        purposes.add_column(column)
-    for rule in message.purposes:
-        purposes.add_row(
-            _enum(envelope_pb2.Purpose, rule.purpose, "PURPOSE_"),
-            names(envelope_pb2.PayloadKind, rule.payload_kinds, "PAYLOAD_KIND_"),
-            names(envelope_pb2.LegalBasis, rule.legal_bases, "LEGAL_BASIS_"),
-            names(options_pb2.Sensitivity, rule.layers, "SENSITIVITY_"),
-            "; ".join(
-                f"{_enum(options_pb2.Sensitivity, p.layer, 'SENSITIVITY_')}: {', '.join(p.fields)}"
-                for p in rule.partial_layers
-            ),
-        )
-    agreements = Table(title="Agreements")
-    for column in ("id", "instrument", "parties", "purposes", "bases", "valid"):
-        agreements.add_column(column)
-    for a in message.agreements:
-        agreements.add_row(
-            a.agreement_id,
-            a.instrument,
-            " ".join(a.parties),
-            names(envelope_pb2.Purpose, a.purposes, "PURPOSE_"),
-            names(envelope_pb2.LegalBasis, a.legal_bases, "LEGAL_BASIS_"),
-            f"{_when(a.valid_from)[:10]} .. {_when(a.valid_until)[:10]}",
-        )
-    rules = Table(title="Transfer rules (exporting country)")
-    for column in ("country", "law", "adequate importers", "exception bases", "exception purposes"):
-        rules.add_column(column)
-    for r in message.transfer_rules:
-        rules.add_row(
-            r.country_iso2,
-            r.law,
-            " ".join(r.adequate_countries) or "-",
-            names(envelope_pb2.LegalBasis, r.exception_bases, "LEGAL_BASIS_"),
-            names(envelope_pb2.Purpose, r.exception_purposes, "PURPOSE_") or "-",
-        )
-    return [purposes, agreements, rules]
+    return {
+        "version": message.version,
+        "issuer": message.issuer,
+        "issued_at": _when(message.issued_at),
+        "purposes": [
+            {
+                "purpose": _enum(envelope_pb2.Purpose, rule.purpose, "PURPOSE_"),
+                "record_kinds": names(envelope_pb2.PayloadKind, rule.payload_kinds, "PAYLOAD_KIND_"),
+                "legal_bases": names(envelope_pb2.LegalBasis, rule.legal_bases, "LEGAL_BASIS_"),
+                "layers": names(options_pb2.Sensitivity, rule.layers, "SENSITIVITY_"),
+                "partial_layers": [
+                    f"{_enum(options_pb2.Sensitivity, p.layer, 'SENSITIVITY_')}: {', '.join(p.fields)}"
+                    for p in rule.partial_layers
+                ],
+            }
+            for rule in message.purposes
+        ],
+        "agreements": [
+            {
+                "id": a.agreement_id,
+                "instrument": a.instrument,
+                "parties": list(a.parties),
+                "purposes": names(envelope_pb2.Purpose, a.purposes, "PURPOSE_"),
+                "bases": names(envelope_pb2.LegalBasis, a.legal_bases, "LEGAL_BASIS_"),
+                "valid_from": _when(a.valid_from)[:10],
+                "valid_until": _when(a.valid_until)[:10],
+            }
+            for a in message.agreements
+        ],
+        "transfer_rules": [
+            {
+                "country": r.country_iso2,
+                "law": r.law,
+                "adequate_importers": list(r.adequate_countries),
+                "exception_bases": names(envelope_pb2.LegalBasis, r.exception_bases, "LEGAL_BASIS_"),
+                "exception_purposes": names(envelope_pb2.Purpose, r.exception_purposes, "PURPOSE_"),
+            }
+            for r in message.transfer_rules
+        ],
+        "signer": policy.signature.signer,
+        "key_id": policy.signature.key_id,
+        "sha256": policy.sha256.hex(),
+    }
+
+
+def _joined(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """Rows with the list values of ``keys`` joined by commas, so text wraps between names."""
+    return [{k: ", ".join(v) if k in keys else v for k, v in row.items()} for row in rows]
 
 
 @policy_app.command("show")
@@ -280,8 +382,12 @@ def policy_show(
     federation_dir: FederationOption = Path("var/federation"),
     as_member: Annotated[str, typer.Option("--as", help="Your identity (with --target).")] = "OPERATOR-1",
     server_name: ServerNameOption = None,
+    as_json: JsonOption = False,
 ) -> None:
-    """The policy in force (from the hub) or the federation's signed policy, its signature verified."""
+    """The policy in force (from the hub) or the federation's signed policy, its signature verified.
+
+    On a narrow terminal each purpose, agreement and transfer rule prints as its own section.
+    """
     from hub.core.envelope import EnvelopeError
     from hub.core.policy import verify_signed_policy
     from hub.identity.directory import Directory
@@ -308,11 +414,32 @@ def policy_show(
             return policy
 
         policy = run_as(target, federation_dir, as_member, server_name, fetch)
-    for table in _policy_tables(policy):
-        console.print(table)
-    console.print(
-        f"signed by {policy.signature.signer} key {policy.signature.key_id}; sha256 {policy.sha256.hex()}"
+    document = policy_document(policy)
+    if as_json:
+        print_json(document)
+        return
+    lists = (
+        "record_kinds",
+        "legal_bases",
+        "layers",
+        "purposes",
+        "bases",
+        "exception_bases",
+        "exception_purposes",
     )
+    print_table(
+        _joined(document["purposes"], lists),
+        PURPOSE_RULE_COLUMNS,
+        title=f"Policy v{document['version']} by {document['issuer']}, issued {document['issued_at']}",
+    )
+    print_table(_joined(document["agreements"], (*lists, "parties")), AGREEMENT_COLUMNS, title="Agreements")
+    print_table(
+        _joined(document["transfer_rules"], (*lists, "adequate_importers")),
+        TRANSFER_RULE_COLUMNS,
+        title="Transfer rules (exporting country)",
+    )
+    console.print(f"signed by {document['signer']} key {document['key_id']}", soft_wrap=True)
+    console.print(f"sha256 {document['sha256']}", soft_wrap=True)
 
 
 @policy_app.command("publish")

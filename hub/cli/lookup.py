@@ -7,16 +7,16 @@ Exit codes: 0 done, 1 the hub refused (the reason is printed), 2 a usage or conn
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hub.cli.common import (
+    REQUEST_COLUMNS,
     AsOption,
+    Column,
     FederationOption,
     JsonOption,
     ServerNameOption,
@@ -25,6 +25,9 @@ from hub.cli.common import (
     _fail,
     _when,
     enum_value,
+    print_json,
+    print_rows,
+    print_table,
     request_rows,
     run_as,
 )
@@ -142,21 +145,26 @@ def print_lookup(response: lookup_pb2.LookupResponse, labels: list[str], as_json
             }
         )
     if as_json:
-        console.print_json(json.dumps({"lookup_id": response.lookup_id, "answers": rows}))
+        print_json({"lookup_id": response.lookup_id, "answers": rows})
         return
-    table = Table(title=f"Lookup {response.lookup_id}")
-    for column in ("member", "answer", "matched", "match reference (for a request)", "reason"):
-        table.add_column(column, overflow="fold", no_wrap=column.startswith("match reference"))
-    for row in rows:
-        matched: list[dict[str, str]] = row["hits"]
-        table.add_row(
-            row["member"],
-            row["answer"],
-            "\n".join(f"{h['token']} ({h['kind']})" for h in matched) or "-",
-            "\n".join(h["match_ref"] for h in matched) or "-",
-            f"{row['reason']}: {row['detail']}" if row["reason"] else "",
-        )
-    console.print(table)
+    table_rows = [
+        {
+            "member": row["member"],
+            "answer": row["answer"],
+            "matched": [f"{h['token']} ({h['kind']})" for h in row["hits"]],
+            "match_ref": [h["match_ref"] for h in row["hits"]],
+            "reason": f"{row['reason']}: {row['detail']}" if row["reason"] else "",
+        }
+        for row in rows
+    ]
+    columns = [
+        Column("member", ident=True),
+        Column("answer"),
+        Column("matched"),
+        Column("match_ref", "match reference (for a request)", ident=True),
+        Column("reason"),
+    ]
+    print_table(table_rows, columns, title=f"Lookup {response.lookup_id}")
 
 
 @lookup_app.command("start-epoch")
@@ -203,37 +211,7 @@ def list_requests(
         server_name,
         lambda c: c.list_requests(state=state_value, member_id=member or "", overdue_only=overdue),
     )
-    rows = request_rows(views)
-    if as_json:
-        console.print_json(json.dumps(rows))
-        return
-    table = Table(title=f"Requests ({len(rows)})")
-    for column in (
-        "request",
-        "requester",
-        "responder",
-        "state",
-        "purpose",
-        "urgency",
-        "opened",
-        "deadline",
-        "closed",
-    ):
-        table.add_column(column, no_wrap=column == "request", overflow="fold")
-    for row in rows:
-        state_text = row["state"] + (f" {row['refusal']}" if row["refusal"] else "")
-        table.add_row(
-            row["request"],
-            row["requester"],
-            row["responder"],
-            state_text,
-            row["purpose"],
-            row["urgency"],
-            row["opened"],
-            row["deadline"],
-            row["closed"],
-        )
-    console.print(table)
+    print_rows(request_rows(views), REQUEST_COLUMNS, title=f"Requests ({len(views)})", as_json=as_json)
 
 
 @requests_app.command("withdraw")

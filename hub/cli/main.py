@@ -17,10 +17,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from hub.cli.audit import audit_app
-from hub.cli.common import run_as
+from hub.cli.common import Column, JsonOption, print_json, print_table, run_as
 from hub.cli.consent import consent_app, policy_app, track
 from hub.cli.lookup import lookup_app, requests_app
 
@@ -167,8 +166,9 @@ def members(
     as_member: Annotated[
         str, typer.Option("--as", help="Identity to connect as (with --target).")
     ] = "OPERATOR-1",
+    as_json: JsonOption = False,
 ) -> None:
-    """List members, roles, keys and certificate expiry (warns within 30 days)."""
+    """List members, roles, key ids and certificate expiry (warns within 30 days)."""
     from hub.identity.directory import EXPIRY_WARNING, Directory
     from hub.sdk import MemberClient
 
@@ -187,30 +187,44 @@ def members(
 
     def soon(until: datetime, text: str) -> str:
         if until - now < EXPIRY_WARNING:
-            return f"[bold yellow]{text} (expires in {(until - now).days} d)[/bold yellow]"
+            return f"{text} (expires in {(until - now).days} d)"
         return text
 
-    table = Table(title=f"Directory of {directory.hub_origin} (version {directory.version})")
-    for column in ("id", "role", "institution", "country", "status", "keys", "certificate expires"):
-        table.add_column(column)
+    rows = []
     for member in directory.members.values():
         expires = member.certificate_not_after
-        expiry = "-" if expires is None else soon(expires, expires.date().isoformat())
-        keys = [
-            soon(k.valid_until, f"{k.use}:{k.key_id.rsplit('/', 1)[-1][:8]}")
-            + ("" if k.status == "current" else f" ({k.status} until {k.valid_until.date().isoformat()})")
-            for k in member.keys
-        ]
-        table.add_row(
-            member.member_id,
-            member.role,
-            member.institution_name,
-            member.country_iso2,
-            member.status,
-            "\n".join(keys),
-            expiry,
+        rows.append(
+            {
+                "id": member.member_id,
+                "role": member.role,
+                "institution": member.institution_name,
+                "country": member.country_iso2,
+                "status": member.status,
+                "keys": [
+                    soon(k.valid_until, f"{k.use}: {k.key_id}")
+                    + (
+                        ""
+                        if k.status == "current"
+                        else f" ({k.status} until {k.valid_until.date().isoformat()})"
+                    )
+                    for k in member.keys
+                ],
+                "certificate_expires": "-" if expires is None else soon(expires, expires.date().isoformat()),
+            }
         )
-    console.print(table)
+    if as_json:
+        print_json(rows)
+        return
+    columns = [
+        Column("id", ident=True),
+        Column("role"),
+        Column("institution"),
+        Column("country"),
+        Column("status"),
+        Column("keys", ident=True),
+        Column("certificate_expires", "certificate expires", ident=True),
+    ]
+    print_table(rows, columns, title=f"Directory of {directory.hub_origin} (version {directory.version})")
 
 
 @app.command("member-status")
