@@ -52,7 +52,7 @@ from hub.core.envelope.model import (
 )
 from hub.core.envelope.opening import open_record
 from hub.core.envelope.receipts import sign_delivery_receipt, verify_delivery_receipt
-from hub.core.envelope.sealing import RandomBytes, add_approval, seal
+from hub.core.envelope.sealing import KeyWrapper, RandomBytes, add_approval, hpke_wrap, seal
 from hub.core.envelope.verifying import verify
 
 __all__ = [
@@ -67,6 +67,7 @@ __all__ = [
     "WRAP_LABEL",
     "EnvelopeError",
     "KeyResolver",
+    "KeyWrapper",
     "RandomBytes",
     "RecipientKey",
     "SignerKey",
@@ -77,6 +78,7 @@ __all__ = [
     "encryption_context",
     "envelope_size",
     "header_sha256",
+    "hpke_wrap",
     "is_canonical_message_id",
     "key_wraps_digest",
     "open_record",

@@ -2,7 +2,10 @@
 
 Pure: the caller gives the time (``now``) and the source of random bytes (``random_bytes``, e.g.
 ``os.urandom``) that the data key, the nonce and a new message id come from. HPKE's ephemeral
-X25519 key is drawn inside ``cryptography`` from OpenSSL's generator and cannot be given.
+X25519 key is drawn inside ``cryptography`` from OpenSSL's generator and cannot be given, so the
+key wrap itself is a parameter (``wrap_key``): production leaves the default, and the
+sealing-side test vector (tests/test_envelope_seal_vector.py) passes an RFC 9180 HPKE with a
+fixed ephemeral key so a sender in another language can check its envelopes byte for byte.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from hub.core import signing
@@ -39,6 +43,15 @@ from pxhub.v1 import envelope_pb2, options_pb2, record_pb2
 #: Where a seal's random bytes come from: ``random_bytes(n)`` returns ``n`` unpredictable bytes.
 RandomBytes = Callable[[int], bytes]
 
+#: How a data key is wrapped for one recipient: ``wrap_key(data_key, public_key, info)`` returns
+#: HPKE's ``enc || ciphertext`` (base mode, the suite of ``HPKE_SUITE``, empty aad).
+KeyWrapper = Callable[[bytes, X25519PublicKey, bytes], bytes]
+
+
+def hpke_wrap(data_key: bytes, public_key: X25519PublicKey, info: bytes) -> bytes:
+    """The production key wrap: HPKE SealBase with a fresh ephemeral key from OpenSSL."""
+    return HPKE_SUITE.encrypt(data_key, public_key, info=info)
+
 
 def _header_signature(
     header: bytes, signer: SignerKey, role: envelope_pb2.SignerRole.ValueType
@@ -54,6 +67,7 @@ def _seal_serialized(
     *,
     random_bytes: RandomBytes,
     approver: SignerKey | None = None,
+    wrap_key: KeyWrapper = hpke_wrap,
 ) -> envelope_pb2.Envelope:
     """The construction itself, over exact record and metadata bytes.
 
@@ -70,7 +84,7 @@ def _seal_serialized(
         envelope_pb2.KeyWrap(
             recipient=r.member_id,
             key_id=r.key_id,
-            enc=HPKE_SUITE.encrypt(data_key, r.public_key, info=wrap_info(context, r.key_id)),
+            enc=wrap_key(data_key, r.public_key, wrap_info(context, r.key_id)),
         )
         for r in recipients
     ]
@@ -123,6 +137,7 @@ def seal(
     now: datetime,
     random_bytes: RandomBytes,
     approver: SignerKey | None = None,
+    wrap_key: KeyWrapper = hpke_wrap,
 ) -> envelope_pb2.Envelope:
     """Encrypt ``record`` to ``recipients`` and sign the header as ``signer``.
 
@@ -131,7 +146,8 @@ def seal(
     (when unset: ``now``, which must be timezone-aware), the
     schema version, the payload kind and layers computed from the record, the
     sender and its key id, and one recipient Party per key (in key order). With
-    ``approver`` an APPROVER signature of the same member is added.
+    ``approver`` an APPROVER signature of the same member is added. ``wrap_key`` is for
+    test vectors only (see the module docstring).
 
     Raises ValueError for inputs that could only produce an envelope the hub
     refuses: no record kind, a payload kind that contradicts the record, a
@@ -180,6 +196,7 @@ def seal(
         recipients,
         random_bytes=random_bytes,
         approver=approver,
+        wrap_key=wrap_key,
     )
 
 
