@@ -17,6 +17,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_DATA_DIR = Path("var")
 
 
+def host_and_port(value: str, example: str) -> str:
+    """``host:port`` (``[v6]:port`` for IPv6), the port 0 to 65535: a typo fails here, in one line."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"{value!r} is not HOST:PORT with a port from 0 to 65535 (e.g. {example})")
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        raise ValueError(f"{value!r}: write an IPv6 host in brackets, e.g. [::1]:{port}")
+    return value
+
+
 class HubSettings(BaseSettings):
     """Everything ``pxhub serve`` can be told."""
 
@@ -26,6 +36,11 @@ class HubSettings(BaseSettings):
     database_url: str = Field("", description="SQLAlchemy URL; empty = SQLite file under data_dir.")
     data_dir: Path = Field(DEFAULT_DATA_DIR, description="Where the default SQLite file lives.")
     listen: str = Field("127.0.0.1:50051", description="host:port to listen on (port 0 = any free port).")
+    metrics_listen: str = Field(
+        "",
+        description="host:port of the plain-HTTP listener for /metrics, /healthz and /readyz (a bare "
+        "port means 127.0.0.1:port); empty = no listener.",
+    )
     max_envelope_bytes: int = Field(1_048_576, ge=1024, description="Largest envelope accepted.")
     max_message_bytes: int = Field(16 * 1_048_576, ge=65_536, description="Largest gRPC message.")
     clock_skew_seconds: int = Field(300, ge=0, description="Allowed distance of created_at from hub time.")
@@ -79,13 +94,14 @@ class HubSettings(BaseSettings):
     @field_validator("listen")
     @classmethod
     def _host_and_port(cls, value: str) -> str:
-        """``host:port`` (``[v6]:port`` for IPv6), the port 0 to 65535: a typo fails here, in one line."""
-        host, sep, port = value.rpartition(":")
-        if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
-            raise ValueError(f"{value!r} is not HOST:PORT with a port from 0 to 65535 (e.g. 127.0.0.1:50051)")
-        if ":" in host and not (host.startswith("[") and host.endswith("]")):
-            raise ValueError(f"{value!r}: write an IPv6 host in brackets, e.g. [::1]:50051")
-        return value
+        return host_and_port(value, "127.0.0.1:50051")
+
+    @field_validator("metrics_listen")
+    @classmethod
+    def _metrics_host_and_port(cls, value: str) -> str:
+        if not value:
+            return value
+        return host_and_port(f"127.0.0.1:{value}" if value.isdigit() else value, "127.0.0.1:9464")
 
     @property
     def sqlalchemy_url(self) -> str:

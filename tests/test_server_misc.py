@@ -53,7 +53,11 @@ async def test_health_and_reflection(hub_server: HubHandle) -> None:
         services = set()
         async for reply in stub.ServerReflectionInfo(ask()):  # type: ignore[operator]
             services |= {s.name for s in reply.list_services_response.service}
-        standard = {"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"}
+        standard = {
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
+        }
         assert services == {*PXHUB_SERVICES, *standard}
 
 

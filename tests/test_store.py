@@ -150,3 +150,12 @@ def test_fetch_logs_each_delivery_with_the_hand_over(store: HubStore) -> None:
     assert store.audit_size() == before + 2  # nothing handed over, nothing logged
     store.fetch("PE-INPE", 0, 1, named)
     assert store.audit_entries(before + 2, store.audit_size()) == [b"deliver:m1:1"]
+
+
+def test_mailbox_depths_count_what_each_recipient_has_not_acknowledged(store: HubStore) -> None:
+    assert store.mailbox_depths() == {}
+    admit_each(store, [admission("m1", ("PE-INPE", "GT-DGSP")), admission("m2", ("PE-INPE",))])
+    assert store.mailbox_depths() == {"PE-INPE": 2, "GT-DGSP": 1}
+    store.fetch("GT-DGSP", 0, 10)
+    store.acknowledge("GT-DGSP", "m1", b"h" * 32, b"receipt", b"signature", b"ack:m1")
+    assert store.mailbox_depths() == {"PE-INPE": 2}

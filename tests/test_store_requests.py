@@ -384,3 +384,13 @@ def test_notices_are_pending_per_member_until_delivered(store: HubStore) -> None
     ]
     assert [n.notice_id for n in s.pending_request_notices(GT, 10)] == ["withdrawn:q3:GT-DGSP"]
     s.mark_request_notices_delivered(PE, [], NOW)
+
+
+def test_pending_request_counts_follow_open_overdue_and_closed(store: HubStore) -> None:
+    s = rq(store)
+    assert s.pending_request_counts() == {OPEN: 0, OVERDUE: 0}
+    open_requests(store, request("q1", deadline=NOW + HOUR), request("q2"), request("q3"))
+    later = NOW + 2 * HOUR
+    s.mark_overdue(newly_overdue(s.due_requests(later), later), effects("overdue"))
+    answer(store, request("q3"), "r3")
+    assert s.pending_request_counts() == {OPEN: 1, OVERDUE: 1}

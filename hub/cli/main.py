@@ -84,6 +84,13 @@ def serve(
         Path | None, typer.Option(help="Federation folder (PXHUB_FEDERATION_DIR).")
     ] = None,
     listen: Annotated[str | None, typer.Option(help="host:port (PXHUB_LISTEN).")] = None,
+    metrics_listen: Annotated[
+        str | None,
+        typer.Option(
+            help="host:port, or a port on 127.0.0.1, of a plain-HTTP listener for /metrics, /healthz "
+            "and /readyz; none unless given (PXHUB_METRICS_LISTEN).",
+        ),
+    ] = None,
     database_url: Annotated[
         str | None, typer.Option(help="SQLAlchemy URL; default SQLite under --data-dir (PXHUB_DATABASE_URL).")
     ] = None,
@@ -110,6 +117,7 @@ def serve(
             config,
             federation_dir=federation_dir,
             listen=listen,
+            metrics_listen=metrics_listen,
             database_url=database_url,
             data_dir=data_dir,
             log_format=log_format,

@@ -16,7 +16,6 @@ import grpc
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (grpcio-health-checking)
-from grpc_reflection.v1alpha import reflection
 
 from hub.core.envelope import EnvelopeError
 from hub.identity.credentials import HubCredentials
@@ -32,7 +31,10 @@ from hub.server.directory_servicer import DirectoryServicer
 from hub.server.exchange_servicer import ExchangeServicer
 from hub.server.limits import MemberLimits
 from hub.server.lookup_servicer import LookupServicer
+from hub.server.metrics import HubMetrics
 from hub.server.policy_servicer import PolicyServicer
+from hub.server.probes import OperationsListener, operations_app
+from hub.server.reflection import enable_reflection
 from hub.server.registration import add_servicer
 from hub.server.request_servicer import RequestServicer
 from hub.server.rpc import RpcGuard
@@ -158,6 +160,8 @@ class RunningHub:
     context: HubContext
     service_names: tuple[str, ...]
     _tasks: list[asyncio.Task[None]]
+    #: The HTTP listener of /metrics, /healthz and /readyz (``settings.metrics_listen``), if any.
+    operations: OperationsListener | None = None
 
     @property
     def exchange(self) -> Exchange:
@@ -179,6 +183,8 @@ class RunningHub:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.server.stop(grace)
+        if self.operations is not None:
+            self.operations.close()
         try:  # the refusals counted in open windows are audited before the store closes
             self.context.guard.close_refusal_windows(all_windows=True)
         except Exception as error:  # a failing store must not keep the hub from stopping
@@ -225,7 +231,10 @@ async def start_hub(
 ) -> RunningHub:
     """Start serving; returns once the port is bound. ``clock`` is the hub's time (tests and the
     demo move it; every decision, deadline and audit entry of the services is dated by it)."""
-    server = grpc.aio.server(options=server_options(settings))
+    metrics = HubMetrics() if settings.metrics_listen else None  # no listener: no per-call counting
+    server = grpc.aio.server(
+        options=server_options(settings), interceptors=[metrics.interceptor] if metrics else None
+    )
     exchange = Exchange(
         store,
         directory,
@@ -264,15 +273,17 @@ async def start_hub(
     service_names = tuple(install(server, context).full_name for install in SERVICES)
     health = HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
-    reflection.enable_server_reflection(
-        (*service_names, reflection.SERVICE_NAME, "grpc.health.v1.Health"), server
-    )
+    enable_reflection(server, (*service_names, "grpc.health.v1.Health"))
     try:
         port = server.add_secure_port(settings.listen, credentials.grpc_server_credentials())
     except RuntimeError:  # grpc raises for an address it cannot bind
         port = 0
     if port == 0:
         raise OSError(f"cannot listen on {settings.listen}: the port is in use or the address is not local")
+    operations = None
+    if metrics is not None:
+        metrics.watch(context)
+        operations = OperationsListener(settings.metrics_listen, operations_app(context, metrics))
     await server.start()
     for name in ("", *service_names):
         await health.set(name, health_pb2.HealthCheckResponse.SERVING)
@@ -286,4 +297,4 @@ async def start_hub(
         directory_changes=replayed,
     )
     warn_expiring(directory, clock())
-    return RunningHub(server, port, context, service_names, tasks)
+    return RunningHub(server, port, context, service_names, tasks, operations)

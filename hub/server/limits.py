@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -67,6 +68,8 @@ class MemberLimits:
     clock: Callable[[], float] = time.monotonic
     _buckets: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)
     _streams: dict[str, int] = field(default_factory=dict)
+    #: Refusals per (quota, caller id) since the process started, for the metrics.
+    refusals: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def _take(self, kind: str, member_id: str, count: int, rate: float, burst: int) -> None:
         now = self.clock()
@@ -75,6 +78,7 @@ class MemberLimits:
             bucket = self._buckets[(kind, member_id)] = TokenBucket(rate, float(burst), float(burst), now)
         wait = bucket.take(count, now)
         if wait > 0:
+            self.refusals[(kind, member_id)] += 1
             raise RpcRefusal(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 envelope_pb2.REASON_RATE_LIMITED,
@@ -104,6 +108,7 @@ class MemberLimits:
         """Take one of the caller's stream slots, or refuse (release it with ``release_stream``)."""
         held = self._streams.get(member_id, 0)
         if held >= self.max_streams:
+            self.refusals[("streams", member_id)] += 1
             raise RpcRefusal(
                 grpc.StatusCode.RESOURCE_EXHAUSTED,
                 envelope_pb2.REASON_RATE_LIMITED,

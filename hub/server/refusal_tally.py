@@ -67,6 +67,10 @@ class RateLimitTally:
             window.counted[method] += 1
             return False, summaries
 
+    def open_windows(self) -> int:
+        """Callers whose refusals are being counted now."""
+        return len(self._windows)
+
     def close_expired(self, now: datetime) -> list[RefusalSummary]:
         """Summaries of every window that has closed (called periodically by the hub)."""
         with self._lock:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hub.identity.caller import Caller
@@ -65,6 +66,8 @@ class SubmitBatcher:
         self._queues: dict[Caller, deque[_Pending]] = {}
         self._turns: deque[Caller] = deque()  # members with queued work, in serving order
         self._wake = asyncio.Event()
+        #: Told the size of every transaction committed (the metrics' batch histogram).
+        self.on_commit: Callable[[int], None] | None = None
 
     def enqueue(
         self, caller: Caller, envelopes: list[envelope_pb2.Envelope]
@@ -149,6 +152,8 @@ class SubmitBatcher:
         except Exception as error:  # the store failed: every request in this share learns it
             self._fail(kept, error)
             return
+        if self.on_commit is not None:
+            self.on_commit(len(merged))
         accepted_for: set[str] = set()
         for receipt, envelope in zip(receipts, merged, strict=True):
             if receipt.outcome == envelope_pb2.Receipt.OUTCOME_ACCEPTED:

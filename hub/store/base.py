@@ -277,4 +277,16 @@ class HubStore(ABC):
     def stats(self) -> StoreStats: ...
 
     @abstractmethod
+    def mailbox_depths(self) -> dict[str, int]:
+        """Unacknowledged mailbox entries per recipient (recipients with none are left out).
+
+        Read at every metrics scrape: an index of the unacknowledged rows keeps it proportional to
+        what is waiting, not to the mailbox's history.
+        """
+
+    def schema_problem(self) -> str:
+        """Empty when the stored schema is the one this code expects, else what differs (readiness)."""
+        return ""
+
+    @abstractmethod
     def close(self) -> None: ...

@@ -120,6 +120,10 @@ class RequestStore(ABC):
         filters do not filter."""
 
     @abstractmethod
+    def pending_request_counts(self) -> dict[int, int]:
+        """How many requests are OPEN and how many OVERDUE (state -> count, both always present)."""
+
+    @abstractmethod
     def due_requests(self, now: datetime, limit: int = 1000) -> list[RequestRecord]:
         """OPEN requests whose deadline is at or before ``now``, oldest deadline first."""
 

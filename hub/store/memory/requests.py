@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hub.core.requests import OPEN, RequestRecord
+from hub.core.requests import OPEN, PENDING, RequestRecord
 from hub.store.requests import (
     RequestChanges,
     RequestEffects,
@@ -91,6 +91,11 @@ class MemoryRequestMixin(RequestStore):
             ]
         found.sort(key=lambda r: (r.opened_at, r.message_id), reverse=True)
         return found[:limit]
+
+    def pending_request_counts(self) -> dict[int, int]:
+        with self._lock:
+            states = [r.state for r in self._requests().values() if r.state in PENDING]
+        return {state: states.count(state) for state in sorted(PENDING)}
 
     def due_requests(self, now: datetime, limit: int = 1000) -> list[RequestRecord]:
         with self._lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -181,6 +182,10 @@ class MemoryHubStore(
                 mailbox_acknowledged=sum(1 for m in self._mail.values() if m.acknowledged_at is not None),
                 audit_entries=len(self._entries),
             )
+
+    def mailbox_depths(self) -> dict[str, int]:
+        with self._lock:
+            return dict(Counter(m.recipient for m in self._mail.values() if m.acknowledged_at is None))
 
     def close(self) -> None:
         return None

@@ -15,9 +15,9 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, bindparam, or_, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, or_, select, update
 
-from hub.core.requests import OPEN, RequestRecord
+from hub.core.requests import OPEN, PENDING, RequestRecord
 from hub.store.requests import (
     RequestChanges,
     RequestEffects,
@@ -131,6 +131,16 @@ class SqlRequestMixin(RequestStore):
         query = query.order_by(REQUESTS.c.opened_at.desc(), REQUESTS.c.message_id.desc()).limit(limit)
         with self.reader.connect() as conn:
             return [_record(row) for row in conn.execute(query)]
+
+    def pending_request_counts(self) -> dict[int, int]:
+        query = (
+            select(REQUESTS.c.state, func.count())
+            .where(REQUESTS.c.state.in_(sorted(PENDING)))
+            .group_by(REQUESTS.c.state)
+        )  # ix_requests_due starts with the state: the count reads pending requests only
+        with self.reader.connect() as conn:
+            counts = {int(state): int(count) for state, count in conn.execute(query)}
+        return {state: counts.get(state, 0) for state in sorted(PENDING)}
 
     def due_requests(self, now: datetime, limit: int = 1000) -> list[RequestRecord]:
         query = (

@@ -9,11 +9,14 @@ migrations and the tables disagree.
 
 from __future__ import annotations
 
+import functools
 import importlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, func, select
 
 MIGRATIONS = Path(__file__).parents[1] / "migrations"
@@ -51,6 +54,25 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             connection.execute(select(func.pg_advisory_xact_lock(MIGRATION_LOCK)))
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@functools.cache
+def code_heads() -> frozenset[str]:
+    """The newest revisions the migrations of this code know (read once per process)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return frozenset(ScriptDirectory.from_config(config).get_heads())
+
+
+def schema_problem(engine: Engine) -> str:
+    """Empty when the database is at the newest revision this code knows, else what differs."""
+    with engine.connect() as connection:
+        current = frozenset(MigrationContext.configure(connection).get_current_heads())
+    expected = code_heads()
+    if current == expected:
+        return ""
+    at = ", ".join(sorted(current)) or "no revision"
+    return f"database at {at}; this hub's migrations end at {', '.join(sorted(expected))}"
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -448,6 +448,18 @@ class SqlHubStore(
             audit = conn.execute(select(func.count()).select_from(AUDIT)).scalar() or 0
         return StoreStats(int(envelopes), int(stored), int(pending), int(acked), int(audit))
 
+    def schema_problem(self) -> str:
+        return schema.schema_problem(self.reader)
+
+    def mailbox_depths(self) -> dict[str, int]:
+        query = (
+            select(MAILBOX.c.recipient, func.count())
+            .where(MAILBOX.c.acknowledged_at.is_(None))
+            .group_by(MAILBOX.c.recipient)
+        )
+        with self.reader.connect() as conn:
+            return {str(recipient): int(count) for recipient, count in conn.execute(query)}
+
     def close(self) -> None:
         for engine in {self.engine, self.reader}:
             engine.dispose()

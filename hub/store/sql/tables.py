@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary
+from sqlalchemy import BigInteger, Column, DateTime, Index, Integer, LargeBinary, text
 from sqlmodel import Field, SQLModel
 
 
@@ -42,6 +42,14 @@ class MailboxRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_mailbox_recipient_seq", "recipient", "seq"),
         Index("ix_mailbox_message", "message_id", "recipient", unique=True),
+        # Only the unacknowledged rows: the per-member depth a metrics scrape reads stays cheap
+        # however long the mailbox's history grows.
+        Index(
+            "ix_mailbox_pending",
+            "recipient",
+            sqlite_where=text("acknowledged_at IS NULL"),
+            postgresql_where=text("acknowledged_at IS NULL"),
+        ),
     )
 
     seq: int | None = Field(default=None, sa_column=Column(_SEQ, primary_key=True, autoincrement=True))
