@@ -45,6 +45,8 @@ class ScenarioResult:
     measurements: list[Measurement] = field(default_factory=list)
     ratios: dict[str, float] = field(default_factory=dict)
     targets: dict[str, str] = field(default_factory=dict)
+    #: Further figures for the results file only (not printed), e.g. one row per rate.
+    figures: dict[str, Any] = field(default_factory=dict)
 
     def print(self, console: Console | None = None) -> None:
         console = console or Console()
