@@ -337,11 +337,25 @@ def demo(
     profiles: Annotated[
         int, typer.Option(min=1, max=10_000, help="Profiles each member sends to each partner.")
     ] = 25,
+    clock: Annotated[
+        str | None,
+        typer.Option(
+            help="Run as if the time were this RFC 3339 instant, e.g. 2045-06-15T00:00:00Z (the policy, "
+            "consents, deadlines and keys follow it; TLS certificates follow the machine's clock).",
+            envvar="PXHUB_CLOCK",
+        ),
+    ] = None,
 ) -> None:
     """Run a complete regional exchange among the seven members on the embedded defaults."""
     from flows.demo import run_demo
+    from hub.runtime.clock import parse_instant
 
-    report = run_demo(workdir, profiles_per_partner=profiles, console=console)
+    try:
+        clock_start = parse_instant(clock) if clock else None
+    except ValueError as error:
+        err_console.print(f"[bold red]error:[/bold red] --clock: {error}")
+        raise typer.Exit(code=2) from None
+    report = run_demo(workdir, profiles_per_partner=profiles, console=console, clock_start=clock_start)
     if sum(report.sent.values()) != sum(report.acknowledged.values()):
         err_console.print("[bold red]error:[/bold red] not every accepted record was acknowledged")
         raise typer.Exit(code=2)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -29,6 +29,7 @@ from flows.common import (
     record_receipts,
 )
 from hub.core.consent import SCHEMA_VERSION, subject_pseudonym
+from hub.runtime.clock import edge_clock
 from pxhub.v1 import consent_pb2, envelope_pb2, inmate_profile_pb2, record_pb2
 
 E = envelope_pb2
@@ -95,7 +96,7 @@ async def register_and_send(
     try:
         national_id = profile.identifiers[0].value if profile.identifiers else profile.custodian_subject_id
         subject = subject_pseudonym(demo_pseudonym_key(controller), controller[:2], national_id)
-        now = datetime.now(UTC).replace(microsecond=0)
+        now = edge_clock().replace(microsecond=0)
         record = C.ConsentRecord(
             schema_version=SCHEMA_VERSION,
             consent_id=str(

@@ -16,6 +16,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,7 @@ from rich.table import Table
 from flows.demo_lookup import lookups_and_requests, sweep_overdue
 from flows.prefect_env import use_local_prefect
 from hub.core.words import counted
-from hub.runtime.clock import Clock, MovableClock, system_clock
+from hub.runtime.clock import CLOCK_ENV, Clock, MovableClock, edge_clock
 
 if TYPE_CHECKING:  # flows.consent imports prefect, which must come after use_local_prefect
     from flows.consent import ConsentTransfer
@@ -53,7 +54,7 @@ class HubThread:
     """Runs the hub in its own thread and event loop, as a separate server would."""
 
     def __init__(
-        self, settings: object, federation_dir: Path, passphrase: bytes, clock: Clock = system_clock
+        self, settings: object, federation_dir: Path, passphrase: bytes, clock: Clock = edge_clock
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -324,8 +325,13 @@ def run_demo(
     profiles_per_partner: int = 25,
     console: Console | None = None,
     log_file: Path | None = None,
+    clock_start: datetime | None = None,
 ) -> DemoReport:
-    """Run the whole regional exchange; returns what happened for the summary table and for tests."""
+    """Run the whole regional exchange; returns what happened for the summary table and for tests.
+
+    ``clock_start`` runs it as if the time were that instant (``PXHUB_CLOCK`` for the hub, every
+    flow and the policy the operator signs); certificates follow the machine's clock, as TLS does.
+    """
     console = console or Console()
     use_local_prefect(Path("var") / "prefect")
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -346,6 +352,9 @@ def run_demo(
     passphrase = secrets.token_urlsafe(24).encode()
     previous_passphrase = os.environ.get("PXHUB_KEY_PASSPHRASE")
     os.environ["PXHUB_KEY_PASSPHRASE"] = passphrase.decode()  # the flows read it from the environment
+    previous_clock = os.environ.get(CLOCK_ENV)
+    if clock_start is not None:  # every edge_clock of the run (hub, flows, SDK) starts there
+        os.environ[CLOCK_ENV] = clock_start.astimezone(UTC).isoformat()
     init_federation(federation_dir, passphrase)
     sign_default_policy(federation_dir, passphrase)  # as `pxhub pki init` does
     settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
@@ -373,10 +382,11 @@ def run_demo(
         report.audit_entries = stats.audit_entries
     finally:
         hub.stop()
-        if previous_passphrase is None:
-            os.environ.pop("PXHUB_KEY_PASSPHRASE", None)
-        else:
-            os.environ["PXHUB_KEY_PASSPHRASE"] = previous_passphrase
+        for name, previous in (("PXHUB_KEY_PASSPHRASE", previous_passphrase), (CLOCK_ENV, previous_clock)):
+            if previous is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = previous
     if log_stream is not None:
         log_stream.close()
         configure_logging("console", "warning")

@@ -20,7 +20,7 @@ every other key is signed with the signing key in force.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -34,6 +34,7 @@ from hub.identity import keyring
 from hub.identity.credentials import passphrase_from_env
 from hub.identity.directory import EXPIRY_WARNING
 from hub.identity.manifest import KeyUse
+from hub.runtime.clock import edge_clock
 from hub.sdk.rotation import RotatedKey, rotate_key
 
 #: Rotation order: whatever is signed with the signing key goes first, the signing key last.
@@ -55,7 +56,7 @@ def due(entry: keyring.KeyringEntry, now: datetime, rotate_after: timedelta, for
 
 @task(name="retire-expired-keys", cache_policy=NO_CACHE)
 def retire_expired_keys(member: str, federation_dir: str) -> list[str]:
-    return keyring.retire_expired(Path(federation_dir), member, datetime.now(UTC))
+    return keyring.retire_expired(Path(federation_dir), member, edge_clock())
 
 
 @task(name="rotate-key", **TRANSIENT_RETRY)
@@ -95,7 +96,7 @@ async def rotate_keys(
     wanted = [u for u in USES if uses is None or u in uses]
     report = RotationReport(member)
     report.retired = retire_expired_keys(member, federation_dir)
-    now = datetime.now(UTC)
+    now = edge_clock()
     current = {
         e.use: e for e in keyring.keyring_or_manifest(Path(federation_dir), member) if e.status == "current"
     }

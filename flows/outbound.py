@@ -17,7 +17,6 @@ import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final, cast
 
@@ -45,6 +44,7 @@ from flows.common import (
 from flows.plans import PARTNERS, SECURITY, instruments, record_metadata
 from flows.retry import TRANSIENT_RETRY
 from hub.core.members import MEMBER_IDS
+from hub.runtime.clock import edge_clock
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2, inmate_profile_pb2, record_pb2
 
@@ -296,7 +296,7 @@ async def publish_outbound_artifacts(result: OutboundSyncResult) -> None:
         key=artifact_key("outbound-sync", result.member_id, "counts"),
         table=counts,
         description=f"Outbound sync of {result.member_id} from {result.source} "
-        f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)",
+        f"({edge_clock():%Y-%m-%d %H:%M} UTC)",
     )
     rejects = markdown_table(
         ("row", "severity", "field", "reason", "message"),

@@ -6,24 +6,32 @@ Pure (no I/O): partners and legal instruments come from the default policy
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from hub.core.members import MEMBER_IDS
+from hub.core.policy import ExchangePolicy
 from hub.policy import default_policy
+from hub.runtime.clock import edge_clock
 from pxhub.v1 import envelope_pb2
 
 E = envelope_pb2
 SECURITY = (E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME, E.LEGAL_BASIS_BILATERAL_AGREEMENT)
+# The default policy's dates are relative to its issue, so asking it at the instant it is issued gives
+# the same answer under any clock: the plans hold no calendar date.
+_ISSUED = edge_clock()
+
+
+def planning_policy() -> ExchangePolicy:
+    """The default policy the flows plan and project by."""
+    return default_policy(_ISSUED)
+
+
 # Bilateral security-cooperation partners: the members with whose country the default policy has an
 # agreement in force for organised-crime cooperation under a bilateral agreement.
-PARTNERS = {
-    m: tuple(default_policy().partners(m, *SECURITY, MEMBER_IDS, datetime.now(UTC))) for m in MEMBER_IDS
-}
+PARTNERS = {m: tuple(planning_policy().partners(m, *SECURITY, MEMBER_IDS, _ISSUED)) for m in MEMBER_IDS}
 
 
 def instruments(member_id: str, partner: str, purpose: int, basis: int) -> tuple[str, ...]:
     """The instrument (and agreement id) the default policy names for this pair, purpose and basis."""
-    agreement = default_policy().agreement_for(member_id, partner, purpose, basis, datetime.now(UTC))
+    agreement = planning_policy().agreement_for(member_id, partner, purpose, basis, _ISSUED)
     if agreement is None:
         return ()
     return (agreement.instrument, agreement.agreement_id)

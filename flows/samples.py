@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 from adapters.samples.integrity import generate_ethics_training, generate_integrity_audits
 from adapters.samples.programmes import records_for
 from adapters.samples.synthetic import generate_profiles
-from flows.plans import PARTNERS, SECURITY, instruments, record_metadata
+from flows.plans import PARTNERS, SECURITY, instruments, planning_policy, record_metadata
 from hub.core.lookup import record_handle
 from hub.core.members import MEMBER_IDS
 from hub.core.policy import project
-from hub.policy import default_policy
 from pxhub.v1 import envelope_pb2, record_pb2
 
 E = envelope_pb2
@@ -63,7 +62,7 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
     knowledge = instruments(
         member, others[0], E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING, E.LEGAL_BASIS_NOT_PERSONAL_DATA
     )
-    security_layers = default_policy().allowed_layers(E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME)
+    security_layers = planning_policy().allowed_layers(E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME)
     assert security_layers is not None
     for partner in plan.partner_ids():
         cited = (*instruments(member, partner, *SECURITY), "UNTOC art. 27")

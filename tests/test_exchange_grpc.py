@@ -30,13 +30,14 @@ from tests.conftest import PASSPHRASE, HubHandle, start_test_hub
 
 E = envelope_pb2
 Outcome = E.Receipt.Outcome
+_ISSUED = datetime.now(UTC)  # any instant: the default policy's dates follow its issue
 PARTNERS = {
-    m: default_policy().partners(
+    m: default_policy(_ISSUED).partners(
         m,
         E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
         E.LEGAL_BASIS_BILATERAL_AGREEMENT,
         MEMBER_IDS,
-        datetime.now(UTC),
+        _ISSUED,
     )
     for m in MEMBER_IDS
 }

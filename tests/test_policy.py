@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from google.protobuf import json_format
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +31,7 @@ from hub.core.policy import (
     check_policy,
     decide,
     forbidden_fields,
+    policy_from_json,
     project,
     sign_policy,
     verify_signed_policy,
@@ -40,7 +42,8 @@ from pxhub.v1 import consent_pb2, envelope_pb2, options_pb2, policy_pb2, record_
 E = envelope_pb2
 S = options_pb2
 C = consent_pb2
-NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
+NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)  # the injected clock of these tests
+ISSUED = NOW - timedelta(days=30)  # when the default policy was issued
 MEMBER_IDS = [m.member_id for m in MEMBERS]
 BY_COUNTRY = {m.member_id[:2]: m.member_id for m in MEMBERS}
 PAIRS = [(a, b) for a, b in itertools.permutations(MEMBER_IDS, 2)]
@@ -199,7 +202,7 @@ def consent(
     return Consent(record, signed.record, signed.signature, state)
 
 
-POLICY = default_policy()
+POLICY = default_policy(ISSUED)
 
 
 def cell(
@@ -291,15 +294,39 @@ def test_every_recipient_needs_its_own_agreement() -> None:
 
 
 def test_an_expired_agreement_stops_permitting_by_itself() -> None:
-    later = datetime(2028, 6, 1, tzinfo=UTC)  # the bilateral agreements end 2028-05-31
+    later = ISSUED + timedelta(days=1096)  # the bilateral agreements last 1095 days from the issue
     d = decide(header("CO-INPEC", ["PE-INPE"], TOC, BA), False, POLICY, {}, later)
     assert (d.permit, d.reason) == (False, E.REASON_NO_AGREEMENT)
-    assert "expired on 2028-05-31" in d.detail
+    assert f"expired on {(ISSUED + timedelta(days=1095)).date().isoformat()}" in d.detail
     # The Declaración de México still covers programme knowledge then.
     assert cell(header("CO-INPEC", ["PE-INPE"], PKS, NPD), now=later) == (True, 0)
-    before = datetime(2025, 1, 1, tzinfo=UTC)
+    before = ISSUED - timedelta(days=2)
     d = decide(header("CO-INPEC", ["PE-INPE"], TOC, BA), False, POLICY, {}, before)
-    assert d.reason == E.REASON_NO_AGREEMENT and "starts on 2025-06-01" in d.detail
+    assert d.reason == E.REASON_NO_AGREEMENT
+    assert f"starts on {(ISSUED - timedelta(days=1)).date().isoformat()}" in d.detail
+
+
+@pytest.mark.parametrize("issued", [NOW, datetime(2031, 3, 1, tzinfo=UTC), datetime(2045, 6, 15, tzinfo=UTC)])
+def test_the_default_policy_permits_the_same_whenever_it_is_issued(issued: datetime) -> None:
+    """No calendar cliff: the default policy's dates follow its issue, so its decisions do too."""
+    policy = default_policy(issued)
+    for when in (issued, issued + timedelta(days=400)):
+        for member in MEMBER_IDS:
+            assert policy.partners(member, TOC, BA, MEMBER_IDS, when) == POLICY.partners(
+                member, TOC, BA, MEMBER_IDS, NOW
+            )
+    assert policy.message.issued_at.ToDatetime(UTC) == issued
+    assert policy.agreements_between("CO", "PE")[0].valid_from.ToDatetime(UTC) == issued - timedelta(days=1)
+
+
+def test_relative_dates_need_an_issue_time_and_must_be_well_formed() -> None:
+    text = '{"version": "1", "agreements": [{"agreement_id": "A", "valid_from": "issued"}]}'
+    with pytest.raises(json_format.ParseError, match=r"agreements\[0\].valid_from 'issued' is relative"):
+        policy_from_json(text)
+    message = policy_from_json(text.replace('"issued"', '"issued+10d"'), NOW)
+    assert message.agreements[0].valid_from.ToDatetime(UTC) == NOW + timedelta(days=10)
+    with pytest.raises(json_format.ParseError):  # neither relative nor RFC 3339
+        policy_from_json(text.replace('"issued"', '"issued+10 days"'), NOW)
 
 
 # ------------------------------------------------------------------ the matrix, consent
@@ -501,7 +528,7 @@ def keys(signer: str, key_id: str):
 
 
 def test_default_policy_is_coherent_and_signs() -> None:
-    message = default_policy_message()
+    message = default_policy_message(ISSUED)
     check_policy(message)
     message.issuer = "OPERATOR-1"
     signed = sign_policy(message, OPERATOR)
@@ -514,7 +541,7 @@ def test_default_policy_is_coherent_and_signs() -> None:
 
 
 def _signed() -> policy_pb2.SignedPolicy:
-    message = default_policy_message()
+    message = default_policy_message(ISSUED)
     message.issuer = "OPERATOR-1"
     return sign_policy(message, OPERATOR).signed()
 
@@ -539,7 +566,7 @@ def test_a_bad_policy_is_refused_with_its_reason(case: str, reason: int) -> None
     elif case == "broken signature":
         signed.signature.value = bytes(64)
     elif case == "signed by a member":
-        message = default_policy_message()
+        message = default_policy_message(ISSUED)
         message.issuer = "CO-INPEC"
         signed = sign_policy(message, MEMBER).signed()
     elif case == "issuer is not the signer":
@@ -563,11 +590,11 @@ def test_a_bad_policy_is_refused_with_its_reason(case: str, reason: int) -> None
 
 
 def test_an_incoherent_policy_is_refused() -> None:
-    message = default_policy_message()
+    message = default_policy_message(ISSUED)
     message.purposes[0].layers.append(S.SENSITIVITY_SOURCE_PROTECTION)
     with pytest.raises(EnvelopeError, match="SOURCE_PROTECTION"):
         check_policy(message)
-    message = default_policy_message()
+    message = default_policy_message(ISSUED)
     message.agreements[0].valid_until.CopyFrom(message.agreements[0].valid_from)
     with pytest.raises(EnvelopeError, match="ends before it starts"):
         check_policy(message)

@@ -121,13 +121,13 @@ async def test_operator_publishes_and_bad_policies_change_nothing(hub_server: Hu
     co = await hub_server.client("CO-INPEC")
     stub = policy_pb2_grpc.PolicyServiceStub(operator.channel)
     try:
-        same = default_policy_message()
+        same = default_policy_message(datetime.now(UTC))
         assert operator.policy is not None
         with pytest.raises(grpc.aio.AioRpcError) as raised:
             await operator.publish_policy(same)  # version 1 again
         assert reason_of(raised.value) == "POLICY_VERSION_NOT_NEWER"
 
-        newer = default_policy_message()
+        newer = default_policy_message(datetime.now(UTC))
         newer.version = 2
         del newer.agreements[2:]  # keep only the multilateral instruments: no bilateral security cooperation
         signed = operator.policy  # reuse the signature of v1 over v2's bytes: broken

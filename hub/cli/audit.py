@@ -513,6 +513,7 @@ def report(
     The whole log is verified; with --since/--until the report counts only the entries of that
     period. No report is written for a log that fails verification.
     """
+    from hub.runtime.clock import edge_clock
     from hub.sdk.audit.report import ReportHeader, build_report_data, entries_in_period, render_report
 
     start, end = _period(since, until)
@@ -529,7 +530,7 @@ def report(
         root_hash_b64=base64.b64encode(verified.checkpoint.root_hash).decode("ascii"),
         log_verifier_key=setup.log_verifier_key,
         witnesses=verified.cosigned,
-        verified_at=datetime.now(UTC),
+        verified_at=edge_clock(),
         target=setup.target,
         since=start,
         until=end,

@@ -9,7 +9,6 @@ connection problem.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -454,11 +453,11 @@ def policy_publish(
     from google.protobuf import json_format
 
     from hub.core.policy import policy_from_json
+    from hub.runtime.clock import edge_clock
 
-    try:
-        message = policy_from_json(policy_file.read_text(encoding="utf-8"))
+    try:  # relative dates ("issued+1095d") are fixed against now, which becomes issued_at
+        message = policy_from_json(policy_file.read_text(encoding="utf-8"), edge_clock())
     except (OSError, json_format.ParseError) as error:
         raise _fail(f"{policy_file}: {error}") from None
-    message.issued_at.FromDatetime(datetime.now(UTC).replace(microsecond=0))
     response = run_as(target, federation_dir, as_member, server_name, lambda c: c.publish_policy(message))
     console.print(f"published policy v{response.version} (sha256 {response.policy_sha256.hex()})")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -22,6 +22,7 @@ from hub.cli.audit import audit_app
 from hub.cli.common import Column, JsonOption, print_json, print_table, run_as
 from hub.cli.consent import consent_app, policy_app, track
 from hub.cli.lookup import lookup_app, requests_app
+from hub.runtime.clock import edge_clock
 
 app = typer.Typer(
     help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True
@@ -191,7 +192,7 @@ def members(
             directory = Directory.from_federation(federation_dir)
         except (FileNotFoundError, ValueError) as error:
             raise _fail(str(error)) from error
-    now = datetime.now(UTC)
+    now = edge_clock()
 
     def soon(until: datetime, text: str) -> str:
         if until - now < EXPIRY_WARNING:

@@ -19,7 +19,9 @@ read the same policy the same way.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+import json
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
@@ -319,9 +321,51 @@ def sign_policy(message: policy_pb2.Policy, operator: SignerKey) -> ExchangePoli
     return ExchangePolicy(policy_pb2.Policy.FromString(raw), raw, sign_as(DOMAIN_POLICY, raw, operator))
 
 
-def policy_from_json(text: str) -> policy_pb2.Policy:
-    """Parse the protobuf JSON form of a Policy (enum names, RFC 3339 times); unknown keys fail."""
-    return json_format.Parse(text, policy_pb2.Policy())
+#: A date written relative to the instant a policy is issued: ``issued``, ``issued+1095d``, ``issued-1d``.
+_RELATIVE_DATE: Final = re.compile(r"issued(?:([+-])(\d{1,6})d)?")
+_DATED_FIELDS: Final = ("valid_from", "valid_until")
+
+
+def _dated_objects(data: dict[str, object]) -> Iterator[tuple[str, dict[str, object]]]:
+    yield "policy", data
+    agreements = data.get("agreements")
+    if isinstance(agreements, list):
+        for index, agreement in enumerate(agreements):
+            if isinstance(agreement, dict):
+                yield f"agreements[{index}]", agreement
+
+
+def policy_from_json(text: str, issued: datetime | None = None) -> policy_pb2.Policy:
+    """Parse the protobuf JSON form of a Policy (enum names, RFC 3339 times); unknown keys fail.
+
+    A ``valid_from`` / ``valid_until`` may instead be written relative to the instant the policy
+    is issued (``"issued+1095d"``), so a policy file has no date that a clock can run past: the
+    dates are fixed against ``issued``, which also becomes ``issued_at``. Without ``issued`` a
+    relative date is a ParseError naming the field.
+    """
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise json_format.ParseError(f"not JSON: {error}") from None
+    if not isinstance(data, dict):
+        raise json_format.ParseError("a policy is a JSON object")
+    at = issued.astimezone(UTC).replace(microsecond=0) if issued is not None else None
+    for where, holder in _dated_objects(data):
+        for name in _DATED_FIELDS:
+            value = holder.get(name)
+            relative = _RELATIVE_DATE.fullmatch(value) if isinstance(value, str) else None
+            if relative is None:
+                continue
+            if at is None:
+                raise json_format.ParseError(
+                    f"{where}.{name} {value!r} is relative to an issue time; none given"
+                )
+            days = int(relative.group(2) or 0) * (-1 if relative.group(1) == "-" else 1)
+            holder[name] = (at + timedelta(days=days)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    message = json_format.ParseDict(data, policy_pb2.Policy())
+    if at is not None:
+        message.issued_at.FromDatetime(at)
+    return message
 
 
 # --------------------------------------------------------------------------- the decision

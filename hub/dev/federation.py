@@ -45,6 +45,7 @@ from hub.identity.manifest import (
     spiffe_id,
     validate_identity_id,
 )
+from hub.runtime.clock import edge_clock, system_clock
 
 _ROLE_DIRS: Final[Mapping[Role, str]] = {
     "member": "members",
@@ -93,11 +94,15 @@ def init_federation(
     check_passphrase(passphrase)
     if len(passphrase) < MIN_PASSPHRASE_BYTES:
         raise PkiError(f"passphrase is {len(passphrase)} bytes; at least {MIN_PASSPHRASE_BYTES} are required")
+    # TLS handshakes check certificates against the machine's clock, whatever clock the edges run on
+    # (PXHUB_CLOCK): certificates follow the machine's clock unless ``now`` is given.
+    certificates_now = now if now is not None else system_clock()
     if now is None:
-        now = datetime.now(UTC)
+        now = edge_clock()
     if now.tzinfo is None or now.utcoffset() is None:
         raise PkiError("now must be timezone-aware (e.g. datetime.now(UTC))")
     now = now.astimezone(UTC).replace(microsecond=0)
+    certificates_now = certificates_now.astimezone(UTC).replace(microsecond=0)
     if isinstance(validity_days, bool) or not isinstance(validity_days, int) or validity_days < 1:
         raise PkiError(f"validity_days must be a positive integer, got {validity_days!r}")
     if (
@@ -121,6 +126,7 @@ def init_federation(
             san_entries=san_entries,
             hub_origin=hub_origin,
             now=now,
+            certificates_now=certificates_now,
             validity=timedelta(days=validity_days),
         )
         os.chmod(staging, _DIR_MODE)
@@ -133,7 +139,6 @@ def init_federation(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return manifest
-
 
 
 def _check_target(directory: Path) -> None:
@@ -261,11 +266,12 @@ def _write_federation(
     san_entries: list[x509.GeneralName],
     hub_origin: str,
     now: datetime,
+    certificates_now: datetime,
     validity: timedelta,
 ) -> FederationManifest:
     w = _Writer(root, passphrase)
-    not_before = now - _CLOCK_SKEW
-    not_after = now + validity
+    not_before = certificates_now - _CLOCK_SKEW
+    not_after = certificates_now + validity
 
     w.mkdir("ca")
     ca_key = ec.generate_private_key(ec.SECP256R1())
@@ -357,7 +363,7 @@ def _write_federation(
                     algorithm=algorithm,
                     public_key=raw,
                     valid_from=now,
-                    valid_until=not_after,
+                    valid_until=now + validity,
                     status="current",
                     private_key_path=f"{base}/{use}.key",
                     public_key_path=f"{base}/{use}.pub",

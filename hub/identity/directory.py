@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from hub.core import signing
+from hub.runtime.clock import edge_clock
 from pxhub.v1 import directory_pb2, envelope_pb2
 
 ROLE_TO_PROTO = {
@@ -181,7 +182,7 @@ class Directory:
         if member is None:
             return None
         key = member.key(key_id, use)
-        if key is None or not key.usable_at(datetime.now(UTC)):
+        if key is None or not key.usable_at(edge_clock()):
             return None
         return key
 

@@ -1,8 +1,10 @@
 """The default exchange policy: a data file, signed by the operator into the federation.
 
 ``default_policy.json`` is the protobuf JSON form of ``pxhub.v1.Policy`` (enum
-names, RFC 3339 times); ``docs/policy.md`` explains every entry. ``pxhub pki
-init`` calls :func:`sign_default_policy`, which signs it with the operator's
+names), its dates written relative to the instant it is issued (``"issued+1095d"``),
+so it never runs past a calendar date; ``docs/policy.md`` explains every entry. ``pxhub pki
+init`` calls :func:`sign_default_policy`, which fixes its dates against the clock,
+signs it with the operator's
 key and writes the exact signed bytes to ``<federation>/policy/signed-policy.binpb``;
 the hub reads that file at start when its store holds no policy yet, and
 refuses to start if the signature does not verify under the operator's
@@ -12,7 +14,7 @@ directory key.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Final
 
@@ -21,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from hub.core.envelope import SignerKey
 from hub.core.policy import ExchangePolicy, OperatorKeys, policy_from_json, sign_policy
 from hub.identity.directory import Directory
+from hub.runtime.clock import edge_clock
 from hub.runtime.files import write_atomically
 from pxhub.v1 import policy_pb2
 
@@ -42,22 +45,22 @@ SIGNED_POLICY_PATH: Final = Path("policy") / "signed-policy.binpb"
 DEFAULT_OPERATOR: Final = "OPERATOR-1"
 
 
-def default_policy_message() -> policy_pb2.Policy:
-    """A fresh copy of the default policy as shipped (version 1, unsigned)."""
-    message = policy_pb2.Policy()
-    message.CopyFrom(_parsed_default())
-    return message
+def default_policy_message(issued: datetime) -> policy_pb2.Policy:
+    """The default policy as shipped (version 1, unsigned), its relative dates fixed against ``issued``."""
+    return policy_from_json(_default_text(), issued)
 
 
 @cache
-def _parsed_default() -> policy_pb2.Policy:
-    return policy_from_json(DEFAULT_POLICY_PATH.read_text(encoding="utf-8"))
+def _default_text() -> str:
+    return DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
 
 
-@cache
-def default_policy() -> ExchangePolicy:
-    """The default policy, unsigned: what senders plan and project by (plans and policy cannot drift)."""
-    message = _parsed_default()
+@lru_cache(maxsize=16)
+def default_policy(issued: datetime) -> ExchangePolicy:
+    """The default policy issued at ``issued``, unsigned: what senders plan and project by (plans and
+    policy cannot drift). Its dates are relative, so what it permits at ``issued`` is the same for
+    any ``issued``."""
+    message = default_policy_message(issued)
     return ExchangePolicy(message, message.SerializeToString())
 
 
@@ -95,9 +98,10 @@ def sign_default_policy(
     identity = load_identity(Path(federation_dir), operator_id, passphrase)
     if identity.role != "operator":
         raise ValueError(f"{operator_id} is not an operator")
-    policy = message if message is not None else default_policy_message()
+    issued = (now or edge_clock()).astimezone(UTC).replace(microsecond=0)
+    policy = message if message is not None else default_policy_message(issued)
     policy.issuer = operator_id
-    policy.issued_at.FromDatetime((now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0))
+    policy.issued_at.FromDatetime(issued)
     signed = sign_policy(policy, SignerKey(operator_id, identity.signing_key_id, identity.signing_key))
     write_signed_policy(Path(federation_dir), signed.signed())
     return signed

@@ -27,7 +27,7 @@ from hub.identity.credentials import IdentityCredentials, load_identity
 from hub.identity.directory import Directory, KeyEntry, verify_directory
 from hub.identity.directory_changes import sign_key_announcement, sign_status_change
 from hub.identity.manifest import load_manifest
-from hub.runtime.clock import Clock, system_clock, system_random
+from hub.runtime.clock import Clock, edge_clock, system_random
 from hub.sdk.chunks import call_in_chunks
 from hub.sdk.lookup import LookupClientMixin
 from hub.sdk.policy_consent import PolicyConsentClientMixin
@@ -75,7 +75,7 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         identity: IdentityCredentials,
         hub_public_key: Ed25519PublicKey,
         directory: Directory,
-        clock: Clock = system_clock,
+        clock: Clock = edge_clock,
         rate_limit_wait: float = DEFAULT_RATE_LIMIT_WAIT,
     ) -> None:
         self.channel = channel

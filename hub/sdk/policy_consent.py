@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import grpc
@@ -31,6 +30,7 @@ from hub.core.policy import (
 from hub.identity.credentials import IdentityCredentials
 from hub.identity.directory import Directory
 from hub.policy import operator_keys
+from hub.runtime.clock import edge_clock
 from hub.sdk.chunks import call_in_chunks
 from hub.transport.status import reason_of
 from pxhub.v1 import (
@@ -50,7 +50,7 @@ C = consent_pb2
 
 def _now_stamp() -> Timestamp:
     stamp = Timestamp()
-    stamp.FromDatetime(datetime.now(UTC))
+    stamp.FromDatetime(edge_clock())
     return stamp
 
 

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from hub.identity import keyring
 from hub.identity.directory import KeyEntry
 from hub.identity.manifest import KeyUse
+from hub.runtime.clock import edge_clock
 from hub.sdk.client import MemberClient
 
 
@@ -42,7 +43,7 @@ async def rotate_key(
 ) -> RotatedKey:
     """Rotate ``client``'s member key of ``use``; reconnect afterwards to sign with a new signing key."""
     member_id = client.member_id
-    now = datetime.now(UTC)
+    now = edge_clock()
     previous = next(
         (
             e.key_id

@@ -20,7 +20,7 @@ from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (gr
 from hub.core.envelope import EnvelopeError
 from hub.identity.credentials import HubCredentials
 from hub.identity.directory import EXPIRY_WARNING, Directory, KeyEntry
-from hub.runtime.clock import Clock, system_clock
+from hub.runtime.clock import Clock, edge_clock
 from hub.runtime.logs import get_logger
 from hub.server.audit_servicer import AuditServicer
 from hub.server.auth import Authenticator
@@ -227,7 +227,7 @@ async def start_hub(
     credentials: HubCredentials,
     directory: Directory,
     store: HubStore,
-    clock: Clock = system_clock,
+    clock: Clock = edge_clock,
 ) -> RunningHub:
     """Start serving; returns once the port is bound. ``clock`` is the hub's time (tests and the
     demo move it; every decision, deadline and audit entry of the services is dated by it)."""

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from hub.identity.credentials import HubCredentials
 from hub.identity.directory import Directory, KeyEntry
-from hub.runtime.clock import Clock, system_clock
+from hub.runtime.clock import Clock, edge_clock
 from hub.server.rpc import RpcGuard
 from hub.server.signals import MailboxSignals
 from hub.server.submit_batcher import SubmitBatcher
@@ -33,7 +33,7 @@ class HubContext:
     signals: MailboxSignals
     batcher: SubmitBatcher
     directory_book: DirectoryBook
-    clock: Clock = system_clock
+    clock: Clock = edge_clock
 
 
 def audit_service(hub: HubContext) -> AuditLogService:

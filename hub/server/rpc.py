@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import grpc
 
 from hub.identity.caller import Caller
-from hub.runtime.clock import Clock, system_clock
+from hub.runtime.clock import Clock, edge_clock
 from hub.runtime.logs import get_logger
 from hub.server.auth import Authenticator
 from hub.server.limits import MemberLimits
@@ -72,7 +72,7 @@ class RpcGuard:
         authenticator: Authenticator,
         store: HubStore,
         limits: MemberLimits | None = None,
-        clock: Clock = system_clock,
+        clock: Clock = edge_clock,
     ) -> None:
         self.authenticator = authenticator
         self.store = store

@@ -40,6 +40,7 @@ from hub.core.checkpoint import (
 from hub.core.words import counted
 from hub.identity.caller import Caller
 from hub.identity.directory import Directory
+from hub.runtime.clock import edge_clock
 from hub.runtime.logs import get_logger
 from hub.services import audit_events
 from hub.store.audit import AuditLogStore, EntryQuery, StoredCheckpoint, StoredCosignature
@@ -148,7 +149,7 @@ class AuditLogService:
         directory: Directory,
         *,
         clock_skew: timedelta = timedelta(minutes=5),
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = edge_clock,
     ) -> None:
         self.store = store
         self.append = append

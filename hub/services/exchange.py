@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -27,6 +27,7 @@ from hub.core.envelope import (
 from hub.core.requests import RequestRecord
 from hub.identity.caller import HUB_CALLER, Caller
 from hub.identity.directory import Directory
+from hub.runtime.clock import edge_clock
 from hub.services import audit_events
 from hub.services.admission import AdmissionLimits, check_admission, check_size
 from hub.services.consents import ConsentRegistry
@@ -162,7 +163,7 @@ class Exchange:
         store: HubStore,
         directory: Directory,
         limits: AdmissionLimits | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = edge_clock,
     ) -> None:
         self.store = store
         self.directory = directory
