@@ -247,6 +247,12 @@ def test_deletion_attestation_round_trip_and_refusals() -> None:
     with pytest.raises(EnvelopeError) as raised:
         verify_attestation(sign_attestation(hold, PE), keys)
     assert raised.value.reason == E.REASON_MISSING_FIELD
+    named = C.DeletionAttestation()
+    named.CopyFrom(attestation)
+    named.officer_pseudonym = "Ana Ruiz"  # a name, not a pseudonym: it would go into the audit log
+    with pytest.raises(EnvelopeError) as raised:
+        verify_attestation(sign_attestation(named, PE), keys)
+    assert raised.value.reason == E.REASON_MALFORMED
     signed.signature.value = bytes(64)
     with pytest.raises(EnvelopeError) as raised:
         verify_attestation(signed, keys)

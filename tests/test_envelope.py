@@ -1478,6 +1478,13 @@ def _ack_with_tampered_receipt() -> exchange_pb2.Acknowledgement:
             ),
             R.REASON_MALFORMED,
         ),
+        (
+            "officer pseudonym with a space",  # it goes into the audit entry: never a name
+            lambda: _signed_ack(
+                delivery_receipt(recipient="PE-INPE", officer_pseudonym="Ana Ruiz").SerializeToString()
+            ),
+            R.REASON_MALFORMED,
+        ),
     ],
 )
 def test_delivery_receipt_refusals(

@@ -183,6 +183,23 @@ async def test_resend_is_duplicate_and_replay_is_refused(hub_server: HubHandle) 
     assert hub_server.store.stats().mailbox_pending == 1
 
 
+async def test_officer_pseudonym_that_is_not_one_is_refused_alone(hub_server: HubHandle) -> None:
+    """It goes into the audit entry as it is: a name (or any free text) refuses that envelope only."""
+    co = await hub_server.client("CO-INPEC")
+    try:
+        named = security_metadata()
+        named.sender.officer_pseudonym = "Ana Ruiz"
+        bad = co.seal(profile("CO-INPEC"), named, ["PE-INPE"])
+        good = co.seal(profile("CO-INPEC"), security_metadata(), ["PE-INPE"])
+        receipts = await co.submit([bad, good])
+    finally:
+        await co.close()
+    assert receipts[0].outcome == Outcome.OUTCOME_REJECTED and receipts[0].reason == E.REASON_MALFORMED
+    assert "officer_pseudonym" in receipts[0].detail
+    assert receipts[1].outcome == Outcome.OUTCOME_ACCEPTED
+    assert hub_server.store.stats().envelopes == 1
+
+
 async def test_unknown_recipient(hub_server: HubHandle) -> None:
     co = await hub_server.client("CO-INPEC")
     try:

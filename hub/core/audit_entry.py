@@ -34,6 +34,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from hub.core.audit_index import IndexedEntry
+from hub.core.members import OFFICER_PSEUDONYM_PATTERN, OFFICER_PSEUDONYM_RULE
 from hub.core.merkle import leaf_hash
 
 __all__ = [
@@ -88,7 +89,7 @@ _MAX_DETAILS: Final = 32
 _MAX_DETAIL_TEXT: Final = 1024
 
 _ACTOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:@/-]{0,127}")
-_PSEUDONYM = re.compile(r"[A-Za-z0-9._:=-]{0,128}")
+_PSEUDONYM = OFFICER_PSEUDONYM_PATTERN
 _OBJECT_ID = re.compile(r"[a-z][a-z0-9_.-]{0,31}:[A-Za-z0-9._:@/+=-]{1,256}")
 _REASON = re.compile(r"(?:[A-Z][A-Z0-9_]{0,63})?")
 _DETAIL_KEY = re.compile(r"[a-z][a-z0-9_]{0,63}")
@@ -168,7 +169,7 @@ _ACTOR_ID_RULE: Final = (
     "1-128 characters of A-Z a-z 0-9 . _ : @ / -, starting with a letter or digit "
     "(empty only for anonymous actors)"
 )
-_PSEUDONYM_RULE: Final = "0-128 characters of A-Z a-z 0-9 . _ : = -"
+_PSEUDONYM_RULE: Final = OFFICER_PSEUDONYM_RULE
 _OBJECT_ID_RULE: Final = (
     "expected 'kind:value', kind in a-z 0-9 _ . - (max 32 characters), "
     "value in A-Z a-z 0-9 . _ : @ / + = - (max 256 characters)"

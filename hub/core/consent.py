@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.message import Message
 
 from hub.core.envelope import EnvelopeError, SignerKey, check_signed, is_canonical_message_id, sign_as
-from hub.core.members import MEMBER_ID_PATTERN
+from hub.core.members import MEMBER_ID_PATTERN, OFFICER_PSEUDONYM_PATTERN, OFFICER_PSEUDONYM_RULE
 from pxhub.v1 import consent_pb2, envelope_pb2
 
 __all__ = [
@@ -379,4 +379,8 @@ def verify_attestation(
         raise _missing("attestation status")
     if attestation.status == C.DELETION_STATUS_RETAINED_UNDER_LEGAL_HOLD and not attestation.legal_hold_basis:
         raise _missing("legal_hold_basis for a record retained under legal hold")
+    if not OFFICER_PSEUDONYM_PATTERN.fullmatch(attestation.officer_pseudonym):
+        raise EnvelopeError(
+            R.REASON_MALFORMED, f"attestation officer_pseudonym is not {OFFICER_PSEUDONYM_RULE}"
+        )
     return attestation

@@ -17,6 +17,8 @@ __all__ = [
     "MEMBERS",
     "MEMBER_IDS",
     "MEMBER_ID_PATTERN",
+    "OFFICER_PSEUDONYM_PATTERN",
+    "OFFICER_PSEUDONYM_RULE",
     "Institution",
     "by_id",
     "validate_member_id",
@@ -24,6 +26,11 @@ __all__ = [
 
 #: ``<ISO 3166-1 alpha-2>-<institution code>``, e.g. ``CO-INPEC``.
 MEMBER_ID_PATTERN = re.compile(r"^[A-Z]{2}-[A-Z0-9]{2,12}$")
+
+#: The pseudonym of the official acting (``Party.officer_pseudonym`` and the receipts'), written
+#: into audit entries as it is: never a name, so only these characters (empty: not said).
+OFFICER_PSEUDONYM_PATTERN = re.compile(r"[A-Za-z0-9._:=-]{0,128}")
+OFFICER_PSEUDONYM_RULE = "0-128 characters of A-Z a-z 0-9 . _ : = -"
 
 
 @dataclass(frozen=True, slots=True)

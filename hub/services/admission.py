@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from hub.core.envelope import EnvelopeError, VerifiedEnvelope
 from hub.core.lookup import is_record_handle
+from hub.core.members import OFFICER_PSEUDONYM_PATTERN, OFFICER_PSEUDONYM_RULE
 from hub.identity.directory import Directory
 from pxhub.v1 import envelope_pb2
 
@@ -36,6 +37,9 @@ def check_admission(
 ) -> None:
     metadata = verified.metadata
     sender = metadata.sender.member_id
+    if not OFFICER_PSEUDONYM_PATTERN.fullmatch(metadata.sender.officer_pseudonym):
+        # It goes into the audit entry as it is: never a name, never free text.
+        raise EnvelopeError(R.REASON_MALFORMED, f"sender.officer_pseudonym is not {OFFICER_PSEUDONYM_RULE}")
     if sender != caller_id:
         raise EnvelopeError(
             R.REASON_SENDER_MISMATCH, f"header names sender {sender!r} but the caller is {caller_id!r}"

@@ -17,6 +17,7 @@ from hub.core.envelope.model import (
     parse_as,
     show,
 )
+from hub.core.members import OFFICER_PSEUDONYM_PATTERN, OFFICER_PSEUDONYM_RULE
 from pxhub.v1 import envelope_pb2, exchange_pb2
 
 
@@ -84,4 +85,6 @@ def verify_delivery_receipt(
         )
     if len(receipt.header_sha256) != hashlib.sha256().digest_size:
         raise fail(Reason.REASON_MALFORMED, f"receipt header_sha256 is {len(receipt.header_sha256)} bytes")
+    if not OFFICER_PSEUDONYM_PATTERN.fullmatch(receipt.officer_pseudonym):
+        raise fail(Reason.REASON_MALFORMED, f"receipt officer_pseudonym is not {OFFICER_PSEUDONYM_RULE}")
     return receipt

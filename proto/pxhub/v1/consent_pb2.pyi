@@ -752,7 +752,8 @@ class DeletionAttestation(_message.Message):
     """The legal hold relied on, when status is RETAINED_UNDER_LEGAL_HOLD."""
     officer_pseudonym: _builtins.str
     """Pseudonym of the recipient's official who carried out the deletion (at most
-    128 of A-Z a-z 0-9 . _ : = -); written to the audit entry.
+    128 of A-Z a-z 0-9 . _ : = -, MALFORMED otherwise); written to the audit
+    entry.
     """
     @_builtins.property
     def attested_at(self) -> _timestamp_pb2.Timestamp:

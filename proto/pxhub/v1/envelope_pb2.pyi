@@ -1192,8 +1192,9 @@ class Party(_message.Message):
     """
     officer_pseudonym: _builtins.str
     """Pseudonym of the official acting, for the audit log: at most 128 of
-    A-Z a-z 0-9 . _ : = - (never a name). The sender's is written to the
-    audit entry of the submission.
+    A-Z a-z 0-9 . _ : = - (never a name); empty when not said. The sender's
+    is written to the audit entry of the submission; any other character
+    refuses the envelope as MALFORMED.
     """
     key_id: _builtins.str
     """Recipient's encryption key id ("<member>/encryption/<16 hex>"; recipients
@@ -1492,7 +1493,8 @@ class DeliveryReceipt(_message.Message):
     """Human-readable detail of a refusal; never payload or key material."""
     officer_pseudonym: _builtins.str
     """Pseudonym of the recipient's official who processed the record (same
-    format as Party.officer_pseudonym); written to the audit entry.
+    format as Party.officer_pseudonym, MALFORMED otherwise); written to the
+    audit entry.
     """
     @_builtins.property
     def acknowledged_at(self) -> _timestamp_pb2.Timestamp:
