@@ -31,9 +31,11 @@ class _MemberStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MemberSt
     MEMBER_STATUS_UNSPECIFIED: _MemberStatus.ValueType  # 0
     """Not set; refused in a status change (MALFORMED)."""
     MEMBER_STATUS_ACTIVE: _MemberStatus.ValueType  # 1
-    """Sends and receives."""
+    """Sends and receives records."""
     MEMBER_STATUS_SUSPENDED: _MemberStatus.ValueType  # 2
-    """Temporarily barred from sending and receiving; can be reinstated."""
+    """May not send, and nothing new may be addressed to it (SENDER_INACTIVE,
+    RECIPIENT_INACTIVE); can be reinstated.
+    """
     MEMBER_STATUS_REVOKED: _MemberStatus.ValueType  # 3
     """Removed for good: its keys are revoked and every call it makes is refused
     (MEMBER_REVOKED).
@@ -45,9 +47,11 @@ class MemberStatus(_MemberStatus, metaclass=_MemberStatusEnumTypeWrapper):
 MEMBER_STATUS_UNSPECIFIED: MemberStatus.ValueType  # 0
 """Not set; refused in a status change (MALFORMED)."""
 MEMBER_STATUS_ACTIVE: MemberStatus.ValueType  # 1
-"""Sends and receives."""
+"""Sends and receives records."""
 MEMBER_STATUS_SUSPENDED: MemberStatus.ValueType  # 2
-"""Temporarily barred from sending and receiving; can be reinstated."""
+"""May not send, and nothing new may be addressed to it (SENDER_INACTIVE,
+RECIPIENT_INACTIVE); can be reinstated.
+"""
 MEMBER_STATUS_REVOKED: MemberStatus.ValueType  # 3
 """Removed for good: its keys are revoked and every call it makes is refused
 (MEMBER_REVOKED).

@@ -440,7 +440,9 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     REASON_SIGNATURE_MISSING: _Reason.ValueType  # 4
     """The envelope carries no ORIGINATOR signature (or a receipt no signature)."""
     REASON_UNKNOWN_SIGNING_KEY: _Reason.ValueType  # 5
-    """The signing key id is not a current key of the signer."""
+    """The signing key id is not a signing key of the signer the directory
+    knows (current, or previous within its rotation overlap).
+    """
     REASON_SENDER_MISMATCH: _Reason.ValueType  # 6
     """The sender in the header is not the authenticated caller."""
     REASON_UNKNOWN_RECIPIENT: _Reason.ValueType  # 7
@@ -448,7 +450,9 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     REASON_RECIPIENT_INACTIVE: _Reason.ValueType  # 8
     """A recipient is suspended or revoked in the directory."""
     REASON_UNKNOWN_RECIPIENT_KEY: _Reason.ValueType  # 9
-    """Recipient key id is not the recipient's current encryption key."""
+    """Recipient key id is not an encryption key of the recipient valid now
+    (current, or previous within its rotation overlap).
+    """
     REASON_KEY_WRAP_MISMATCH: _Reason.ValueType  # 10
     """Key wraps do not match the recipients one to one."""
     REASON_CIPHERTEXT_DIGEST_MISMATCH: _Reason.ValueType  # 11
@@ -648,7 +652,9 @@ REASON_SIGNATURE_INVALID: Reason.ValueType  # 3
 REASON_SIGNATURE_MISSING: Reason.ValueType  # 4
 """The envelope carries no ORIGINATOR signature (or a receipt no signature)."""
 REASON_UNKNOWN_SIGNING_KEY: Reason.ValueType  # 5
-"""The signing key id is not a current key of the signer."""
+"""The signing key id is not a signing key of the signer the directory
+knows (current, or previous within its rotation overlap).
+"""
 REASON_SENDER_MISMATCH: Reason.ValueType  # 6
 """The sender in the header is not the authenticated caller."""
 REASON_UNKNOWN_RECIPIENT: Reason.ValueType  # 7
@@ -656,7 +662,9 @@ REASON_UNKNOWN_RECIPIENT: Reason.ValueType  # 7
 REASON_RECIPIENT_INACTIVE: Reason.ValueType  # 8
 """A recipient is suspended or revoked in the directory."""
 REASON_UNKNOWN_RECIPIENT_KEY: Reason.ValueType  # 9
-"""Recipient key id is not the recipient's current encryption key."""
+"""Recipient key id is not an encryption key of the recipient valid now
+(current, or previous within its rotation overlap).
+"""
 REASON_KEY_WRAP_MISMATCH: Reason.ValueType  # 10
 """Key wraps do not match the recipients one to one."""
 REASON_CIPHERTEXT_DIGEST_MISMATCH: Reason.ValueType  # 11
@@ -1083,8 +1091,9 @@ class RecordMetadata(_message.Message):
         """The recipients, in the order of Envelope.key_wraps; at least one
         (NO_RECIPIENTS), each with member_id and key_id (MISSING_FIELD), no member
         twice (DUPLICATE_RECIPIENT), never the sender itself; each must be an
-        active member (UNKNOWN_RECIPIENT, RECIPIENT_INACTIVE) and key_id its
-        current encryption key (UNKNOWN_RECIPIENT_KEY).
+        active member (UNKNOWN_RECIPIENT, RECIPIENT_INACTIVE) and key_id one of
+        its encryption keys valid now: the current one, or the previous one
+        within its rotation overlap (UNKNOWN_RECIPIENT_KEY).
         """
 
     @_builtins.property
