@@ -29,6 +29,7 @@ from flows.common import (
     record_receipts,
 )
 from hub.core.consent import SCHEMA_VERSION, subject_pseudonym
+from hub.dev.federation import demo_pseudonym_key
 from hub.runtime.clock import edge_clock
 from pxhub.v1 import consent_pb2, envelope_pb2, inmate_profile_pb2, record_pb2
 
@@ -57,11 +58,6 @@ class Withdrawal:
     lineage: list[tuple[str, str, str, str]] = field(
         default_factory=list
     )  # recipient, received, ack, attested
-
-
-def demo_pseudonym_key(controller: str) -> bytes:
-    """The controller's pseudonym key in the development federation (a real one lives in its own vault)."""
-    return hashlib.sha256(b"pxhub development pseudonym key\x00" + controller.encode()).digest()
 
 
 def profile_from_export(

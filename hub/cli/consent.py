@@ -114,28 +114,101 @@ def print_lineage(record: dict[str, Any], heading: str = "") -> None:
 def consent_register(
     record_file: Annotated[
         Path,
-        typer.Argument(help="Consent record as protobuf JSON (pxhub.v1.ConsentRecord), e.g. consent.json."),
+        typer.Argument(
+            help="Consent record as JSON (pxhub.v1.ConsentRecord), e.g. docs/examples/consent.json."
+        ),
     ],
     target: TargetOption = "127.0.0.1:50051",
     federation_dir: FederationOption = Path("var/federation"),
     as_member: AsOption = "",
     server_name: ServerNameOption = None,
 ) -> None:
-    """Sign a consent record as its controller (--as) and register it at the hub."""
-    from google.protobuf import json_format
+    """Sign a consent record as its controller (--as) and register it at the hub.
 
+    Enum values may be short and in any case (CUSTODY_TRANSFER, custody_transfer or
+    PURPOSE_CUSTODY_TRANSFER); noticeSha256 is the notice's SHA-256 as 64 hex characters. The
+    record is checked field by field before anything is sent (docs/consent.md).
+    """
+    from hub.core.consent import check_record
+    from hub.core.consent_file import ConsentFileError, parse_consent_json
+    from hub.core.envelope import EnvelopeError
     from pxhub.v1 import consent_pb2
 
     try:
-        record = json_format.Parse(record_file.read_text(encoding="utf-8"), consent_pb2.ConsentRecord())
-    except (OSError, json_format.ParseError) as error:
+        record = parse_consent_json(record_file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise _fail(f"{record_file}: cannot read it: {error}") from None
+    except ConsentFileError as error:
         raise _fail(f"{record_file}: {error}") from None
     controller = as_member or record.controller
     if not record.controller:
         record.controller = controller
+    try:
+        check_record(record)
+    except EnvelopeError as error:
+        raise _fail(f"{record_file}: {error.detail}") from None
     response = run_as(target, federation_dir, controller, server_name, lambda c: c.register_consent(record))
     outcome = _enum(consent_pb2.ConsentRegistration, response.registration, "CONSENT_REGISTRATION_").lower()
     console.print(f"consent {response.consent_id} {outcome} at {_when(response.registered_at)}")
+
+
+@consent_app.command("pseudonym")
+def consent_pseudonym(
+    national_ids: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="National ids; without any, one a line from standard input (keeps them out of the "
+            "shell history)."
+        ),
+    ] = None,
+    as_member: AsOption = "",
+    country: Annotated[
+        str | None, typer.Option("--country", help="ISO 3166-1 alpha-2 of the id; default: that of --as.")
+    ] = None,
+    dev_key: Annotated[
+        bool,
+        typer.Option(
+            "--dev-key",
+            help="Use the development federation's key of --as (as the demo does), never for real people.",
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """The subject pseudonym a member uses for a national id: psn:<ISO2>:<32 hex>, offline.
+
+    HMAC-SHA256 under the member's own pseudonym key, read from the file named by
+    PXHUB_PSEUDONYM_KEY_FILE (the hub never has it); one pseudonym a line, in input order.
+    """
+    import sys
+
+    from hub.core.consent import subject_pseudonym
+    from hub.core.members import MEMBER_ID_PATTERN
+    from hub.dev.federation import demo_pseudonym_key
+    from hub.identity.credentials import pseudonym_key_from_env
+    from hub.identity.manifest import PkiError
+
+    if not as_member or not MEMBER_ID_PATTERN.fullmatch(as_member):
+        raise _fail("--as is required: the member whose pseudonym key this is, e.g. CO-INPEC")
+    try:
+        key = demo_pseudonym_key(as_member) if dev_key else pseudonym_key_from_env()
+    except PkiError as error:
+        raise _fail(str(error)) from None
+    ids = national_ids or [line.strip() for line in sys.stdin if line.strip()]
+    if not ids:
+        raise _fail("give at least one national id (as arguments or one a line on standard input)")
+    iso2 = (country or as_member[:2]).upper()
+    pseudonyms = []
+    for number, national_id in enumerate(ids, start=1):
+        try:
+            pseudonyms.append(subject_pseudonym(key, iso2, national_id))
+        except ValueError as error:  # the message never repeats the id
+            where = "--country" if "country" in str(error) else f"national id {number}"
+            raise _fail(f"{where}: {error}") from None
+    if as_json:
+        print_json([{"line": n, "pseudonym": p} for n, p in enumerate(pseudonyms, start=1)])
+        return
+    for pseudonym in pseudonyms:
+        typer.echo(pseudonym)
 
 
 @consent_app.command("withdraw")

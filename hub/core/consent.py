@@ -183,8 +183,13 @@ def check_record(record: consent_pb2.ConsentRecord) -> None:  # noqa: PLR0912 - 
     for name in ("withdrawal_method", "language", "notice_uri", "subject_jurisdiction"):
         if not getattr(record, name):
             raise _missing(name)
+    if not record.notice_sha256:
+        raise _missing("notice_sha256 (the SHA-256 of the notice shown to the subject)")
     if len(record.notice_sha256) != 32:
-        raise _missing("notice_sha256 (32 bytes)")
+        raise EnvelopeError(
+            R.REASON_MALFORMED,
+            f"consent record: notice_sha256 must be 32 bytes (SHA-256), got {len(record.notice_sha256)}",
+        )
 
 
 def sign_consent(record: consent_pb2.ConsentRecord, controller: SignerKey) -> consent_pb2.SignedConsent:

@@ -72,6 +72,15 @@ _DIR_MODE = 0o700
 # --------------------------------------------------------------------------- creation
 
 
+def demo_pseudonym_key(controller: str) -> bytes:
+    """A member's pseudonym key in a development federation, derived from its id: not a secret.
+
+    The demo's consent flow and ``pxhub consent pseudonym --dev-key`` share it, so the pseudonyms
+    the demo registers can be recomputed. A real member keeps a random key in its own vault.
+    """
+    return hashlib.sha256(b"pxhub development pseudonym key\x00" + controller.encode()).digest()
+
+
 def init_federation(
     directory: Path,
     passphrase: bytes,

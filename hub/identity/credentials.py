@@ -15,7 +15,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Final, cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -241,3 +241,37 @@ def passphrase_from_env(environ: Mapping[str, str] = os.environ) -> bytes:
         f"no key passphrase: set {ENV_PASSPHRASE} to the passphrase, "
         f"or {ENV_PASSPHRASE_FILE} to a file that contains it"
     )
+
+
+#: The file holding a member's pseudonym key (its own secret; the hub never has it).
+ENV_PSEUDONYM_KEY_FILE: Final = "PXHUB_PSEUDONYM_KEY_FILE"
+MIN_PSEUDONYM_KEY_BYTES: Final = 16
+
+
+def pseudonym_key_from_env(environ: Mapping[str, str] = os.environ) -> bytes:
+    """The member's pseudonym key from the file named by ``PXHUB_PSEUDONYM_KEY_FILE``.
+
+    Like the passphrase, never on the command line (it would show in the process list and the
+    shell history). The file holds hex text (one trailing newline allowed) or raw bytes, at least
+    16 bytes of key either way.
+    """
+    file_name = environ.get(ENV_PSEUDONYM_KEY_FILE)
+    if not file_name:
+        raise PkiError(
+            f"no pseudonym key: set {ENV_PSEUDONYM_KEY_FILE} to the file that holds your member's key"
+        )
+    try:
+        data = Path(file_name).read_bytes()
+    except OSError as e:
+        raise PkiError(f"cannot read {ENV_PSEUDONYM_KEY_FILE}={file_name}: {e.strerror}") from None
+    text = data.strip()
+    try:
+        key = bytes.fromhex(text.decode("ascii")) if text else b""
+    except (UnicodeDecodeError, ValueError):
+        key = data
+    if len(key) < MIN_PSEUDONYM_KEY_BYTES:
+        raise PkiError(
+            f"the pseudonym key in {file_name} ({ENV_PSEUDONYM_KEY_FILE}) is {len(key)} bytes; "
+            f"at least {MIN_PSEUDONYM_KEY_BYTES} are required"
+        )
+    return key
