@@ -47,7 +47,12 @@ class HubSettings(BaseSettings):
     retention_seconds: int = Field(
         86_400, ge=0, description="Keep ciphertext this long after every recipient acknowledged."
     )
-    purge_interval_seconds: float = Field(30.0, gt=0, description="How often acknowledged envelopes purge.")
+    purge_interval_seconds: float = Field(
+        30.0,
+        gt=0,
+        description="How often the hub purges acknowledged ciphertext past the retention and "
+        "undelivered ciphertext past its review-or-delete date.",
+    )
     follow_poll_seconds: float = Field(
         0.5,
         gt=0,

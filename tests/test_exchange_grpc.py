@@ -452,3 +452,59 @@ async def test_ciphertext_purged_after_retention(federation_dir: Path) -> None:
         await co.close()
         await pe.close()
         await handle.running.stop(0.1)  # type: ignore[attr-defined]
+
+
+async def test_undelivered_ciphertext_purged_at_its_review_or_delete_date(federation_dir: Path) -> None:
+    """On the hub's clock: past the header's date the background purge drops what PE never
+    acknowledged (GT can no longer fetch it, the sender's track says why), in one audit entry."""
+    import asyncio
+    import json
+    from datetime import timedelta
+
+    from hub.runtime.clock import MovableClock
+    from pxhub.v1 import consent_pb2
+
+    clock = MovableClock()
+    handle = await start_test_hub(
+        federation_dir, "memory://", clock=clock, purge_interval_seconds=0.05, retention_seconds=90 * 86_400
+    )
+    co, pe, gt = [await handle.client(m) for m in ("CO-INPEC", "PE-INPE", "GT-DGSP")]
+    try:
+        metadata = knowledge_metadata()
+        metadata.review_or_delete_at.FromDatetime(clock() + timedelta(days=30))
+        dated = co.seal(practice("CO-INPEC"), metadata, ["PE-INPE", "GT-DGSP"])
+        read = co.seal(practice("CO-INPEC"), metadata, ["PE-INPE"])
+        await co.submit([dated, read])
+        delivered = [pe.open(d) async for d in pe.fetch()]
+        await pe.acknowledge([pe.receipt_for(o.verified) for o in delivered])
+        ids = {o.verified.metadata.message_id for o in delivered}
+        before = handle.store.audit_size()
+        await asyncio.sleep(0.2)  # purge runs meanwhile: nothing is due yet
+        assert handle.store.stats().stored_ciphertexts == 2
+        clock.advance(timedelta(days=31))
+        for _ in range(200):
+            if handle.store.stats().stored_ciphertexts < 2:
+                break
+            await asyncio.sleep(0.05)
+        assert handle.store.stats().stored_ciphertexts == 1  # the one acknowledged by all stays
+        assert [d async for d in gt.fetch()] == []
+        entries = [json.loads(e) for e in handle.store.audit_entries(before, handle.store.audit_size())]
+        purges = [e for e in entries if e["action"] == "purge"]
+        assert len(purges) == 1
+        (entry,) = purges
+        purged_ids = [o.removeprefix("message:") for o in entry["object_ids"]]
+        assert len(purged_ids) == 1 and purged_ids[0] in ids
+        assert entry["details"]["by_sender"] == "CO-INPEC=1"
+        assert entry["details"]["by_recipient"] == "GT-DGSP=1"
+        assert entry["details"]["items_sha256"] == items_digest(purged_ids)
+        lineage = await co.track(purged_ids[0])
+        assert lineage.purge_reason == consent_pb2.PURGE_REASON_REVIEW_OR_DELETE_DATE
+        assert lineage.HasField("review_or_delete_at") and lineage.HasField("purged_at")
+        by_recipient = {r.recipient: r for r in lineage.recipients}
+        assert by_recipient["GT-DGSP"].cancelled and not by_recipient["PE-INPE"].cancelled
+        (kept,) = ids - set(purged_ids)
+        assert (await co.track(kept)).purge_reason == consent_pb2.PURGE_REASON_UNSPECIFIED
+    finally:
+        for client in (co, pe, gt):
+            await client.close()
+        await handle.running.stop(0.1)  # type: ignore[attr-defined]

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hub.core import merkle
-from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem, ReceiptToRecord
+from hub.store import (
+    AcknowledgeOutcome,
+    Admission,
+    AdmitOutcome,
+    DatePurge,
+    HubStore,
+    MailboxItem,
+    ReceiptToRecord,
+)
+from hub.store.policy_consent import PolicyConsentStore
 from tests.store_support import admit_each
 
 
@@ -159,3 +169,48 @@ def test_mailbox_depths_count_what_each_recipient_has_not_acknowledged(store: Hu
     store.fetch("GT-DGSP", 0, 10)
     store.acknowledge("GT-DGSP", "m1", b"h" * 32, b"receipt", b"signature", b"ack:m1")
     assert store.mailbox_depths() == {"PE-INPE": 2}
+
+
+def test_purge_past_delete_date_drops_only_undelivered_ciphertext_with_one_entry(store: HubStore) -> None:
+    """Due and unacknowledged: dropped, one run entry; acknowledged by all, or not yet due: kept."""
+    accepted = datetime(2026, 3, 1, tzinfo=UTC)
+    due = accepted + timedelta(days=30)
+    dated = [
+        replace(admission("late", ("PE-INPE", "GT-DGSP")), delete_at=due),
+        replace(admission("read", ("PE-INPE",)), delete_at=due),
+        replace(admission("later", ("PE-INPE",)), delete_at=due + timedelta(days=1)),
+        admission("undated"),
+    ]
+    admit_each(store, dated, now=accepted)
+    assert (
+        store.acknowledge("PE-INPE", "late", b"h" * 32, b"r", b"s", b"ack:late")
+        is AcknowledgeOutcome.RECORDED
+    )
+    assert (
+        store.acknowledge("PE-INPE", "read", b"h" * 32, b"r", b"s", b"ack:read")
+        is AcknowledgeOutcome.RECORDED
+    )
+    seen: list[list[DatePurge]] = []
+
+    def entry(purged: Sequence[DatePurge]) -> bytes:
+        seen.append(list(purged))
+        return b"purge:" + b",".join(p.message_id.encode() for p in purged)
+
+    assert store.purge_past_delete_date(due - timedelta(seconds=1), entry) == []
+    size = store.audit_size()
+    purged = store.purge_past_delete_date(due, entry)
+    assert purged == [DatePurge("late", "CO-INPEC", ("GT-DGSP",))]
+    assert seen == [purged]
+    assert store.audit_entries(size, store.audit_size()) == [b"purge:late"]
+    assert store.stats().stored_ciphertexts == 3
+    assert store.fetch("GT-DGSP", 0, 10) == []  # a purged envelope can no longer be fetched
+    assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["later", "undated"]
+    assert isinstance(store, PolicyConsentStore)  # every backend keeps lineage
+    lineage = store.lineage("late")
+    assert lineage is not None and lineage.purged_at == due and lineage.delete_at == due
+    read = store.lineage("read")
+    assert read is not None and read.purged_at is None  # acknowledged by all: left to its retention
+    assert store.purge_past_delete_date(due, entry) == []  # nothing twice
+    assert store.audit_size() == size + 1
+    later = store.purge_past_delete_date(due + timedelta(days=2), entry, limit=5)
+    assert [p.message_id for p in later] == ["later"]

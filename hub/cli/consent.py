@@ -54,14 +54,28 @@ LINEAGE_COLUMNS = (
 )
 
 
+#: Why the hub dropped a record's ciphertext, as ``track`` says it (by PurgeReason number).
+PURGED_BECAUSE = {
+    0: "reason not recorded",
+    1: "acknowledged by every recipient",
+    2: "consent withdrawn",
+    3: "review-or-delete date passed before every recipient acknowledged it",
+}
+
+
 def lineage_record(lineage: consent_pb2.RecordLineage) -> dict[str, Any]:
     """A record's lineage as one JSON-ready object: the record, then one row per recipient."""
     from pxhub.v1 import consent_pb2, envelope_pb2
 
+    never = (
+        "no (its review-or-delete date passed first)"
+        if lineage.purge_reason == consent_pb2.PURGE_REASON_REVIEW_OR_DELETE_DATE
+        else "no (withdrawn before delivery)"
+    )
     rows = []
     for r in lineage.recipients:
         if r.cancelled:
-            received = "no (withdrawn before delivery)"
+            received = never
         elif r.delivery_count:
             received = f"{_when(r.first_delivered_at)} ({r.delivery_count}x)"
         else:
@@ -91,7 +105,13 @@ def lineage_record(lineage: consent_pb2.RecordLineage) -> dict[str, Any]:
         "sender": lineage.sender,
         "accepted_at": _when(lineage.accepted_at),
         "consent_id": lineage.consent_id,
+        "review_or_delete_at": _when(lineage.review_or_delete_at)
+        if lineage.HasField("review_or_delete_at")
+        else "",
         "purged_at": _when(lineage.purged_at) if lineage.HasField("purged_at") else "",
+        "purge_reason": PURGED_BECAUSE.get(lineage.purge_reason, PURGED_BECAUSE[0])
+        if lineage.HasField("purged_at")
+        else "",
         "recipients": rows,
     }
 
@@ -102,7 +122,12 @@ def print_lineage(record: dict[str, Any], heading: str = "") -> None:
         f"{heading or 'Record ' + record['message_id']}: {record['purpose']}, sent by {record['sender']} "
         f"at {record['accepted_at']}"
         + (f", consent {record['consent_id']}" if record["consent_id"] else "")
-        + (f", ciphertext purged {record['purged_at']}" if record["purged_at"] else "")
+        + (f", review or delete by {record['review_or_delete_at']}" if record["review_or_delete_at"] else "")
+        + (
+            f", ciphertext purged {record['purged_at']} ({record['purge_reason']})"
+            if record["purged_at"]
+            else ""
+        )
     )
     print_table(record["recipients"], LINEAGE_COLUMNS, title=title)
 

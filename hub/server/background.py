@@ -10,6 +10,7 @@ from typing import Any
 from hub.runtime.logs import get_logger
 from hub.server.context import HubContext, audit_service
 from hub.services.directory_book import RECHECK_SECONDS
+from hub.store.base import DATE_PURGE_BATCH
 
 log = get_logger("pxhub.hub")
 
@@ -21,7 +22,9 @@ BackgroundTask = Callable[[HubContext], Coroutine[Any, Any, None]]
 
 
 async def purge_forever(hub: HubContext) -> None:
-    """Drop ciphertexts every recipient acknowledged longer ago than the retention."""
+    """Every ``purge_interval_seconds``, on the hub's clock: drop ciphertexts every recipient
+    acknowledged longer ago than the retention, and undelivered ones whose review-or-delete date
+    passed (one aggregated audit entry per run of at most ``DATE_PURGE_BATCH``)."""
     while True:
         await asyncio.sleep(hub.settings.purge_interval_seconds)
         try:
@@ -29,6 +32,10 @@ async def purge_forever(hub: HubContext) -> None:
             purged = await asyncio.to_thread(hub.exchange.purge, cutoff)
             if purged:
                 log.info("purged", envelopes=purged)
+            while past_date := await asyncio.to_thread(hub.exchange.purge_past_delete_date):
+                log.info("purged_past_delete_date", envelopes=len(past_date))
+                if len(past_date) < DATE_PURGE_BATCH:
+                    break
         except Exception as error:  # the purge must never take the hub down
             log.error("purge_failed", error=type(error).__name__)
 

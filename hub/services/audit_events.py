@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from hub.core.audit_entry import AuditEntry
 from hub.core.requests import RequestRecord, state_name
-from hub.identity.caller import Caller
+from hub.identity.caller import HUB_CALLER, Caller
+from hub.store.base import DatePurge
 from pxhub.v1 import envelope_pb2
 
 PURPOSE_NAMES = {v: k.removeprefix("PURPOSE_") for k, v in envelope_pb2.Purpose.items()}
@@ -97,23 +98,10 @@ def refused_items(
     the most frequent reason; ``by_reason`` lists every one with its count.
     """
     counts = Counter(reason_name(reason) or "UNSPECIFIED" for _, reason in refusals)
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    named: list[str] = []
-    for item_id, _ in refusals:
-        if item_id and item_id not in named:
-            named.append(item_id)
-            if len(named) == ITEM_IDS_NAMED:
-                break
-    listed: list[str] = []
-    for index, (name, count) in enumerate(ranked):
-        part = f"{name}={count}"
-        if len(",".join([*listed, part])) > BY_REASON_TEXT - 24:  # room for OTHER=<rest>
-            listed.append(f"OTHER={sum(c for _, c in ranked[index:])}")
-            break
-        listed.append(part)
+    ranked = _ranked(counts)
     details: dict[str, str | int] = {
         "items": len(refusals),
-        "by_reason": ",".join(listed),
+        "by_reason": _counts_text(ranked),
         "items_sha256": items_digest([item_id for item_id, _ in refusals]),
     }
     if size:
@@ -124,10 +112,65 @@ def refused_items(
         actor_id=caller.id,
         officer_pseudonym="",
         action=action,
-        object_ids=tuple(f"{kind}:{item_id}" for item_id in named),
+        object_ids=tuple(f"{kind}:{item_id}" for item_id in _first_named(item_id for item_id, _ in refusals)),
         outcome="deny",
         reason=ranked[0][0] if ranked else "UNSPECIFIED",
         details=details,
+    ).encode()
+
+
+def _ranked(counts: Counter[str]) -> list[tuple[str, int]]:
+    """Counts, most frequent first (ties by name)."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+
+
+def _counts_text(ranked: Sequence[tuple[str, int]]) -> str:
+    """``NAME=count,...`` within ``BY_REASON_TEXT`` characters; what does not fit is ``OTHER=<rest>``."""
+    listed: list[str] = []
+    for index, (name, count) in enumerate(ranked):
+        part = f"{name}={count}"
+        if len(",".join([*listed, part])) > BY_REASON_TEXT - 24:  # room for OTHER=<rest>
+            listed.append(f"OTHER={sum(c for _, c in ranked[index:])}")
+            break
+        listed.append(part)
+    return ",".join(listed)
+
+
+def _first_named(item_ids: Iterable[str]) -> list[str]:
+    """The first ``ITEM_IDS_NAMED`` distinct non-empty ids, in order."""
+    named: list[str] = []
+    for item_id in item_ids:
+        if item_id and item_id not in named:
+            named.append(item_id)
+            if len(named) == ITEM_IDS_NAMED:
+                break
+    return named
+
+
+def date_purge(now: datetime, purged: Sequence[DatePurge]) -> bytes:
+    """The one ``purge`` entry of a retention run: ciphertexts dropped at their review-or-delete
+    date before every recipient acknowledged them.
+
+    Counts per sender and per recipient that never acknowledged, the first ``ITEM_IDS_NAMED``
+    message ids and a digest of them all (in the run's order): hashes and counts, never a payload.
+    """
+    ids = [p.message_id for p in purged]
+    return AuditEntry(
+        time=now,
+        actor_kind=HUB_CALLER.role,
+        actor_id=HUB_CALLER.id,
+        officer_pseudonym="",
+        action="purge",
+        object_ids=tuple(f"message:{m}" for m in _first_named(ids)),
+        outcome="ok",
+        reason="",
+        details={
+            "trigger": "review_or_delete_at",
+            "items": len(purged),
+            "by_sender": _counts_text(_ranked(Counter(p.sender for p in purged))),
+            "by_recipient": _counts_text(_ranked(Counter(r for p in purged for r in p.unacknowledged))),
+            "items_sha256": items_digest(ids),
+        },
     ).encode()
 
 

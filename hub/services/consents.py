@@ -77,6 +77,20 @@ def consent_from_stored(stored: StoredConsent) -> Consent:
     )
 
 
+def purge_reason(record: LineageRecord) -> consent_pb2.PurgeReason.ValueType:
+    """Why the hub dropped a record's ciphertext, from its lineage: only three purges exist.
+
+    Acknowledged by every recipient: the retention after acknowledgement. Otherwise a purge at or
+    after the review-or-delete date is the date's, and one before it a consent withdrawal's."""
+    if record.purged_at is None:
+        return C.PURGE_REASON_UNSPECIFIED
+    if all(r.acknowledged_at is not None for r in record.recipients):
+        return C.PURGE_REASON_ACKNOWLEDGED
+    if record.delete_at is not None and record.purged_at >= record.delete_at:
+        return C.PURGE_REASON_REVIEW_OR_DELETE_DATE
+    return C.PURGE_REASON_CONSENT_WITHDRAWN
+
+
 def lineage_to_proto(record: LineageRecord) -> consent_pb2.RecordLineage:
     message = C.RecordLineage(
         message_id=record.message_id,
@@ -86,6 +100,8 @@ def lineage_to_proto(record: LineageRecord) -> consent_pb2.RecordLineage:
         consent_id=record.consent_id,
         accepted_at=_stamp(record.accepted_at),
         purged_at=_stamp(record.purged_at),
+        review_or_delete_at=_stamp(record.delete_at),
+        purge_reason=purge_reason(record),
     )
     for trace in record.recipients:
         status = 0

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TypeVar
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -34,7 +34,15 @@ from hub.services.consents import ConsentRegistry
 from hub.services.lookup import LookupBook
 from hub.services.policy_gate import PolicyBook, PolicyGate
 from hub.services.requests import RequestDesk
-from hub.store import AcknowledgeOutcome, Admission, AdmitOutcome, HubStore, MailboxItem, ReceiptToRecord
+from hub.store import (
+    AcknowledgeOutcome,
+    Admission,
+    AdmitOutcome,
+    DatePurge,
+    HubStore,
+    MailboxItem,
+    ReceiptToRecord,
+)
 from pxhub.v1 import envelope_pb2, exchange_pb2
 
 Outcome = envelope_pb2.Receipt.Outcome
@@ -231,6 +239,9 @@ class Exchange:
             consent_ref=metadata.consent_ref if metadata.legal_basis == audit_events.CONSENT else "",
             request_opened=opened,
             request_closed=closed,
+            delete_at=metadata.review_or_delete_at.ToDatetime(UTC)
+            if metadata.HasField("review_or_delete_at")
+            else None,
         )
         entry = audit_events.submit_permit(
             caller,
@@ -427,6 +438,13 @@ class Exchange:
                 HUB_CALLER, now, "purge", "ok", object_ids=(f"message:{message_id}",)
             ),
         )
+
+    def purge_past_delete_date(self) -> list[DatePurge]:
+        """Drop the undelivered ciphertext whose review-or-delete date passed on the hub's clock,
+        with one aggregated audit entry for the run (counts per sender and recipient, a digest of
+        the message ids)."""
+        now = self.clock()
+        return self.store.purge_past_delete_date(now, lambda purged: audit_events.date_purge(now, purged))
 
 
 __all__ = ["CheckedBatch", "Exchange", "SubmitSummary", "header_sha256"]

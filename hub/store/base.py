@@ -104,6 +104,8 @@ class Admission:
     # A RESPONSE: its request as the answer closes it; applied only while the stored request is
     # still pending (OPEN or OVERDUE), else the admission is CONFLICT.
     request_closed: RequestRecord | None = None
+    # The header's ``review_or_delete_at``: undelivered ciphertext is purged once it has passed.
+    delete_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +179,23 @@ class MailboxItem:
     envelope: bytes
     accepted_at: datetime
     delivered_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class DatePurge:
+    """An envelope whose ciphertext was dropped at its review-or-delete date, undelivered."""
+
+    message_id: str
+    sender: str
+    # Recipients that had not acknowledged it (they can no longer fetch it).
+    unacknowledged: tuple[str, ...]
+
+
+#: Most envelopes one retention purge run drops (the next run takes the rest).
+DATE_PURGE_BATCH = 5_000
+
+#: The one audit entry of a retention purge run, given what it dropped (inside its transaction).
+DatePurgeEntry = Callable[[Sequence[DatePurge]], bytes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +276,17 @@ class HubStore(ABC):
     @abstractmethod
     def purge_acknowledged(self, older_than: datetime, audit_entry_for: Callable[[str], bytes]) -> int:
         """Drop ciphertexts every recipient acknowledged before ``older_than``."""
+
+    @abstractmethod
+    def purge_past_delete_date(
+        self, now: datetime, audit_entry: DatePurgeEntry, limit: int = DATE_PURGE_BATCH
+    ) -> list[DatePurge]:
+        """Drop the ciphertext of up to ``limit`` envelopes whose review-or-delete date is at or
+        before ``now`` and that some recipient has not acknowledged, oldest date first, with the
+        run's one ``audit_entry(purged)`` in the same transaction (nothing appended if none).
+
+        Envelopes every recipient acknowledged are left to ``purge_acknowledged``: their
+        receipts and lineage stay as they are."""
 
     @abstractmethod
     def append_audit(self, entries: Sequence[bytes]) -> int:

@@ -140,6 +140,8 @@ class LineageRecord:
     accepted_at: datetime
     purged_at: datetime | None
     recipients: tuple[RecipientTrace, ...]
+    # The header's review_or_delete_at, if it had one.
+    delete_at: datetime | None = None
 
 
 def notice_id(message_id: str, recipient: str) -> str:

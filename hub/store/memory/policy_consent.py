@@ -290,6 +290,7 @@ class MemoryPolicyConsentMixin(PolicyConsentStore):
                     accepted_at=e.accepted_at,
                     purged_at=e.purged_at,
                     recipients=tuple(traces),
+                    delete_at=admission.delete_at,
                 )
             )
         return records

@@ -10,11 +10,14 @@ from datetime import UTC, datetime
 
 from hub.store.audit_append import plan_append
 from hub.store.base import (
+    DATE_PURGE_BATCH,
     AckAuditEntries,
     AcknowledgeOutcome,
     Admission,
     AdmitResult,
     AuditEntriesFor,
+    DatePurge,
+    DatePurgeEntry,
     HubStore,
     MailboxItem,
     ReceiptToRecord,
@@ -156,6 +159,34 @@ class MemoryHubStore(
                     purged.append(message_id)
             self._append([audit_entry_for(m) for m in purged])
             return len(purged)
+
+    def purge_past_delete_date(
+        self, now: datetime, audit_entry: DatePurgeEntry, limit: int = DATE_PURGE_BATCH
+    ) -> list[DatePurge]:
+        with self._lock:
+            waiting: dict[str, list[str]] = {}
+            for seq in sorted(self._mail):
+                mail = self._mail[seq]
+                if mail.acknowledged_at is None:
+                    waiting.setdefault(mail.message_id, []).append(mail.recipient)
+            due = sorted(
+                (
+                    (stored.admission.delete_at, message_id)
+                    for message_id, stored in self._envelopes.items()
+                    if stored.envelope is not None
+                    and stored.admission.delete_at is not None
+                    and stored.admission.delete_at <= now
+                    and message_id in waiting
+                ),
+            )[:limit]
+            purged = []
+            for _, message_id in due:
+                stored = self._envelopes[message_id]
+                stored.envelope, stored.purged_at = None, now
+                purged.append(DatePurge(message_id, stored.admission.sender, tuple(waiting[message_id])))
+            if purged:
+                self._append([audit_entry(purged)])
+            return purged
 
     def append_audit(self, entries: Sequence[bytes]) -> int:
         with self._lock:

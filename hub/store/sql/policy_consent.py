@@ -415,6 +415,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
                     accepted_at=_must(e.accepted_at),
                     purged_at=purged_at,
                     recipients=tuple(traces),
+                    delete_at=_utc(e.delete_at),
                 )
             )
         return records
@@ -427,6 +428,7 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
         ENVELOPES.c.consent_ref,
         ENVELOPES.c.accepted_at,
         ENVELOPES.c.purged_at,
+        ENVELOPES.c.delete_at,
     )
 
     def lineage(self, message_id: str) -> LineageRecord | None:

@@ -30,11 +30,14 @@ from sqlalchemy import (
 from hub.runtime.private import private_dir, private_file
 from hub.store.audit_append import plan_append
 from hub.store.base import (
+    DATE_PURGE_BATCH,
     AckAuditEntries,
     AcknowledgeOutcome,
     Admission,
     AdmitResult,
     AuditEntriesFor,
+    DatePurge,
+    DatePurgeEntry,
     HubStore,
     MailboxItem,
     ReceiptToRecord,
@@ -68,6 +71,7 @@ _ENVELOPE_COLUMNS = (
     "size",
     "recipients",
     "accepted_at",
+    "delete_at",
 )
 _MAILBOX_COLUMNS = ("recipient", "message_id", "accepted_at", "delivered_count")
 
@@ -254,6 +258,9 @@ class SqlHubStore(
                             len(a.envelope),
                             len(a.recipients),
                             stored_now,
+                            None
+                            if a.delete_at is None
+                            else driver_value(conn, ENVELOPES.c.delete_at, a.delete_at.astimezone(UTC)),
                         )
                         for a in plan.accepted
                     ],
@@ -398,6 +405,42 @@ class SqlHubStore(
             )
             self._append(conn, [audit_entry_for(m) for m in ids])
         return len(ids)
+
+    def purge_past_delete_date(
+        self, now: datetime, audit_entry: DatePurgeEntry, limit: int = DATE_PURGE_BATCH
+    ) -> list[DatePurge]:
+        unacked = (
+            select(MAILBOX.c.message_id)
+            .where(MAILBOX.c.message_id == ENVELOPES.c.message_id, MAILBOX.c.acknowledged_at.is_(None))
+            .exists()
+        )
+        now = now.astimezone(UTC)  # SQLite compares the stored text of UTC times
+        with self._write() as conn:
+            due = conn.execute(
+                select(ENVELOPES.c.message_id, ENVELOPES.c.sender)
+                .where(ENVELOPES.c.delete_at <= now, ENVELOPES.c.envelope.is_not(None), unacked)
+                .order_by(ENVELOPES.c.delete_at, ENVELOPES.c.message_id)
+                .limit(limit)
+            ).all()
+            if not due:
+                return []
+            ids = [r[0] for r in due]
+            waiting: dict[str, list[str]] = {}
+            for chunk in in_chunks(ids):
+                for message_id, recipient in conn.execute(
+                    select(MAILBOX.c.message_id, MAILBOX.c.recipient)
+                    .where(MAILBOX.c.message_id.in_(chunk), MAILBOX.c.acknowledged_at.is_(None))
+                    .order_by(MAILBOX.c.seq)
+                ):
+                    waiting.setdefault(message_id, []).append(recipient)
+                conn.execute(
+                    update(ENVELOPES)
+                    .where(ENVELOPES.c.message_id.in_(chunk))
+                    .values(envelope=None, purged_at=now)
+                )
+            purged = [DatePurge(m, sender, tuple(waiting.get(m, ()))) for m, sender in due]
+            self._append(conn, [audit_entry(purged)])
+        return purged
 
     def append_audit(self, entries: Sequence[bytes]) -> int:
         with self._write() as conn:

@@ -33,6 +33,10 @@ class EnvelopeRow(SQLModel, table=True):
     recipients: int
     accepted_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     purged_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
+    # The header's review_or_delete_at (indexed: each purge run looks for the dates that passed).
+    delete_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True, index=True)
+    )
 
 
 class MailboxRow(SQLModel, table=True):

@@ -130,6 +130,36 @@ DELETION_STATUS_RETAINED_UNDER_LEGAL_HOLD: DeletionStatus.ValueType  # 2
 """Kept under a legal hold (e.g. GT LAIP art. 36), blocked from use."""
 Global___DeletionStatus: _TypeAlias = DeletionStatus  # noqa: Y015
 
+class _PurgeReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _PurgeReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PurgeReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    PURGE_REASON_UNSPECIFIED: _PurgeReason.ValueType  # 0
+    PURGE_REASON_ACKNOWLEDGED: _PurgeReason.ValueType  # 1
+    """Every recipient acknowledged it and the hub's retention after that ended."""
+    PURGE_REASON_CONSENT_WITHDRAWN: _PurgeReason.ValueType  # 2
+    """Its consent was withdrawn or revoked before every recipient acknowledged it."""
+    PURGE_REASON_REVIEW_OR_DELETE_DATE: _PurgeReason.ValueType  # 3
+    """Its review_or_delete_at passed before every recipient acknowledged it: a
+    recipient that had not fetched it never will.
+    """
+
+class PurgeReason(_PurgeReason, metaclass=_PurgeReasonEnumTypeWrapper):
+    """Why the hub dropped a stored ciphertext (RecordLineage.purge_reason)."""
+
+PURGE_REASON_UNSPECIFIED: PurgeReason.ValueType  # 0
+PURGE_REASON_ACKNOWLEDGED: PurgeReason.ValueType  # 1
+"""Every recipient acknowledged it and the hub's retention after that ended."""
+PURGE_REASON_CONSENT_WITHDRAWN: PurgeReason.ValueType  # 2
+"""Its consent was withdrawn or revoked before every recipient acknowledged it."""
+PURGE_REASON_REVIEW_OR_DELETE_DATE: PurgeReason.ValueType  # 3
+"""Its review_or_delete_at passed before every recipient acknowledged it: a
+recipient that had not fetched it never will.
+"""
+Global___PurgeReason: _TypeAlias = PurgeReason  # noqa: Y015
+
 @_typing.final
 class RegisterConsentRequest(_message.Message):
     """Register one consent record."""
@@ -827,6 +857,8 @@ class RecordLineage(_message.Message):
     ACCEPTED_AT_FIELD_NUMBER: _builtins.int
     PURGED_AT_FIELD_NUMBER: _builtins.int
     RECIPIENTS_FIELD_NUMBER: _builtins.int
+    REVIEW_OR_DELETE_AT_FIELD_NUMBER: _builtins.int
+    PURGE_REASON_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     """The record's message_id."""
     sender: _builtins.str
@@ -837,17 +869,23 @@ class RecordLineage(_message.Message):
     """The header's purpose."""
     consent_id: _builtins.str
     """Consent the record was sent under (legal basis CONSENT), else empty."""
+    purge_reason: Global___PurgeReason.ValueType
+    """Why the ciphertext was dropped; UNSPECIFIED while the hub still holds it."""
     @_builtins.property
     def accepted_at(self) -> _timestamp_pb2.Timestamp:
         """When the hub accepted the envelope (UTC)."""
 
     @_builtins.property
     def purged_at(self) -> _timestamp_pb2.Timestamp:
-        """When the hub dropped the ciphertext (acknowledged by all, or withdrawn)."""
+        """When the hub dropped the ciphertext (see purge_reason)."""
 
     @_builtins.property
     def recipients(self) -> _containers.RepeatedCompositeFieldContainer[Global___RecipientLineage]:
         """One entry per recipient, in header order."""
+
+    @_builtins.property
+    def review_or_delete_at(self) -> _timestamp_pb2.Timestamp:
+        """The header's review_or_delete_at, if it had one."""
 
     def __init__(
         self,
@@ -860,10 +898,12 @@ class RecordLineage(_message.Message):
         accepted_at: _timestamp_pb2.Timestamp | None = ...,
         purged_at: _timestamp_pb2.Timestamp | None = ...,
         recipients: _abc.Iterable[Global___RecipientLineage] | None = ...,
+        review_or_delete_at: _timestamp_pb2.Timestamp | None = ...,
+        purge_reason: Global___PurgeReason.ValueType = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "purged_at", b"purged_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "purged_at", b"purged_at", "review_or_delete_at", b"review_or_delete_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "consent_id", b"consent_id", "message_id", b"message_id", "payload_kind", b"payload_kind", "purged_at", b"purged_at", "purpose", b"purpose", "recipients", b"recipients", "sender", b"sender"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["accepted_at", b"accepted_at", "consent_id", b"consent_id", "message_id", b"message_id", "payload_kind", b"payload_kind", "purge_reason", b"purge_reason", "purged_at", b"purged_at", "purpose", b"purpose", "recipients", b"recipients", "review_or_delete_at", b"review_or_delete_at", "sender", b"sender"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -891,7 +931,9 @@ class RecipientLineage(_message.Message):
     receipt_status: _envelope_pb2.DeliveryReceipt.DeliveryStatus.ValueType
     """What the recipient's receipt said (PROCESSED or REFUSED)."""
     cancelled: _builtins.bool
-    """Withdrawn before this recipient ever received it: nothing to delete."""
+    """Purged (withdrawn, or its review_or_delete_at passed) before this
+    recipient ever received it: nothing to delete.
+    """
     deletion_status: Global___DeletionStatus.ValueType
     """What the attestation said."""
     @_builtins.property
