@@ -137,6 +137,7 @@ class _PurgeReason:
 class _PurgeReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_PurgeReason.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     PURGE_REASON_UNSPECIFIED: _PurgeReason.ValueType  # 0
+    """The hub still holds the ciphertext."""
     PURGE_REASON_ACKNOWLEDGED: _PurgeReason.ValueType  # 1
     """Every recipient acknowledged it and the hub's retention after that ended."""
     PURGE_REASON_CONSENT_WITHDRAWN: _PurgeReason.ValueType  # 2
@@ -150,6 +151,7 @@ class PurgeReason(_PurgeReason, metaclass=_PurgeReasonEnumTypeWrapper):
     """Why the hub dropped a stored ciphertext (RecordLineage.purge_reason)."""
 
 PURGE_REASON_UNSPECIFIED: PurgeReason.ValueType  # 0
+"""The hub still holds the ciphertext."""
 PURGE_REASON_ACKNOWLEDGED: PurgeReason.ValueType  # 1
 """Every recipient acknowledged it and the hub's retention after that ended."""
 PURGE_REASON_CONSENT_WITHDRAWN: PurgeReason.ValueType  # 2
