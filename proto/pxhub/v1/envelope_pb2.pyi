@@ -1129,8 +1129,10 @@ class RecordMetadata(_message.Message):
 
     @_builtins.property
     def review_or_delete_at(self) -> _timestamp_pb2.Timestamp:
-        """Optional date (UTC) by which recipients review or delete their copy;
-        carried for recipients, not enforced by the hub.
+        """Optional date (UTC) by which recipients review or delete their copy. The
+        hub purges the ciphertext of copies still undelivered once it has passed
+        (RecordLineage.purge_reason says so); deleting delivered copies is the
+        recipients' duty.
         """
 
     @_builtins.property
