@@ -100,6 +100,16 @@ def message_id_for(
 FINAL_OUTCOMES: Final = frozenset({"ACCEPTED", "DUPLICATE"})
 
 
+@dataclass(frozen=True)
+class RecordVersion:
+    """One sealed version of a living record: its number, message id, content digest and bytes."""
+
+    number: int
+    message_id: str
+    digest: bytes
+    record: bytes
+
+
 class Outbox:
     """Sealed envelopes by message id, kept before they are submitted (SQLite, one file per member).
 
@@ -119,10 +129,34 @@ class Outbox:
             "CREATE TABLE IF NOT EXISTS outbox (message_id TEXT PRIMARY KEY, envelope BLOB NOT NULL,"
             " recipients TEXT NOT NULL, outcome TEXT NOT NULL DEFAULT '', detail TEXT NOT NULL DEFAULT '')"
         )
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS versions (record_key TEXT NOT NULL, version INTEGER NOT NULL,"
+            " message_id TEXT NOT NULL, digest BLOB NOT NULL, record BLOB NOT NULL,"
+            " PRIMARY KEY (record_key, version))"
+        )
         self.db.commit()
 
     def close(self) -> None:
         self.db.close()
+
+    def latest_version(self, record_key: str) -> RecordVersion | None:
+        """The newest version of a living record this member sealed (the chain's tip)."""
+        query = (
+            "SELECT version, message_id, digest, record FROM versions WHERE record_key=?"
+            " ORDER BY version DESC LIMIT 1"
+        )
+        with closing(self.db.execute(query, (record_key,))) as c:
+            row = c.fetchone()
+        return None if row is None else RecordVersion(int(row[0]), str(row[1]), bytes(row[2]), bytes(row[3]))
+
+    def keep_version(self, record_key: str, version: RecordVersion) -> None:
+        """Remember a sealed version, so the next change supersedes it (a re-run keeps the same)."""
+        with self.db:
+            self.db.execute(
+                "INSERT OR IGNORE INTO versions (record_key, version, message_id, digest, record)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (record_key, version.number, version.message_id, version.digest, version.record),
+            )
 
     def outcome(self, message_id: str) -> tuple[str, bytes | None]:
         query = "SELECT outcome, envelope FROM outbox WHERE message_id=?"

@@ -13,7 +13,8 @@ notices are honoured as ``propagate-withdrawals`` does.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import ChainMap, Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -29,12 +30,15 @@ from flows.common import (
     reason_name,
 )
 from flows.retry import TRANSIENT_RETRY
-from flows.sink import NationalSink
+from flows.sink import HeldVersion, NationalSink, held_versions
 from flows.withdrawals import delete_and_attest
-from hub.core.envelope import EnvelopeError
+from hub.core.envelope import EnvelopeError, VerifiedEnvelope
+from hub.core.findings import LifecycleRules, check_new_version
 from hub.sdk import MemberClient, OpenedDelivery
 from hub.sdk.policy_consent import RecipientGuardError
-from pxhub.v1 import consent_pb2, exchange_pb2
+from pxhub.v1 import consent_pb2, envelope_pb2, exchange_pb2
+
+E = envelope_pb2
 
 DEFAULT_BATCH: Final = 256
 MAX_BATCHES: Final = 10_000  # a guard against a mailbox that never empties within one run
@@ -59,8 +63,90 @@ class InboundSyncResult:
     cursor: str = ""
 
 
+class ChainError(EnvelopeError):
+    """A new version the receiver refuses: it supersedes nothing it holds, or breaks the lifecycle."""
+
+    def __init__(self, error: EnvelopeError, verified: VerifiedEnvelope) -> None:
+        super().__init__(error.reason, error.detail)
+        self.verified = verified
+
+
+def held_version(item: OpenedDelivery) -> HeldVersion:
+    metadata = item.verified.metadata
+    return HeldVersion(
+        item.message_id, item.sender, metadata.record_version, metadata.supersedes_message_id, item.record
+    )
+
+
+def check_chain(item: OpenedDelivery, held: Mapping[str, HeldVersion], rules: LifecycleRules) -> None:
+    """A new version must supersede a version this member holds from the same sender, of the same
+    record, one number before it; an integrity audit's findings must follow the lifecycle.
+
+    Raises ``ChainError`` (refused with a signed REFUSED receipt; nothing is written).
+    """
+    metadata = item.verified.metadata
+    previous = held.get(metadata.supersedes_message_id)
+    try:
+        if previous is None or previous.sender != item.sender:
+            raise EnvelopeError(
+                E.REASON_SUPERSEDES_UNKNOWN,
+                f"version {metadata.record_version} supersedes {metadata.supersedes_message_id}, which "
+                f"{item.sender} never sent to this member",
+            )
+        if previous.version != metadata.supersedes_version or (
+            previous.record.WhichOneof("kind") != item.record.WhichOneof("kind")
+        ):
+            raise EnvelopeError(
+                E.REASON_SUPERSEDES_UNKNOWN,
+                f"supersedes {metadata.supersedes_message_id} as version {metadata.supersedes_version}, "
+                f"but that message is version {previous.version} of a {previous.record.WhichOneof('kind')}",
+            )
+        if item.record.HasField("integrity_audit"):
+            check_new_version(previous.record.integrity_audit, item.record.integrity_audit, rules)
+    except EnvelopeError as error:
+        raise ChainError(error, item.verified) from None
+
+
 def after_durable_write(sink: NationalSink) -> None:
     """Called between the durable write and the acknowledgement (a seam for crash tests)."""
+
+
+async def open_batch(
+    client: MemberClient,
+    sink: NationalSink,
+    deliveries: Sequence[exchange_pb2.Delivery],
+    result: InboundSyncResult,
+) -> tuple[list[OpenedDelivery], list[exchange_pb2.Acknowledgement], Counter[str]]:
+    """Verify and open each delivery, and check each new version's chain; note every refusal.
+
+    Returns what opened, the signed REFUSED receipts to send, and the deliveries per sender.
+    """
+    opened: list[OpenedDelivery] = []
+    refusals: list[exchange_pb2.Acknowledgement] = []
+    senders: Counter[str] = Counter()
+    in_batch: dict[str, HeldVersion] = {}
+    in_sink: dict[str, HeldVersion] | None = None  # read once, at the first new version
+    rules = LifecycleRules.from_policy(client.policy.message if client.policy is not None else None)
+    for delivery in deliveries:
+        try:
+            item = await client.open_current(delivery)
+            if item.verified.metadata.supersedes_message_id:
+                in_sink = held_versions(sink.folder) if in_sink is None else in_sink
+                check_chain(item, ChainMap(in_batch, in_sink), rules)
+            if not item.record.HasField("inmate_security_profile"):
+                in_batch[item.message_id] = held_version(item)  # a later version in this batch may follow it
+        except EnvelopeError as error:
+            result.refused.append((delivery.cursor, reason_name(error.reason), error.detail))
+            if isinstance(error, RecipientGuardError) and error.acknowledgement is not None:
+                refusals.append(error.acknowledgement)
+            elif isinstance(error, ChainError):
+                refusals.append(
+                    client.receipt_for(error.verified, refused_reason=error.reason, detail=error.detail)
+                )
+            continue
+        opened.append(item)
+        senders[item.sender] += 1
+    return opened, refusals, senders
 
 
 @task(name="receive-batch", **TRANSIENT_RETRY)
@@ -77,19 +163,7 @@ async def receive_batch(client: MemberClient, sink: NationalSink, batch_size: in
         else:
             deliveries.append(delivery)
     result.received = len(deliveries)
-    opened: list[OpenedDelivery] = []
-    refusals: list[exchange_pb2.Acknowledgement] = []
-    senders: Counter[str] = Counter()
-    for delivery in deliveries:
-        try:
-            item = await client.open_current(delivery)
-        except EnvelopeError as error:
-            result.refused.append((delivery.cursor, reason_name(error.reason), error.detail))
-            if isinstance(error, RecipientGuardError) and error.acknowledgement is not None:
-                refusals.append(error.acknowledgement)
-            continue
-        opened.append(item)
-        senders[item.sender] += 1
+    opened, refusals, senders = await open_batch(client, sink, deliveries, result)
     written = sink.write_batch(opened)
     result.written = 0 if written is None else written.profiles + written.others
     result.already_in_sink = len(opened) - result.written

@@ -12,6 +12,7 @@ projection their purpose permits.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -28,16 +29,21 @@ from flows.common import (
     DEFAULT_TARGET,
     FINAL_OUTCOMES,
     Outbox,
+    RecordVersion,
     artifact_key,
     connect,
     markdown_table,
     member_state_dir,
     message_id_for,
     message_id_key,
+    reason_name,
+    record_handle_for,
     record_receipts,
 )
 from flows.plans import instruments, record_metadata
 from flows.retry import TRANSIENT_RETRY
+from hub.core.envelope import EnvelopeError
+from hub.core.findings import LifecycleRules, check_new_version, record_state
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2, record_pb2
 
@@ -109,22 +115,87 @@ def read_records(path: Path) -> Iterator[tuple[int, record_pb2.Record | None, st
                 yield number, record, ""
 
 
+def _next_version(
+    outbox: Outbox,
+    id_key: bytes,
+    member: str,
+    rule: KindRule,
+    record: record_pb2.Record,
+    others: Sequence[str],
+    rules: LifecycleRules,
+) -> tuple[RecordVersion, RecordVersion | None]:
+    """The version this record is (the tip again when unchanged, else the next one) and the tip.
+
+    A changed integrity audit must follow its lifecycle from the tip (``check_new_version``); the
+    tip must be accepted by the hub first, which checks the chain from headers. Raises
+    ``EnvelopeError`` with the reason, before anything is sealed or kept.
+    """
+    key = f"{rule.message_kind}:{record_id(record)}"
+    content = record.SerializeToString(deterministic=True)
+    digest = hashlib.sha256(content).digest()
+    tip = outbox.latest_version(key)
+    if tip is not None and tip.digest == digest:
+        return tip, None
+    if tip is not None:
+        if outbox.outcome(tip.message_id)[0] not in FINAL_OUTCOMES:
+            raise EnvelopeError(
+                E.REASON_SUPERSEDES_UNKNOWN,
+                f"version {tip.number} of {record_id(record)} is not yet accepted by the hub; "
+                "publish the new version after it",
+            )
+        previous = record_pb2.Record.FromString(tip.record)
+        if record.HasField("integrity_audit"):
+            check_new_version(previous.integrity_audit, record.integrity_audit, rules)
+    number = 1 if tip is None else tip.number + 1
+    message_id = message_id_for(id_key, member, rule.message_kind, record_id(record), str(number), others)
+    return RecordVersion(number, message_id, digest, content), tip
+
+
+def _version_header(
+    metadata: E.RecordMetadata, id_key: bytes, record: record_pb2.Record, version: RecordVersion,
+    tip: RecordVersion | None,
+) -> None:  # fmt: skip
+    """Number the version, link it to the one it supersedes, name its lifecycle state."""
+    metadata.record_version = version.number
+    metadata.originating_record_id = record_handle_for(
+        id_key, f"{record.WhichOneof('kind')}:{record_id(record)}"
+    )
+    if tip is not None:
+        metadata.type = E.MESSAGE_TYPE_UPDATE
+        metadata.supersedes_message_id = tip.message_id
+        metadata.supersedes_version = tip.number
+    if record.HasField("integrity_audit"):
+        metadata.record_state = record_state(record.integrity_audit).value
+
+
 async def publish(
     client: MemberClient, outbox: Outbox, id_key: bytes, records: Sequence[record_pb2.Record]
 ) -> PublishResult:
-    """Seal (or take from the outbox) each record for every other member, submit, record the receipts."""
+    """Seal (or take from the outbox) each record for every other member, submit, record the receipts.
+
+    A record whose content changed since its last version goes as the next version (an UPDATE
+    naming the one it supersedes), to the same members; one that breaks its lifecycle is refused
+    here (``rejected``) and nothing of it is kept.
+    """
     member = client.member_id
     others = tuple(
         m.member_id
         for m in client.directory.national_members()
         if m.status == "active" and m.member_id != member
     )
+    policy = client.policy or await client.refresh_policy()
+    rules = LifecycleRules.from_policy(policy.message if policy is not None else None)
     result = PublishResult(member)
     to_send: list[tuple[str, bytes]] = []
     for record in records:
         rule = KIND_RULES[str(record.WhichOneof("kind"))]
         result.published += 1
-        message_id = message_id_for(id_key, member, rule.message_kind, record_id(record), "1", others)
+        try:
+            version, tip = _next_version(outbox, id_key, member, rule, record, others, rules)
+        except EnvelopeError as error:
+            result.rejected.append((record_id(record), reason_name(error.reason), error.detail))
+            continue
+        message_id = version.message_id
         outcome, stored = outbox.outcome(message_id)
         if outcome in FINAL_OUTCOMES:
             result.already_sent += 1
@@ -132,15 +203,18 @@ async def publish(
         if stored is None:
             cited = instruments(member, others[0], rule.purpose, BASIS)
             metadata = record_metadata(member, message_id, rule.purpose, BASIS, rule.classification, cited)
+            _version_header(metadata, id_key, record, version, tip)
             sealed = client.seal(record, metadata, others)
             stored = outbox.keep([(message_id, sealed.SerializeToString(), others)])[message_id]
+            outbox.keep_version(f"{rule.message_kind}:{record_id(record)}", version)
         to_send.append((message_id, stored))
     if not to_send:
         return result
     receipts = await client.submit([E.Envelope.FromString(e) for _, e in to_send])
     tally = record_receipts(outbox, [(m, others) for m, _ in to_send], receipts)
     result.accepted, result.duplicates = tally.accepted, tally.duplicates
-    result.rejected, result.sent_to = tally.rejected, tally.sent_to
+    result.rejected.extend(tally.rejected)
+    result.sent_to = tally.sent_to
     return result
 
 

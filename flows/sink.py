@@ -217,6 +217,10 @@ def _other_line(opened: OpenedDelivery) -> str:
         "purpose": envelope_pb2.Purpose.Name(metadata.purpose),
         "record": json_format.MessageToDict(opened.record),
     }
+    if metadata.record_version:
+        line["version"] = metadata.record_version
+    if metadata.supersedes_message_id:
+        line["supersedes"] = metadata.supersedes_message_id
     if metadata.type in (envelope_pb2.MESSAGE_TYPE_REQUEST, envelope_pb2.MESSAGE_TYPE_RESPONSE):
         line["header"] = json_format.MessageToDict(metadata)  # what request-inbox answers from
     return json.dumps(line, ensure_ascii=False, sort_keys=True)
@@ -234,6 +238,34 @@ def requests_in_sink(folder: str | Path) -> list[tuple[envelope_pb2.RecordMetada
             metadata = json_format.ParseDict(header, envelope_pb2.RecordMetadata())
             if metadata.type == envelope_pb2.MESSAGE_TYPE_REQUEST:
                 found.append((metadata, json_format.ParseDict(item["record"], record_pb2.Record())))
+    return found
+
+
+@dataclass(frozen=True)
+class HeldVersion:
+    """A non-profile record the sink holds, with what its header said of its place in a chain."""
+
+    message_id: str
+    sender: str
+    version: int
+    supersedes: str
+    record: record_pb2.Record
+
+
+def held_versions(folder: str | Path) -> dict[str, HeldVersion]:
+    """Every non-profile record the sink holds, by message id (every version is kept)."""
+    found = {}
+    for path in sorted(Path(folder).glob(f"batch-*{OTHER_SUFFIX}")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            item = json.loads(line)
+            record = json_format.ParseDict(item["record"], record_pb2.Record())
+            found[item["message_id"]] = HeldVersion(
+                item["message_id"],
+                item["sender"],
+                int(item.get("version", 0)),
+                item.get("supersedes", ""),
+                record,
+            )
     return found
 
 

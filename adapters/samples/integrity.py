@@ -35,6 +35,7 @@ __all__ = [
     "MEMBER_IDS",
     "RISK_AREA_LABELS",
     "coso_component",
+    "finding_lifecycle",
     "generate_ethics_training",
     "generate_integrity_audits",
     "iso37001_clause",
@@ -991,6 +992,71 @@ def generate_integrity_audits(member_id: str, count: int, seed: int) -> Iterator
         yield _audit(member_id, seed, index)
 
 
+def finding_lifecycle(member_id: str, seed: int) -> list[ig.IntegrityAudit]:
+    """Three versions of one synthetic audit whose single finding goes reported -> closed.
+
+    Version 1 reports the finding (OPEN, no management response), version 2 records management's
+    answer (MANAGEMENT_RESPONDED, every recommendation AGREED, a plan with due dates), version 3
+    the internal-control verification (CLOSED_IMPLEMENTED, follow-ups with evidence). Dates are
+    relative to the audit's report date: the response 30 days later, the closure 150 days later.
+    """
+    base = _audit(member_id, seed, 0)
+    finding = base.findings[0]
+    report_on = date(base.report_date.year, base.report_date.month, base.report_date.day)
+    v1 = ig.IntegrityAudit()
+    v1.CopyFrom(base)
+    v1.audit_id = f"{base.audit_id}-SEGUIMIENTO"
+    del v1.findings[:]
+    reported = v1.findings.add()
+    reported.CopyFrom(finding)
+    reported.status = ig.FINDING_STATUS_OPEN
+    reported.status_changed_on.CopyFrom(_pd(report_on))
+    for rec in reported.recommendations:
+        rec.management_response = ig.MANAGEMENT_RESPONSE_UNSPECIFIED
+        rec.management_comment = ""
+        rec.status = ig.RECOMMENDATION_STATUS_OPEN
+        del rec.follow_ups[:]
+        for milestone in rec.milestones:
+            milestone.completed = False
+    v1.overall_conclusion = "Hallazgo reportado; pendiente la respuesta de la administración. " + (
+        "Registro sintético para pruebas y demostraciones: no es una auditoría real."
+    )
+    v2 = ig.IntegrityAudit()
+    v2.CopyFrom(v1)
+    responded = v2.findings[0]
+    responded.status = ig.FINDING_STATUS_MANAGEMENT_RESPONDED
+    responded.status_changed_on.CopyFrom(_pd(report_on + timedelta(days=30)))
+    for rec in responded.recommendations:
+        rec.management_response = ig.MANAGEMENT_RESPONSE_AGREED
+        rec.management_comment = _MANAGEMENT_COMMENTS[ig.MANAGEMENT_RESPONSE_AGREED]
+        rec.status = ig.RECOMMENDATION_STATUS_IN_PROGRESS
+    v2.overall_conclusion = v1.overall_conclusion.replace(
+        "pendiente la respuesta de la administración", "la administración aceptó las recomendaciones"
+    )
+    v3 = ig.IntegrityAudit()
+    v3.CopyFrom(v2)
+    closed = v3.findings[0]
+    closed_on = report_on + timedelta(days=150)
+    closed.status = ig.FINDING_STATUS_CLOSED_IMPLEMENTED
+    closed.status_changed_on.CopyFrom(_pd(closed_on))
+    for rec in closed.recommendations:
+        rec.status = ig.RECOMMENDATION_STATUS_IMPLEMENTED
+        for milestone in rec.milestones:
+            milestone.completed = True
+        rec.follow_ups.append(
+            ig.FollowUp(
+                reviewed_on=_pd(closed_on),
+                reviewer_unit="Oficina de Control Interno",
+                assessed_status=ig.RECOMMENDATION_STATUS_IMPLEMENTED,
+                evidence_summary=_FOLLOW_UP_TEXT[ig.RECOMMENDATION_STATUS_IMPLEMENTED],
+            )
+        )
+    v3.overall_conclusion = v1.overall_conclusion.replace(
+        "pendiente la respuesta de la administración", "control interno verificó la implementación y lo cerró"
+    )
+    return [v1, v2, v3]
+
+
 # --------------------------------------------------------------------------------------------
 # Ethics training (ISO 37001 cl. 7.3), aggregates only
 # --------------------------------------------------------------------------------------------
@@ -1052,7 +1118,11 @@ def generate_ethics_training(member_id: str, seed: int) -> ig.EthicsTraining:
                     passed_assessment=passed,
                 )
             )
+    # Staff the course is meant to reach: those enrolled and those not yet enrolled in the period.
+    in_scope = sum(p.enrolled for p in participation)
+    in_scope += round(in_scope * random.Random(f"pxhub-ethics-scope|{member_id}|{seed}").uniform(0.05, 0.4))  # noqa: S311
     return ig.EthicsTraining(
+        staff_in_scope=in_scope,
         training_id=f"SYN-{member_id}-ETICA-{seed}",
         member_id=member_id,
         course_code=f"ETICA-37001-{year}",

@@ -35,6 +35,7 @@ from hub.cli.common import (
 if TYPE_CHECKING:
     from hub.core.policy import ExchangePolicy
     from hub.sdk import MemberClient
+    from hub.sdk.audit.report import RecordChain
     from pxhub.v1 import consent_pb2, request_pb2
 
 consent_app = typer.Typer(
@@ -114,6 +115,33 @@ def lineage_record(lineage: consent_pb2.RecordLineage) -> dict[str, Any]:
         else "",
         "recipients": rows,
     }
+
+
+VERSION_COLUMNS = (
+    Column("version", ident=True),
+    Column("state", ident=True),
+    Column("accepted", ident=True),
+    Column("state_lasted", "state lasted"),
+    Column("message_id", "message id", ident=True),
+    Column("supersedes", ident=True),
+)
+
+
+def chain_rows(chain: RecordChain) -> list[dict[str, Any]]:
+    """The versions of a living record, each with its state and how long that state lasted."""
+    from hub.sdk.audit.report import duration_text
+
+    return [
+        {
+            "version": version.version,
+            "state": version.state or "-",
+            "accepted": version.accepted_at.isoformat(timespec="seconds") if version.accepted_at else "-",
+            "state_lasted": duration_text(lasted) if lasted is not None else "current",
+            "message_id": version.message_id,
+            "supersedes": version.supersedes or "-",
+        }
+        for version, lasted in chain.state_hours()
+    ]
 
 
 def print_lineage(record: dict[str, Any], heading: str = "") -> None:
@@ -363,22 +391,35 @@ def track(
 ) -> None:
     """Lineage of a record you sent: who received it, who acknowledged, who attested deletion.
 
-    For a REQUEST you sent, also where it stands (open, answered, refused, overdue, withdrawn).
+    For a REQUEST you sent, also where it stands (open, answered, refused, overdue, withdrawn). For
+    a version of a living record (an integrity finding's chain), also every version of it, with
+    its state and how long each state lasted.
     """
     if not as_member:
         raise _fail("--as is required (the originator of the record)")
 
-    async def both(client: MemberClient) -> tuple[consent_pb2.RecordLineage, list[request_pb2.RequestView]]:
-        lineage = await client.track(message_id)
-        return lineage, await client.list_requests(message_id=message_id)
+    async def both(
+        client: MemberClient,
+    ) -> tuple[consent_pb2.RecordLineage, list[request_pb2.RequestView], RecordChain | None]:
+        from hub.identity.manifest import load_manifest
+        from hub.sdk.audit.client import AuditClient
 
-    lineage, requests = run_as(target, federation_dir, as_member, server_name, both)
+        lineage = await client.track(message_id)
+        audit = AuditClient(client.channel, client.identity, load_manifest(federation_dir))
+        chain = await audit.record_chain(message_id)
+        return lineage, await client.list_requests(message_id=message_id), chain
+
+    lineage, requests, chain = run_as(target, federation_dir, as_member, server_name, both)
     record = lineage_record(lineage)
     request = request_rows(requests)[0] if requests else None
+    versions = chain_rows(chain) if chain is not None else []
     if as_json:
-        print_json({**record, "request": request})
+        print_json({**record, "request": request, "versions": versions})
         return
     print_lineage(record)
+    if chain is not None:
+        linked = "linked" if chain.linked() else "BROKEN chain"
+        print_table(versions, VERSION_COLUMNS, title=f"Versions of record {chain.record} ({linked})")
     if request is not None:
         columns = [c for c in REQUEST_COLUMNS if c.key not in ("request", "requester", "purpose")]
         print_table([request], columns, title=f"Request {message_id}")

@@ -10,6 +10,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Final
 
 from hub.core.audit_entry import AuditEntry
 from hub.core.requests import RequestRecord, state_name
@@ -48,8 +49,15 @@ def submit_permit(
             metadata.handling.classification
         ).removeprefix("CLASSIFICATION_")
         details["legal_basis"] = BASIS_NAMES.get(metadata.legal_basis, str(metadata.legal_basis))
+        if metadata.originating_record_id and metadata.payload_kind in LIVING_KINDS:
+            # A living record's chain, so auditors see every version and how long each state lasted.
+            details["version"] = metadata.record_version
+            details["supersedes"] = metadata.supersedes_message_id
+            details["state"] = metadata.record_state
     consent = metadata.consent_ref if metadata is not None and metadata.legal_basis == CONSENT else ""
     objects: tuple[str, ...] = (f"message:{message_id}",) if message_id else ()
+    if metadata is not None and "version" in details and metadata.originating_record_id:
+        objects += (f"record:{metadata.originating_record_id}",)
     if request is not None:
         objects += (f"request:{request.message_id}",)
         details["request_state"] = state_name(request.state)
@@ -66,6 +74,15 @@ def submit_permit(
         details=details,
     ).encode()
 
+
+#: Record kinds whose versions the log links by their record handle (none of them is personal data).
+LIVING_KINDS: Final = frozenset(
+    {
+        envelope_pb2.PAYLOAD_KIND_INTEGRITY_AUDIT,
+        envelope_pb2.PAYLOAD_KIND_ETHICS_TRAINING,
+        envelope_pb2.PAYLOAD_KIND_BEST_PRACTICE,
+    }
+)
 
 #: Item ids an aggregated entry (refusals, redeliveries) names in clear; every id is in its digest.
 ITEM_IDS_NAMED = 16

@@ -24,6 +24,7 @@ from hub.core.envelope import (
     verify,
     verify_delivery_receipt,
 )
+from hub.core.findings import check_version_header
 from hub.core.requests import RequestRecord
 from hub.identity.caller import HUB_CALLER, Caller
 from hub.identity.directory import Directory
@@ -199,6 +200,7 @@ class Exchange:
             check_size(size, self.limits)
             verified = verify(envelope, self.directory)
             check_admission(caller.id, verified, self.directory, self.limits, now)
+            self.check_supersedes(verified.metadata)
             requested = self.requests.check(verified, caller, now)
             decision = self.gate.check(verified, now, requested.pull_layers_asked)
             opened = None
@@ -207,6 +209,33 @@ class Exchange:
         except EnvelopeError as error:
             return size, error, (None, None)
         return size, verified, (opened, requested.closed)
+
+    def check_supersedes(self, metadata: envelope_pb2.RecordMetadata) -> None:
+        """An UPDATE's link, from headers alone: the sender sent the superseded message, of the same
+        kind, to the same recipients (the receiver checks the rest when it opens the payload)."""
+        check_version_header(metadata)
+        if metadata.type != envelope_pb2.MESSAGE_TYPE_UPDATE:
+            return
+        link = metadata.supersedes_message_id
+        previous = self.consents.store.lineage(link)
+        if previous is None or previous.sender != metadata.sender.member_id:
+            raise EnvelopeError(
+                envelope_pb2.REASON_SUPERSEDES_UNKNOWN,
+                f"supersedes {link}, which {metadata.sender.member_id} never sent",
+            )
+        if previous.payload_kind != metadata.payload_kind:
+            raise EnvelopeError(
+                envelope_pb2.REASON_SUPERSEDES_UNKNOWN,
+                f"supersedes {link}, a record of another kind",
+            )
+        before = sorted(r.recipient for r in previous.recipients)
+        after = sorted(r.member_id for r in metadata.recipients)
+        if before != after:
+            raise EnvelopeError(
+                envelope_pb2.REASON_SUPERSEDES_UNKNOWN,
+                f"a new version goes to the recipients of the one it supersedes ({', '.join(before)}), "
+                f"not to {', '.join(after)}",
+            )
 
     def _check_and_build(
         self, caller: Caller, envelope: envelope_pb2.Envelope, now: datetime, stamp: Timestamp

@@ -18,9 +18,11 @@ import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
 
+from hub.core.audit_entry import AuditEntry
 from hub.core.checkpoint import Checkpoint, open_checkpoint, verifier_key_string
 from hub.identity.credentials import IdentityCredentials, load_identity
 from hub.identity.manifest import FederationManifest, PkiError, load_manifest
+from hub.sdk.audit.report import RecordChain, build_report_data
 from hub.sdk.audit.verify import TrustAnchors
 from hub.sdk.audit.witness import WitnessedCheckpoint, check_and_cosign
 from hub.transport.channel import open_channel
@@ -191,6 +193,21 @@ class AuditClient:
         async for page in pages:
             for item in page:
                 yield item
+
+    async def record_chain(self, message_id: str) -> RecordChain | None:
+        """The versions of the living record ``message_id`` belongs to, from the log's submit entries.
+
+        None when the message is not a version of a record sent more than once. Members see it
+        for their own records (the hub scopes a member's queries to the entries that concern it).
+        """
+        record = ""
+        async for _, raw in self.entries(message_id=message_id, action="submit"):
+            record = next((o for o in AuditEntry.decode(raw).object_ids if o.startswith("record:")), record)
+        if not record:
+            return None
+        entries = [raw async for _, raw in self.entries(object_id=record, action="submit")]
+        chains = build_report_data(entries).chains()
+        return chains[0] if chains else None
 
     async def inclusion_proof(self, index: int, tree_size: int, timeout: float = 30) -> list[bytes]:
         response = await self.stub.GetInclusionProof(

@@ -132,6 +132,41 @@ class RequestTrace:
 
 
 @dataclass(frozen=True)
+class RecordVersionTrace:
+    """One accepted version of a living record (an integrity finding's chain), from its submit entry."""
+
+    message_id: str
+    version: int
+    supersedes: str
+    state: str
+    accepted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class RecordChain:
+    """Every version of one record (``record:<handle>``) its sender submitted, oldest first."""
+
+    sender: str
+    record: str
+    versions: tuple[RecordVersionTrace, ...]
+
+    def state_hours(self) -> list[tuple[RecordVersionTrace, float | None]]:
+        """Each version with how long its state lasted: until the next version (None for the last)."""
+        following = [*self.versions[1:], None]
+        return [
+            (v, _hours(v.accepted_at, n.accepted_at) if n else None)
+            for v, n in zip(self.versions, following, strict=True)
+        ]
+
+    def linked(self) -> bool:
+        """Each version names the one before it: the chain is unbroken in the log."""
+        return all(
+            b.supersedes == a.message_id and b.version == a.version + 1
+            for a, b in zip(self.versions, self.versions[1:], strict=False)
+        )
+
+
+@dataclass(frozen=True)
 class RequestPairStats:
     """The requests one member (requester) sent another (responder)."""
 
@@ -183,7 +218,16 @@ class ReportData:
     tokens_added: Counter[str] = field(default_factory=Counter)
     tokens_removed: Counter[str] = field(default_factory=Counter)
     requests: dict[str, RequestTrace] = field(default_factory=dict)
+    versions: dict[tuple[str, str], list[RecordVersionTrace]] = field(default_factory=dict)
     unreadable: int = 0
+
+    def chains(self) -> list[RecordChain]:
+        """The living records with more than one version, per (sender, record handle)."""
+        return [
+            RecordChain(sender, record, tuple(sorted(found, key=lambda v: v.version)))
+            for (sender, record), found in sorted(self.versions.items())
+            if len(found) > 1
+        ]
 
     def months(self) -> list[str]:
         """Every month from the first entry to the last, gaps included."""
@@ -351,6 +395,21 @@ def entries_in_period(
             yield entry
 
 
+def _note_version(
+    data: ReportData, actor: str, time: str, details: dict[str, object], objects: Sequence[object]
+) -> None:
+    record = next((str(o) for o in objects if str(o).startswith("record:")), "")
+    message = next((str(o).removeprefix("message:") for o in objects if str(o).startswith("message:")), "")
+    if not record or not message:
+        return
+    data.versions.setdefault((actor, record.removeprefix("record:")), []).append(
+        RecordVersionTrace(
+            message, _count(details.get("version")), str(details.get("supersedes", "")),
+            str(details.get("state", "")), _instant(time),
+        )
+    )  # fmt: skip
+
+
 def build_report_data(entries: Iterable[bytes]) -> ReportData:
     """Aggregate entries (canonical bytes) into the report's counts."""
     data = ReportData()
@@ -375,6 +434,8 @@ def build_report_data(entries: Iterable[bytes]) -> ReportData:
                 data.denials_by_action[(refused_reason, action)] += count
                 if entry.get("actor_kind") == "member":
                     data.denied[actor] += count
+        if action == "submit" and outcome == "permit" and "version" in details:
+            _note_version(data, actor, time, details, objects)
         if action == "submit" and outcome == "permit":
             recipients = [r for r in str(details.get("recipients", "")).split(",") if r]
             data.sent[actor] += len(recipients)
@@ -582,6 +643,16 @@ def bar_chart(items: Sequence[tuple[str, int]], *, label: str, colour: str, empt
 
 def _hours_text(hours: float | None) -> str:
     return "–" if hours is None else f"{_fmt(round(hours, 1))} h"
+
+
+def duration_text(hours: float) -> str:
+    """Seconds, minutes, hours or days, whichever reads best."""
+    seconds = hours * 3600
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if hours < 2:
+        return f"{seconds / 60:.0f} min"
+    return f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} d"
 
 
 def answer_time_chart(pairs: Sequence[RequestPairStats], *, label: str, empty_note: str) -> str:
@@ -803,6 +874,20 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
         )
         for p in request_pairs
     ]
+    chain_rows = [
+        (
+            chain.sender,
+            chain.record,
+            version.version,
+            version.state or "–",
+            version.accepted_at.strftime("%Y-%m-%d %H:%M:%S") if version.accepted_at else "–",
+            duration_text(lasted) if lasted is not None else "current",
+            version.message_id,
+            "linked" if chain.linked() else "BROKEN",
+        )
+        for chain in data.chains()
+        for version, lasted in chain.state_hours()
+    ]
     generated = header.verified_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
     sections = [
         f'<section class="verified"><p class="status">{status}</p><dl class="facts">'
@@ -912,6 +997,16 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
             request_pairs,
             label="Answer times per member pair against the deadline",
             empty_note="No requests recorded",
+        )
+        + "</section>",
+        "<section><h2>Living records: version chains</h2>"
+        '<p class="lede">Records sent as more than one version (an anti-corruption finding from '
+        "reported to closed): each version names the one it supersedes in its header, so the chain "
+        "and the time each state lasted (until the next version was accepted) read from the log "
+        "alone, without any payload.</p>"
+        + _table(
+            ["Sender", "Record", "Version", "State", "Accepted", "State lasted", "Message", "Chain"],
+            chain_rows,
         )
         + "</section>",
         "<section><h2>Activity per member</h2>"

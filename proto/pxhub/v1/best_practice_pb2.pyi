@@ -366,6 +366,7 @@ class BestPracticeRecord(_message.Message):
     SOURCES_FIELD_NUMBER: _builtins.int
     LAST_REVIEWED_ON_FIELD_NUMBER: _builtins.int
     LANGUAGE_FIELD_NUMBER: _builtins.int
+    SAMPLE_FIELD_NUMBER: _builtins.int
     practice_id: _builtins.str
     """The owner's id of the programme, stable across updates."""
     owner: _builtins.str
@@ -386,6 +387,10 @@ class BestPracticeRecord(_message.Message):
     """What another country would need to adopt it, free text."""
     language: _builtins.str
     """Language of the free text (BCP 47)."""
+    sample: _builtins.bool
+    """True for an illustrative programme a member publishes as a labelled sample
+    (not its published figures); reports mark it as a sample.
+    """
     @_builtins.property
     def areas(self) -> _containers.RepeatedScalarFieldContainer[Global___ThematicArea.ValueType]:
         """Thematic areas the programme belongs to."""
@@ -456,10 +461,11 @@ class BestPracticeRecord(_message.Message):
         sources: _abc.Iterable[_common_pb2.SourceCitation] | None = ...,
         last_reviewed_on: _common_pb2.PartialDate | None = ...,
         language: _builtins.str = ...,
+        sample: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["last_reviewed_on", b"last_reviewed_on", "started_on", b"started_on", "target_population", b"target_population"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["areas", b"areas", "evaluations", b"evaluations", "facilities_covered", b"facilities_covered", "language", b"language", "last_reviewed_on", b"last_reviewed_on", "legal_framework", b"legal_framework", "localities_covered", b"localities_covered", "mandela_rules", b"mandela_rules", "owner", b"owner", "partners", b"partners", "practice_id", b"practice_id", "principles", b"principles", "problem_statement", b"problem_statement", "results_chain", b"results_chain", "sources", b"sources", "started_on", b"started_on", "status", b"status", "summary", b"summary", "target_population", b"target_population", "title", b"title", "transferability_notes", b"transferability_notes"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["areas", b"areas", "evaluations", b"evaluations", "facilities_covered", b"facilities_covered", "language", b"language", "last_reviewed_on", b"last_reviewed_on", "legal_framework", b"legal_framework", "localities_covered", b"localities_covered", "mandela_rules", b"mandela_rules", "owner", b"owner", "partners", b"partners", "practice_id", b"practice_id", "principles", b"principles", "problem_statement", b"problem_statement", "results_chain", b"results_chain", "sample", b"sample", "sources", b"sources", "started_on", b"started_on", "status", b"status", "summary", b"summary", "target_population", b"target_population", "title", b"title", "transferability_notes", b"transferability_notes"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -664,6 +670,7 @@ class Observation(_message.Message):
     STATUS_FIELD_NUMBER: _builtins.int
     SOURCE_FIELD_NUMBER: _builtins.int
     NOTE_FIELD_NUMBER: _builtins.int
+    REFERENCE_POPULATION_FIELD_NUMBER: _builtins.int
     kind: Global___ObservationKind.ValueType
     """Baseline, target, actual or estimate."""
     value: _builtins.float
@@ -676,6 +683,10 @@ class Observation(_message.Message):
     """How settled the value is."""
     note: _builtins.str
     """Any remark on the value, free text."""
+    reference_population: _builtins.int
+    """Persons deprived of liberty the figure refers to (e.g. the national prison
+    population on that date), so counts compare per 1,000; 0 when not given.
+    """
     @_builtins.property
     def period(self) -> _common_pb2.DateRange:
         """The period the value is for."""
@@ -699,10 +710,11 @@ class Observation(_message.Message):
         status: Global___ObservationStatus.ValueType = ...,
         source: _common_pb2.SourceCitation | None = ...,
         note: _builtins.str = ...,
+        reference_population: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["period", b"period", "source", b"source"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["dimensions", b"dimensions", "kind", b"kind", "note", b"note", "period", b"period", "source", b"source", "status", b"status", "value", b"value", "value_text", b"value_text"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["dimensions", b"dimensions", "kind", b"kind", "note", b"note", "period", b"period", "reference_population", b"reference_population", "source", b"source", "status", b"status", "value", b"value", "value_text", b"value_text"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

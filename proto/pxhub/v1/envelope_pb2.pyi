@@ -632,6 +632,18 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     one recipient, no urgency, another purpose than the request's, a layer not
     asked for, a refusal without a reason.
     """
+    REASON_SUPERSEDES_UNKNOWN: _Reason.ValueType  # 91
+    """An UPDATE naming a superseded version its sender never sent, or whose
+    version numbers do not follow (record_version = supersedes_version + 1).
+    """
+    REASON_LIFECYCLE_SKIPPED: _Reason.ValueType  # 92
+    """A new version that skips a lifecycle step the policy requires (e.g.
+    reported to closed without a management response); the receiver refuses it.
+    """
+    REASON_LIFECYCLE_INVALID: _Reason.ValueType  # 93
+    """A new version whose state change is not in the lifecycle at all (e.g. out
+    of a closed state, or back to reported); the receiver refuses it.
+    """
 
 class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper):
     """Why an item was refused. One enum for every refusal the hub gives, in
@@ -844,6 +856,18 @@ REASON_REQUEST_INVALID: Reason.ValueType  # 90
 one recipient, no urgency, another purpose than the request's, a layer not
 asked for, a refusal without a reason.
 """
+REASON_SUPERSEDES_UNKNOWN: Reason.ValueType  # 91
+"""An UPDATE naming a superseded version its sender never sent, or whose
+version numbers do not follow (record_version = supersedes_version + 1).
+"""
+REASON_LIFECYCLE_SKIPPED: Reason.ValueType  # 92
+"""A new version that skips a lifecycle step the policy requires (e.g.
+reported to closed without a management response); the receiver refuses it.
+"""
+REASON_LIFECYCLE_INVALID: Reason.ValueType  # 93
+"""A new version whose state change is not in the lifecycle at all (e.g. out
+of a closed state, or back to reported); the receiver refuses it.
+"""
 Global___Reason: _TypeAlias = Reason  # noqa: Y015
 
 @_typing.final
@@ -998,6 +1022,9 @@ class RecordMetadata(_message.Message):
     URGENCY_FIELD_NUMBER: _builtins.int
     REQUESTED_LAYERS_FIELD_NUMBER: _builtins.int
     REFUSAL_REASON_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_MESSAGE_ID_FIELD_NUMBER: _builtins.int
+    SUPERSEDES_VERSION_FIELD_NUMBER: _builtins.int
+    RECORD_STATE_FIELD_NUMBER: _builtins.int
     message_id: _builtins.str
     """UUID in canonical lowercase form (8-4-4-4-12 hex digits 0-9a-f), unique
     per record version, chosen by the sender. Anything else is
@@ -1078,6 +1105,20 @@ class RecordMetadata(_message.Message):
     refusal_reason: Global___RefusalReason.ValueType
     """RESPONSE: set on a refusal (payload REQUEST_REFUSAL), or PARTIAL on an
     answer that withholds some of the layers asked for.
+    """
+    supersedes_message_id: _builtins.str
+    """UPDATE: the message id of the version this one supersedes. The hub admits
+    an UPDATE only if its sender sent that message (REASON_SUPERSEDES_UNKNOWN).
+    """
+    supersedes_version: _builtins.int
+    """UPDATE: the record_version of the version superseded; record_version must
+    be exactly one more.
+    """
+    record_state: _builtins.str
+    """The lifecycle state this version records, as a short upper-case name
+    (REPORTED, MANAGEMENT_RESPONSE, REMEDIATION_IN_PROGRESS, VERIFIED_CLOSED,
+    NOT_IMPLEMENTED, RISK_ACCEPTED), so auditors see a finding's chain from the
+    log. Set only on integrity audits, which name no individual.
     """
     @_builtins.property
     def sender(self) -> Global___Party:
@@ -1171,10 +1212,13 @@ class RecordMetadata(_message.Message):
         urgency: Global___RequestUrgency.ValueType = ...,
         requested_layers: _abc.Iterable[_options_pb2.Sensitivity.ValueType] | None = ...,
         refusal_reason: Global___RefusalReason.ValueType = ...,
+        supersedes_message_id: _builtins.str = ...,
+        supersedes_version: _builtins.int = ...,
+        record_state: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "handling", b"handling", "review_or_delete_at", b"review_or_delete_at", "sender", b"sender", "valid_until", b"valid_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_ref", b"consent_ref", "correlation_id", b"correlation_id", "created_at", b"created_at", "handling", b"handling", "language", b"language", "layers", b"layers", "legal_basis", b"legal_basis", "legal_instruments", b"legal_instruments", "match_ref", b"match_ref", "message_id", b"message_id", "originating_record_id", b"originating_record_id", "payload_kind", b"payload_kind", "purpose", b"purpose", "purpose_detail", b"purpose_detail", "recipients", b"recipients", "record_version", b"record_version", "refusal_reason", b"refusal_reason", "requested_layers", b"requested_layers", "review_or_delete_at", b"review_or_delete_at", "schema_version", b"schema_version", "sender", b"sender", "sender_key_id", b"sender_key_id", "status", b"status", "subject_pseudonym", b"subject_pseudonym", "type", b"type", "urgency", b"urgency", "valid_until", b"valid_until"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["consent_ref", b"consent_ref", "correlation_id", b"correlation_id", "created_at", b"created_at", "handling", b"handling", "language", b"language", "layers", b"layers", "legal_basis", b"legal_basis", "legal_instruments", b"legal_instruments", "match_ref", b"match_ref", "message_id", b"message_id", "originating_record_id", b"originating_record_id", "payload_kind", b"payload_kind", "purpose", b"purpose", "purpose_detail", b"purpose_detail", "recipients", b"recipients", "record_state", b"record_state", "record_version", b"record_version", "refusal_reason", b"refusal_reason", "requested_layers", b"requested_layers", "review_or_delete_at", b"review_or_delete_at", "schema_version", b"schema_version", "sender", b"sender", "sender_key_id", b"sender_key_id", "status", b"status", "subject_pseudonym", b"subject_pseudonym", "supersedes_message_id", b"supersedes_message_id", "supersedes_version", b"supersedes_version", "type", b"type", "urgency", b"urgency", "valid_until", b"valid_until"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -298,6 +298,10 @@ class _FindingStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Finding
     """Closed without being remedied."""
     FINDING_STATUS_CLOSED_NO_LONGER_APPLICABLE: _FindingStatus.ValueType  # 7
     """Closed: no longer applicable (e.g. the process was discontinued)."""
+    FINDING_STATUS_MANAGEMENT_RESPONDED: _FindingStatus.ValueType  # 8
+    """Management has answered the finding (agreed, partially agreed or
+    disagreed with each recommendation); remediation has not started.
+    """
 
 class FindingStatus(_FindingStatus, metaclass=_FindingStatusEnumTypeWrapper):
     """Where a finding stands."""
@@ -318,6 +322,10 @@ FINDING_STATUS_CLOSED_NOT_IMPLEMENTED: FindingStatus.ValueType  # 6
 """Closed without being remedied."""
 FINDING_STATUS_CLOSED_NO_LONGER_APPLICABLE: FindingStatus.ValueType  # 7
 """Closed: no longer applicable (e.g. the process was discontinued)."""
+FINDING_STATUS_MANAGEMENT_RESPONDED: FindingStatus.ValueType  # 8
+"""Management has answered the finding (agreed, partially agreed or
+disagreed with each recommendation); remediation has not started.
+"""
 Global___FindingStatus: _TypeAlias = FindingStatus  # noqa: Y015
 
 class _EvidenceMethod:
@@ -933,6 +941,7 @@ class EthicsTraining(_message.Message):
     REFRESHER_INTERVAL_MONTHS_FIELD_NUMBER: _builtins.int
     PARTICIPATION_FIELD_NUMBER: _builtins.int
     COMPLETIONS_FIELD_NUMBER: _builtins.int
+    STAFF_IN_SCOPE_FIELD_NUMBER: _builtins.int
     training_id: _builtins.str
     """The member's id of this training record, stable across updates."""
     member_id: _builtins.str
@@ -949,6 +958,10 @@ class EthicsTraining(_message.Message):
     """Who delivered it (training school, external body)."""
     refresher_interval_months: _builtins.int
     """How often staff must repeat it, in months; 0 = no refresher."""
+    staff_in_scope: _builtins.int
+    """Staff the training is meant to reach over the delivered period (the
+    denominator of coverage per 100 staff); 0 when not reported.
+    """
     @_builtins.property
     def topics(self) -> _containers.RepeatedScalarFieldContainer[Global___TrainingTopic.ValueType]:
         """Topics covered."""
@@ -982,10 +995,11 @@ class EthicsTraining(_message.Message):
         refresher_interval_months: _builtins.int = ...,
         participation: _abc.Iterable[Global___ParticipationCount] | None = ...,
         completions: _abc.Iterable[Global___StaffTrainingCompletion] | None = ...,
+        staff_in_scope: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["delivered", b"delivered"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["completions", b"completions", "course_code", b"course_code", "course_title", b"course_title", "delivered", b"delivered", "duration_hours", b"duration_hours", "member_id", b"member_id", "mode", b"mode", "participation", b"participation", "provider", b"provider", "refresher_interval_months", b"refresher_interval_months", "topics", b"topics", "training_id", b"training_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["completions", b"completions", "course_code", b"course_code", "course_title", b"course_title", "delivered", b"delivered", "duration_hours", b"duration_hours", "member_id", b"member_id", "mode", b"mode", "participation", b"participation", "provider", b"provider", "refresher_interval_months", b"refresher_interval_months", "staff_in_scope", b"staff_in_scope", "topics", b"topics", "training_id", b"training_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -172,6 +172,7 @@ class Policy(_message.Message):
     FOUR_EYES_FROM_FIELD_NUMBER: _builtins.int
     MATCHING_KEY_ISSUER_FIELD_NUMBER: _builtins.int
     FOUR_EYES_LAYERS_FIELD_NUMBER: _builtins.int
+    FINDING_LIFECYCLE_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Increases with every published version."""
     issuer: _builtins.str
@@ -210,6 +211,10 @@ class Policy(_message.Message):
         sending member, whatever their classification (four eyes).
         """
 
+    @_builtins.property
+    def finding_lifecycle(self) -> Global___FindingLifecycle:
+        """The rules an integrity finding's versions follow (receivers check them)."""
+
     def __init__(
         self,
         *,
@@ -223,14 +228,39 @@ class Policy(_message.Message):
         four_eyes_from: _envelope_pb2.Classification.ValueType = ...,
         matching_key_issuer: _builtins.str = ...,
         four_eyes_layers: _abc.Iterable[_options_pb2.Sensitivity.ValueType] | None = ...,
+        finding_lifecycle: Global___FindingLifecycle | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["issued_at", b"issued_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["finding_lifecycle", b"finding_lifecycle", "issued_at", b"issued_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "four_eyes_from", b"four_eyes_from", "four_eyes_layers", b"four_eyes_layers", "issued_at", b"issued_at", "issuer", b"issuer", "matching_key_issuer", b"matching_key_issuer", "purposes", b"purposes", "title", b"title", "transfer_rules", b"transfer_rules", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "finding_lifecycle", b"finding_lifecycle", "four_eyes_from", b"four_eyes_from", "four_eyes_layers", b"four_eyes_layers", "issued_at", b"issued_at", "issuer", b"issuer", "matching_key_issuer", b"matching_key_issuer", "purposes", b"purposes", "title", b"title", "transfer_rules", b"transfer_rules", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Policy: _TypeAlias = Policy  # noqa: Y015
+
+@_typing.final
+class FindingLifecycle(_message.Message):
+    """How an anti-corruption finding may move between its states."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MANAGEMENT_RESPONSE_REQUIRED_FIELD_NUMBER: _builtins.int
+    management_response_required: _builtins.bool
+    """A finding may not leave REPORTED for a closed or accepted state without a
+    MANAGEMENT_RESPONSE version first (REASON_LIFECYCLE_SKIPPED).
+    """
+    def __init__(
+        self,
+        *,
+        management_response_required: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["management_response_required", b"management_response_required"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FindingLifecycle: _TypeAlias = FindingLifecycle  # noqa: Y015
 
 @_typing.final
 class PurposeRule(_message.Message):
