@@ -24,8 +24,11 @@ them for every adapter found through the ``pxhub.adapters`` entry points):
   the status ``adapters.ids`` assigns, and a failed check is a warning.
 
 Row numbers count the data records of a file from 1 (a CSV header is not a record). Row 0 is
-the file itself: it is yielded only when nothing can be read (an unsupported encoding, a JSON
-document that is not an array) and then carries no record.
+the file itself: it never carries a record, and is yielded only when the file as a whole has an
+issue, reported there once rather than on every row: a CSV header's unknown, duplicated or
+missing columns or wrong delimiter (warnings, the rows follow), or nothing can be read at all
+(errors, no rows follow: binary content, an unsupported encoding, a header without a required
+column, a JSON document that is not an array). ``file_problem`` tells the two apart.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ __all__ = [
     "Reason",
     "RowIssue",
     "Severity",
+    "file_problem",
     "mapped_view",
 ]
 
@@ -60,6 +64,7 @@ class Reason(StrEnum):
 
     # the file and its structure
     UNSUPPORTED_ENCODING = "UNSUPPORTED_ENCODING"
+    NOT_TEXT = "NOT_TEXT"  # binary content: NUL or many control bytes where text was expected
     NOT_UTF8 = "NOT_UTF8"  # bytes that are not UTF-8, read as windows-1252
     MALFORMED_RECORD = "MALFORMED_RECORD"  # broken CSV quoting, JSON or XML syntax
     RECORD_TOO_LARGE = "RECORD_TOO_LARGE"
@@ -67,6 +72,7 @@ class Reason(StrEnum):
     WRONG_DELIMITER = "WRONG_DELIMITER"
     DUPLICATE_COLUMN = "DUPLICATE_COLUMN"
     MISSING_COLUMN = "MISSING_COLUMN"  # optional column, element, attribute or key absent
+    MISSING_REQUIRED_COLUMN = "MISSING_REQUIRED_COLUMN"  # a header without a required column
     EXTRA_COLUMN = "EXTRA_COLUMN"  # a column, element, attribute or key the format does not have
     MISSING_VALUES = "MISSING_VALUES"  # a CSV row shorter than its header
     EXTRA_VALUES = "EXTRA_VALUES"  # a CSV row longer than its header
@@ -153,6 +159,11 @@ class CountryAdapter(Protocol):
     def sample_path(self) -> Path:
         """A small documented sample export (about ten rows, some deliberately bad)."""
         ...
+
+
+def file_problem(row: ParsedRow) -> RowIssue | None:
+    """The error that made a whole file unreadable, if ``row`` is a row 0 that carries one."""
+    return row.errors[0] if row.row_number == 0 and row.errors else None
 
 
 def mapped_view(profile: pb.InmateSecurityProfile) -> pb.InmateSecurityProfile:

@@ -16,9 +16,14 @@ group the records they read one at a time.
   costs that record only: CSV goes on at the next line the ``csv`` module accepts, the JSON
   array reader skips to the next top-level element, and the XML reader cuts the stream into
   record elements first and parses each on its own (with no DTD, so no entity expansion).
-* **Structure.** Missing and unknown columns, keys, elements and attributes are reported on
-  every row they affect (``MISSING_COLUMN``, ``EXTRA_COLUMN``; required ones are left to the
-  mapper, which withholds the record).
+* **Structure.** A CSV header is checked once: its unknown, duplicated and missing columns are
+  row 0's issues (``EXTRA_COLUMN``, ``DUPLICATE_COLUMN``, ``MISSING_COLUMN``), and a header
+  without a required column is one ``MISSING_REQUIRED_COLUMN`` error naming what it lacks, with
+  no rows read. JSON and XML records have no header: a missing or unknown key, element or
+  attribute is reported on each record it affects (required ones are left to the mapper, which
+  withholds the record).
+* **Text only.** A file whose first chunk holds NUL or many control bytes is refused at row 0
+  (``NOT_TEXT``, with the offset of the first such byte).
 """
 
 from __future__ import annotations
@@ -233,12 +238,38 @@ class _LineState:
 
 
 def _first_line(stream: BinaryIO) -> tuple[bytes, RowIssue | None]:
-    """The first line without a UTF-8 BOM; an issue instead if the file is UTF-16."""
-    first = stream.readline(MAX_RECORD_BYTES)
+    """The file's first chunk without a UTF-8 BOM; an issue instead if it is UTF-16 or not text."""
+    first = stream.read(_CHUNK)
     if first[:2] in _UTF16_BOMS:
         return b"", _issue("<file>", Reason.UNSUPPORTED_ENCODING,
                            "the file is UTF-16; export it as UTF-8 or windows-1252")
-    return (first[3:] if first[:3] == _BOM else first), None
+    first = first[3:] if first[:3] == _BOM else first
+    problem = not_text(first)
+    return (b"", problem) if problem is not None else (first, None)
+
+
+#: Bytes no text export holds: C0 controls but tab, line feed, vertical tab, form feed and
+#: carriage return, and DEL. NUL alone marks binary content (or UTF-16 without its byte-order mark).
+_CONTROL_BYTE: Final = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+_NOT_CONTROL: Final = bytes(b for b in range(256) if not _CONTROL_BYTE.match(bytes([b])))
+#: Share of control bytes in the first chunk above which a file is taken as binary: a stray
+#: control character in a cell is a value issue (``CONTROL_CHARACTERS``), not a binary file.
+_BINARY_SHARE: Final = 0.05
+
+
+def not_text(head: bytes) -> RowIssue | None:
+    """The ``NOT_TEXT`` issue of a file whose first bytes are binary, naming the first bad byte."""
+    found = _CONTROL_BYTE.search(head)
+    if found is None:
+        return None
+    controls = len(head.translate(None, _NOT_CONTROL))
+    if b"\x00" not in head and controls <= _BINARY_SHARE * len(head):
+        return None
+    offset = head.find(b"\x00") if b"\x00" in head else found.start()
+    return _issue("<file>", Reason.NOT_TEXT,
+                  f"not a text export: byte 0x{head[offset]:02x} at offset {offset} "
+                  f"({controls} control bytes in the first {len(head)}); a binary file, "
+                  "a compressed one, or UTF-16 without its byte-order mark")
 
 
 class Chunk(NamedTuple):
@@ -430,11 +461,10 @@ def _sniff_delimiter(header: str, expected: str) -> str:
 
 @dataclass(frozen=True)
 class CsvLayout:
-    """What the header says: the delimiter, the slot of each column, the issues of every row."""
+    """What the header says: the delimiter and the slot of each column."""
 
     delimiter: str
     slots: tuple[str | None, ...]
-    file_issues: tuple[RowIssue, ...]
 
 
 @dataclass
@@ -525,7 +555,13 @@ class CsvFormat(NationalFormat):
         clean[0] = not state.last_row_ended and state.issue is None and not state.too_long
 
     def _header(self, lines: Iterator[str]) -> tuple[CsvLayout | None, int, list[RawRow]]:
-        """The column layout from the first non-blank line; lines read so far; header problems."""
+        """The column layout from the first non-blank line; lines read so far; header problems.
+
+        The header is checked once: its problems are row 0's issues, not repeated on every row.
+        A header without one of the required columns gives no layout (every record would be
+        withheld): one error naming the required columns it lacks and the columns it has that the
+        format does not know.
+        """
         header_line = ""
         before = 0  # lines read before the csv reader starts counting (blank lines and the header)
         for line in lines:
@@ -561,17 +597,24 @@ class CsvFormat(NationalFormat):
             else:
                 seen.add(slot)
             slots.append(slot)
+        lacking = [name for slot, name in self.columns if slot not in seen and slot in REQUIRED_SLOTS]
+        if lacking:
+            unknown = [i.field for i in file_issues if i.reason_code == Reason.EXTRA_COLUMN]
+            message = f"the header lacks the required column(s) {', '.join(map(repr, lacking))}"
+            if unknown:
+                message += f" and has column(s) this format does not know: {', '.join(map(repr, unknown))}"
+            return None, before, [(0, None, [_issue("<header>", Reason.MISSING_REQUIRED_COLUMN,
+                                                    f"{message}; no row can make a record")])]
         for slot, name in self.columns:
             if slot not in seen and slot not in REQUIRED_SLOTS:
                 file_issues.append(_issue(name, Reason.MISSING_COLUMN,
                                           f"column {name!r} is missing; its value is left empty", _WARNING))
-        return CsvLayout(delimiter, tuple(slots), tuple(file_issues)), before, []
+        return CsvLayout(delimiter, tuple(slots)), before, [(0, None, file_issues)] if file_issues else []
 
     @staticmethod
     def _records(lines: Iterator[str], state: _LineState, layout: CsvLayout, before: int,  # noqa: PLR0912, PLR0915
                  size: int = BATCH_ROWS) -> Iterator[RawBatch]:
         """The data rows in batches of ``size``; a batch's records are its rows' cells, transposed."""
-        file_issues = list(layout.file_issues)
         width = len(layout.slots)
         reader = CsvLineReader(lines, layout.delimiter)
         batch = _CsvBatch(layout.slots, 1)
@@ -580,7 +623,7 @@ class CsvFormat(NationalFormat):
         while True:
             try:
                 for row in reader:
-                    if len(row) == width and not state.issue and not state.too_long and not file_issues:
+                    if len(row) == width and not state.issue and not state.too_long:
                         if not (row[0] or any(row)):  # a spreadsheet's empty row
                             continue
                         keep(row)  # the common case: a clean, complete row
@@ -593,7 +636,7 @@ class CsvFormat(NationalFormat):
                         state.issue = None
                         continue
                     else:
-                        found = list(file_issues)
+                        found: list[RowIssue] = []
                         if state.issue is not None:
                             found.append(state.issue)
                             state.issue = None
@@ -611,7 +654,7 @@ class CsvFormat(NationalFormat):
                 state.too_long = False
                 where = f"line {reader.line_num + before}"
                 broken = _issue(where, Reason.MALFORMED_RECORD, f"unreadable CSV: {exc}")
-                batch.withhold(n + 1, [*file_issues, broken])
+                batch.withhold(n + 1, [broken])
                 n += 1
                 state.last_row_ended = state.ended
                 if n - batch.first + 1 == size:
@@ -1093,8 +1136,11 @@ class _ChunkReader:
             self.problem = _issue("<file>", Reason.UNSUPPORTED_ENCODING,
                                   "the file is UTF-16; export it as UTF-8")
             first = b""
-        elif first[:3] == _BOM:
-            first = first[3:]
+        else:
+            first = first[3:] if first[:3] == _BOM else first
+            self.problem = not_text(first)
+            if self.problem is not None:
+                first = b""
         self.eof = not first
         self.buf = self.decoder.decode(first, final=self.eof)
 
@@ -1300,7 +1346,7 @@ class XmlFormat(NationalFormat):
         primary = "utf-8"
         for chunk in self._records(stream):
             if isinstance(chunk, RowIssue):
-                if chunk.reason_code == Reason.UNSUPPORTED_ENCODING:
+                if chunk.reason_code in (Reason.UNSUPPORTED_ENCODING, Reason.NOT_TEXT):
                     yield 0, None, [chunk]
                     return
                 n += 1
@@ -1331,6 +1377,10 @@ class XmlFormat(NationalFormat):
             return
         if buf[:3] == _BOM:
             buf = buf[3:]
+        binary = not_text(buf)
+        if binary is not None:
+            yield binary
+            return
         declared = _XML_DECL_ENCODING.search(buf[:200])
         if declared:
             name = declared.group(1).decode("ascii").lower()

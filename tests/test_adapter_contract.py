@@ -24,7 +24,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters import registry
-from adapters.contract import REQUIRED_FIELDS, CountryAdapter, ParsedRow, Reason, RowIssue, mapped_view
+from adapters.contract import (
+    REQUIRED_FIELDS,
+    CountryAdapter,
+    ParsedRow,
+    Reason,
+    RowIssue,
+    file_problem,
+    mapped_view,
+)
 from adapters.countries import COUNTRY_SPECS
 from adapters.formats import Chunk, CsvFormat, CsvLineReader, JsonArrayFormat, JsonLinesFormat, XmlFormat
 from adapters.mapping import (
@@ -105,6 +113,9 @@ def _check_contract(adapter: CountryAdapter, rows: list[ParsedRow]) -> None:
             assert issue.severity in ("error", "warning")
             assert issue.field and issue.message
             assert issue.reason_code in ALLOWED_REASONS, issue
+        if row.row_number == 0:  # the file itself: no record, and issues that say what is wrong
+            assert row.record is None and row.issues, row
+            continue
         if row.record is None:
             assert row.errors, row  # a withheld record always says why
             continue
@@ -319,17 +330,27 @@ def _restructure(adapter: NationalAdapter, data: bytes, extra: str, drop_path: s
     return out
 
 
-def test_extra_and_missing_columns_or_elements_are_reported_on_every_row(adapter: CountryAdapter) -> None:
+def test_extra_and_missing_columns_or_elements_are_reported_once_for_a_header(adapter: CountryAdapter) -> None:
+    """A CSV header's problems are row 0's, once; a JSON or XML record's are on that record."""
     nat = _national(adapter)
     records = _population(adapter, 6)
     dropped = nat.file_format.names[NICKNAME]
     data = _restructure(nat, _render(adapter, records), "campoNoPrevisto", dropped)
     rows = _parse(adapter, data)
     _check_contract(adapter, rows)
+    if isinstance(nat.file_format, CsvFormat):
+        header, *rows = rows
+        assert header.row_number == 0 and header.record is None and not header.errors
+        assert {(i.reason_code, i.field) for i in header.issues} == {
+            (Reason.EXTRA_COLUMN, "campoNoPrevisto"), (Reason.MISSING_COLUMN, dropped)}
+        assert all(not row.issues for row in rows)
+        issues_of = [header.issues] * len(rows)
+    else:
+        issues_of = [row.issues for row in rows]
     assert len(rows) == 6
-    for row, original in zip(rows, records, strict=True):
+    for row, original, issues in zip(rows, records, issues_of, strict=True):
         assert row.record is not None and not row.errors
-        found = {(i.reason_code, i.field) for i in row.issues}
+        found = {(i.reason_code, i.field) for i in issues}
         assert any(reason == Reason.EXTRA_COLUMN and "campoNoPrevisto" in field
                    for reason, field in found), found
         assert any(reason == Reason.MISSING_COLUMN and dropped in field for reason, field in found), found
@@ -343,11 +364,46 @@ def test_a_missing_required_column_withholds_every_record_and_says_why(adapter: 
     dropped = nat.file_format.names[SUBJECT_ID]
     rows = _parse(adapter, _restructure(nat, _render(adapter, _population(adapter, 4)), "otro", dropped))
     _check_contract(adapter, rows)
+    if isinstance(nat.file_format, CsvFormat):  # the header says it once, and no row is read
+        [header] = rows
+        [error] = header.errors
+        assert header.row_number == 0 and error.reason_code == Reason.MISSING_REQUIRED_COLUMN
+        assert repr(dropped) in error.message and "'otro'" in error.message
+        assert file_problem(header) is error
+        return
     assert len(rows) == 4
     for row in rows:
         assert row.record is None
         assert (Reason.MISSING_REQUIRED, dropped) in {(i.reason_code, i.field) for i in row.errors}
         assert "missing" in next(i.message for i in row.errors if i.reason_code == Reason.MISSING_REQUIRED)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [random.Random(seed).randbytes(5000) for seed in range(3)]
+    + [b"PK\x03\x04\x14\x00\x00\x00\x08\x00", "numero;nombre\r\n".encode("utf-16-le")],
+    ids=["random-0", "random-1", "random-2", "zip", "utf16-without-bom"],
+)
+def test_binary_content_is_one_error_at_row_0_with_its_offset(adapter: CountryAdapter, data: bytes) -> None:
+    rows = _parse(adapter, data)
+    _check_contract(adapter, rows)
+    [row] = rows
+    problem = file_problem(row)
+    assert problem is not None and problem.reason_code == Reason.NOT_TEXT
+    offset = int(re.search(r"at offset (\d+)", problem.message).group(1))  # type: ignore[union-attr]
+    assert data[offset] < 0x20 or data[offset] == 0x7F
+
+
+def test_a_file_that_is_not_an_export_reads_no_record(adapter: CountryAdapter) -> None:
+    """``hello,world`` and the like: a CSV header lacks the required columns, a tree has no record."""
+    rows = _parse(adapter, b"hello,world\r\n1,2\r\n")
+    _check_contract(adapter, rows)
+    assert all(r.record is None for r in rows)
+    if isinstance(_national(adapter).file_format, CsvFormat):
+        [row] = rows
+        problem = file_problem(row)
+        assert problem is not None and problem.reason_code == Reason.MISSING_REQUIRED_COLUMN
+        assert "hello" in problem.message and "world" in problem.message
 
 
 def _corrupt_second_record(adapter: NationalAdapter, data: bytes) -> bytes:

@@ -155,8 +155,9 @@ def test_co_foreign_national_ids_are_checked_with_their_own_rule() -> None:
 
 def test_co_wrong_delimiter_and_ragged_rows() -> None:
     comma = CO_HEADER.replace(";", ",") + co_row().replace(";", ",")
-    row = parse("CO-INPEC", comma.encode("cp1252"))[0]
-    assert row.record is not None and reasons(row) == [("<header>", Reason.WRONG_DELIMITER)]
+    header, row = parse("CO-INPEC", comma.encode("cp1252"))
+    assert header.row_number == 0 and reasons(header) == [("<header>", Reason.WRONG_DELIMITER)]
+    assert row.record is not None and not row.issues  # said once, for the file
     short = parse("CO-INPEC", (CO_HEADER + co_row().rsplit(";", 3)[0] + "\r\n").encode("cp1252"))[0]
     assert short.record is not None
     assert ("line 2", Reason.MISSING_VALUES) in reasons(short)
