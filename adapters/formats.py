@@ -597,19 +597,25 @@ class CsvFormat(NationalFormat):
             else:
                 seen.add(slot)
             slots.append(slot)
-        lacking = [name for slot, name in self.columns if slot not in seen and slot in REQUIRED_SLOTS]
-        if lacking:
-            unknown = [i.field for i in file_issues if i.reason_code == Reason.EXTRA_COLUMN]
-            message = f"the header lacks the required column(s) {', '.join(map(repr, lacking))}"
-            if unknown:
-                message += f" and has column(s) this format does not know: {', '.join(map(repr, unknown))}"
-            return None, before, [(0, None, [_issue("<header>", Reason.MISSING_REQUIRED_COLUMN,
-                                                    f"{message}; no row can make a record")])]
+        lacking = self._lacking(seen, file_issues)
+        if lacking is not None:
+            return None, before, [(0, None, [lacking])]
         for slot, name in self.columns:
             if slot not in seen and slot not in REQUIRED_SLOTS:
                 file_issues.append(_issue(name, Reason.MISSING_COLUMN,
                                           f"column {name!r} is missing; its value is left empty", _WARNING))
         return CsvLayout(delimiter, tuple(slots)), before, [(0, None, file_issues)] if file_issues else []
+
+    def _lacking(self, seen: set[str], file_issues: list[RowIssue]) -> RowIssue | None:
+        """The one error of a header without a required column, naming what it lacks and has."""
+        lacking = [name for slot, name in self.columns if slot not in seen and slot in REQUIRED_SLOTS]
+        if not lacking:
+            return None
+        unknown = [i.field for i in file_issues if i.reason_code == Reason.EXTRA_COLUMN]
+        message = f"the header lacks the required column(s) {', '.join(map(repr, lacking))}"
+        if unknown:
+            message += f" and has column(s) this format does not know: {', '.join(map(repr, unknown))}"
+        return _issue("<header>", Reason.MISSING_REQUIRED_COLUMN, f"{message}; no row can make a record")
 
     @staticmethod
     def _records(lines: Iterator[str], state: _LineState, layout: CsvLayout, before: int,  # noqa: PLR0912, PLR0915

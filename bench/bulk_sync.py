@@ -276,7 +276,7 @@ async def _outbound(
     reports: multiprocessing.Queue[Any],
 ) -> Report:
     from flows.common import Outbox, batched, connect, member_state_dir, message_id_key
-    from flows.outbound import OutboundSyncResult, export_records, merge, seal_and_submit_batch
+    from flows.outbound import OutboundSyncResult, export_records, issues_path, merge, seal_and_submit_batch
     from flows.plans import PARTNERS
 
     clock, retries = StageClock(), Counter[str]()
@@ -294,7 +294,8 @@ async def _outbound(
     await asyncio.to_thread(start.wait)
     started, cpu, first = time.monotonic(), _process_cpu(), 0.0
     try:
-        rows = clock.iterate(export_records(source, member, result), "parse + validate")
+        issues = issues_path(state_dir, member)
+        rows = clock.iterate(export_records(source, member, result, issues), "parse + validate")
         # Rows alternate between the two partners: row i goes to partners[i % 2], one envelope each.
         for rows_batch in batched(rows, batch * len(partners)):
             for offset, recipient in enumerate(partners):

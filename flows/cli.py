@@ -35,6 +35,20 @@ FLOWS: Final[dict[str, str]] = {
     "propagate-withdrawals": "flows.withdrawals:propagate_withdrawals",
 }
 
+#: The options each flow cannot run without (its parameters without a default), known before its
+#: module (and Prefect) is imported; ``tests/test_flow_cli.py`` holds them to the signatures.
+NEEDS: Final[dict[str, tuple[str, ...]]] = {
+    "rotate-keys": ("member",),
+    "outbound-sync": ("member", "source"),
+    "inbound-sync": ("member", "sink"),
+    "publish-records": ("member", "records"),
+    "publish-lookup-tokens": ("member", "source"),
+    "request-inbox": ("member", "sink", "source"),
+    "best-practice-exchange": ("member",),
+    "witness-checkpoints": ("member",),
+    "propagate-withdrawals": ("member", "sink"),
+}
+
 #: How often ``pxhub flow serve`` runs each flow for each member, and why.
 SCHEDULES: Final[dict[str, dict[str, Any]]] = {
     # National exports are produced in batch (nightly or a few times a day): hourly picks each one up
@@ -62,7 +76,8 @@ SCHEDULES: Final[dict[str, dict[str, Any]]] = {
 }
 
 flow_app = typer.Typer(
-    help="Run the exchange's Prefect flows (locally, no server needed) or serve them on schedules.",
+    help="Run the exchange's Prefect flows (locally, without a Prefect server; the hub must be up) "
+    "or serve them on schedules.",
     no_args_is_help=True,
 )
 console = Console()
@@ -90,42 +105,36 @@ def flow_parameters(flow: Any, offered: dict[str, Any]) -> dict[str, Any]:
     return chosen
 
 
+#: ``--task-runner`` choices: threads of the flow's process (Prefect's default) or a Dask cluster.
+RUNNER_KINDS: Final = ("thread", "dask")
+
+
+def check_runner_options(shards: int | None, kind: str, workers: int | None, address: str | None) -> None:
+    """Only the ``--shards`` tasks run on the task runner, so asking for Dask without shards is
+    refused rather than starting a cluster that would get nothing to do."""
+    if kind not in RUNNER_KINDS:
+        raise _usage(f"unknown task runner {kind!r}; one of: {', '.join(RUNNER_KINDS)}")
+    if kind != "dask" and (workers is not None or address):
+        raise _usage("--dask-workers and --dask-address need --task-runner dask")
+    if kind != "thread" and (not shards or shards < 2):
+        raise _usage(f"--task-runner {kind} runs the shards of outbound-sync: add --shards N>1")
+
+
 def with_task_runner(
     flow: Any, shards: int | None, kind: str, workers: int | None, address: str | None
 ) -> Any:
-    """The flow on the task runner asked for (``flows.runners``).
+    """The flow on the task runner asked for (``flows.runners``; options checked first)."""
+    from flows.runners import dask_task_runner
 
-    Only the ``--shards`` tasks run on it, so asking for Dask without shards is refused rather than
-    starting a cluster that would get nothing to do.
-    """
-    from flows.runners import RUNNER_KINDS, dask_task_runner
-
-    if kind not in RUNNER_KINDS:
-        raise typer.BadParameter(f"unknown task runner {kind!r}; one of: {', '.join(RUNNER_KINDS)}")
-    if kind != "dask" and (workers is not None or address):
-        raise typer.BadParameter("--dask-workers and --dask-address need --task-runner dask")
+    check_runner_options(shards, kind, workers, address)
     if kind == "thread":
         return flow
-    if not shards or shards < 2:
-        raise typer.BadParameter(f"--task-runner {kind} runs the shards of outbound-sync: add --shards N>1")
+    assert shards is not None
     try:
         runner = dask_task_runner(workers or min(shards, os.cpu_count() or 1), address)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from None
     return flow.with_options(task_runner=runner)
-
-
-def _show(name: str, result: object) -> None:
-    table = Table(title=f"{name}: result")
-    table.add_column("field")
-    table.add_column("value", overflow="fold")
-    if dataclasses.is_dataclass(result) and not isinstance(result, type):
-        for key, value in dataclasses.asdict(result).items():
-            shown = f"{len(value)} item(s)" if isinstance(value, list | dict) and len(value) > 5 else value
-            table.add_row(key, str(shown))
-    else:
-        table.add_row("result", str(result))
-    console.print(table)
 
 
 def build_deployments(
@@ -204,6 +213,15 @@ def run(
     shards: Annotated[
         int | None, typer.Option(help="outbound-sync: split the export over N parallel tasks.")
     ] = None,
+    max_withheld_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="outbound-sync: fail the run when more than this share of the rows is withheld "
+            "(default: PXHUB_MAX_WITHHELD_SHARE, else 0.25; a run with no readable row always fails).",
+        ),
+    ] = None,
     task_runner: Annotated[
         str, typer.Option(help="Where the --shards tasks run: thread (this process) or dask.")
     ] = "thread",
@@ -237,16 +255,24 @@ def run(
             "decision (repeatable)."
         ),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON instead of tables.")
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show Prefect's log and the traceback of a failure.")
+    ] = False,
 ) -> None:
-    """Run one flow now, in Prefect's local ephemeral mode (no Prefect server needed).
+    """Run one flow now, in Prefect's local ephemeral mode (no Prefect server needed; the hub must run).
 
-    The key passphrase comes from PXHUB_KEY_PASSPHRASE or PXHUB_KEY_PASSPHRASE_FILE (never a flow
-    parameter). With PREFECT_API_URL set, the run is recorded by that server instead.
+    Before Prefect starts, the inputs are checked: the files exist and can be read, an export opens
+    in the member's format, the member is in the federation, the key passphrase (PXHUB_KEY_PASSPHRASE
+    or PXHUB_KEY_PASSPHRASE_FILE, never a flow parameter) opens its keys, and the hub answers a health
+    check. Each problem is one line. Exit 0 done, 2 an option, file or passphrase to fix, 1 the run
+    failed (the hub unreachable, the flow failed, an export withheld beyond --max-withheld-share).
+    With PREFECT_API_URL set, the run is recorded by that server instead.
     """
-    from flows.prefect_env import use_local_prefect
-
-    use_local_prefect(Path("var") / "prefect")
-    flow = load_flow(name)
+    if name not in FLOWS:
+        raise _usage(f"unknown flow {name!r}; one of: {', '.join(sorted(FLOWS))}")
     offered: dict[str, Any] = {
         "member": member,
         "source": str(source) if source else None,
@@ -258,23 +284,83 @@ def run(
         "state_dir": str(state_dir) if state_dir else None,
         "batch_size": batch_size,
         "shards": shards,
+        "max_withheld_share": max_withheld_share,
         "uses": list(key_use) if key_use else None,
         "overlap_days": overlap_days,
         "force": force,
         "approve": approve,
         "refusals": _refusals(refuse or []),
     }
-    parameters = flow_parameters(flow, offered)
-    flow = with_task_runner(flow, parameters.get("shards"), task_runner, dask_workers, dask_address)
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    missing = [option for option in NEEDS[name] if offered.get(option) is None]
+    if missing:
+        raise _usage(f"{name} needs --{', --'.join(m.replace('_', '-') for m in missing)}")
+    check_runner_options(offered.get("shards"), task_runner, dask_workers, dask_address)
+    from flows.precheck import InputProblem, RunProblem, check_inputs
 
     try:
-        with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
-            result = asyncio.run(flow(**parameters))
-    except Exception as error:
-        err_console.print(f"[bold red]{name} failed:[/bold red] {error}")
-        raise typer.Exit(code=1) from None
-    _show(name, result)
+        check_inputs(offered)
+    except InputProblem as problem:
+        raise _usage(str(problem)) from None
+    except RunProblem as problem:
+        raise _failure(f"{name} not started: {problem}") from None
+    result = _run_flow(name, offered, task_runner, dask_workers, dask_address, debug)
+    show_result(name, result, as_json)
+
+
+def _usage(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/bold red] {message}", markup=True, highlight=False)
+    return typer.Exit(code=2)
+
+
+def _failure(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    return typer.Exit(code=1)
+
+
+def _run_flow(
+    name: str,
+    offered: dict[str, Any],
+    task_runner: str,
+    dask_workers: int | None,
+    dask_address: str | None,
+    debug: bool,
+) -> Any:
+    """Start Prefect and run the flow, under a progress bar; a failure is one line (``--debug``: all)."""
+    from flows.prefect_env import flush_prefect_workers, quiet_prefect_console, use_local_prefect
+    from flows.progress import attached, console_progress, report
+
+    use_local_prefect(Path("var") / "prefect")
+    with attached(console_progress(err_console)) as progress, quiet_prefect_console(not debug):
+        report(name, description=f"{name} {offered.get('member') or ''}".strip(), total=None)
+        flow = load_flow(name)
+        parameters = flow_parameters(flow, offered)
+        flow = with_task_runner(flow, parameters.get("shards"), task_runner, dask_workers, dask_address)
+        from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+        try:
+            with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+                result = asyncio.run(flow(**parameters))
+        except Exception as error:
+            progress.stop()
+            flush_prefect_workers()
+            if debug:
+                err_console.print_exception()
+            rejected = getattr(error, "result", None)
+            if rejected is not None:
+                show_result(name, rejected, as_json=False)
+            raise _failure(f"{name} failed: {error}") from None
+        flush_prefect_workers()
+    return result
+
+
+def show_result(name: str, result: object, as_json: bool) -> None:
+    """A flow's result for people (Rich tables, ISO times) or programs (``--json``)."""
+    from flows.results import print_result, result_json
+
+    if as_json:
+        console.print_json(result_json(result))
+    else:
+        print_result(name, result, console)
 
 
 def _refusals(given: list[str]) -> dict[str, str] | None:
@@ -346,16 +432,26 @@ def demo(
         ),
     ] = None,
 ) -> None:
-    """Run a complete regional exchange among the seven members on the embedded defaults."""
+    """Run a complete regional exchange among the seven members on the embedded defaults.
+
+    The keys are encrypted under PXHUB_KEY_PASSPHRASE (or the file PXHUB_KEY_PASSPHRASE_FILE names)
+    when set, else under a new passphrase printed once: with it, `pxhub serve` and `pxhub flow run`
+    keep working on the --workdir folder afterwards (README, "What `make demo` does").
+    """
     from flows.demo import run_demo
+    from hub.identity.manifest import PkiError
     from hub.runtime.clock import parse_instant
 
     try:
         clock_start = parse_instant(clock) if clock else None
     except ValueError as error:
-        err_console.print(f"[bold red]error:[/bold red] --clock: {error}")
-        raise typer.Exit(code=2) from None
-    report = run_demo(workdir, profiles_per_partner=profiles, console=console, clock_start=clock_start)
+        raise _usage(f"--clock: {error}") from None
+    if workdir is not None and workdir.exists() and any(workdir.iterdir()):
+        raise _usage(f"--workdir {workdir}: not empty; give a new or empty folder")
+    try:
+        report = run_demo(workdir, profiles_per_partner=profiles, console=console, clock_start=clock_start)
+    except PkiError as error:
+        raise _usage(str(error)) from None
     if sum(report.sent.values()) != sum(report.acknowledged.values()):
         err_console.print("[bold red]error:[/bold red] not every accepted record was acknowledged")
         raise typer.Exit(code=2)

@@ -15,18 +15,22 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from flows.demo_lookup import lookups_and_requests, sweep_overdue
-from flows.prefect_env import use_local_prefect
+from flows.prefect_env import flush_prefect_workers, use_local_prefect
+from flows.progress import console_progress
 from hub.core.words import counted
+from hub.identity.manifest import ENV_PASSPHRASE, ENV_PASSPHRASE_FILE
 from hub.runtime.clock import CLOCK_ENV, Clock, MovableClock, edge_clock
 
 if TYPE_CHECKING:  # flows.consent imports prefect, which must come after use_local_prefect
@@ -349,50 +353,88 @@ def run_demo(
     started = time.perf_counter()
     base = Path(workdir or tempfile.mkdtemp(prefix="pxhub-demo-"))
     federation_dir = base / "federation"
-    passphrase = secrets.token_urlsafe(24).encode()
-    previous_passphrase = os.environ.get("PXHUB_KEY_PASSPHRASE")
-    os.environ["PXHUB_KEY_PASSPHRASE"] = passphrase.decode()  # the flows read it from the environment
-    previous_clock = os.environ.get(CLOCK_ENV)
-    if clock_start is not None:  # every edge_clock of the run (hub, flows, SDK) starts there
-        os.environ[CLOCK_ENV] = clock_start.astimezone(UTC).isoformat()
-    init_federation(federation_dir, passphrase)
-    sign_default_policy(federation_dir, passphrase)  # as `pxhub pki init` does
-    settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
-    clock = MovableClock()  # the hub's clock: the demo lets a request deadline pass
-    hub = HubThread(settings, federation_dir, passphrase, clock)
-    port = hub.start()
-    target = f"127.0.0.1:{port}"
-    console.print(
-        f"[bold]pxhub demo[/bold]: hub on {target}, database {settings.sqlalchemy_url}, work folder {base}"
-    )
-    try:
-        with (
-            temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-            Progress(
-                TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=console
-            ) as progress,
-        ):
-            report = asyncio.run(
-                _run_flows(
-                    target, federation_dir, base / "sinks", passphrase, progress, profiles_per_partner, clock
+    passphrase, generated = demo_passphrase()
+    clock_text = clock_start.astimezone(UTC).isoformat() if clock_start is not None else None
+    # The flows read the passphrase from the environment; every edge_clock of the run (hub, flows,
+    # SDK) starts at the clock asked for.
+    with _demo_environment(passphrase, clock_text):
+        init_federation(federation_dir, passphrase)
+        sign_default_policy(federation_dir, passphrase)  # as `pxhub pki init` does
+        settings = HubSettings(federation_dir=federation_dir, data_dir=base, listen="127.0.0.1:0")
+        clock = MovableClock()  # the hub's clock: the demo lets a request deadline pass
+        hub = HubThread(settings, federation_dir, passphrase, clock)
+        target = f"127.0.0.1:{hub.start()}"
+        console.print(
+            f"[bold]pxhub demo[/bold]: hub on {target}, database {settings.sqlalchemy_url}, "
+            f"work folder {base}"
+        )
+        if generated:  # shown once: without it the keys of the work folder can never be opened again
+            _show_passphrase(console, base, passphrase)
+        try:
+            with (
+                temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+                console_progress(console) as progress,
+            ):
+                report = asyncio.run(
+                    _run_flows(
+                        target,
+                        federation_dir,
+                        base / "sinks",
+                        passphrase,
+                        progress,
+                        profiles_per_partner,
+                        clock,
+                    )
                 )
-            )
-        sweep_overdue(hub.running, report)
-        stats = hub.running.store.stats()  # type: ignore[attr-defined]
-        report.audit_entries = stats.audit_entries
-    finally:
-        hub.stop()
-        for name, previous in (("PXHUB_KEY_PASSPHRASE", previous_passphrase), (CLOCK_ENV, previous_clock)):
-            if previous is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = previous
+            flush_prefect_workers()
+            sweep_overdue(hub.running, report)
+            report.audit_entries = hub.running.store.stats().audit_entries  # type: ignore[attr-defined]
+        finally:
+            hub.stop()
     if log_stream is not None:
         log_stream.close()
         configure_logging("console", "warning")
     report.seconds = time.perf_counter() - started
     print_report(report, console)
     return report
+
+
+@contextmanager
+def _demo_environment(passphrase: bytes, clock: str | None) -> Iterator[None]:
+    """The demo's passphrase (and clock) where every edge reads them; the caller's environment after."""
+    saved = {name: os.environ.pop(name, None) for name in (ENV_PASSPHRASE, ENV_PASSPHRASE_FILE)}
+    saved[CLOCK_ENV] = os.environ.get(CLOCK_ENV)
+    os.environ[ENV_PASSPHRASE] = passphrase.decode()
+    if clock is not None:
+        os.environ[CLOCK_ENV] = clock
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def demo_passphrase() -> tuple[bytes, bool]:
+    """The key passphrase every command reads (``PXHUB_KEY_PASSPHRASE`` or ``…_FILE``), or a new
+    one (True: generated here, to be shown to the user once)."""
+    from hub.identity.credentials import passphrase_from_env
+
+    if ENV_PASSPHRASE in os.environ or ENV_PASSPHRASE_FILE in os.environ:
+        return passphrase_from_env(), False  # set but unusable (empty, both): its error, not a new one
+    return secrets.token_urlsafe(24).encode(), True
+
+
+def _show_passphrase(console: Console, base: Path, passphrase: bytes) -> None:
+    console.print(
+        f"keys encrypted under a new passphrase; to keep using {base} (README, `pxhub serve` on the "
+        f"demo's folder): export {ENV_PASSPHRASE}='{passphrase.decode()}'",
+        soft_wrap=True,
+        highlight=False,
+        markup=False,
+    )
 
 
 def print_report(report: DemoReport, console: Console) -> None:

@@ -29,6 +29,7 @@ from flows.common import (
     markdown_table,
     reason_name,
 )
+from flows.progress import report
 from flows.retry import TRANSIENT_RETRY
 from flows.sink import HeldVersion, NationalSink, held_versions
 from flows.withdrawals import delete_and_attest
@@ -217,6 +218,12 @@ async def inbound_sync(
         for _ in range(MAX_BATCHES):
             batch = await receive_batch(client, national, batch_size)
             merge(total, batch)
+            report(
+                f"inbound-sync {member}",
+                description=f"inbound-sync {member}: {total.received} received, "
+                f"{total.acknowledged} acknowledged",
+                advance=batch.received,
+            )
             logger.info(
                 "inbound %s batch %d: %d received, %d written, %d acknowledged",
                 member,

@@ -32,6 +32,7 @@ from flows.common import (
     record_handle_for,
     write_json_atomically,
 )
+from flows.progress import PROGRESS_ROWS, report
 from flows.retry import TRANSIENT_RETRY
 from hub.core.lookup import Token, profile_tokens
 
@@ -71,13 +72,19 @@ def handle_records(state_dir: str, member_id: str) -> dict[str, str]:
 def export_tokens(source: str, member: str, key: bytes, id_key: bytes) -> dict[str, tuple[str, list[Token]]]:
     """handle -> (national record number, tokens) for every record of the export."""
     found: dict[str, tuple[str, list[Token]]] = {}
+    bar = f"publish-lookup-tokens {member}"
+    size = Path(source).stat().st_size
     with Path(source).open("rb") as stream:
+        report(bar, description=f"{bar}: read the export", total=size, completed=0)
         for row in get_adapter(member).parse(stream):
+            if row.row_number % PROGRESS_ROWS == 0:
+                report(bar, completed=stream.tell())
             record = row.record
             if record is None or not record.custodian_subject_id:
                 continue
             handle = record_handle_for(id_key, record.custodian_subject_id)
             found[handle] = (record.custodian_subject_id, profile_tokens(key, record))
+        report(bar, completed=size)
     return found
 
 

@@ -8,12 +8,7 @@ machines. ``outbound_sync.with_options(task_runner=dask_task_runner(...))`` is t
 
 from __future__ import annotations
 
-from typing import Final
-
 from prefect.task_runners import TaskRunner
-
-#: ``--task-runner`` choices: threads of the flow's process (Prefect's default) or a Dask cluster.
-RUNNER_KINDS: Final = ("thread", "dask")
 
 
 def dask_task_runner(workers: int = 2, address: str | None = None) -> TaskRunner:

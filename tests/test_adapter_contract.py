@@ -330,7 +330,7 @@ def _restructure(adapter: NationalAdapter, data: bytes, extra: str, drop_path: s
     return out
 
 
-def test_extra_and_missing_columns_or_elements_are_reported_once_for_a_header(adapter: CountryAdapter) -> None:
+def test_extra_and_missing_columns_or_elements_are_reported_once_per_header(adapter: CountryAdapter) -> None:
     """A CSV header's problems are row 0's, once; a JSON or XML record's are on that record."""
     nat = _national(adapter)
     records = _population(adapter, 6)

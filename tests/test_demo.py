@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -79,6 +81,41 @@ def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) 
         (name, value) for name, data in haystacks.items() for value in identifiers if value.encode() in data
     ]
     assert found == []
+    # The work folder stays usable: its keys open with the passphrase of the environment (the
+    # tests' PXHUB_KEY_PASSPHRASE), a hub serves its database again and the flows go on from their state.
+    witnessed, inbound = asyncio.run(_keep_using(tmp_path / "demo"))
+    assert witnessed.previous_size == report.witnessed and witnessed.size >= report.witnessed
+    assert inbound.received == 0  # the demo's inbound sync left nothing behind
+
+
+async def _keep_using(workdir: Path) -> tuple[Any, Any]:
+    """``pxhub serve`` on the demo's folder, then a witness and an inbound run, as the README says."""
+    from flows.inbound import inbound_sync
+    from flows.witness import witness_checkpoints
+    from tests.conftest import start_test_hub
+
+    fed = workdir / "federation"
+    handle = await start_test_hub(fed, f"sqlite:///{workdir / 'pxhub.db'}")
+    try:
+        witnessed = await witness_checkpoints("MX-OADPRS", handle.target, str(fed), str(workdir / "flows"))
+        inbound = await inbound_sync("EC-SNAI", str(workdir / "sinks" / "EC-SNAI"), handle.target, str(fed))
+    finally:
+        await handle.running.stop(grace=0.1)  # type: ignore[attr-defined]
+    return witnessed, inbound
+
+
+def test_the_demo_passphrase_is_the_environment_s_or_a_new_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.demo import demo_passphrase
+    from hub.identity.manifest import PkiError
+
+    monkeypatch.setenv("PXHUB_KEY_PASSPHRASE", "the-one-the-user-chose")
+    assert demo_passphrase() == (b"the-one-the-user-chose", False)
+    monkeypatch.delenv("PXHUB_KEY_PASSPHRASE")
+    generated, new = demo_passphrase()
+    assert new and len(generated) >= 24 and demo_passphrase()[0] != generated
+    monkeypatch.setenv("PXHUB_KEY_PASSPHRASE", "")  # set but unusable: its error, never a silent new one
+    with pytest.raises(PkiError, match="empty"):
+        demo_passphrase()
 
 
 def _identifiers_in_exports(exports: Path) -> set[str]:
