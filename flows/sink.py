@@ -5,7 +5,7 @@ Layout of a sink folder (one per member)::
     batch-<first message id>.<ext>         profiles, rendered by the member's adapter (national format)
     batch-<first message id>.other.jsonl   other records (audits, training, programmes) as JSON Lines
     batch-<first message id>.manifest.json the commit marker: message ids in row order, senders
-    legal-hold/<message id>.json           a withdrawn record kept (blocked) under a legal hold
+    legal-hold/<message id>.json           a withdrawn or expired record kept (blocked) under a legal hold
     .pxhub-inbound.json                    the Fetch cursor, written only after the acknowledgement
 
 Every file is written atomically (temporary file, fsync, rename, directory fsync). The manifest is
@@ -20,6 +20,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
@@ -124,14 +125,38 @@ class NationalSink:
                 "others": [o.message_id for o in others],
                 "senders": {o.message_id: o.sender for o in fresh},
                 "deleted": [],
+                # Records to delete at their signed header's review_or_delete_at (retention).
+                "dated": {
+                    o.message_id: {
+                        "delete_at": o.verified.metadata.review_or_delete_at.ToDatetime(UTC).isoformat(),
+                        "header_sha256": o.verified.header_sha256.hex(),
+                    }
+                    for o in fresh
+                    if o.verified.metadata.HasField("review_or_delete_at")
+                },
             },
         )
         return WrittenBatch(f"{stem}{MANIFEST_SUFFIX}", len(profiles), len(others))
 
+    # -- retention ---------------------------------------------------------------------------
+
+    def past_delete_date(self, now: datetime) -> dict[str, bytes]:
+        """Records still held whose header's review_or_delete_at is at or before ``now``: message id
+        to header digest (what a deletion attestation names)."""
+        due: dict[str, bytes] = {}
+        for manifest_path in self.manifests():
+            manifest = self._manifest(manifest_path)
+            held = {*manifest["profiles"], *manifest["others"]}
+            for message_id, dated in manifest.get("dated", {}).items():
+                if message_id in held and datetime.fromisoformat(dated["delete_at"]) <= now:
+                    due[message_id] = bytes.fromhex(dated["header_sha256"])
+        return due
+
     # -- withdrawals -------------------------------------------------------------------------
 
-    def delete(self, message_ids: Iterable[str], legal_hold: str = "") -> list[str]:
-        """Delete the named records from the national files (under a legal hold: block and retain).
+    def delete(self, message_ids: Iterable[str], legal_hold: str = "", why: str = "withdrawn") -> list[str]:
+        """Delete the named records from the national files (under a legal hold: block and retain,
+        saying ``why`` they are blocked).
 
         Returns the message ids actually removed. The national file is re-rendered without the
         rows, through the adapter, and replaced atomically; the manifest follows.
@@ -153,7 +178,7 @@ class NationalSink:
                 for message_id, record in zip(manifest["profiles"], rows, strict=False):
                     if message_id in wanted:
                         if legal_hold and record is not None:
-                            self._hold(message_id, json_format.MessageToDict(record), legal_hold)
+                            self._hold(message_id, json_format.MessageToDict(record), legal_hold, why)
                     elif record is not None:
                         kept.append(record)
                 buffer = io.BytesIO()
@@ -166,7 +191,7 @@ class NationalSink:
                     item = json.loads(line)
                     if item["message_id"] in wanted:
                         if legal_hold:
-                            self._hold(item["message_id"], item["record"], legal_hold)
+                            self._hold(item["message_id"], item["record"], legal_hold, why)
                         continue
                     lines.append(line)
                 write_atomically(path, "".join(f"{x}\n" for x in lines).encode())
@@ -177,10 +202,10 @@ class NationalSink:
             removed.extend(hit_profiles + hit_others)
         return removed
 
-    def _hold(self, message_id: str, record: object, basis: str) -> None:
+    def _hold(self, message_id: str, record: object, basis: str, why: str) -> None:
         write_json_atomically(
             self.folder / "legal-hold" / f"{message_id}.json",
-            {"message_id": message_id, "blocked": f"withdrawn; legal hold: {basis}", "record": record},
+            {"message_id": message_id, "blocked": f"{why}; legal hold: {basis}", "record": record},
         )
 
     def profiles(self) -> Iterator[tuple[str, str, inmate_profile_pb2.InmateSecurityProfile]]:

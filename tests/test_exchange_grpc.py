@@ -508,3 +508,63 @@ async def test_undelivered_ciphertext_purged_at_its_review_or_delete_date(federa
         for client in (co, pe, gt):
             await client.close()
         await handle.running.stop(0.1)  # type: ignore[attr-defined]
+
+
+async def test_members_delete_at_the_review_or_delete_date_and_attest(
+    federation_dir: Path, tmp_path: Path
+) -> None:
+    """Past the header's date each recipient's sink loses the record (GT-DGSP, under its legal hold,
+    blocks and retains it), each attests, signed, without a notice; the sender's track shows both."""
+    import json
+    from datetime import timedelta
+
+    from flows.sink import NationalSink, other_records
+    from flows.withdrawals import LEGAL_HOLDS, WithdrawalResult, delete_past_date
+    from hub.runtime.clock import MovableClock
+    from pxhub.v1 import consent_pb2
+
+    clock = MovableClock()
+    handle = await start_test_hub(federation_dir, "memory://", clock=clock, retention_seconds=90 * 86_400)
+    co, pe, gt = [await handle.client(m) for m in ("CO-INPEC", "PE-INPE", "GT-DGSP")]
+    try:
+        metadata = knowledge_metadata()
+        metadata.review_or_delete_at.FromDatetime(clock() + timedelta(days=30))
+        await co.submit([co.seal(practice("CO-INPEC"), metadata, ["PE-INPE", "GT-DGSP"])])
+        sinks = {}
+        for client in (pe, gt):
+            opened = [client.open(d) async for d in client.fetch()]
+            sinks[client.member_id] = NationalSink(client.member_id, tmp_path / client.member_id)
+            sinks[client.member_id].write_batch(opened)
+            await client.acknowledge([client.receipt_for(o.verified) for o in opened])
+        (message_id,) = {o.message_id for o in opened}
+        early = WithdrawalResult("PE-INPE")
+        await delete_past_date(pe, sinks["PE-INPE"], clock(), early)
+        assert early.deleted == [] and len(other_records(sinks["PE-INPE"].folder)) == 1
+
+        clock.advance(timedelta(days=31))
+        results = {}
+        for client in (pe, gt):
+            results[client.member_id] = WithdrawalResult(client.member_id)
+            await delete_past_date(client, sinks[client.member_id], clock(), results[client.member_id])
+        assert results["PE-INPE"].deleted == [(message_id, "", "deleted (review-or-delete date)")]
+        assert results["GT-DGSP"].deleted == [
+            (message_id, "", "blocked, retained under legal hold (review-or-delete date)")
+        ]
+        assert all(r.attested == 1 and r.past_date == 1 for r in results.values())
+        for sink in sinks.values():
+            assert other_records(sink.folder) == [] and sink.past_delete_date(clock()) == {}
+        kept = json.loads((sinks["GT-DGSP"].folder / "legal-hold" / f"{message_id}.json").read_text())
+        assert kept["blocked"] == f"review-or-delete date passed; legal hold: {LEGAL_HOLDS['GT-DGSP']}"
+        assert not (sinks["PE-INPE"].folder / "legal-hold").exists()
+
+        lineage = await co.track(message_id)
+        status = {r.recipient: r.deletion_status for r in lineage.recipients if r.HasField("attested_at")}
+        assert status == {
+            "PE-INPE": consent_pb2.DELETION_STATUS_DELETED,
+            "GT-DGSP": consent_pb2.DELETION_STATUS_RETAINED_UNDER_LEGAL_HOLD,
+        }
+        assert not any(r.HasField("notified_at") for r in lineage.recipients)  # no withdrawal notice
+    finally:
+        for client in (co, pe, gt):
+            await client.close()
+        await handle.running.stop(0.1)  # type: ignore[attr-defined]

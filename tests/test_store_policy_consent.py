@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hub.store import AcknowledgeOutcome, Admission, HubStore
@@ -166,3 +167,34 @@ def test_sweep_applies_a_withdrawal_that_raced_an_admission(store: HubStore) -> 
     assert effect.purged == ("late",) and [m for _, _, m in effect.notices] == ["late"]
     assert s.sweep_withdrawn("c1", entries, NOW) == WithdrawalEffect("c1")  # idempotent
     assert [n.message_id for n in s.pending_notices("PE-INPE", 10)] == ["late"]
+
+
+def test_deletion_at_the_review_or_delete_date_is_attested_without_a_notice(store: HubStore) -> None:
+    """Once the date has come, a recipient that was handed the record attests with no notice; before
+    it, or never handed the record, it cannot; the attestation shows in lineage like any other."""
+    s = pc(store)
+    due = NOW + timedelta(days=30)
+    admit_each(store, [replace(admission("m1", ("PE-INPE", "GT-DGSP")), delete_at=due)], now=NOW)
+    admit_each(store, [admission("m2", ("PE-INPE",))], now=NOW)  # no date: a notice is needed
+    store.fetch("PE-INPE", 0, 10)
+    before = due - timedelta(seconds=1)
+    assert (
+        s.attest_deletion("PE-INPE", "m1", b"h" * 32, b"a", b"s", 1, b"x", before) is AttestOutcome.NO_NOTICE
+    )
+    assert s.attest_deletion("GT-DGSP", "m1", b"h" * 32, b"a", b"s", 1, b"x", due) is AttestOutcome.NO_NOTICE
+    assert s.attest_deletion("PE-INPE", "m2", b"h" * 32, b"a", b"s", 1, b"x", due) is AttestOutcome.NO_NOTICE
+    assert s.attest_deletion("PE-INPE", "m1", b"z" * 32, b"a", b"s", 1, b"x", due) is AttestOutcome.MISMATCH
+    size = store.audit_size()
+    recorded = s.attest_deletion("PE-INPE", "m1", b"h" * 32, b"att", b"sig", 2, b"att:PE", due)
+    assert recorded is AttestOutcome.RECORDED
+    assert store.audit_entries(size, store.audit_size()) == [b"att:PE"]
+    again = s.attest_deletion("PE-INPE", "m1", b"h" * 32, b"att", b"sig", 2, b"x", due)
+    assert again is AttestOutcome.DUPLICATE
+    assert store.audit_size() == size + 1
+    assert s.pending_notices("PE-INPE", 10) == []  # nothing to deliver: it answers no withdrawal
+    lineage = s.lineage("m1")
+    assert lineage is not None
+    traces = {t.recipient: t for t in lineage.recipients}
+    assert traces["PE-INPE"].attested_at == due and traces["PE-INPE"].deletion_status == 2
+    assert traces["PE-INPE"].notified_at is None
+    assert traces["GT-DGSP"].attested_at is None

@@ -277,12 +277,49 @@ class PolicyConsentClientMixin:
     ) -> consent_pb2.SignedDeletionAttestation:
         """Sign that the record of ``notice`` was deleted (or, with a legal hold, blocked and retained)."""
         self.verify_notice(notice)
-        attestation = C.DeletionAttestation(
+        return self._attestation(
+            notice.message_id,
+            notice.header_sha256,
             notice_id=notice.notice_id,
-            message_id=notice.message_id,
-            recipient=self.identity.identity_id,
-            header_sha256=notice.header_sha256,
             consent_id=notice.consent_id,
+            legal_hold_basis=legal_hold_basis,
+            officer_pseudonym=officer_pseudonym,
+        )
+
+    def attestation_at_date(
+        self,
+        message_id: str,
+        header_sha256: bytes,
+        *,
+        legal_hold_basis: str = "",
+        officer_pseudonym: str = "",
+    ) -> consent_pb2.SignedDeletionAttestation:
+        """Sign that a record was deleted (or blocked and retained) at its header's review-or-delete
+        date, which the recipient read from the signed header itself: no notice is needed, and the
+        hub records it once that date has come on its clock."""
+        return self._attestation(
+            message_id,
+            header_sha256,
+            legal_hold_basis=legal_hold_basis,
+            officer_pseudonym=officer_pseudonym,
+        )
+
+    def _attestation(
+        self,
+        message_id: str,
+        header_sha256: bytes,
+        *,
+        notice_id: str = "",
+        consent_id: str = "",
+        legal_hold_basis: str,
+        officer_pseudonym: str,
+    ) -> consent_pb2.SignedDeletionAttestation:
+        attestation = C.DeletionAttestation(
+            notice_id=notice_id,
+            message_id=message_id,
+            recipient=self.identity.identity_id,
+            header_sha256=header_sha256,
+            consent_id=consent_id,
             status=(
                 C.DELETION_STATUS_RETAINED_UNDER_LEGAL_HOLD if legal_hold_basis else C.DELETION_STATUS_DELETED
             ),

@@ -389,7 +389,8 @@ class ConsentRegistry:
                 if outcome is AttestOutcome.NO_NOTICE:
                     raise EnvelopeError(
                         R.REASON_NO_REVOCATION_NOTICE,
-                        f"no revocation notice was sent to {caller.id} about {attestation.message_id}",
+                        f"no revocation notice was sent to {caller.id} about {attestation.message_id}"
+                        " and its review-or-delete date has not come",
                     )
                 if outcome is AttestOutcome.MISMATCH:
                     raise EnvelopeError(

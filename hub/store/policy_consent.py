@@ -49,10 +49,17 @@ class ChangeOutcome(enum.Enum):
     NOT_GIVEN = "not_given"
 
 
+def deleted_at_its_date(delete_at: datetime | None, handed: bool, now: datetime) -> bool:
+    """Whether a recipient may attest deleting a record with no notice: it was handed the record
+    and the record's review-or-delete date has come."""
+    return handed and delete_at is not None and delete_at <= now
+
+
 class AttestOutcome(enum.Enum):
     RECORDED = "recorded"
     DUPLICATE = "duplicate"
-    # No revocation notice was sent to that member about that record.
+    # No revocation notice was sent to that member about that record, and its review-or-delete
+    # date has not come (or it was never handed to them).
     NO_NOTICE = "no_notice"
     # The header digest is not the delivered envelope's.
     MISMATCH = "mismatch"
@@ -227,7 +234,11 @@ class PolicyConsentStore(ABC):
         audit_entry: bytes,
         now: datetime,
     ) -> AttestOutcome:
-        """Record a signed deletion attestation answering a notice; the entry commits only if recorded."""
+        """Record a signed deletion attestation answering a notice; the entry commits only if recorded.
+
+        Without a notice, a recipient the record was handed to may attest once the record's
+        review-or-delete date is at or before ``now`` (``deleted_at_its_date``): the attestation is
+        kept in a notice row of its own (no consent), so lineage shows it like any other."""
 
     # -- lineage -----------------------------------------------------------------------------
 

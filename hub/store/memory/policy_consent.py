@@ -28,6 +28,7 @@ from hub.store.policy_consent import (
     StoredPolicy,
     WithdrawalEffect,
     WithdrawalEntries,
+    deleted_at_its_date,
     notice_id,
 )
 
@@ -238,7 +239,29 @@ class MemoryPolicyConsentMixin(PolicyConsentStore):
         now: datetime,
     ) -> AttestOutcome:
         with self._lock:
-            notice = self._pc_state().notices.get((message_id, recipient))
+            notices = self._pc_state().notices
+            notice = notices.get((message_id, recipient))
+            stored = self._envelopes.get(message_id)
+            if notice is None and stored is not None:
+                handed = any(
+                    m.message_id == message_id
+                    and m.recipient == recipient
+                    and (m.delivered_count > 0 or m.acknowledged_at is not None)
+                    for m in self._mail.values()
+                )
+                if deleted_at_its_date(stored.admission.delete_at, handed, now):
+                    notice = _Notice(
+                        notice_id(message_id, recipient),
+                        recipient,
+                        message_id,
+                        "",
+                        0,
+                        stored.admission.header_sha256,
+                        now,
+                    )
+                    if notice.header_sha256 != header_sha256:
+                        return AttestOutcome.MISMATCH
+                    notices[(message_id, recipient)] = notice
             if notice is None:
                 return AttestOutcome.NO_NOTICE
             if notice.header_sha256 != header_sha256:
@@ -275,7 +298,7 @@ class MemoryPolicyConsentMixin(PolicyConsentStore):
                         cancelled=e.purged_at is not None
                         and m.delivered_count == 0
                         and m.acknowledged_at is None,
-                        notified_at=notice.issued_at if notice is not None else None,
+                        notified_at=notice.issued_at if notice is not None and notice.consent_id else None,
                         attested_at=notice.attested_at if notice is not None else None,
                         deletion_status=notice.deletion_status if notice is not None else 0,
                     )

@@ -30,6 +30,7 @@ from hub.store.policy_consent import (
     StoredPolicy,
     WithdrawalEffect,
     WithdrawalEntries,
+    deleted_at_its_date,
     notice_id,
 )
 from hub.store.sql.policy_consent_tables import ConsentEventRow, ConsentRow, PolicyRow, RevocationNoticeRow
@@ -352,7 +353,37 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
                 )
             ).first()
             if row is None:
-                return AttestOutcome.NO_NOTICE
+                dated = conn.execute(
+                    select(ENVELOPES.c.header_sha256, ENVELOPES.c.delete_at)
+                    .join(MAILBOX, MAILBOX.c.message_id == ENVELOPES.c.message_id)
+                    .where(
+                        ENVELOPES.c.message_id == message_id,
+                        MAILBOX.c.recipient == recipient,
+                        (MAILBOX.c.delivered_count > 0) | MAILBOX.c.acknowledged_at.is_not(None),
+                    )
+                ).first()
+                if dated is None or not deleted_at_its_date(_utc(dated[1]), True, now):
+                    return AttestOutcome.NO_NOTICE
+                if bytes(dated[0]) != header_sha256:
+                    return AttestOutcome.MISMATCH
+                conn.execute(  # its own notice row: the attestation is kept, and shown, like any other
+                    NOTICES.insert().values(
+                        notice_id=notice_id(message_id, recipient),
+                        recipient=recipient,
+                        message_id=message_id,
+                        consent_id="",
+                        event_sequence=0,
+                        header_sha256=header_sha256,
+                        issued_at=now,
+                        delivered_count=0,
+                        attested_at=now,
+                        attestation=attestation,
+                        attestation_signature=signature,
+                        deletion_status=status,
+                    )
+                )
+                self._append(conn, [audit_entry])
+                return AttestOutcome.RECORDED
             if bytes(row[1]) != header_sha256:
                 return AttestOutcome.MISMATCH
             if row[2] is not None:
@@ -400,7 +431,9 @@ class SqlPolicyConsentMixin(PolicyConsentStore):
                         cancelled=purged_at is not None
                         and int(m.delivered_count) == 0
                         and acknowledged is None,
-                        notified_at=_utc(notice.issued_at) if notice is not None else None,
+                        notified_at=_utc(notice.issued_at)
+                        if notice is not None and notice.consent_id
+                        else None,
                         attested_at=_utc(notice.attested_at) if notice is not None else None,
                         deletion_status=int(notice.deletion_status) if notice is not None else 0,
                     )

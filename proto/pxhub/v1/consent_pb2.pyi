@@ -765,10 +765,13 @@ class DeletionAttestation(_message.Message):
     ATTESTED_AT_FIELD_NUMBER: _builtins.int
     OFFICER_PSEUDONYM_FIELD_NUMBER: _builtins.int
     notice_id: _builtins.str
-    """The RevocationNotice.notice_id this answers."""
+    """The RevocationNotice.notice_id this answers; empty for a record deleted
+    at its review_or_delete_at.
+    """
     message_id: _builtins.str
     """message_id of the record (canonical lowercase UUID; MALFORMED otherwise).
-    No notice sent to the caller about it: NO_REVOCATION_NOTICE.
+    No notice sent to the caller about it and its review_or_delete_at not
+    come: NO_REVOCATION_NOTICE.
     """
     recipient: _builtins.str
     """Member id of the recipient that attests."""

@@ -557,7 +557,10 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     REASON_NOT_ORIGINATOR: _Reason.ValueType  # 59
     """Only the originator of a record may track it."""
     REASON_NO_REVOCATION_NOTICE: _Reason.ValueType  # 60
-    """A deletion attestation for a record the hub sent no revocation notice about."""
+    """A deletion attestation for a record the hub sent no revocation notice about
+    and whose review_or_delete_at has not come (or that was never delivered to
+    the caller).
+    """
     REASON_SUBJECT_PSEUDONYM_INVALID: _Reason.ValueType  # 61
     """A subject pseudonym that is not a keyed pseudonym (e.g. a raw national id)."""
     REASON_CHECKPOINT_UNKNOWN: _Reason.ValueType  # 70
@@ -781,7 +784,10 @@ REASON_UNKNOWN_CONSENT: Reason.ValueType  # 58
 REASON_NOT_ORIGINATOR: Reason.ValueType  # 59
 """Only the originator of a record may track it."""
 REASON_NO_REVOCATION_NOTICE: Reason.ValueType  # 60
-"""A deletion attestation for a record the hub sent no revocation notice about."""
+"""A deletion attestation for a record the hub sent no revocation notice about
+and whose review_or_delete_at has not come (or that was never delivered to
+the caller).
+"""
 REASON_SUBJECT_PSEUDONYM_INVALID: Reason.ValueType  # 61
 """A subject pseudonym that is not a keyed pseudonym (e.g. a raw national id)."""
 REASON_CHECKPOINT_UNKNOWN: Reason.ValueType  # 70

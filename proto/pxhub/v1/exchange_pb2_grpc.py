@@ -111,7 +111,9 @@ class ExchangeServiceServicer:
 
     def AttestDeletion(self, request, context):
         """Signed deletion attestations answering revocation notices (consent
-        withdrawn or revoked). Each ends the hub's duty to notify that recipient.
+        withdrawn or revoked), or of records deleted at their header's
+        review_or_delete_at (no notice; recorded once that date has come on the
+        hub's clock). Each ends the hub's duty to notify that recipient.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -60,7 +60,9 @@ class ExchangeServiceStub:
     """
     AttestDeletion: _grpc.UnaryUnaryMultiCallable[_exchange_pb2.AttestDeletionRequest, _exchange_pb2.AttestDeletionResponse]
     """Signed deletion attestations answering revocation notices (consent
-    withdrawn or revoked). Each ends the hub's duty to notify that recipient.
+    withdrawn or revoked), or of records deleted at their header's
+    review_or_delete_at (no notice; recorded once that date has come on the
+    hub's clock). Each ends the hub's duty to notify that recipient.
     """
 
 @_typing.type_check_only
@@ -95,7 +97,9 @@ class ExchangeServiceAsyncStub(ExchangeServiceStub):
     """
     AttestDeletion: _aio.UnaryUnaryMultiCallable[_exchange_pb2.AttestDeletionRequest, _exchange_pb2.AttestDeletionResponse]  # type: ignore[assignment]
     """Signed deletion attestations answering revocation notices (consent
-    withdrawn or revoked). Each ends the hub's duty to notify that recipient.
+    withdrawn or revoked), or of records deleted at their header's
+    review_or_delete_at (no notice; recorded once that date has come on the
+    hub's clock). Each ends the hub's duty to notify that recipient.
     """
 
 class ExchangeServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -157,7 +161,9 @@ class ExchangeServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_exchange_pb2.AttestDeletionResponse, _abc.Awaitable[_exchange_pb2.AttestDeletionResponse]]:
         """Signed deletion attestations answering revocation notices (consent
-        withdrawn or revoked). Each ends the hub's duty to notify that recipient.
+        withdrawn or revoked), or of records deleted at their header's
+        review_or_delete_at (no notice; recorded once that date has come on the
+        hub's clock). Each ends the hub's duty to notify that recipient.
         """
 
 def add_ExchangeServiceServicer_to_server(servicer: ExchangeServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
