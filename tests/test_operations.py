@@ -284,3 +284,26 @@ async def test_reflection_lists_the_services_under_v1_and_v1alpha(
     assert {"pxhub.v1.ExchangeService", "grpc.health.v1.Health", V1_SERVICE_NAME} <= listed
     assert "grpc.reflection.v1alpha.ServerReflection" in listed
     assert replies[1].file_descriptor_response.file_descriptor_proto  # v1 describes itself too
+
+
+# --------------------------------------------------------------------------- the shipped service files
+
+DEPLOY = Path(__file__).resolve().parents[1] / "deploy"
+
+
+def test_the_shipped_settings_file_loads(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("PXHUB_LISTEN", "PXHUB_METRICS_LISTEN", "PXHUB_DATA_DIR", "PXHUB_FEDERATION_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    settings = HubSettings.load(DEPLOY / "hub.toml")
+    assert settings.metrics_listen == "127.0.0.1:9464"  # probes and metrics stay on loopback
+    assert settings.data_dir == Path("/var/lib/pxhub") and settings.log_format == "json"
+
+
+def test_the_unit_runs_serve_with_the_shipped_settings_and_a_passphrase_file() -> None:
+    from hub.identity.manifest import ENV_PASSPHRASE_FILE
+
+    unit = (DEPLOY / "pxhub.service").read_text()
+    assert "ExecStart=/opt/pxhub/.venv/bin/pxhub serve --config /etc/pxhub/hub.toml" in unit
+    assert f"Environment={ENV_PASSPHRASE_FILE}=%d/passphrase" in unit  # a file the hub reads, not the secret
+    assert "PXHUB_KEY_PASSPHRASE=" not in unit
+    assert "StateDirectory=pxhub" in unit and "NoNewPrivileges=yes" in unit

@@ -19,6 +19,7 @@ import typer
 from rich.console import Console
 
 from hub.cli.audit import audit_app
+from hub.cli.backup import backup
 from hub.cli.common import Column, JsonOption, print_json, print_table, run_as
 from hub.cli.consent import consent_app, policy_app, track
 from hub.cli.lookup import lookup_app, requests_app
@@ -35,6 +36,7 @@ app.add_typer(policy_app, name="policy")
 app.add_typer(lookup_app, name="lookup")
 app.add_typer(requests_app, name="requests")
 app.command("track")(track)
+app.command("backup")(backup)
 console = Console()
 err_console = Console(stderr=True, soft_wrap=True)
 #: The entry-point group through which other packages add commands to ``pxhub``.
