@@ -125,3 +125,47 @@ def test_a_listing_too_wide_for_the_terminal_becomes_one_section_per_row() -> No
     for renderable in listing_renderables("Things", columns, rows, 300):
         wide.print(renderable)
     assert "┃ id" in wide.export_text()
+
+
+def test_lookup_and_request_tables_keep_match_references_ids_and_times_whole(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hub.cli.common import REQUEST_COLUMNS, print_rows, request_rows
+    from hub.cli.lookup import print_lookup
+    from pxhub.v1 import lookup_pb2, request_pb2
+
+    monkeypatch.setenv("COLUMNS", "80")
+    refs = [f"mr:{i:032x}" for i in range(2)]
+    response = lookup_pb2.LookupResponse(lookup_id="5b0c61cf-6d2e-4f0e-9a55-3c1a3a3b6e01")
+    answer = response.answers.add(member_id="PE-INPE", outcome=lookup_pb2.LOOKUP_OUTCOME_HIT)
+    for index, ref in enumerate(refs):
+        answer.hits.add(token_index=index, kind=lookup_pb2.MATCH_KIND_DOCUMENT, match_ref=ref)
+    response.answers.add(
+        member_id="GT-DGSP",
+        outcome=lookup_pb2.LOOKUP_OUTCOME_NOT_PERMITTED,
+        reason=envelope_pb2.REASON_NO_AGREEMENT,
+        detail="no agreement between CO and GT covers this purpose",
+    )
+    print_lookup(response, ["document 1", "person 1"], as_json=False)
+    assert_whole(capsys.readouterr().out, response.lookup_id, *refs, "PE-INPE", "GT-DGSP")
+    print_lookup(response, ["document 1", "person 1"], as_json=True)
+    parsed = json.loads(capsys.readouterr().out)
+    assert [h["match_ref"] for h in parsed["answers"][0]["hits"]] == refs
+
+    view = request_pb2.RequestView(
+        message_id="0f9e1c1e-9d3b-4c55-8f2e-6d0d1d9b7a10",
+        requester="CO-INPEC",
+        responder="MX-OADPRS",
+        purpose=envelope_pb2.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
+        urgency=envelope_pb2.REQUEST_URGENCY_URGENT,
+        state=request_pb2.REQUEST_STATE_OPEN,
+    )
+    view.opened_at.FromSeconds(1_740_000_000)
+    view.deadline.FromSeconds(1_740_172_800)
+    rows = request_rows([view])
+    print_rows(rows, REQUEST_COLUMNS, title="Requests (1)")
+    assert_whole(
+        capsys.readouterr().out, view.message_id, "MX-OADPRS", rows[0]["opened"], rows[0]["deadline"]
+    )
+    print_rows(rows, REQUEST_COLUMNS, title="Requests (1)", as_json=True)
+    assert json.loads(capsys.readouterr().out) == rows
