@@ -522,6 +522,10 @@ async def test_list_filters_at_the_hub_and_here_and_prints_json_jsonl_and_a_tabl
     assert none.exit_code == 0 and "no entries match" in none.output
     lines = printed(await pxhub(sqlite_hub, "list", "--member", "GT-DGSP", "--jsonl")).splitlines()
     assert [json.loads(line) for line in lines] == gt
+    first_refusal = printed(
+        await pxhub(sqlite_hub, "list", "--reason", "SIGNATURE_INVALID", "--limit", "1", "--jsonl")
+    )
+    assert [json.loads(line) for line in first_refusal.splitlines()] == refused[:1]
     table = await asyncio.to_thread(
         runner.invoke,
         app,

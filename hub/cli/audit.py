@@ -454,28 +454,31 @@ def list_entries(
         setup = _setup(target, federation_dir, identity, server_name, None, None)
     except UsageProblem as problem:
         raise _fail(str(problem)) from None
-    hub_filters: dict[str, object] = {
-        "member_id": member,
-        "actor_id": actor,
-        "action": action,
-        "message_id": message,
-        "since": start,
-        "until": end,
-        # the hub can stop early only when it applies every filter itself
-        "limit": limit if keep == EntryFilter() else 0,
-    }
+    # the hub can stop early only when it applies every filter itself
+    hub_limit = limit if keep == EntryFilter() else 0
 
     async def collect(client: AuditClient) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
-        async for index, entry in client.entries(**hub_filters):  # type: ignore[arg-type]
+        matched = 0
+        entries = client.entries(
+            member_id=member,
+            actor_id=actor,
+            action=action,
+            message_id=message,
+            since=start,
+            until=end,
+            limit=hub_limit,
+        )
+        async for index, entry in entries:
             row = entry_row(index, entry)
             if not keep.matches(row):
                 continue
-            if as_jsonl:
+            matched += 1
+            if as_jsonl:  # printed as it arrives, never held
                 typer.echo(json.dumps(row, ensure_ascii=False))
             else:
                 rows.append(row)
-            if limit and len(rows) >= limit:
+            if limit and matched >= limit:
                 break
         return rows
 
