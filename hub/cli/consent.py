@@ -39,7 +39,8 @@ if TYPE_CHECKING:
     from pxhub.v1 import consent_pb2, request_pb2
 
 consent_app = typer.Typer(
-    help="Consent records (ISO/IEC TS 27560): register, withdraw or revoke, show a subject's consents.",
+    help="Consent records (ISO/IEC TS 27560): register, withdraw or revoke, show a subject's consents; "
+    "pseudonyms of national ids.",
     no_args_is_help=True,
 )
 policy_app = typer.Typer(help="The exchange policy signed by the operator.", no_args_is_help=True)
