@@ -53,6 +53,13 @@ class HubSettings(BaseSettings):
         description="How often the hub purges acknowledged ciphertext past the retention and "
         "undelivered ciphertext past its review-or-delete date.",
     )
+    expiry_warning_days: int = Field(
+        30,
+        ge=0,
+        description="Log a warning this many days before the policy or an agreement ends (checked at "
+        "start and every expiry_check_seconds).",
+    )
+    expiry_check_seconds: float = Field(21_600.0, gt=0, description="How often endings are looked for.")
     follow_poll_seconds: float = Field(
         0.5,
         gt=0,

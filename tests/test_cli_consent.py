@@ -108,5 +108,7 @@ def test_policy_publish_refuses_an_older_version(hub_target: str, federation_dir
         hub_target,
         "--federation-dir",
         str(federation_dir),
+        "--yes",
     )
     assert code == 1 and "POLICY_VERSION_NOT_NEWER" in output
+    assert "policy v1 -> v1:" in output  # the diff is shown before anything is signed

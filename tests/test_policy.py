@@ -295,13 +295,18 @@ def test_every_recipient_needs_its_own_agreement() -> None:
 
 def test_an_expired_agreement_stops_permitting_by_itself() -> None:
     later = ISSUED + timedelta(days=1096)  # the bilateral agreements last 1095 days from the issue
-    d = decide(header("CO-INPEC", ["PE-INPE"], TOC, BA), False, POLICY, {}, later)
+    longer = default_policy_message(ISSUED)  # a policy document still in force then
+    longer.valid_until.FromDatetime(ISSUED + timedelta(days=3000))
+    policy = ExchangePolicy(longer, longer.SerializeToString())
+    d = decide(header("CO-INPEC", ["PE-INPE"], TOC, BA), False, policy, {}, later)
     assert (d.permit, d.reason) == (False, E.REASON_NO_AGREEMENT)
     assert f"expired on {(ISSUED + timedelta(days=1095)).date().isoformat()}" in d.detail
     # The Declaración de México still covers programme knowledge then.
-    assert cell(header("CO-INPEC", ["PE-INPE"], PKS, NPD), now=later) == (True, 0)
-    before = ISSUED - timedelta(days=2)
-    d = decide(header("CO-INPEC", ["PE-INPE"], TOC, BA), False, POLICY, {}, before)
+    assert decide(header("CO-INPEC", ["PE-INPE"], PKS, NPD), False, policy, {}, later).permit
+    before = ISSUED - timedelta(days=1, seconds=1)  # the bilateral agreement starts with the document
+    longer.valid_from.FromDatetime(ISSUED - timedelta(days=30))
+    policy = ExchangePolicy(longer, longer.SerializeToString())
+    d = decide(header("CO-INPEC", ["PE-INPE"], TOC, BA), False, policy, {}, before)
     assert d.reason == E.REASON_NO_AGREEMENT
     assert f"starts on {(ISSUED - timedelta(days=1)).date().isoformat()}" in d.detail
 

@@ -9,6 +9,7 @@ connection problem.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from hub.core.policy import ExchangePolicy
     from hub.sdk import MemberClient
     from hub.sdk.audit.report import RecordChain
-    from pxhub.v1 import consent_pb2, request_pb2
+    from pxhub.v1 import consent_pb2, policy_pb2, request_pb2
 
 consent_app = typer.Typer(
     help="Consent records (ISO/IEC TS 27560): register, withdraw or revoke, show a subject's consents; "
@@ -454,9 +455,14 @@ TRANSFER_RULE_COLUMNS = (
 )
 
 
-def policy_document(policy: ExchangePolicy) -> dict[str, Any]:
-    """The policy in force as one JSON-ready object: purposes, agreements, transfer rules, signature."""
+def policy_document(policy: ExchangePolicy, warn_days: int = 30) -> dict[str, Any]:
+    """The policy in force as one JSON-ready object: its period, purposes, agreements, transfer rules,
+    signature, and what ends within ``warn_days``."""
+    from hub.core.policy import ending_within
+    from hub.runtime.clock import edge_clock
     from pxhub.v1 import envelope_pb2, options_pb2
+
+    now = edge_clock()
 
     def names(enum: object, values: object, prefix: str) -> list[str]:
         return [_enum(enum, v, prefix) for v in values]  # type: ignore[attr-defined]
@@ -466,6 +472,12 @@ def policy_document(policy: ExchangePolicy) -> dict[str, Any]:
         "version": message.version,
         "issuer": message.issuer,
         "issued_at": _when(message.issued_at),
+        "valid_from": _when(message.valid_from),
+        "valid_until": _when(message.valid_until),
+        "ending": [
+            {"what": e.what, "name": e.name, "until": e.until.isoformat(), "days_left": e.days_left(now)}
+            for e in ending_within(policy, now, timedelta(days=warn_days))
+        ],
         "purposes": [
             {
                 "purpose": _enum(envelope_pb2.Purpose, rule.purpose, "PURPOSE_"),
@@ -512,6 +524,81 @@ def _joined(rows: list[dict[str, Any]], keys: tuple[str, ...]) -> list[dict[str,
     return [{k: ", ".join(v) if k in keys else v for k, v in row.items()} for row in rows]
 
 
+WarnDaysOption = Annotated[
+    int,
+    typer.Option(
+        "--warn-days",
+        min=0,
+        envvar="PXHUB_EXPIRY_WARNING_DAYS",
+        help="Warn of the policy or an agreement that ends within this many days (as the hub logs).",
+    ),
+]
+
+
+def _fetch_policy(
+    target: str, federation_dir: Path, as_member: str, server_name: str | None
+) -> ExchangePolicy:
+    """The policy in force at the hub, its operator signature verified by the SDK."""
+    from hub.core.envelope import EnvelopeError
+
+    async def fetch(client: MemberClient) -> ExchangePolicy:
+        from pxhub.v1 import envelope_pb2
+
+        policy = await client.refresh_policy()
+        if policy is None:
+            raise EnvelopeError(envelope_pb2.REASON_POLICY_UNAVAILABLE, "the hub has no policy in force")
+        return policy
+
+    return run_as(target, federation_dir, as_member, server_name, fetch)
+
+
+def _read_policy(path: Path, federation_dir: Path, issued: datetime) -> policy_pb2.Policy:
+    """A policy file: protobuf JSON (relative dates fixed against ``issued``), or a signed policy
+    (``.binpb``, its operator signature verified against the federation's directory)."""
+    from google.protobuf import json_format
+
+    from hub.core.envelope import EnvelopeError
+    from hub.core.policy import policy_from_json, verify_signed_policy
+    from hub.identity.directory import Directory
+    from hub.policy import operator_keys
+    from pxhub.v1 import policy_pb2
+
+    try:
+        if path.suffix == ".json":
+            return policy_from_json(path.read_text(encoding="utf-8"), issued)
+        signed = policy_pb2.SignedPolicy.FromString(path.read_bytes())
+        return verify_signed_policy(signed, operator_keys(Directory.from_federation(federation_dir))).message
+    except EnvelopeError as error:
+        raise _fail(f"{path}: {error.reason_name}: {error.detail}", code=1) from None
+    except (OSError, ValueError, json_format.ParseError) as error:  # DecodeError is a ValueError
+        raise _fail(f"{path}: {error}") from None
+
+
+def _print_diff(old: policy_pb2.Policy, new: policy_pb2.Policy) -> int:
+    from hub.core.policy_diff import policy_diff
+
+    changes = policy_diff(old, new)
+    console.print(f"policy v{old.version} -> v{new.version}: {len(changes)} change(s)")
+    styles = {"+": "green", "-": "red", "~": "yellow"}
+    for change in changes:
+        console.print(change.line(), style=styles[change.sign], markup=False, highlight=False)
+    return len(changes)
+
+
+def _print_endings(policy: ExchangePolicy, warn_days: int) -> None:
+    from hub.core.policy import ending_within
+    from hub.runtime.clock import edge_clock
+
+    now = edge_clock()
+    for end in ending_within(policy, now, timedelta(days=warn_days)):
+        days = end.days_left(now)
+        state = f"ended {-days} d ago" if end.until < now else f"ends in {days} d"
+        console.print(
+            f"[bold yellow]warning:[/bold yellow] {end.what} {end.name} {state} ({end.until.isoformat()}); "
+            "renew it with a new signed version (pxhub policy publish)"
+        )
+
+
 @policy_app.command("show")
 def policy_show(
     target: Annotated[
@@ -522,8 +609,10 @@ def policy_show(
     as_member: Annotated[str, typer.Option("--as", help="Your identity (with --target).")] = "OPERATOR-1",
     server_name: ServerNameOption = None,
     as_json: JsonOption = False,
+    warn_days: WarnDaysOption = 30,
 ) -> None:
-    """The policy in force (from the hub) or the federation's signed policy, its signature verified.
+    """The policy in force (from the hub) or the federation's signed policy, its signature verified,
+    with a warning for the policy or an agreement ending within --warn-days.
 
     On a narrow terminal each purpose, agreement and transfer rule prints as its own section.
     """
@@ -543,17 +632,8 @@ def policy_show(
         except (OSError, ValueError) as error:
             raise _fail(str(error)) from None
     else:
-
-        async def fetch(client: MemberClient) -> ExchangePolicy:
-            from pxhub.v1 import envelope_pb2
-
-            policy = await client.refresh_policy()
-            if policy is None:
-                raise EnvelopeError(envelope_pb2.REASON_POLICY_UNAVAILABLE, "the hub has no policy in force")
-            return policy
-
-        policy = run_as(target, federation_dir, as_member, server_name, fetch)
-    document = policy_document(policy)
+        policy = _fetch_policy(target, federation_dir, as_member, server_name)
+    document = policy_document(policy, warn_days)
     if as_json:
         print_json(document)
         return
@@ -569,7 +649,8 @@ def policy_show(
     print_table(
         _joined(document["purposes"], lists),
         PURPOSE_RULE_COLUMNS,
-        title=f"Policy v{document['version']} by {document['issuer']}, issued {document['issued_at']}",
+        title=f"Policy v{document['version']} by {document['issuer']}, issued {document['issued_at']}, "
+        f"in force {document['valid_from']} .. {document['valid_until']}",
     )
     print_table(_joined(document["agreements"], (*lists, "parties")), AGREEMENT_COLUMNS, title="Agreements")
     print_table(
@@ -579,6 +660,33 @@ def policy_show(
     )
     console.print(f"signed by {document['signer']} key {document['key_id']}", soft_wrap=True)
     console.print(f"sha256 {document['sha256']}", soft_wrap=True)
+    _print_endings(policy, warn_days)
+
+
+@policy_app.command("diff")
+def policy_diff_command(
+    old: Annotated[Path, typer.Argument(help="The older policy: protobuf JSON or a signed .binpb file.")],
+    new: Annotated[Path, typer.Argument(help="The newer policy, in either form.")],
+    federation_dir: FederationOption = Path("var/federation"),
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the changes as JSON instead of lines.")
+    ] = False,
+) -> None:
+    """What changes from OLD to NEW, field by field (agreements, purposes and transfer rules matched by
+    their id); relative dates ("issued+1095d") are fixed against now, as publishing would."""
+    from hub.core.policy_diff import policy_diff
+    from hub.runtime.clock import edge_clock
+
+    now = edge_clock()
+    before, after = _read_policy(old, federation_dir, now), _read_policy(new, federation_dir, now)
+    if as_json:
+        changes = [
+            {"change": c.sign, "where": c.where, "old": c.old, "new": c.new}
+            for c in policy_diff(before, after)
+        ]
+        print_json({"old_version": before.version, "new_version": after.version, "changes": changes})
+        return
+    _print_diff(before, after)
 
 
 @policy_app.command("publish")
@@ -588,16 +696,25 @@ def policy_publish(
     federation_dir: FederationOption = Path("var/federation"),
     as_member: Annotated[str, typer.Option("--as", help="The operator that signs.")] = "OPERATOR-1",
     server_name: ServerNameOption = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Publish without asking (after printing the diff).")
+    ] = False,
 ) -> None:
-    """Sign a policy as the operator and publish it (its version must be greater than the one in force)."""
-    from google.protobuf import json_format
+    """Show what changes from the policy in force, then sign it as the operator and publish it once
+    confirmed (its version must be greater than the one in force; relative dates are fixed now)."""
+    import sys
 
-    from hub.core.policy import policy_from_json
     from hub.runtime.clock import edge_clock
 
-    try:  # relative dates ("issued+1095d") are fixed against now, which becomes issued_at
-        message = policy_from_json(policy_file.read_text(encoding="utf-8"), edge_clock())
-    except (OSError, json_format.ParseError) as error:
-        raise _fail(f"{policy_file}: {error}") from None
+    if policy_file.suffix != ".json":
+        raise _fail(f"{policy_file}: publish takes a protobuf JSON policy (.json)")
+    message = _read_policy(policy_file, federation_dir, edge_clock())
+    current = _fetch_policy(target, federation_dir, as_member, server_name)
+    _print_diff(current.message, message)
+    if not yes:
+        if not sys.stdin.isatty():
+            raise _fail("not publishing without confirmation: pass --yes to publish non-interactively")
+        if not typer.confirm(f"Sign and publish policy v{message.version}?", default=False):
+            raise _fail("not published", code=1)
     response = run_as(target, federation_dir, as_member, server_name, lambda c: c.publish_policy(message))
     console.print(f"published policy v{response.version} (sha256 {response.policy_sha256.hex()})")

@@ -40,14 +40,17 @@ __all__ = [
     "NEVER_BY_DEFAULT",
     "AllowedLayers",
     "Decision",
+    "Ending",
     "ExchangePolicy",
     "OperatorKeys",
     "check_policy",
     "country_of",
     "decide",
+    "ending_within",
     "forbidden_fields",
     "layer_name",
     "policy_from_json",
+    "policy_in_force",
     "project",
     "sign_policy",
     "verify_signed_policy",
@@ -215,12 +218,20 @@ def _bad(detail: str) -> EnvelopeError:
     return EnvelopeError(R.REASON_MALFORMED, f"policy: {detail}")
 
 
+def _check_period(dated: policy_pb2.Policy | policy_pb2.Agreement, label: str) -> None:
+    if not dated.HasField("valid_from") or not dated.HasField("valid_until"):
+        raise _bad(f"{label} needs valid_from and valid_until")
+    if _at(dated.valid_until) <= _at(dated.valid_from):
+        raise _bad(f"{label} ends before it starts")
+
+
 def check_policy(message: policy_pb2.Policy) -> None:  # noqa: PLR0912 - one check per rule
     """Refuse an incoherent policy (MALFORMED, naming the defect); a coherent one passes silently."""
     if message.version < 1:
         raise _bad("version must be 1 or more")
     if not message.issuer:
         raise _bad("issuer is empty")
+    _check_period(message, "the policy")
     seen: set[int] = set()
     for rule in message.purposes:
         name = _purpose_name(rule.purpose)
@@ -259,10 +270,7 @@ def check_policy(message: policy_pb2.Policy) -> None:  # noqa: PLR0912 - one che
             raise _bad(f"agreement {label} needs two or more ISO 3166-1 alpha-2 parties")
         if not agreement.purposes or not agreement.legal_bases:
             raise _bad(f"agreement {label} lists no purposes or no legal bases")
-        if not agreement.HasField("valid_from") or not agreement.HasField("valid_until"):
-            raise _bad(f"agreement {label} needs valid_from and valid_until")
-        if _at(agreement.valid_until) <= _at(agreement.valid_from):
-            raise _bad(f"agreement {label} ends before it starts")
+        _check_period(agreement, f"agreement {label}")
         if S.SENSITIVITY_SOURCE_PROTECTION in agreement.data_categories:
             raise _bad(f"agreement {label} covers SOURCE_PROTECTION")
     for agreement in message.agreements:
@@ -388,6 +396,36 @@ class Decision:
 
 def _deny(reason: int, detail: str) -> Decision:
     return Decision(False, reason, detail)
+
+
+def policy_in_force(policy: ExchangePolicy, now: datetime) -> Decision:
+    """Permit while ``now`` is within the policy document's own period; else POLICY_NOT_IN_FORCE."""
+    starts, ends = _at(policy.message.valid_from), _at(policy.message.valid_until)
+    if now < starts:
+        return _deny(R.REASON_POLICY_NOT_IN_FORCE, f"policy v{policy.version} starts on {starts.isoformat()}")
+    if now > ends:
+        return _deny(R.REASON_POLICY_NOT_IN_FORCE, f"policy v{policy.version} expired on {ends.isoformat()}")
+    return Decision(True)
+
+
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """The policy document or one agreement, and when it stops permitting."""
+
+    what: str  # "policy" or "agreement"
+    name: str  # "v3" or the agreement id
+    until: datetime
+
+    def days_left(self, now: datetime) -> int:
+        return (self.until - now).days
+
+
+def ending_within(policy: ExchangePolicy, now: datetime, within: timedelta) -> list[Ending]:
+    """The policy and the agreements that end within ``within`` of ``now`` (or have ended), soonest first:
+    what the hub logs and ``pxhub policy show`` marks, so a renewal is signed before the lapse."""
+    ends = [Ending("policy", f"v{policy.version}", _at(policy.message.valid_until))]
+    ends += [Ending("agreement", g.agreement_id, _at(g.valid_until)) for g in policy.message.agreements]
+    return sorted((e for e in ends if e.until - now < within), key=lambda e: (e.until, e.what, e.name))
 
 
 def _transfer_permitted(rule: policy_pb2.TransferRule, importer: str, basis: int, purpose: int) -> bool:
@@ -529,7 +567,8 @@ def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented 
     whatever its payload kinds. A layer of ``four_eyes_layers`` needs an approver signature, as a
     classification at ``four_eyes_from`` or above does.
 
-    Order of checks (each failure has its own reason): a policy is in force;
+    Order of checks (each failure has its own reason): a policy is in force
+    (POLICY_UNAVAILABLE) and ``now`` is within its own period (POLICY_NOT_IN_FORCE);
     the purpose is defined (PURPOSE_UNKNOWN); the payload kind may travel for it
     (KIND_NOT_PERMITTED); the legal basis is admissible for it
     (LEGAL_BASIS_NOT_PERMITTED); every declared layer is permitted, and none
@@ -544,6 +583,9 @@ def decide(  # noqa: PLR0911, PLR0912 - one reason per check, in the documented 
     """
     if policy is None:
         return _deny(R.REASON_POLICY_UNAVAILABLE, "no signed policy is in force at the hub")
+    in_force = policy_in_force(policy, now)
+    if not in_force.permit:
+        return in_force
     rule = policy.purpose(metadata.purpose)
     purpose = _purpose_name(metadata.purpose)
     if rule is None:
@@ -651,6 +693,9 @@ def lookup_decision(
     """Whether ``holder`` answers ``asker``'s lookup: an agreement in force between their countries
     covering the purpose, the basis and identifiers, and the holder's transfer rule (a hit tells the
     asker that the holder keeps a record of the person: the holder is the exporter)."""
+    in_force = policy_in_force(policy, now)
+    if not in_force.permit:
+        return in_force
     agreement = pair_agreement(policy, holder, asker, purpose, basis, LOOKUP_CATEGORIES, now)
     if not agreement.permit:
         return agreement

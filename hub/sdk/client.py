@@ -23,6 +23,7 @@ from hub.core.envelope import (
     sign_delivery_receipt,
     verify,
 )
+from hub.core.policy import policy_in_force
 from hub.identity.credentials import IdentityCredentials, load_identity
 from hub.identity.directory import Directory, KeyEntry, verify_directory
 from hub.identity.directory_changes import sign_key_announcement, sign_status_change
@@ -169,7 +170,12 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         *,
         approve: bool = False,
     ) -> envelope_pb2.Envelope:
-        """Seal ``record`` to the current encryption keys of ``recipients`` (from the signed directory)."""
+        """Seal ``record`` to the current encryption keys of ``recipients`` (from the signed directory).
+
+        Refused (EnvelopeError POLICY_NOT_IN_FORCE) when the policy this member verified is outside its
+        own period by this member's clock: nothing is sent under a lapsed policy."""
+        if self.policy is not None:
+            policy_in_force(self.policy, self.clock()).raise_if_denied()
         keys = []
         for member_id in recipients:
             found = self.directory.encryption_key(member_id)

@@ -88,6 +88,17 @@ async def close_refusal_windows_forever(hub: HubContext) -> None:
             log.error("refusal_summary_failed", error=type(error).__name__, detail=str(error)[:200])
 
 
+async def warn_endings_forever(hub: HubContext) -> None:
+    """Warn, at start and every ``expiry_check_seconds``, of the policy or an agreement about to end."""
+    window = timedelta(days=hub.settings.expiry_warning_days)
+    while True:
+        try:
+            await asyncio.to_thread(hub.exchange.policies.warn_ending, hub.clock(), window)
+        except Exception as error:  # a warning must never take the hub down
+            log.error("expiry_check_failed", error=type(error).__name__, detail=str(error)[:200])
+        await asyncio.sleep(hub.settings.expiry_check_seconds)
+
+
 BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
     commit_submissions,
     purge_forever,
@@ -95,4 +106,5 @@ BACKGROUND_TASKS: tuple[BackgroundTask, ...] = (
     follow_directory_changes,
     sweep_requests_forever,
     close_refusal_windows_forever,
+    warn_endings_forever,
 )

@@ -12,11 +12,19 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from hub.core.envelope import EnvelopeError, VerifiedEnvelope
-from hub.core.policy import Decision, ExchangePolicy, decide, verify_signed_policy
+from hub.core.policy import (
+    Decision,
+    Ending,
+    ExchangePolicy,
+    decide,
+    ending_within,
+    policy_in_force,
+    verify_signed_policy,
+)
 from hub.identity.caller import HUB_CALLER, Caller
 from hub.identity.directory import Directory
 from hub.policy import operator_keys, read_signed_policy
@@ -91,6 +99,11 @@ class PolicyBook:
                     R.REASON_POLICY_VERSION_NOT_NEWER,
                     f"policy version {policy.version} is not greater than the version in force ({current})",
                 )
+            in_force = policy_in_force(policy, now)
+            if not in_force.permit:  # publishing it would stop every exchange at once
+                raise EnvelopeError(
+                    R.REASON_POLICY_NOT_IN_FORCE, f"{in_force.detail}: only a policy in force is published"
+                )
             entry = audit_events.simple(
                 caller,
                 now,
@@ -119,6 +132,22 @@ class PolicyBook:
             self._checked = time.monotonic()
         log.info("policy_published", version=policy.version, issuer=policy.message.issuer)
         return policy
+
+    def warn_ending(self, now: datetime, within: timedelta) -> list[Ending]:
+        """Log a warning for the policy and every agreement ending within ``within`` (or ended)."""
+        policy = self.current()
+        if policy is None:
+            return []
+        ending = ending_within(policy, now, within)
+        for end in ending:
+            log.warning(
+                f"{end.what}_expiring",
+                name=end.name,
+                until=end.until.isoformat(),
+                days=end.days_left(now),
+                policy_version=policy.version,
+            )
+        return ending
 
     def bootstrap(self, federation_dir: Path, now: datetime) -> ExchangePolicy | None:
         """At start: publish the federation's signed policy file when it is newer than the store's.

@@ -563,6 +563,10 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     """
     REASON_SUBJECT_PSEUDONYM_INVALID: _Reason.ValueType  # 61
     """A subject pseudonym that is not a keyed pseudonym (e.g. a raw national id)."""
+    REASON_POLICY_NOT_IN_FORCE: _Reason.ValueType  # 62
+    """The signed policy is outside its own validity period (before its
+    valid_from or past its valid_until) by the clock of whoever checks it.
+    """
     REASON_CHECKPOINT_UNKNOWN: _Reason.ValueType  # 70
     """Audit log (audit_log.proto), numbers 70-79.
     The hub issued no checkpoint for the requested tree size.
@@ -790,6 +794,10 @@ the caller).
 """
 REASON_SUBJECT_PSEUDONYM_INVALID: Reason.ValueType  # 61
 """A subject pseudonym that is not a keyed pseudonym (e.g. a raw national id)."""
+REASON_POLICY_NOT_IN_FORCE: Reason.ValueType  # 62
+"""The signed policy is outside its own validity period (before its
+valid_from or past its valid_until) by the clock of whoever checks it.
+"""
 REASON_CHECKPOINT_UNKNOWN: Reason.ValueType  # 70
 """Audit log (audit_log.proto), numbers 70-79.
 The hub issued no checkpoint for the requested tree size.

@@ -173,6 +173,8 @@ class Policy(_message.Message):
     MATCHING_KEY_ISSUER_FIELD_NUMBER: _builtins.int
     FOUR_EYES_LAYERS_FIELD_NUMBER: _builtins.int
     FINDING_LIFECYCLE_FIELD_NUMBER: _builtins.int
+    VALID_FROM_FIELD_NUMBER: _builtins.int
+    VALID_UNTIL_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Increases with every published version."""
     issuer: _builtins.str
@@ -215,6 +217,21 @@ class Policy(_message.Message):
     def finding_lifecycle(self) -> Global___FindingLifecycle:
         """The rules an integrity finding's versions follow (receivers check them)."""
 
+    @_builtins.property
+    def valid_from(self) -> _timestamp_pb2.Timestamp:
+        """Start of the document's own period in force (required). Before it the
+        hub admits nothing under this version and members send nothing
+        (REASON_POLICY_NOT_IN_FORCE).
+        """
+
+    @_builtins.property
+    def valid_until(self) -> _timestamp_pb2.Timestamp:
+        """End of the document's own period in force (required, after valid_from).
+        Past it the hub admits nothing under this version and members send
+        nothing (REASON_POLICY_NOT_IN_FORCE); the operator renews it with a new
+        version. Records admitted before it are still delivered.
+        """
+
     def __init__(
         self,
         *,
@@ -229,10 +246,12 @@ class Policy(_message.Message):
         matching_key_issuer: _builtins.str = ...,
         four_eyes_layers: _abc.Iterable[_options_pb2.Sensitivity.ValueType] | None = ...,
         finding_lifecycle: Global___FindingLifecycle | None = ...,
+        valid_from: _timestamp_pb2.Timestamp | None = ...,
+        valid_until: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["finding_lifecycle", b"finding_lifecycle", "issued_at", b"issued_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["finding_lifecycle", b"finding_lifecycle", "issued_at", b"issued_at", "valid_from", b"valid_from", "valid_until", b"valid_until"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "finding_lifecycle", b"finding_lifecycle", "four_eyes_from", b"four_eyes_from", "four_eyes_layers", b"four_eyes_layers", "issued_at", b"issued_at", "issuer", b"issuer", "matching_key_issuer", b"matching_key_issuer", "purposes", b"purposes", "title", b"title", "transfer_rules", b"transfer_rules", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreements", b"agreements", "finding_lifecycle", b"finding_lifecycle", "four_eyes_from", b"four_eyes_from", "four_eyes_layers", b"four_eyes_layers", "issued_at", b"issued_at", "issuer", b"issuer", "matching_key_issuer", b"matching_key_issuer", "purposes", b"purposes", "title", b"title", "transfer_rules", b"transfer_rules", "valid_from", b"valid_from", "valid_until", b"valid_until", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
