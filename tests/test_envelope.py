@@ -1165,6 +1165,10 @@ METADATA_TAMPERS: list[
     ("purpose missing", lambda m: setattr(m, "purpose", 0), R.REASON_MISSING_FIELD),
     ("legal basis missing", lambda m: setattr(m, "legal_basis", 0), R.REASON_MISSING_FIELD),
     ("created_at missing", lambda m: m.ClearField("created_at"), R.REASON_MISSING_FIELD),
+    ("classification out of enum", lambda m: setattr(m.handling, "classification", 99), R.REASON_MALFORMED),
+    ("purpose out of the enum", lambda m: setattr(m, "purpose", 77), R.REASON_MALFORMED),
+    ("payload kind out of the enum", lambda m: setattr(m, "payload_kind", 77), R.REASON_MALFORMED),
+    ("handling code out of the enum", lambda m: m.handling.handling_codes.append(42), R.REASON_MALFORMED),
     ("schema version missing", lambda m: setattr(m, "schema_version", ""), R.REASON_MISSING_FIELD),
     (
         "schema version unknown",

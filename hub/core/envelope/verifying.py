@@ -11,7 +11,8 @@ import hmac
 from collections.abc import Sequence
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from google.protobuf import unknown_fields
+from google.protobuf import descriptor, unknown_fields
+from google.protobuf.message import Message
 
 from hub.core import signing
 from hub.core.envelope.canonical import check_signed, digest_wraps
@@ -69,7 +70,39 @@ def _check_header_signature(
     )
 
 
+def _enum_fields(message: descriptor.Descriptor) -> tuple[tuple[str, bool, frozenset[int], str], ...]:
+    """(field name, repeated, known numbers, enum name) for every enum field of ``message``."""
+    return tuple(
+        (
+            field.name,
+            field.is_repeated,
+            frozenset(field.enum_type.values_by_number),
+            field.enum_type.name,
+        )
+        for field in message.fields
+        if field.type == descriptor.FieldDescriptor.TYPE_ENUM
+    )
+
+
+# proto3 enums are open: a value the schema does not know parses without error, so it is
+# refused here rather than read as "below every marking" or some other silent default.
+_METADATA_ENUMS = _enum_fields(envelope_pb2.RecordMetadata.DESCRIPTOR)
+_HANDLING_ENUMS = _enum_fields(envelope_pb2.HandlingInstructions.DESCRIPTOR)
+
+
+def _check_known_enums(
+    message: Message, fields: tuple[tuple[str, bool, frozenset[int], str], ...], prefix: str
+) -> None:
+    for name, repeated, known, enum in fields:
+        values = getattr(message, name) if repeated else (getattr(message, name),)
+        for value in values:
+            if value not in known:
+                raise fail(Reason.REASON_MALFORMED, f"{prefix}{name} {value} is not a known {enum} value")
+
+
 def _check_metadata(metadata: envelope_pb2.RecordMetadata, originator: envelope_pb2.Signature) -> None:
+    _check_known_enums(metadata, _METADATA_ENUMS, "")
+    _check_known_enums(metadata.handling, _HANDLING_ENUMS, "handling.")
     if metadata.sender.member_id != originator.signer:
         raise fail(
             Reason.REASON_SENDER_MISMATCH,
