@@ -72,16 +72,12 @@ def _check_header_signature(
 
 def _enum_fields(message: descriptor.Descriptor) -> tuple[tuple[str, bool, frozenset[int], str], ...]:
     """(field name, repeated, known numbers, enum name) for every enum field of ``message``."""
-    return tuple(
-        (
-            field.name,
-            field.is_repeated,
-            frozenset(field.enum_type.values_by_number),
-            field.enum_type.name,
-        )
-        for field in message.fields
-        if field.type == descriptor.FieldDescriptor.TYPE_ENUM
-    )
+    fields = []
+    for field in message.fields:
+        enum = field.enum_type
+        if enum is not None:
+            fields.append((field.name, field.is_repeated, frozenset(enum.values_by_number), enum.name))
+    return tuple(fields)
 
 
 # proto3 enums are open: a value the schema does not know parses without error, so it is
