@@ -204,6 +204,7 @@ def test_purge_past_delete_date_drops_only_undelivered_ciphertext_with_one_entry
     assert store.audit_entries(size, store.audit_size()) == [b"purge:late"]
     assert store.stats().stored_ciphertexts == 3
     assert store.fetch("GT-DGSP", 0, 10) == []  # a purged envelope can no longer be fetched
+    assert store.mailbox_depths() == {"PE-INPE": 2}  # nor is it counted as waiting for GT-DGSP
     assert [i.message_id for i in store.fetch("PE-INPE", 0, 10)] == ["later", "undated"]
     assert isinstance(store, PolicyConsentStore)  # every backend keeps lineage
     lineage = store.lineage("late")

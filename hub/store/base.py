@@ -308,7 +308,8 @@ class HubStore(ABC):
 
     @abstractmethod
     def mailbox_depths(self) -> dict[str, int]:
-        """Unacknowledged mailbox entries per recipient (recipients with none are left out).
+        """Unacknowledged mailbox entries per recipient whose ciphertext is still held (recipients
+        with none are left out): an envelope purged past its delete date waits for no one.
 
         Read at every metrics scrape: an index of the unacknowledged rows keeps it proportional to
         what is waiting, not to the mailbox's history.

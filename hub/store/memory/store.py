@@ -216,7 +216,13 @@ class MemoryHubStore(
 
     def mailbox_depths(self) -> dict[str, int]:
         with self._lock:
-            return dict(Counter(m.recipient for m in self._mail.values() if m.acknowledged_at is None))
+            return dict(
+                Counter(
+                    m.recipient
+                    for m in self._mail.values()
+                    if m.acknowledged_at is None and self._envelopes[m.message_id].envelope is not None
+                )
+            )
 
     def close(self) -> None:
         return None

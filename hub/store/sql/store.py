@@ -497,7 +497,8 @@ class SqlHubStore(
     def mailbox_depths(self) -> dict[str, int]:
         query = (
             select(MAILBOX.c.recipient, func.count())
-            .where(MAILBOX.c.acknowledged_at.is_(None))
+            .join(ENVELOPES, ENVELOPES.c.message_id == MAILBOX.c.message_id)
+            .where(MAILBOX.c.acknowledged_at.is_(None), ENVELOPES.c.envelope.is_not(None))
             .group_by(MAILBOX.c.recipient)
         )
         with self.reader.connect() as conn:
