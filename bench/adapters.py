@@ -48,7 +48,7 @@ from adapters.national import NationalAdapter
 from adapters.registry import get_adapter
 from adapters.samples.exports import write_export
 from bench.common import Measurement, ScenarioResult
-from hub.core.members import MEMBER_IDS
+from hub.dev.federation import default_member_ids
 
 CSV_TARGET = 50_000
 #: Processes of the parallel CSV read (``parse(stream, workers=...)``), one per CPU.
@@ -159,7 +159,7 @@ def run(
     count: int = 100_000,
     rounds: int = 3,
     small: int = 10_000,
-    members: Sequence[str] = MEMBER_IDS,
+    members: Sequence[str] = default_member_ids(),
     id_error_rate: float = 0.01,
 ) -> ScenarioResult:
     work = Path(tempfile.mkdtemp(prefix="pxhub-bench-adapters-"))

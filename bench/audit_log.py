@@ -33,8 +33,7 @@ from hub.core import merkle
 from hub.core.audit_entry import AuditEntry
 from hub.core.audit_index import index_terms
 from hub.core.checkpoint import open_checkpoint
-from hub.core.members import MEMBER_IDS
-from hub.dev.federation import init_federation
+from hub.dev.federation import default_member_ids, init_federation
 from hub.identity.credentials import load_hub
 from hub.identity.directory import Directory
 from hub.identity.manifest import load_manifest
@@ -52,11 +51,14 @@ START = datetime(2025, 1, 1, tzinfo=UTC)
 def make_entries(first: int, count: int) -> list[bytes]:
     """Realistic canonical entries (a permitted submission each), templated for speed."""
     out = []
-    members = len(MEMBER_IDS)
+    members = len(default_member_ids())
     for i in range(first, first + count):
-        sender, recipient = MEMBER_IDS[i % members], MEMBER_IDS[(i + 1 + i // members) % members]
+        sender, recipient = (
+            default_member_ids()[i % members],
+            default_member_ids()[(i + 1 + i // members) % members],
+        )
         if recipient == sender:
-            recipient = MEMBER_IDS[(i + 2) % members]
+            recipient = default_member_ids()[(i + 2) % members]
         t = START + timedelta(microseconds=i * 50_000)
         stamp = t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         out.append(

@@ -61,7 +61,7 @@ from bench.common import (
     start_hub_process,
 )
 from hub.core.lookup import TOKEN_SIZE, Token, profile_tokens, record_handle
-from hub.core.members import MEMBER_IDS
+from hub.dev.federation import default_member_ids
 from hub.sdk import MemberClient
 from pxhub.v1 import envelope_pb2, inmate_profile_pb2, lookup_pb2
 
@@ -97,7 +97,7 @@ SAMPLE_PROFILES: Final = 1_000
 def token_shares(count: int) -> dict[str, int]:
     """``count`` tokens split over the members in proportion to their prison populations."""
     total = sum(POPULATION.values())
-    shares = {m: count * POPULATION[m] // total for m in MEMBER_IDS}
+    shares = {m: count * POPULATION[m] // total for m in default_member_ids()}
     shares[max(shares, key=lambda m: shares[m])] += count - sum(shares.values())
     return shares
 

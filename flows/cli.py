@@ -148,7 +148,9 @@ def build_deployments(
 ) -> list[Any]:
     """One deployment per scheduled flow and member (every scheduled flow / all seven when empty)."""
     from adapters.registry import get_adapter
-    from hub.core.members import MEMBER_IDS
+    from hub.dev.federation import default_member_ids
+
+    member_ids = default_member_ids()
 
     unknown = sorted(set(names) - set(SCHEDULES))
     if unknown:
@@ -158,7 +160,7 @@ def build_deployments(
         if names and name not in names:
             continue
         flow = load_flow(name)
-        for member_id in members or MEMBER_IDS:
+        for member_id in members or member_ids:
             offered = {
                 "member": member_id,
                 "source": str(exports_dir / member_id / f"export{get_adapter(member_id).file_extension}"),

@@ -206,16 +206,18 @@ async def _run_flows(
     from flows.outbound import outbound_sync
     from flows.publish import publish_records
     from flows.withdrawals import propagate_withdrawals
-    from hub.core.members import MEMBER_IDS
+    from hub.dev.federation import default_member_ids
+
+    member_ids = default_member_ids()
 
     report = DemoReport()
     fed = str(federation_dir)
     state_dir = str(sink_dir.parent / "flows")
     exports = sink_dir.parent / "exports"  # each member's national export and records file
     exports.mkdir(parents=True, exist_ok=True)
-    step = progress.add_task("regional exchange", total=len(MEMBER_IDS) * 3 + 5)
+    step = progress.add_task("regional exchange", total=len(member_ids) * 3 + 5)
     exported: dict[str, Path] = {}
-    for member_id in MEMBER_IDS:
+    for member_id in member_ids:
         # Inmate security profiles: the member's national export, through its adapter, to its partners.
         progress.update(step, description=f"outbound-sync {member_id} (national export)")
         export = write_export(member_id, exports, count=profiles_per_partner, seed=2025)
@@ -234,7 +236,7 @@ async def _run_flows(
     progress.update(step, description="bad submissions (expected rejections)")
     await _bad_submissions(target, federation_dir, passphrase, report)
     progress.advance(step)
-    for member_id in MEMBER_IDS:
+    for member_id in member_ids:
         progress.update(step, description=f"inbound-sync {member_id}")
         inbound = await inbound_sync(member_id, str(sink_dir / member_id), target, fed)
         for sender, count in inbound.from_members.items():
@@ -262,7 +264,7 @@ async def _run_flows(
     # Last, because it moves the hub's clock past a deadline.
     progress.update(step, description="lookups and requests (publish-lookup-tokens, request-inbox)")
     scenario = await lookups_and_requests(
-        target, fed, {m: exported[m] for m in MEMBER_IDS}, sink_dir, state_dir, clock
+        target, fed, {m: exported[m] for m in member_ids}, sink_dir, state_dir, clock
     )
     report.lookups, report.requests = scenario.answers, scenario.requests
     progress.advance(step)
@@ -304,7 +306,9 @@ async def _compare_and_witness(
     """The regional programme comparison as Peru sees it, then each member witnesses the audit log."""
     from flows.best_practice import best_practice_exchange
     from flows.witness import witness_checkpoints
-    from hub.core.members import MEMBER_IDS
+    from hub.dev.federation import default_member_ids
+
+    member_ids = default_member_ids()
 
     progress.update(step, description="best-practice-exchange PE-INPE (regional comparison)")
     comparison = await best_practice_exchange(  # PE's programmes were published by publish-records
@@ -318,7 +322,7 @@ async def _compare_and_witness(
     )
     report.comparison = sorted(comparison.indicators)
     progress.advance(step)
-    for member_id in MEMBER_IDS:
+    for member_id in member_ids:
         progress.update(step, description=f"witness-checkpoints {member_id}")
         report.witnessed = (await witness_checkpoints(member_id, target, fed, state_dir)).size
         progress.advance(step)

@@ -47,7 +47,7 @@ from flows.common import (
 from flows.plans import PARTNERS, SECURITY, instruments, record_metadata
 from flows.progress import PROGRESS_ROWS, report
 from flows.retry import TRANSIENT_RETRY
-from hub.core.members import MEMBER_IDS
+from hub.core.members import validate_member_id
 from hub.runtime.clock import edge_clock
 from hub.runtime.private import private_file
 from hub.sdk import MemberClient
@@ -219,8 +219,12 @@ def _note_issues(row: ParsedRow, result: OutboundSyncResult, log: Any) -> None:
 
 
 def recipients_for(member_id: str, recipients: list[str] | None) -> tuple[str, ...]:
-    chosen = tuple(recipients) if recipients else PARTNERS[member_id]
-    unknown = [r for r in chosen if r not in MEMBER_IDS or r == member_id]
+    """The recipients asked for, or the member's policy partners; whether each is a member with a
+    current key is the signed directory's word, checked when sealing."""
+    chosen = tuple(recipients) if recipients else PARTNERS.get(member_id, ())
+    for recipient in chosen:
+        validate_member_id(recipient)
+    unknown = [r for r in chosen if r == member_id]
     if unknown:
         raise ValueError(f"not a recipient for {member_id}: {', '.join(unknown)}")
     return chosen

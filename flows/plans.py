@@ -6,8 +6,8 @@ Pure (no I/O): partners and legal instruments come from the default policy
 
 from __future__ import annotations
 
-from hub.core.members import MEMBER_IDS
 from hub.core.policy import ExchangePolicy
+from hub.dev.federation import default_member_ids
 from hub.policy import default_policy
 from hub.runtime.clock import edge_clock
 from pxhub.v1 import envelope_pb2
@@ -26,6 +26,7 @@ def planning_policy() -> ExchangePolicy:
 
 # Bilateral security-cooperation partners: the members with whose country the default policy has an
 # agreement in force for organised-crime cooperation under a bilateral agreement.
+MEMBER_IDS = default_member_ids()  # the development federation's seven (hub/dev/default_members.json)
 PARTNERS = {m: tuple(planning_policy().partners(m, *SECURITY, MEMBER_IDS, _ISSUED)) for m in MEMBER_IDS}
 
 

@@ -17,8 +17,8 @@ from adapters.samples.programmes import records_for
 from adapters.samples.synthetic import generate_profiles
 from flows.plans import PARTNERS, SECURITY, instruments, planning_policy, record_metadata
 from hub.core.lookup import record_handle
-from hub.core.members import MEMBER_IDS
 from hub.core.policy import project
+from hub.dev.federation import default_member_ids
 from pxhub.v1 import envelope_pb2, record_pb2
 
 E = envelope_pb2
@@ -57,7 +57,7 @@ def stable_message_id(member_id: str, kind: str, key: str) -> str:
 def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
     """The member's profiles (bilateral), integrity audits and training (all), programmes (all)."""
     member = plan.member_id
-    others = tuple(m for m in MEMBER_IDS if m != member)
+    others = tuple(m for m in default_member_ids() if m != member)
     oversight = instruments(member, others[0], E.PURPOSE_OVERSIGHT_AND_AUDIT, E.LEGAL_BASIS_NOT_PERSONAL_DATA)
     knowledge = instruments(
         member, others[0], E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING, E.LEGAL_BASIS_NOT_PERSONAL_DATA
@@ -67,7 +67,7 @@ def outgoing_records(plan: ExchangePlan) -> Iterator[Outgoing]:
     for partner in plan.partner_ids():
         cited = (*instruments(member, partner, *SECURITY), "UNTOC art. 27")
         for profile in generate_profiles(
-            member, plan.profiles_per_partner, plan.seed + MEMBER_IDS.index(partner)
+            member, plan.profiles_per_partner, plan.seed + default_member_ids().index(partner)
         ):
             key = f"{partner}:{profile.profile_id}"
             metadata = record_metadata(

@@ -56,8 +56,8 @@ class HubSettings(BaseSettings):
     expiry_warning_days: int = Field(
         30,
         ge=0,
-        description="Log a warning this many days before the policy or an agreement ends (checked at "
-        "start and every expiry_check_seconds).",
+        description="Log a warning this many days before the policy, an agreement, a member's key or "
+        "certificate ends (checked at start and every expiry_check_seconds; `pxhub members` too).",
     )
     expiry_check_seconds: float = Field(21_600.0, gt=0, description="How often endings are looked for.")
     follow_poll_seconds: float = Field(

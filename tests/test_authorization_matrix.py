@@ -20,7 +20,7 @@ from google.protobuf.descriptor import MethodDescriptor
 
 from hub.core.audit_entry import AuditEntry
 from hub.core.envelope import verify
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 from hub.transport.status import reason_of
 from pxhub.v1 import envelope_pb2, exchange_pb2
 from tests.conftest import HubHandle, start_test_hub
@@ -33,8 +33,8 @@ from tests.security_support import (
 )
 from tests.test_exchange_grpc import knowledge_metadata, practice
 
-MEMBER = MEMBERS[0].member_id
-REVOKED = MEMBERS[-1].member_id
+MEMBER = default_members()[0].member_id
+REVOKED = default_members()[-1].member_id
 ANY = frozenset({"member", "auditor", "operator"})
 MEMBER_ONLY = frozenset({"member"})
 
@@ -49,6 +49,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "pxhub.v1.DirectoryService.GetMember": ANY,
     "pxhub.v1.DirectoryService.AnnounceKey": MEMBER_ONLY,
     "pxhub.v1.DirectoryService.SetMemberStatus": frozenset({"operator"}),
+    "pxhub.v1.DirectoryService.AdmitMember": frozenset({"operator"}),
+    "pxhub.v1.DirectoryService.RevokeCertificate": frozenset({"operator"}),
     "pxhub.v1.AuditService.GetCheckpoint": ANY,
     "pxhub.v1.AuditService.ListEntries": ANY,
     "pxhub.v1.AuditService.GetInclusionProof": ANY,
@@ -190,7 +192,11 @@ async def test_the_handshake_refuses(hub: HubHandle, federation_dir: Path, kind:
 
 async def test_a_member_acts_only_as_itself(hub: HubHandle) -> None:
     """The "another member" cells: its mail, its acknowledgements and its sender identity are its own."""
-    sender_id, recipient_id, stranger_id = MEMBER, MEMBERS[1].member_id, MEMBERS[2].member_id
+    sender_id, recipient_id, stranger_id = (
+        MEMBER,
+        default_members()[1].member_id,
+        default_members()[2].member_id,
+    )
     sender, recipient, stranger = [await hub.client(m) for m in (sender_id, recipient_id, stranger_id)]
     try:
         envelope = sender.seal(practice(sender_id), knowledge_metadata(), [recipient_id])

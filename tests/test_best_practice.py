@@ -15,7 +15,7 @@ from adapters.best_practice import (
     period_label,
 )
 from adapters.samples.programmes import programme_records, records_for
-from hub.core.members import MEMBER_IDS
+from hub.dev.federation import default_member_ids
 from pxhub.v1 import best_practice_pb2 as bp
 from pxhub.v1 import common_pb2, record_pb2
 
@@ -71,7 +71,7 @@ def test_records_for_members() -> None:
     assert [r.practice_id for r in records_for("PE-INPE")] == ["PE-INPE-CREO", "PE-INPE-CARCELES-PRODUCTIVAS"]
     # No grounded programme for the other members: nothing is invented for them.
     for member in ("GT-DGSP", "EC-SNAI", "UY-INR", "DO-DGSPC", "MX-OADPRS"):
-        assert member in MEMBER_IDS
+        assert member in default_member_ids()
         assert records_for(member) == []
     with pytest.raises(ValueError, match="unknown member id"):
         records_for("XX-NOPE")

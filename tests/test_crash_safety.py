@@ -20,7 +20,7 @@ from pathlib import Path
 import grpc
 import pytest
 
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 from hub.identity.manifest import load_manifest
 from hub.sdk import MemberClient
 from hub.sdk.audit.client import AuditClient, trust_anchors
@@ -31,8 +31,8 @@ from tests.test_exchange_grpc import knowledge_metadata, practice
 
 pytestmark = pytest.mark.crash
 
-SENDER = MEMBERS[0].member_id
-RECIPIENT = MEMBERS[1].member_id
+SENDER = default_members()[0].member_id
+RECIPIENT = default_members()[1].member_id
 KILLS = 4
 ACCEPTED = envelope_pb2.Receipt.Outcome.OUTCOME_ACCEPTED
 DUPLICATE = envelope_pb2.Receipt.Outcome.OUTCOME_DUPLICATE

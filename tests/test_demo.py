@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 
 pytestmark = pytest.mark.prefect
 
@@ -22,7 +22,7 @@ def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) 
         tmp_path / "demo", profiles_per_partner=3, console=console, log_file=tmp_path / "hub.log"
     )
 
-    member_ids = {m.member_id for m in MEMBERS}
+    member_ids = {m.member_id for m in default_members()}
     assert {sender for sender, _ in report.sent} == member_ids
     assert {recipient for _, recipient in report.received} == member_ids
     assert report.sent == report.received == report.acknowledged
@@ -124,7 +124,9 @@ def _identifiers_in_exports(exports: Path) -> set[str]:
 
     found: set[str] = set()
     for export in exports.iterdir():
-        member = next((m.member_id for m in MEMBERS if export.name.startswith(m.member_id.lower())), None)
+        member = next(
+            (m.member_id for m in default_members() if export.name.startswith(m.member_id.lower())), None
+        )
         if member is None or export.suffix == ".jsonl" or not export.is_file():
             continue
         with export.open("rb") as stream:

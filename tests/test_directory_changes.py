@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from hub.core.audit_entry import AuditEntry
 from hub.core.envelope import EnvelopeError, SignerKey
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 from hub.identity import keyring
 from hub.identity.credentials import load_identity
 from hub.identity.directory import Directory, KeyEntry
@@ -34,7 +34,7 @@ from tests.conftest import PASSPHRASE, fresh_database_url, start_test_hub
 from tests.test_exchange_grpc import knowledge_metadata, practice
 
 E = envelope_pb2
-MEMBER, PARTNER, OTHER = MEMBERS[0].member_id, MEMBERS[1].member_id, MEMBERS[2].member_id
+MEMBER, PARTNER, OTHER = (m.member_id for m in default_members()[:3])
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)  # for the store, which only keeps the time
 
 

@@ -12,7 +12,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 from hub.core.envelope import RecipientKey, SignerKey, seal
-from hub.core.members import MEMBER_IDS
+from hub.dev.federation import default_member_ids
 from hub.policy import default_policy
 from hub.services.audit_events import items_digest
 from hub.transport.status import reason_of
@@ -36,10 +36,10 @@ PARTNERS = {
         m,
         E.PURPOSE_TRANSNATIONAL_ORGANISED_CRIME,
         E.LEGAL_BASIS_BILATERAL_AGREEMENT,
-        MEMBER_IDS,
+        default_member_ids(),
         _ISSUED,
     )
-    for m in MEMBER_IDS
+    for m in default_member_ids()
 }
 
 
@@ -76,11 +76,11 @@ def security_metadata() -> envelope_pb2.RecordMetadata:
 
 
 async def test_exchange_among_all_seven(hub_server: HubHandle) -> None:
-    clients = {m: await hub_server.client(m) for m in MEMBER_IDS}
+    clients = {m: await hub_server.client(m) for m in default_member_ids()}
     try:
-        sent: dict[str, set[str]] = {m: set() for m in MEMBER_IDS}
+        sent: dict[str, set[str]] = {m: set() for m in default_member_ids()}
         for sender, client in clients.items():
-            others = [m for m in MEMBER_IDS if m != sender]
+            others = [m for m in default_member_ids() if m != sender]
             envelopes = [client.seal(practice(sender), knowledge_metadata(), others)]
             # Profiles travel only to bilateral security-cooperation partners under the default policy.
             envelopes += [client.seal(profile(sender), security_metadata(), [r]) for r in PARTNERS[sender]]
@@ -94,7 +94,7 @@ async def test_exchange_among_all_seven(hub_server: HubHandle) -> None:
             opened = [client.open(d) for d in deliveries]
             assert {o.message_id for o in opened} == sent[member]
             assert len(opened) == 8  # six programme records and a profile from each of two partners
-            assert {o.sender for o in opened} == set(MEMBER_IDS) - {member}
+            assert {o.sender for o in opened} == set(default_member_ids()) - {member}
             results = await client.acknowledge([client.receipt_for(o.verified) for o in opened])
             assert all(r.outcome == exchange_pb2.ACKNOWLEDGE_OUTCOME_RECORDED for r in results)
             assert [d async for d in client.fetch()] == []  # nothing comes back after acknowledgement

@@ -16,7 +16,7 @@ from typing import Any
 import grpc
 import pytest
 
-from hub.core.members import MEMBER_IDS
+from hub.dev.federation import default_member_ids
 from tests.conftest import HubHandle, start_test_hub
 
 pytestmark = pytest.mark.prefect
@@ -328,7 +328,7 @@ async def test_publish_records_sends_audits_training_and_programmes_once(
     assert (first.read, first.published, first.accepted) == (expected + 2, expected, expected)
     assert [line for line, _ in first.problems] == [expected + 1, expected + 3]
     assert "outbound-sync" in first.problems[1][1]
-    assert first.sent_to == {m: expected for m in MEMBER_IDS if m != "CO-INPEC"}
+    assert first.sent_to == {m: expected for m in default_member_ids() if m != "CO-INPEC"}
     again = await publish_records("CO-INPEC", str(records), **args)
     assert (again.accepted, again.already_sent) == (0, expected)
     peru = await hub.client("PE-INPE")

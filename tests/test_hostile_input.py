@@ -22,7 +22,7 @@ from google.protobuf import descriptor_pool
 from google.protobuf.message import DecodeError
 
 from hub.core.envelope import EnvelopeError, RecipientKey, SignerKey, seal
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 from hub.identity.caller import Caller
 from hub.identity.credentials import load_identity
 from hub.identity.directory import Directory
@@ -37,9 +37,9 @@ from tests.test_exchange_grpc import knowledge_metadata, practice
 pytestmark = pytest.mark.fuzz
 
 E = envelope_pb2
-SENDER = MEMBERS[0].member_id
-RECIPIENTS = [m.member_id for m in MEMBERS[1:4]]
-HONEST = MEMBERS[5].member_id
+SENDER = default_members()[0].member_id
+RECIPIENTS = [m.member_id for m in default_members()[1:4]]
+HONEST = default_members()[5].member_id
 IN_PROCESS_INPUTS = int(os.environ.get("PXHUB_FUZZ_INPUTS", "100000"))
 OVER_GRPC_INPUTS = int(os.environ.get("PXHUB_FUZZ_GRPC_INPUTS", "2000"))
 

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.core.envelope import EnvelopeError, SignerKey, verify
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 from hub.identity.directory import Directory, KeyEntry
 from hub.identity.manifest import key_id
 from hub.runtime.logs import configure_logging
@@ -77,7 +77,7 @@ def test_rotation_with_overlap_then_retirement(federation_dir: Path) -> None:
 
 async def test_revocation_refuses_every_call_and_submission(federation_dir: Path) -> None:
     hub = await start_test_hub(federation_dir)
-    revoked, partner = MEMBERS[3].member_id, MEMBERS[4].member_id
+    revoked, partner = default_members()[3].member_id, default_members()[4].member_id
     try:
         client = await hub.client(revoked)
         partner_client = await hub.client(partner)
@@ -97,7 +97,7 @@ async def test_revocation_refuses_every_call_and_submission(federation_dir: Path
             assert reason_of(refused.value) == "MEMBER_REVOKED"
         # The rest of the network keeps exchanging.
         receipts = await partner_client.submit(
-            [partner_client.seal(practice(partner), knowledge_metadata(), [MEMBERS[0].member_id])]
+            [partner_client.seal(practice(partner), knowledge_metadata(), [default_members()[0].member_id])]
         )
         assert receipts[0].outcome == E.Receipt.Outcome.OUTCOME_ACCEPTED
         await client.close()
@@ -109,7 +109,7 @@ async def test_revocation_refuses_every_call_and_submission(federation_dir: Path
 def test_expiry_warnings_in_logs(federation_dir: Path) -> None:
     directory = Directory.from_federation(federation_dir)
     now = datetime.now(UTC)
-    soon = MEMBERS[2].member_id
+    soon = default_members()[2].member_id
     member = directory.member(soon)
     assert member is not None
     member.certificate_not_after = now + timedelta(days=5)

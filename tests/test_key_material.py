@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from hub.core import envelope as envelope_module
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 from hub.identity.credentials import load_hub, load_identity
 from hub.identity.manifest import load_manifest
 from hub.runtime.logs import configure_logging
@@ -26,7 +26,7 @@ from tests.security_support import channel, identity_credentials
 from tests.test_authorization_matrix import all_methods, call
 from tests.test_exchange_grpc import knowledge_metadata, practice
 
-SENDER, RECIPIENT, OTHER = (m.member_id for m in MEMBERS[:3])
+SENDER, RECIPIENT, OTHER = (m.member_id for m in default_members()[:3])
 
 
 def encodings(secret: bytes) -> list[bytes]:

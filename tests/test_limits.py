@@ -11,7 +11,7 @@ import pytest
 
 from hub.core.audit_entry import AuditEntry
 from hub.core.envelope import MAX_ITEMS_PER_REQUEST
-from hub.core.members import MEMBERS
+from hub.dev.federation import default_members
 from hub.sdk import MemberClient
 from hub.server.limits import MemberLimits
 from hub.transport.status import RpcRefusal, reason_of, retry_delay_of
@@ -20,7 +20,7 @@ from tests.conftest import HubHandle, start_test_hub
 from tests.security_support import channel, identity_credentials
 from tests.test_exchange_grpc import knowledge_metadata, practice
 
-A, B, C = (m.member_id for m in MEMBERS[:3])
+A, B, C = (m.member_id for m in default_members()[:3])
 ACCEPTED = envelope_pb2.Receipt.Outcome.OUTCOME_ACCEPTED
 
 

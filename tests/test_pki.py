@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from cryptography.x509.verification import PolicyBuilder, Store
 
-from hub.core.members import MEMBERS, by_id, validate_member_id
-from hub.dev.federation import init_federation
+from hub.core.members import Institution, institutions_from_data, validate_member_id
+from hub.dev.federation import default_members, init_federation
 from hub.identity.certificates import PeerIdentity, PeerIdentityError, identity_from_certificate
 from hub.identity.credentials import load_hub, load_identity, passphrase_from_env
 from hub.identity.manifest import (
@@ -55,7 +55,7 @@ def fed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, FederationManif
 def _expected_files() -> dict[str, int]:
     files = {"ca/ca.crt": 0o644, "ca/ca.key": 0o600, MANIFEST_NAME: 0o644}
     files |= {"hub/tls.crt": 0o644, "hub/tls.key": 0o600, "hub/signing.key": 0o600, "hub/signing.pub": 0o644}
-    for m in MEMBERS:
+    for m in default_members():
         base = f"members/{m.member_id}"
         files |= {f"{base}/tls.crt": 0o644, f"{base}/tls.key": 0o600}
         for use in ("signing", "encryption", "approver"):
@@ -75,8 +75,8 @@ def _cert(path: Path) -> x509.Certificate:
 # --------------------------------------------------------------------------- members
 
 
-def test_members_reference_data() -> None:
-    assert [m.member_id for m in MEMBERS] == [
+def test_default_members_are_data() -> None:
+    assert [m.member_id for m in default_members()] == [
         "CO-INPEC",
         "PE-INPE",
         "GT-DGSP",
@@ -85,13 +85,44 @@ def test_members_reference_data() -> None:
         "DO-DGSPC",
         "MX-OADPRS",
     ]
-    assert list(by_id()) == [m.member_id for m in MEMBERS]
     assert by_id()["PE-INPE"].country_name == "Perú"
-    for m in MEMBERS:
+    for m in default_members():
         assert validate_member_id(m.member_id) == m.member_id
         assert m.member_id == f"{m.country_iso2}-{m.acronym}"
-    with pytest.raises(TypeError):
-        by_id()["XX-NEW"] = MEMBERS[0]  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        ({}, "'members' list"),
+        ({"members": [1]}, "not an object"),
+        ({"members": [{"member_id": "BO-DGRP"}]}, "acronym must be"),
+        (
+            {
+                "members": [
+                    dict(member_id="BO-DGRP", acronym="DGRP", name="x", country_iso2="PE", country_name="y")
+                ]
+            },
+            "prefix",
+        ),
+        (
+            {
+                "members": [
+                    dict(member_id="BO-DGRP", acronym="DGRP", name="x", country_iso2="BO", country_name="y")
+                ]
+                * 2
+            },
+            "twice",
+        ),
+    ],
+)
+def test_member_data_errors_name_the_entry(data: object, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        institutions_from_data(data)
+
+
+def by_id() -> dict[str, Institution]:
+    return {m.member_id: m for m in default_members()}
 
 
 @pytest.mark.parametrize(
@@ -133,7 +164,7 @@ def test_init_creates_every_file_with_its_mode(fed: tuple[Path, FederationManife
 def test_modes_do_not_depend_on_the_umask(tmp_path: Path) -> None:
     old = os.umask(0o077)
     try:
-        init_federation(tmp_path / "f", PASSPHRASE, members=MEMBERS[:1], auditors=(), operators=())
+        init_federation(tmp_path / "f", PASSPHRASE, members=default_members()[:1], auditors=(), operators=())
     finally:
         os.umask(old)
     assert stat.S_IMODE((tmp_path / "f/ca/ca.crt").stat().st_mode) == 0o644
@@ -295,7 +326,13 @@ def test_manifest_matches_the_keys_on_disk(fed: tuple[Path, FederationManifest])
 def test_now_and_validity_are_honoured(tmp_path: Path) -> None:
     now = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
     manifest = init_federation(
-        tmp_path / "f", PASSPHRASE, members=MEMBERS[:1], auditors=(), operators=(), now=now, validity_days=30
+        tmp_path / "f",
+        PASSPHRASE,
+        members=default_members()[:1],
+        auditors=(),
+        operators=(),
+        now=now,
+        validity_days=30,
     )
     assert manifest.created == now.replace(microsecond=0)
     assert manifest.hub.certificate_not_after == datetime(2025, 3, 31, 12, tzinfo=UTC)
@@ -319,7 +356,7 @@ def test_refuses_to_overwrite(fed: tuple[Path, FederationManifest], tmp_path: Pa
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    init_federation(empty, PASSPHRASE, members=MEMBERS[:1], auditors=(), operators=())
+    init_federation(empty, PASSPHRASE, members=default_members()[:1], auditors=(), operators=())
     assert (empty / MANIFEST_NAME).is_file()
     assert stat.S_IMODE(empty.stat().st_mode) == 0o700
 
@@ -333,8 +370,8 @@ def test_refuses_to_overwrite(fed: tuple[Path, FederationManifest], tmp_path: Pa
         ({"auditors": "AUDITOR-1"}, "not a single string"),
         ({"operators": ("CO-INPEC",)}, "used twice"),
         ({"auditors": (HUB_ID,)}, "used twice"),
-        ({"members": (replace(MEMBERS[0], member_id="co-inpec"),)}, "upper case"),
-        ({"members": (MEMBERS[0], MEMBERS[0])}, "used twice"),
+        ({"members": (replace(default_members()[0], member_id="co-inpec"),)}, "upper case"),
+        ({"members": (default_members()[0], default_members()[0])}, "used twice"),
         ({"hub_hostnames": ("bad_host",)}, "not a valid DNS name"),
         ({"now": datetime(2025, 1, 1)}, "timezone-aware"),
         ({"validity_days": 0}, "positive integer"),
@@ -407,7 +444,7 @@ def test_load_identity_and_hub(fed: tuple[Path, FederationManifest]) -> None:
 
 def test_swapped_key_file_is_detected(tmp_path: Path) -> None:
     directory = tmp_path / "f"
-    init_federation(directory, PASSPHRASE, members=MEMBERS[:1], auditors=(), operators=())
+    init_federation(directory, PASSPHRASE, members=default_members()[:1], auditors=(), operators=())
     base = directory / "members/CO-INPEC"
     (base / "signing.key").unlink()
     (base / "signing.key").write_bytes((base / "approver.key").read_bytes())
@@ -417,7 +454,7 @@ def test_swapped_key_file_is_detected(tmp_path: Path) -> None:
 
 def test_unencrypted_key_is_refused(tmp_path: Path) -> None:
     directory = tmp_path / "f"
-    init_federation(directory, PASSPHRASE, members=MEMBERS[:1], auditors=(), operators=())
+    init_federation(directory, PASSPHRASE, members=default_members()[:1], auditors=(), operators=())
     path = directory / "members/CO-INPEC/tls.key"
     key = serialization.load_pem_private_key(path.read_bytes(), password=PASSPHRASE)
     path.write_bytes(

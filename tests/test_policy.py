@@ -24,7 +24,6 @@ from adapters.samples.synthetic import generate_profiles
 from hub.core.consent import SCHEMA_VERSION, Consent, sign_consent, subject_pseudonym
 from hub.core.envelope import EnvelopeError, SignerKey
 from hub.core.layers import layers_present
-from hub.core.members import MEMBERS
 from hub.core.policy import (
     NEVER_BY_DEFAULT,
     ExchangePolicy,
@@ -36,6 +35,7 @@ from hub.core.policy import (
     sign_policy,
     verify_signed_policy,
 )
+from hub.dev.federation import default_members
 from hub.policy import default_policy, default_policy_message
 from pxhub.v1 import consent_pb2, envelope_pb2, options_pb2, policy_pb2, record_pb2
 
@@ -44,8 +44,8 @@ S = options_pb2
 C = consent_pb2
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)  # the injected clock of these tests
 ISSUED = NOW - timedelta(days=30)  # when the default policy was issued
-MEMBER_IDS = [m.member_id for m in MEMBERS]
-BY_COUNTRY = {m.member_id[:2]: m.member_id for m in MEMBERS}
+MEMBER_IDS = [m.member_id for m in default_members()]
+BY_COUNTRY = {m.member_id[:2]: m.member_id for m in default_members()}
 PAIRS = [(a, b) for a, b in itertools.permutations(MEMBER_IDS, 2)]
 
 # ------------------------------------------------------------------ the default policy, read independently

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TypeAlias, TypeVar
 
-from hub.core.members import MEMBER_IDS, MEMBERS
+from adapters.samples.members import MEMBER_IDS, SAMPLE_MEMBERS
 from pxhub.v1 import common_pb2
 from pxhub.v1 import integrity_pb2 as ig
 
@@ -71,7 +71,8 @@ _MONEY: dict[str, tuple[str, float]] = {
     "MX-OADPRS": ("MXN", 18.0),
 }
 _MEMBERS: dict[str, _Member] = {
-    m.member_id: _Member(m.country_iso2, m.acronym, m.country_name, *_MONEY[m.member_id]) for m in MEMBERS
+    m.member_id: _Member(m.country_iso2, m.acronym, m.country_name, *_MONEY[m.member_id])
+    for m in SAMPLE_MEMBERS
 }
 
 

@@ -35,7 +35,7 @@ from adapters.best_practice import (
     Kind,
     Status,
 )
-from hub.core.members import MEMBER_IDS
+from adapters.samples.members import MEMBER_IDS
 from pxhub.v1 import best_practice_pb2 as bp
 from pxhub.v1 import common_pb2
 

@@ -16,8 +16,8 @@ from pathlib import Path
 from google.protobuf import json_format
 
 from adapters.samples.integrity import generate_ethics_training, generate_integrity_audits
+from adapters.samples.members import MEMBER_IDS
 from adapters.samples.programmes import records_for
-from hub.core.members import MEMBER_IDS
 from pxhub.v1 import record_pb2
 
 __all__ = ["sample_records", "write_records"]

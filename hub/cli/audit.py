@@ -24,6 +24,7 @@ from hub.cli.common import JsonOption
 from hub.core.words import counted
 
 if TYPE_CHECKING:
+    from hub.core.members import Institution
     from hub.sdk.audit.client import AuditClient
     from hub.sdk.audit.verify import TrustAnchors, VerifiedLog
 
@@ -89,6 +90,14 @@ class _Setup:
     passphrase: bytes
     saved_note: str | None
     first_use: bool = False
+
+
+def _institutions(federation_dir: Path) -> tuple[Institution, ...]:
+    """The members the federation file names, for the report's labels (others follow, sorted)."""
+    from hub.identity.manifest import load_manifest
+
+    members = load_manifest(federation_dir).by_role("member")
+    return tuple(m.institution for m in members if m.institution is not None)
 
 
 def _setup(
@@ -537,6 +546,7 @@ def report(
         target=setup.target,
         since=start,
         until=end,
+        members=_institutions(federation_dir),
     )
     page = render_report(build_report_data(entries_in_period(verified.entries or [], start, end)), header)
     try:

@@ -1,4 +1,4 @@
-"""The ``pxhub`` command: identities, the hub server, the member list, audit and consent.
+"""The ``pxhub`` command: identities, the hub server, the member directory and joins, audit and consent.
 
 Thin: every command parses its options and calls the module that does the work. Other packages
 add commands through the ``pxhub.cli`` entry-point group (the flows package adds ``flow`` and
@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-from datetime import datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated
@@ -20,10 +19,10 @@ from rich.console import Console
 
 from hub.cli.audit import audit_app
 from hub.cli.backup import backup
-from hub.cli.common import Column, JsonOption, print_json, print_table, run_as
+from hub.cli.common import run_as
 from hub.cli.consent import consent_app, policy_app, track
 from hub.cli.lookup import lookup_app, requests_app
-from hub.runtime.clock import edge_clock
+from hub.cli.membership import join_app, members_app
 
 app = typer.Typer(
     help="pxhub: data-exchange hub of the regional penitentiary cooperation network.", no_args_is_help=True
@@ -35,6 +34,8 @@ app.add_typer(consent_app, name="consent")
 app.add_typer(policy_app, name="policy")
 app.add_typer(lookup_app, name="lookup")
 app.add_typer(requests_app, name="requests")
+app.add_typer(members_app, name="members")
+app.add_typer(join_app, name="join")
 app.command("track")(track)
 app.command("backup")(backup)
 console = Console()
@@ -162,80 +163,6 @@ def serve(
         asyncio.run(run())
     finally:
         lock.release()
-
-
-@app.command()
-def members(
-    federation_dir: Annotated[Path, typer.Option(help="Federation folder.")] = Path("var/federation"),
-    target: Annotated[
-        str | None,
-        typer.Option(
-            help="Read the live, hub-signed directory from the hub at HOST:PORT (with rotations "
-            "and status changes); without it, the federation file as issued."
-        ),
-    ] = None,
-    as_member: Annotated[
-        str, typer.Option("--as", help="Identity to connect as (with --target).")
-    ] = "OPERATOR-1",
-    as_json: JsonOption = False,
-) -> None:
-    """List members, roles, key ids and certificate expiry (warns within 30 days)."""
-    from hub.identity.directory import EXPIRY_WARNING, Directory
-    from hub.sdk import MemberClient
-
-    if target:
-
-        async def connected_directory(client: MemberClient) -> Directory:
-            return client.directory  # fetched and verified by connecting
-
-        directory = run_as(target, federation_dir, as_member, None, connected_directory)
-    else:
-        try:
-            directory = Directory.from_federation(federation_dir)
-        except (FileNotFoundError, ValueError) as error:
-            raise _fail(str(error)) from error
-    now = edge_clock()
-
-    def soon(until: datetime, text: str) -> str:
-        if until - now < EXPIRY_WARNING:
-            return f"{text} (expires in {(until - now).days} d)"
-        return text
-
-    rows = []
-    for member in directory.members.values():
-        expires = member.certificate_not_after
-        rows.append(
-            {
-                "id": member.member_id,
-                "role": member.role,
-                "institution": member.institution_name,
-                "country": member.country_iso2,
-                "status": member.status,
-                "keys": [
-                    soon(k.valid_until, f"{k.use}: {k.key_id}")
-                    + (
-                        ""
-                        if k.status == "current"
-                        else f" ({k.status} until {k.valid_until.date().isoformat()})"
-                    )
-                    for k in member.keys
-                ],
-                "certificate_expires": "-" if expires is None else soon(expires, expires.date().isoformat()),
-            }
-        )
-    if as_json:
-        print_json(rows)
-        return
-    columns = [
-        Column("id", ident=True),
-        Column("role"),
-        Column("institution"),
-        Column("country"),
-        Column("status"),
-        Column("keys", ident=True),
-        Column("certificate_expires", "certificate expires", ident=True),
-    ]
-    print_table(rows, columns, title=f"Directory of {directory.hub_origin} (version {directory.version})")
 
 
 @app.command("member-status")

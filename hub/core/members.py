@@ -1,26 +1,22 @@
-"""The seven founding members of the network, as plain reference data.
+"""What a member institution is, and the shape of its ``member_id``.
 
-Pure data with no I/O: the PKI, the directory, the adapters and the policy
-tables all name institutions by the same ``member_id`` and must agree on it,
-so it is defined once here.
+Pure, with no I/O and no list of members: who is a member is data (the
+directory; for the development federation, ``hub/dev/default_members.json``).
+The PKI, the directory, the adapters and the policy tables all name
+institutions by the same ``member_id``, so its rules are defined once here.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from types import MappingProxyType
 
 __all__ = [
-    "MEMBERS",
-    "MEMBER_IDS",
     "MEMBER_ID_PATTERN",
     "OFFICER_PSEUDONYM_PATTERN",
     "OFFICER_PSEUDONYM_RULE",
     "Institution",
-    "by_id",
+    "institutions_from_data",
     "validate_member_id",
 ]
 
@@ -44,44 +40,36 @@ class Institution:
     country_name: str
 
 
-MEMBERS: tuple[Institution, ...] = (
-    Institution("CO-INPEC", "INPEC", "Instituto Nacional Penitenciario y Carcelario", "CO", "Colombia"),
-    Institution("PE-INPE", "INPE", "Instituto Nacional Penitenciario", "PE", "Perú"),
-    Institution("GT-DGSP", "DGSP", "Dirección General del Sistema Penitenciario", "GT", "Guatemala"),
-    Institution(
-        "EC-SNAI",
-        "SNAI",
-        "Servicio Nacional de Atención Integral a Personas Adultas Privadas de la Libertad"
-        " y a Adolescentes Infractores",
-        "EC",
-        "Ecuador",
-    ),
-    Institution("UY-INR", "INR", "Instituto Nacional de Rehabilitación", "UY", "Uruguay"),
-    Institution(
-        "DO-DGSPC",
-        "DGSPC",
-        "Dirección General de Servicios Penitenciarios y Correccionales",
-        "DO",
-        "República Dominicana",
-    ),
-    Institution(
-        "MX-OADPRS",
-        "OADPRS",
-        "Órgano Administrativo Desconcentrado Prevención y Readaptación Social",
-        "MX",
-        "México",
-    ),
-)
+def institutions_from_data(data: object, source: str = "members") -> tuple[Institution, ...]:
+    """Institutions from parsed JSON ``{"members": [...]}``, each entry an object of non-empty
+    strings ``member_id``, ``acronym``, ``name``, ``country_iso2``, ``country_name``.
 
-
-#: The members' ids, in ``MEMBERS`` order: the one list every other module uses.
-MEMBER_IDS: tuple[str, ...] = tuple(m.member_id for m in MEMBERS)
-
-
-@cache
-def by_id() -> Mapping[str, Institution]:
-    """Members keyed by ``member_id`` (read-only, in ``MEMBERS`` order)."""
-    return MappingProxyType({m.member_id: m for m in MEMBERS})
+    Members are data: the development federation's seven come from a file
+    (``hub/dev/default_members.json``); a real network's from its directory.
+    Errors name the entry and field.
+    """
+    if not isinstance(data, dict) or not isinstance(data.get("members"), list):
+        raise ValueError(f"{source}: expected an object with a 'members' list")
+    out: list[Institution] = []
+    for n, item in enumerate(data["members"]):
+        if not isinstance(item, dict):
+            raise ValueError(f"{source}: members[{n}] is not an object")
+        values: dict[str, str] = {}
+        for name in ("member_id", "acronym", "name", "country_iso2", "country_name"):
+            value = item.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise ValueError(f"{source}: members[{n}].{name} must be a non-empty string")
+            values[name] = value
+        member_id = validate_member_id(values["member_id"])
+        if not re.fullmatch(r"[A-Z]{2}", values["country_iso2"]) or not member_id.startswith(
+            values["country_iso2"] + "-"
+        ):
+            raise ValueError(f"{source}: members[{n}].country_iso2 must be the member id's two-letter prefix")
+        out.append(Institution(**values))
+    ids = [m.member_id for m in out]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"{source}: a member id is listed twice")
+    return tuple(out)
 
 
 def validate_member_id(s: object) -> str:

@@ -16,16 +16,19 @@ import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Final, NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from cryptography.x509.oid import NameOID
 
-from hub.core.members import MEMBERS, Institution
-from hub.identity.key_files import PrivateKey, check_passphrase
+from hub.core.members import Institution, institutions_from_data
+from hub.identity.authority import CLOCK_SKEW, build_certificate, key_usage
+from hub.identity.key_files import KeyFileWriter, check_passphrase
 from hub.identity.manifest import (
     DEFAULT_HUB_ORIGIN,
     FORMAT_VERSION,
@@ -60,13 +63,23 @@ _ROLE_KEY_USES: Final[Mapping[Role, tuple[KeyUse, ...]]] = {
     "hub": ("signing",),
 }
 _HOSTNAME = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*")
-#: RFC 5280 upper bound for organizationName (ub-organization-name).
-_MAX_ORGANIZATION_NAME = 64
-#: Certificates start a little in the past so a peer whose clock lags still accepts them.
-_CLOCK_SKEW = timedelta(minutes=5)
-_PRIVATE_MODE = 0o600
-_PUBLIC_MODE = 0o644
 _DIR_MODE = 0o700
+
+
+#: The development federation's members: data, not code (a real network grows by join requests).
+DEFAULT_MEMBERS_FILE: Final = "default_members.json"
+
+
+@cache
+def default_members() -> tuple[Institution, ...]:
+    """The seven founding members ``pxhub pki init`` creates, read from ``default_members.json``."""
+    source = resources.files("hub.dev").joinpath(DEFAULT_MEMBERS_FILE)
+    return institutions_from_data(json.loads(source.read_text("utf-8")), DEFAULT_MEMBERS_FILE)
+
+
+def default_member_ids() -> tuple[str, ...]:
+    """The default members' ids, in file order (the demo's and the samples' seven)."""
+    return tuple(m.member_id for m in default_members())
 
 
 # --------------------------------------------------------------------------- creation
@@ -85,7 +98,7 @@ def init_federation(
     directory: Path,
     passphrase: bytes,
     *,
-    members: Sequence[Institution] = MEMBERS,
+    members: Sequence[Institution] | None = None,
     auditors: Sequence[str] = ("AUDITOR-1",),
     operators: Sequence[str] = ("OPERATOR-1",),
     hub_hostnames: Sequence[str] = ("localhost",),
@@ -121,7 +134,7 @@ def init_federation(
         or not hub_origin.isprintable()
     ):
         raise PkiError(f"hub_origin must be a non-empty single line of printable text, got {hub_origin!r}")
-    plan = _plan_identities(members, auditors, operators)
+    plan = _plan_identities(default_members() if members is None else members, auditors, operators)
     san_entries = _hub_san_entries(hub_hostnames)
     _check_target(directory)
 
@@ -225,48 +238,6 @@ def _hub_san_entries(hostnames: Sequence[str]) -> list[x509.GeneralName]:
     return entries
 
 
-class _Writer:
-    """Creates files under the staging root with their final modes from the first byte."""
-
-    def __init__(self, root: Path, passphrase: bytes) -> None:
-        self.root = root
-        self._encryption = serialization.BestAvailableEncryption(passphrase)
-
-    def mkdir(self, rel: str) -> None:
-        path = self.root / rel
-        path.mkdir(mode=_DIR_MODE)
-        os.chmod(path, _DIR_MODE)  # mkdir's mode is filtered by the umask
-
-    def _write(self, rel: str, data: bytes, mode: int) -> None:
-        # O_EXCL: never follow or reuse something already there; the mode is set at
-        # creation so a private key is never readable by others, even briefly.
-        fd = os.open(
-            self.root / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode
-        )
-        try:
-            os.fchmod(fd, mode)  # exact mode whatever the umask
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-        finally:
-            os.close(fd)
-
-    def private_key(self, rel: str, key: PrivateKey) -> None:
-        pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, self._encryption
-        )
-        self._write(rel, pem, _PRIVATE_MODE)
-
-    def public(self, rel: str, data: bytes) -> None:
-        self._write(rel, data, _PUBLIC_MODE)
-
-
-def _organization_name(inst: Institution) -> str:
-    # RFC 5280 caps organizationName at 64 characters; two official names are longer,
-    # so those certificates carry the acronym and the manifest keeps the full name.
-    return inst.name if len(inst.name) <= _MAX_ORGANIZATION_NAME else inst.acronym
-
-
 def _write_federation(
     root: Path,
     passphrase: bytes,
@@ -278,8 +249,8 @@ def _write_federation(
     certificates_now: datetime,
     validity: timedelta,
 ) -> FederationManifest:
-    w = _Writer(root, passphrase)
-    not_before = certificates_now - _CLOCK_SKEW
+    w = KeyFileWriter(root, passphrase)
+    not_before = certificates_now - CLOCK_SKEW
     not_after = certificates_now + validity
 
     w.mkdir("ca")
@@ -300,14 +271,13 @@ def _write_federation(
         .not_valid_before(not_before)
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
+        .add_extension(key_usage(cert_sign=True), critical=True)
         .add_extension(ca_ski, critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     w.private_key("ca/ca.key", ca_key)
     ca_der = ca_cert.public_bytes(serialization.Encoding.DER)
     w.public("ca/ca.crt", ca_cert.public_bytes(serialization.Encoding.PEM))
-    aki = x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski)
 
     identities: list[IdentityRecord] = []
     for role, ident, inst in plan:
@@ -317,35 +287,8 @@ def _write_federation(
         w.mkdir(base)
 
         tls_key = ec.generate_private_key(ec.SECP256R1())
-        attrs = [x509.NameAttribute(NameOID.COMMON_NAME, ident)]
-        if inst is not None:
-            attrs = [
-                x509.NameAttribute(NameOID.COUNTRY_NAME, inst.country_iso2),
-                x509.NameAttribute(NameOID.ORGANIZATION_NAME, _organization_name(inst)),
-                *attrs,
-            ]
-        uri = x509.UniformResourceIdentifier(spiffe_id(role, ident))
-        if role == "hub":
-            san = x509.SubjectAlternativeName([*san_entries, uri])
-            eku = ExtendedKeyUsageOID.SERVER_AUTH
-        else:
-            san = x509.SubjectAlternativeName([uri])
-            eku = ExtendedKeyUsageOID.CLIENT_AUTH
-        cert = (
-            x509.CertificateBuilder()
-            .subject_name(x509.Name(attrs))
-            .issuer_name(ca_name)
-            .public_key(tls_key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(not_before)
-            .not_valid_after(not_after)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(digital_signature=True), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([eku]), critical=False)
-            .add_extension(san, critical=False)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(tls_key.public_key()), critical=False)
-            .add_extension(aki, critical=False)
-            .sign(ca_key, hashes.SHA256())
+        cert = build_certificate(
+            ca_key, ca_cert, tls_key.public_key(), role, ident, inst, not_before, not_after, san_entries
         )
         w.private_key(f"{base}/tls.key", tls_key)
         w.public(f"{base}/tls.crt", cert.public_bytes(serialization.Encoding.PEM))
@@ -408,17 +351,3 @@ def _write_federation(
     text = json.dumps(manifest_to_json(manifest), indent=2, ensure_ascii=False) + "\n"
     w.public(MANIFEST_NAME, text.encode("utf-8"))
     return manifest
-
-
-def _key_usage(*, digital_signature: bool = False, cert_sign: bool = False) -> x509.KeyUsage:
-    return x509.KeyUsage(
-        digital_signature=digital_signature,
-        content_commitment=False,
-        key_encipherment=False,
-        data_encipherment=False,
-        key_agreement=False,
-        key_cert_sign=cert_sign,
-        crl_sign=cert_sign,
-        encipher_only=False,
-        decipher_only=False,
-    )

@@ -6,11 +6,13 @@ Loaded from the federation manifest (``pxhub pki init``), served signed by
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -44,9 +46,14 @@ KEY_STATUS_TO_PROTO = {
     "previous": directory_pb2.KEY_STATUS_PREVIOUS,
     "revoked": directory_pb2.KEY_STATUS_REVOKED,
 }
+CERTIFICATE_STATUS_TO_PROTO = {
+    "current": directory_pb2.CERTIFICATE_STATUS_CURRENT,
+    "previous": directory_pb2.CERTIFICATE_STATUS_PREVIOUS,
+}
 
-#: How long before its end a certificate or key is flagged: the hub warns at start, ``pxhub
-#: members`` highlights it, and the rotate-keys flow rotates a key that is this close to its end.
+#: How long before its end a certificate or key is flagged by default: the hub warns at start (setting
+#: ``expiry_warning_days``), ``pxhub members`` highlights it (``--warn-days``), and the rotate-keys flow
+#: rotates a key that is this close to its end.
 EXPIRY_WARNING = timedelta(days=30)
 
 
@@ -71,6 +78,31 @@ class KeyEntry:
         return self.status != "revoked" and self.valid_from <= now <= self.valid_until
 
 
+@dataclass(frozen=True)
+class CertificateEntry:
+    """A TLS client certificate the directory lets a member connect with."""
+
+    sha256: str  # hex SHA-256 of the DER
+    serial: str  # hex
+    not_before: datetime
+    not_after: datetime
+    status: str = "current"  # or "previous": replaced by a renewal, accepted until not_after
+
+    def accepted_at(self, now: datetime) -> bool:
+        return self.not_before <= now <= self.not_after
+
+
+@dataclass(frozen=True)
+class RevokedCertificate:
+    """An entry of the directory's trust list."""
+
+    member_id: str
+    sha256: str
+    serial: str
+    revoked_at: datetime
+    reason: str
+
+
 @dataclass
 class MemberEntry:
     member_id: str
@@ -82,6 +114,7 @@ class MemberEntry:
     status: str = "active"
     certificate_not_after: datetime | None = None
     keys: list[KeyEntry] = field(default_factory=list)
+    certificates: list[CertificateEntry] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -103,10 +136,18 @@ class MemberEntry:
 class Directory:
     """Members by id; implements the envelope ``KeyResolver`` protocol."""
 
-    def __init__(self, members: Iterable[MemberEntry], hub_origin: str = "pxhub.dev/hub", version: int = 1):
+    def __init__(
+        self,
+        members: Iterable[MemberEntry],
+        hub_origin: str = "pxhub.dev/hub",
+        version: int = 1,
+        revoked: Iterable[RevokedCertificate] = (),
+    ):
         self.members = {m.member_id: m for m in members}
         self.hub_origin = hub_origin
         self.version = version
+        #: The trust list: revoked certificates by SHA-256.
+        self.revoked: dict[str, RevokedCertificate] = {r.sha256: r for r in revoked}
 
     @classmethod
     def from_federation(cls, federation_dir: Path) -> Directory:
@@ -117,6 +158,7 @@ class Directory:
         for identity in manifest.identities:
             if identity.role == "hub":
                 continue
+            certificate = _manifest_certificate(federation_dir, identity.certificate_path)
             members.append(
                 MemberEntry(
                     member_id=identity.id,
@@ -138,6 +180,7 @@ class Directory:
                         )
                         for k in identity.keys
                     ],
+                    certificates=[certificate] if certificate is not None else [],
                 )
             )
         return cls(members, hub_origin=manifest.hub_origin)
@@ -164,15 +207,86 @@ class Directory:
         member.keys = keys  # one assignment: readers on other threads see the old or the new list
         self.version += 1
 
-    def set_status(self, member_id: str, status: str) -> None:
-        """active, suspended or revoked; a revoked member's keys are revoked with it."""
+    def set_status(self, member_id: str, status: str, at: datetime | None = None, reason: str = "") -> None:
+        """active, suspended or revoked; a revoked member's keys are revoked with it and its
+        certificates join the trust list (dated ``at``)."""
         if status not in MEMBER_STATUS_TO_PROTO:
             raise ValueError(f"unknown member status {status!r}")
         member = self.members[member_id]
         if status == "revoked":
             member.keys = [replace(key, status="revoked") for key in member.keys]
+            for certificate in member.certificates:
+                self._revoke(member_id, certificate, at, reason or "member revoked")
         member.status = status
         self.version += 1
+
+    def _revoke(
+        self, member_id: str, certificate: CertificateEntry, at: datetime | None, reason: str
+    ) -> None:
+        if certificate.sha256 not in self.revoked:
+            when = at if at is not None else certificate.not_before
+            self.revoked[certificate.sha256] = RevokedCertificate(
+                member_id, certificate.sha256, certificate.serial, when, reason
+            )
+
+    def add_member(self, entry: MemberEntry) -> None:
+        """A newly admitted member (the caller checked its id is free)."""
+        self.members[entry.member_id] = entry
+        self.version += 1
+
+    def renew_certificate(
+        self, member_id: str, certificate: CertificateEntry, now: datetime, overlap: timedelta
+    ) -> None:
+        """``certificate`` becomes current; the one it replaces is accepted until ``now + overlap``."""
+        member = self.members[member_id]
+        kept = [
+            replace(c, status="previous", not_after=min(c.not_after, now + overlap))
+            if c.status == "current"
+            else c
+            for c in member.certificates
+        ]
+        member.certificates = [*kept, replace(certificate, status="current")]
+        member.certificate_not_after = certificate.not_after
+        self.version += 1
+
+    def revoke_certificate(self, member_id: str, sha256: str, at: datetime, reason: str) -> None:
+        """Put one of ``member_id``'s certificates on the trust list."""
+        member = self.members[member_id]
+        certificate = next(c for c in member.certificates if c.sha256 == sha256)
+        self._revoke(member_id, certificate, at, reason)
+        self.version += 1
+
+    def certificate_refusal(self, member_id: str, sha256: str, now: datetime) -> str | None:
+        """Why the hub refuses ``member_id`` connecting with certificate ``sha256`` (None: accepted).
+
+        ``"revoked"`` when it is on the trust list; ``"unknown"`` when the directory names other
+        certificates for the member and not this one (or its overlap has ended).
+        """
+        if sha256 in self.revoked:
+            return "revoked"
+        member = self.members.get(member_id)
+        if member is None or not member.certificates:
+            return None  # an entry that names no certificate: identified by its name alone
+        for certificate in member.certificates:
+            if certificate.sha256 == sha256 and certificate.accepted_at(now):
+                return None
+        return "unknown"
+
+    def apply_trust_list(self) -> list[str]:
+        """Treat every member whose current certificate is on the trust list as revoked.
+
+        What a member does with a directory it loads: a peer entry presenting a revoked
+        certificate is not trusted to receive or to have signed anything, whatever its status
+        says. Returns the ids so treated.
+        """
+        distrusted = []
+        for member in self.members.values():
+            current = [c for c in member.certificates if c.status == "current"]
+            if current and all(c.sha256 in self.revoked for c in current) and member.status != "revoked":
+                member.keys = [replace(key, status="revoked") for key in member.keys]
+                member.status = "revoked"
+                distrusted.append(member.member_id)
+        return distrusted
 
     def national_members(self) -> list[MemberEntry]:
         return [m for m in self.members.values() if m.role == "member"]
@@ -197,7 +311,7 @@ class Directory:
 
     def encryption_key(self, member_id: str) -> tuple[str, X25519PublicKey] | None:
         member = self.members.get(member_id)
-        key = member.current_key("encryption") if member else None
+        key = member.current_key("encryption") if member and member.status != "revoked" else None
         if key is None:
             return None
         return key.key_id, X25519PublicKey.from_public_bytes(key.public_key)
@@ -210,13 +324,52 @@ class Directory:
         )
         for member in self.members.values():
             message.members.append(member_to_proto(member))
+        for revoked in self.revoked.values():
+            entry = message.revoked_certificates.add(
+                member_id=revoked.member_id,
+                sha256=revoked.sha256,
+                serial=revoked.serial,
+                reason=revoked.reason,
+            )
+            entry.revoked_at.CopyFrom(_timestamp(revoked.revoked_at))
         if hub_key is not None:
             message.hub_key.CopyFrom(key_to_proto(hub_key))
         return message
 
     @classmethod
     def from_proto(cls, message: directory_pb2.Directory) -> Directory:
-        return cls((member_from_proto(m) for m in message.members), message.hub_origin, message.version)
+        """The directory as a member loads it: its trust list applied (:meth:`apply_trust_list`)."""
+        revoked = [
+            RevokedCertificate(r.member_id, r.sha256, r.serial, r.revoked_at.ToDatetime(UTC), r.reason)
+            for r in message.revoked_certificates
+        ]
+        directory = cls(
+            (member_from_proto(m) for m in message.members), message.hub_origin, message.version, revoked
+        )
+        directory.apply_trust_list()
+        return directory
+
+
+def _manifest_certificate(federation_dir: Path, rel: str) -> CertificateEntry | None:
+    """The certificate a manifest entry names, when its file is at hand (the operator's, the hub's folder)."""
+    try:
+        certificate = x509.load_pem_x509_certificate((Path(federation_dir) / rel).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return certificate_entry(certificate)
+
+
+def certificate_entry(certificate: x509.Certificate, status: str = "current") -> CertificateEntry:
+    from cryptography.hazmat.primitives import serialization
+
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    return CertificateEntry(
+        sha256=hashlib.sha256(der).hexdigest(),
+        serial=format(certificate.serial_number, "x"),
+        not_before=certificate.not_valid_before_utc,
+        not_after=certificate.not_valid_after_utc,
+        status=status,
+    )
 
 
 def key_to_proto(key: KeyEntry) -> directory_pb2.PublicKey:
@@ -244,6 +397,14 @@ def member_to_proto(member: MemberEntry) -> directory_pb2.Member:
     )
     if member.certificate_not_after is not None:
         message.certificate_not_after.CopyFrom(_timestamp(member.certificate_not_after))
+    for certificate in member.certificates:
+        message.certificates.add(
+            sha256=certificate.sha256,
+            serial=certificate.serial,
+            not_before=_timestamp(certificate.not_before),
+            not_after=_timestamp(certificate.not_after),
+            status=CERTIFICATE_STATUS_TO_PROTO[certificate.status],
+        )
     return message
 
 
@@ -251,10 +412,11 @@ def _reverse(mapping: Mapping[str, int]) -> dict[int, str]:
     return {v: k for k, v in mapping.items()}
 
 
-_USES, _ALGORITHMS, _KEY_STATUSES = (
+_USES, _ALGORITHMS, _KEY_STATUSES, _CERTIFICATE_STATUSES = (
     _reverse(USE_TO_PROTO),
     _reverse(ALGORITHM_TO_PROTO),
     _reverse(KEY_STATUS_TO_PROTO),
+    _reverse(CERTIFICATE_STATUS_TO_PROTO),
 )
 
 
@@ -286,6 +448,16 @@ def member_from_proto(message: directory_pb2.Member) -> MemberEntry:
             else None
         ),
         keys=[key_from_proto(k) for k in message.keys],
+        certificates=[
+            CertificateEntry(
+                sha256=c.sha256,
+                serial=c.serial,
+                not_before=c.not_before.ToDatetime(UTC),
+                not_after=c.not_after.ToDatetime(UTC),
+                status=_CERTIFICATE_STATUSES.get(c.status, "previous"),
+            )
+            for c in message.certificates
+        ],
     )
 
 

@@ -1,6 +1,7 @@
-"""Signed directory changes: a member's key announcement and the operator's status change.
+"""Signed directory changes: a member's key announcement; the operator's status change, admission
+of a member (or renewal of its certificate) and certificate revocation.
 
-Both are signed over their exact bytes by whoever has the authority: a member
+All are signed over their exact bytes by whoever has the authority: a member
 announces its own keys under its current signing key (plus, for a new Ed25519
 key, the new key's own signature as proof of possession); only an operator
 changes a member's status. The hub checks them here, stores the signed bytes
@@ -16,20 +17,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final, TypeVar, cast
 
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from google.protobuf.message import DecodeError
 
 from hub.core.envelope import EnvelopeError, SignerKey, check_signed, sign_as
+from hub.identity.authority import check_issued
 from hub.identity.directory import (
     MEMBER_STATUS_FROM_PROTO,
     MEMBER_STATUS_TO_PROTO,
+    CertificateEntry,
     Directory,
     KeyEntry,
     MemberEntry,
+    certificate_entry,
     key_from_proto,
     key_to_proto,
 )
-from hub.identity.manifest import ALGORITHM_FOR_USE, KeyUse
+from hub.identity.join import JoinRequestView, check_join_signature, read_join_request
+from hub.identity.manifest import ALGORITHM_FOR_USE, KeyUse, PkiError
 from hub.identity.manifest import key_id as derive_key_id
 from pxhub.v1 import directory_pb2, envelope_pb2
 
@@ -38,6 +44,8 @@ R = envelope_pb2
 DOMAIN_KEY_ANNOUNCEMENT: Final = "pxhub/v1/key-announcement"
 DOMAIN_KEY_POSSESSION: Final = "pxhub/v1/key-possession"
 DOMAIN_MEMBER_STATUS: Final = "pxhub/v1/member-status"
+DOMAIN_MEMBER_ADMISSION: Final = "pxhub/v1/member-admission"
+DOMAIN_CERTIFICATE_REVOCATION: Final = "pxhub/v1/certificate-revocation"
 
 #: The longest a replaced key may stay valid after a rotation.
 MAX_OVERLAP: Final = timedelta(days=90)
@@ -119,7 +127,13 @@ def sign_status_change(
 # --------------------------------------------------------------------------- checking (hub side)
 
 
-_Change = TypeVar("_Change", directory_pb2.KeyAnnouncement, directory_pb2.MemberStatusChange)
+_Change = TypeVar(
+    "_Change",
+    directory_pb2.KeyAnnouncement,
+    directory_pb2.MemberStatusChange,
+    directory_pb2.MemberAdmission,
+    directory_pb2.CertificateRevocation,
+)
 
 
 def _parse(message: _Change, raw: bytes, what: str) -> _Change:
@@ -135,6 +149,29 @@ def _check_time(stamp: datetime, now: datetime | None, what: str) -> None:
         raise EnvelopeError(
             R.REASON_CLOCK_SKEW, f"{what} is {stamp.isoformat()}, more than 5 minutes from the hub's clock"
         )
+
+
+def _check_operator(
+    domain: str,
+    raw: bytes,
+    signature: envelope_pb2.Signature,
+    directory: Directory,
+    caller_id: str,
+    stamp: datetime,
+    at: datetime,
+    live: bool,
+    what: str,
+) -> None:
+    """``raw`` is signed by the calling operator's usable signing key and dated near the hub's clock."""
+    operator = directory.member(caller_id)
+    if operator is None or operator.role != "operator" or signature.signer != caller_id:
+        raise EnvelopeError(
+            R.REASON_SENDER_MISMATCH,
+            f"{what} signed by {signature.signer[:40]!r}; only the calling operator may sign",
+        )
+    _check_time(stamp, at if live else None, what)
+    public = _signing_key_at(operator, signature.key_id, at)
+    _check_signature(domain, raw, signature, public, what)
 
 
 def _signing_key_at(member: MemberEntry, key_id: str, at: datetime) -> Ed25519PublicKey:
@@ -245,18 +282,20 @@ def check_status_change(
 ) -> StatusChange:
     """Check an operator's status change as of ``at`` (``live`` as in :func:`check_key_announcement`)."""
     message = _parse(directory_pb2.MemberStatusChange(), request.change, "status change")
-    operator = directory.member(caller_id)
-    if operator is None or operator.role != "operator" or request.signature.signer != caller_id:
-        raise EnvelopeError(
-            R.REASON_SENDER_MISMATCH,
-            f"status change signed by {request.signature.signer[:40]!r}; only the calling operator may sign",
-        )
     if not message.HasField("changed_at"):
         raise EnvelopeError(R.REASON_MISSING_FIELD, "status change needs changed_at")
     changed_at = message.changed_at.ToDatetime(UTC)
-    _check_time(changed_at, at if live else None, "changed_at")
-    public = _signing_key_at(operator, request.signature.key_id, at)
-    _check_signature(DOMAIN_MEMBER_STATUS, request.change, request.signature, public, "status change")
+    _check_operator(
+        DOMAIN_MEMBER_STATUS,
+        request.change,
+        request.signature,
+        directory,
+        caller_id,
+        changed_at,
+        at,
+        live,
+        "status change",
+    )
     status = MEMBER_STATUS_FROM_PROTO.get(message.status)
     if status is None:
         raise EnvelopeError(
@@ -270,8 +309,7 @@ def check_status_change(
             R.REASON_MEMBER_REVOKED,
             f"{target.member_id} is revoked for good; it rejoins with a new identity, not a reinstatement",
         )
-    if len(message.reason) > 200 or not message.reason.isprintable():
-        raise EnvelopeError(R.REASON_MALFORMED, "reason must be at most 200 printable characters")
+    _check_reason(message.reason)
     return StatusChange(target.member_id, status, message.reason, changed_at, request.signature.key_id)
 
 
@@ -289,4 +327,239 @@ def apply_rotation(directory: Directory, rotation: KeyRotation, at: datetime) ->
 
 
 def apply_status(directory: Directory, change: StatusChange) -> None:
-    directory.set_status(change.member_id, change.status)
+    directory.set_status(change.member_id, change.status, change.changed_at, change.reason)
+
+
+# --------------------------------------------------------------------------- admission and revocation
+
+
+@dataclass(frozen=True)
+class Admission:
+    """A checked admission (a join) or certificate renewal, signed by an operator."""
+
+    request: JoinRequestView
+    certificate: CertificateEntry
+    overlap: timedelta
+    admitted_at: datetime
+    signer_key_id: str
+
+    @property
+    def member_id(self) -> str:
+        return self.request.member_id
+
+    @property
+    def kind(self) -> str:
+        return self.request.kind
+
+
+@dataclass(frozen=True)
+class CertificateRevocation:
+    """A checked revocation of one certificate, signed by an operator."""
+
+    member_id: str
+    sha256: str
+    reason: str
+    revoked_at: datetime
+    signer_key_id: str
+
+
+def sign_admission(
+    join_request: directory_pb2.SignedJoinRequest,
+    certificate_der: bytes,
+    overlap: timedelta,
+    admitted_at: datetime,
+    operator: SignerKey,
+) -> directory_pb2.AdmitMemberRequest:
+    """The operator's signed admission of ``join_request`` with the certificate the CA issued."""
+    message = directory_pb2.MemberAdmission(join_request=join_request, certificate_der=certificate_der)
+    message.overlap.FromTimedelta(overlap)
+    message.admitted_at.FromDatetime(admitted_at.astimezone(UTC))
+    raw = message.SerializeToString()
+    return directory_pb2.AdmitMemberRequest(
+        admission=raw, signature=sign_as(DOMAIN_MEMBER_ADMISSION, raw, operator)
+    )
+
+
+def sign_certificate_revocation(
+    member_id: str, sha256: str, reason: str, revoked_at: datetime, operator: SignerKey
+) -> directory_pb2.RevokeCertificateRequest:
+    message = directory_pb2.CertificateRevocation(
+        member_id=member_id, certificate_sha256=sha256, reason=reason
+    )
+    message.revoked_at.FromDatetime(revoked_at.astimezone(UTC))
+    raw = message.SerializeToString()
+    return directory_pb2.RevokeCertificateRequest(
+        revocation=raw, signature=sign_as(DOMAIN_CERTIFICATE_REVOCATION, raw, operator)
+    )
+
+
+def _check_reason(reason: str) -> None:
+    if len(reason) > 200 or not reason.isprintable():
+        raise EnvelopeError(R.REASON_MALFORMED, "reason must be at most 200 printable characters")
+
+
+def check_admission(
+    request: directory_pb2.AdmitMemberRequest,
+    directory: Directory,
+    caller_id: str,
+    at: datetime,
+    ca_certificate: x509.Certificate,
+    *,
+    live: bool = True,
+) -> Admission:
+    """Check an admission or renewal as of ``at`` (``live`` as in :func:`check_key_announcement`).
+
+    The operator's signature; the institution's own request (fields, CSR, keys, expiry, its
+    signature); the certificate (issued by ``ca_certificate`` for the request's identity and CSR
+    key, valid at ``at``); then for a join that the id is free and no key is in use, for a renewal
+    that the member is active, signed with its current signing key and keeps its keys.
+    """
+    message = _parse(directory_pb2.MemberAdmission(), request.admission, "admission")
+    if not message.HasField("admitted_at") or not message.HasField("join_request"):
+        raise EnvelopeError(R.REASON_MISSING_FIELD, "admission needs join_request and admitted_at")
+    admitted_at = message.admitted_at.ToDatetime(UTC)
+    _check_operator(
+        DOMAIN_MEMBER_ADMISSION,
+        request.admission,
+        request.signature,
+        directory,
+        caller_id,
+        admitted_at,
+        at,
+        live,
+        "admission",
+    )
+    view = read_join_request(message.join_request, at)
+    try:
+        issued = check_issued(message.certificate_der, ca_certificate, view.member_id)
+        csr = x509.load_der_x509_csr(view.csr_der)
+        if issued.public_key() != csr.public_key():
+            raise PkiError("the certificate is not for the request's CSR key")
+        if not issued.not_valid_before_utc <= at <= issued.not_valid_after_utc:
+            raise PkiError("the certificate is not valid now")
+    except PkiError as error:
+        raise EnvelopeError(R.REASON_CERTIFICATE_INVALID, str(error)) from None
+    certificate = certificate_entry(issued)
+    if certificate.sha256 in directory.revoked:
+        raise EnvelopeError(R.REASON_CERTIFICATE_REVOKED, "the certificate is on the trust list")
+    overlap = message.overlap.ToTimedelta()
+    check_request_against(message.join_request, view, directory, at)
+    if view.kind == "renew" and not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise EnvelopeError(R.REASON_MALFORMED, f"overlap {overlap} is outside 0 to {MAX_OVERLAP.days} days")
+    return Admission(view, certificate, overlap, admitted_at, request.signature.key_id)
+
+
+def check_request_against(
+    signed: directory_pb2.SignedJoinRequest, view: JoinRequestView, directory: Directory, at: datetime
+) -> None:
+    """What a read request needs of the directory: for a join, a free id and unused keys; for a
+    renewal, an active member that signed with its current signing key and keeps its keys."""
+    existing = directory.member(view.member_id)
+    if view.kind == "join":
+        if existing is not None:
+            raise EnvelopeError(
+                R.REASON_MEMBER_ID_TAKEN,
+                f"member id {view.member_id} is already in the directory ({existing.status})",
+            )
+        _check_keys_unused(view, directory)
+    else:
+        _check_renewal(signed, view, existing, at)
+
+
+def _check_keys_unused(view: JoinRequestView, directory: Directory) -> None:
+    new = {k.public_key: k.use for k in view.keys}
+    for member in directory.members.values():
+        for key in member.keys:
+            if key.public_key in new:
+                raise EnvelopeError(
+                    R.REASON_KEY_REUSED,
+                    f"the {new[key.public_key]} key is already a key of {member.member_id}; "
+                    "a new member makes new keys",
+                )
+
+
+def _check_renewal(
+    signed: directory_pb2.SignedJoinRequest, view: JoinRequestView, member: MemberEntry | None, at: datetime
+) -> None:
+    if member is None or member.role != "member":
+        raise EnvelopeError(R.REASON_UNKNOWN_RECIPIENT, f"no member {view.member_id} to renew")
+    if member.status == "revoked":
+        raise EnvelopeError(
+            R.REASON_MEMBER_REVOKED, f"{member.member_id} is revoked; it rejoins with a new identity"
+        )
+    check_join_signature(signed, _signing_key_at(member, signed.signature.key_id, at), member.member_id)
+    current = {k.key_id for k in member.keys if k.status == "current"}
+    if {k.key_id for k in view.keys} != current:
+        raise EnvelopeError(
+            R.REASON_JOIN_REQUEST_INVALID,
+            "a renewal carries the member's current keys (rotate keys with AnnounceKey, not a renewal)",
+        )
+
+
+def apply_admission(directory: Directory, admission: Admission) -> None:
+    """A join adds the member (active, its keys current); a renewal makes the new certificate current."""
+    view = admission.request
+    if view.kind == "renew":
+        directory.renew_certificate(
+            view.member_id, admission.certificate, admission.admitted_at, admission.overlap
+        )
+        return
+    inst = view.institution
+    directory.add_member(
+        MemberEntry(
+            member_id=inst.member_id,
+            role="member",
+            institution_name=inst.name,
+            acronym=inst.acronym,
+            country_iso2=inst.country_iso2,
+            country_name=inst.country_name,
+            certificate_not_after=admission.certificate.not_after,
+            keys=list(view.keys),
+            certificates=[admission.certificate],
+        )
+    )
+
+
+def check_certificate_revocation(
+    request: directory_pb2.RevokeCertificateRequest,
+    directory: Directory,
+    caller_id: str,
+    at: datetime,
+    *,
+    live: bool = True,
+) -> CertificateRevocation:
+    message = _parse(directory_pb2.CertificateRevocation(), request.revocation, "revocation")
+    if not message.HasField("revoked_at"):
+        raise EnvelopeError(R.REASON_MISSING_FIELD, "revocation needs revoked_at")
+    revoked_at = message.revoked_at.ToDatetime(UTC)
+    _check_operator(
+        DOMAIN_CERTIFICATE_REVOCATION,
+        request.revocation,
+        request.signature,
+        directory,
+        caller_id,
+        revoked_at,
+        at,
+        live,
+        "revocation",
+    )
+    _check_reason(message.reason)
+    member = directory.member(message.member_id)
+    if member is None:
+        raise EnvelopeError(R.REASON_UNKNOWN_RECIPIENT, f"no member {message.member_id[:40]!r}")
+    if not any(c.sha256 == message.certificate_sha256 for c in member.certificates):
+        raise EnvelopeError(
+            R.REASON_CERTIFICATE_UNKNOWN,
+            f"{member.member_id} has no certificate {message.certificate_sha256[:64]!r}",
+        )
+    if message.certificate_sha256 in directory.revoked:
+        raise EnvelopeError(R.REASON_CERTIFICATE_REVOKED, "the certificate is already on the trust list")
+    return CertificateRevocation(
+        member.member_id, message.certificate_sha256, message.reason, revoked_at, request.signature.key_id
+    )
+
+
+def apply_certificate_revocation(directory: Directory, revocation: CertificateRevocation) -> None:
+    directory.revoke_certificate(
+        revocation.member_id, revocation.sha256, revocation.revoked_at, revocation.reason
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -10,6 +11,9 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, x25519
 from hub.identity.manifest import PkiError
 
 PrivateKey = ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey
+PRIVATE_MODE = 0o600
+PUBLIC_MODE = 0o644
+DIR_MODE = 0o700
 
 
 def check_passphrase(passphrase: object) -> None:
@@ -17,7 +21,6 @@ def check_passphrase(passphrase: object) -> None:
         raise PkiError(f"passphrase must be bytes, got {type(passphrase).__name__}")
     if not passphrase:
         raise PkiError("passphrase is empty")
-
 
 
 def read_federation_file(directory: Path, rel: str, what: str) -> bytes:
@@ -52,3 +55,40 @@ def decrypt_private_key(directory: Path, rel: str, passphrase: bytes) -> Private
 
 def raw_public_key(key: ed25519.Ed25519PrivateKey | x25519.X25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+class KeyFileWriter:
+    """Creates files under a (staging) root with their final modes from the first byte: private keys
+    encrypted with the passphrase and 0600, public files 0644, folders 0700."""
+
+    def __init__(self, root: Path, passphrase: bytes) -> None:
+        self.root = root
+        self._encryption = serialization.BestAvailableEncryption(passphrase)
+
+    def mkdir(self, rel: str) -> None:
+        path = self.root / rel
+        path.mkdir(mode=DIR_MODE)
+        os.chmod(path, DIR_MODE)  # mkdir's mode is filtered by the umask
+
+    def _write(self, rel: str, data: bytes, mode: int) -> None:
+        # O_EXCL: never follow or reuse something already there; the mode is set at
+        # creation so a private key is never readable by others, even briefly.
+        fd = os.open(
+            self.root / rel, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode
+        )
+        try:
+            os.fchmod(fd, mode)  # exact mode whatever the umask
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def private_key(self, rel: str, key: PrivateKey) -> None:
+        pem = key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, self._encryption
+        )
+        self._write(rel, pem, PRIVATE_MODE)
+
+    def public(self, rel: str, data: bytes) -> None:
+        self._write(rel, data, PUBLIC_MODE)

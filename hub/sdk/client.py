@@ -26,7 +26,12 @@ from hub.core.envelope import (
 from hub.core.policy import policy_in_force
 from hub.identity.credentials import IdentityCredentials, load_identity
 from hub.identity.directory import Directory, KeyEntry, verify_directory
-from hub.identity.directory_changes import sign_key_announcement, sign_status_change
+from hub.identity.directory_changes import (
+    sign_admission,
+    sign_certificate_revocation,
+    sign_key_announcement,
+    sign_status_change,
+)
 from hub.identity.manifest import load_manifest
 from hub.runtime.clock import Clock, edge_clock, system_random
 from hub.sdk.chunks import call_in_chunks
@@ -119,8 +124,15 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         await client.refresh_policy()
         return client
 
+    async def signed_directory(self) -> directory_pb2.GetDirectoryResponse:
+        """The hub-signed directory as it came (what a member bundle carries)."""
+        return await self.directory_stub.GetDirectory(directory_pb2.GetDirectoryRequest(), timeout=30)
+
     async def refresh_directory(self) -> Directory:
-        response = await self.directory_stub.GetDirectory(directory_pb2.GetDirectoryRequest(), timeout=30)
+        """Fetch, verify and load the signed directory, its trust list applied: a peer whose
+        current certificate is revoked is treated as revoked (nothing is sealed to it or
+        accepted from it)."""
+        response = await self.signed_directory()
         self.directory = Directory.from_proto(verify_directory(response, self.hub_public_key))
         return self.directory
 
@@ -160,6 +172,26 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         request = sign_status_change(member_id, status, reason, self.clock(), signer)
         return await self.directory_stub.SetMemberStatus(request, timeout=timeout)
 
+    async def admit_member(
+        self,
+        join_request: directory_pb2.SignedJoinRequest,
+        certificate_der: bytes,
+        overlap: timedelta = timedelta(0),
+        timeout: float = 30,
+    ) -> directory_pb2.AdmitMemberResponse:
+        """As an operator: admit a member (or renew its certificate) with the certificate the CA issued."""
+        signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
+        request = sign_admission(join_request, certificate_der, overlap, self.clock(), signer)
+        return await self.directory_stub.AdmitMember(request, timeout=timeout)
+
+    async def revoke_certificate(
+        self, member_id: str, certificate_sha256: str, reason: str, timeout: float = 30
+    ) -> directory_pb2.RevokeCertificateResponse:
+        """As an operator: put one certificate of ``member_id`` on the directory's trust list."""
+        signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
+        request = sign_certificate_revocation(member_id, certificate_sha256, reason, self.clock(), signer)
+        return await self.directory_stub.RevokeCertificate(request, timeout=timeout)
+
     # -- sending ---------------------------------------------------------------------------
 
     def seal(
@@ -180,7 +212,11 @@ class MemberClient(PolicyConsentClientMixin, LookupClientMixin):
         for member_id in recipients:
             found = self.directory.encryption_key(member_id)
             if found is None:
-                raise ValueError(f"recipient {member_id!r} has no current encryption key in the directory")
+                entry = self.directory.member(member_id)
+                state = f" (it is {entry.status})" if entry is not None and not entry.active else ""
+                raise ValueError(
+                    f"recipient {member_id!r} has no current encryption key in the directory{state}"
+                )
             keys.append(RecipientKey(member_id, found[0], found[1]))
         signer = SignerKey(self.member_id, self.identity.signing_key_id, self.identity.signing_key)
         approver = None

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import grpc
+from cryptography import x509
 from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer  # shipped asyncio servicer (grpcio-health-checking)
@@ -208,14 +209,17 @@ def member_limits(settings: HubSettings) -> MemberLimits:
     )
 
 
-def warn_expiring(directory: Directory, now: datetime) -> list[str]:
-    """Log a warning for every certificate or key that expires within 30 days (or has expired)."""
+def warn_expiring(directory: Directory, now: datetime, within: timedelta = EXPIRY_WARNING) -> list[str]:
+    """Log a warning for every certificate or key that expires ``within`` (setting
+    ``expiry_warning_days``) or has expired."""
     warned = []
     for member in directory.members.values():
+        if member.status == "revoked":
+            continue
         ends = [("certificate", "", member.certificate_not_after)]
         ends += [("key", k.key_id, k.valid_until) for k in member.keys if k.status != "revoked"]
         for what, key_id, until in ends:
-            if until is not None and until - now < EXPIRY_WARNING:
+            if until is not None and until - now < within:
                 days = (until - now).days
                 log.warning(f"{what}_expiring", member=member.member_id, key_id=key_id or None, days=days)
                 warned.append(f"{member.member_id}:{what}:{key_id}")
@@ -250,7 +254,9 @@ async def start_hub(
         valid_until=datetime(9999, 1, 1, tzinfo=UTC),
     )
     signals = MailboxSignals()
-    directory_book = DirectoryBook(store, directory)
+    directory_book = DirectoryBook(
+        store, directory, x509.load_pem_x509_certificate(credentials.ca_certificate_pem)
+    )
     replayed = directory_book.catch_up()  # raises DirectoryReplayError: the hub does not start
     context = HubContext(
         settings=settings,
@@ -259,7 +265,7 @@ async def start_hub(
         store=store,
         exchange=exchange,
         guard=RpcGuard(
-            Authenticator(directory),
+            Authenticator(directory, clock),
             store,
             member_limits(settings),
             clock,
@@ -296,5 +302,5 @@ async def start_hub(
         directory_version=directory.version,
         directory_changes=replayed,
     )
-    warn_expiring(directory, clock())
+    warn_expiring(directory, clock(), timedelta(days=settings.expiry_warning_days))
     return RunningHub(server, port, context, service_names, tasks, operations)

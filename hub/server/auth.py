@@ -2,27 +2,44 @@
 
 grpc.aio interceptors cannot see the peer certificate, so each servicer
 method first asks ``Authenticator.identify(context)`` who calls, then
-``Authenticator.authorize(caller, roles)`` whether it may.
+``Authenticator.authorize(caller, roles)`` whether it may. ``identify`` also
+checks the certificate itself against the directory on every call: one on the
+trust list is refused (CERTIFICATE_REVOKED), and so is one the directory does
+not name for the caller (CERTIFICATE_UNKNOWN: never admitted, or replaced by a
+renewal whose overlap ended), whatever the CA signed.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Collection
 
 import grpc
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from hub.identity.caller import Caller
 from hub.identity.certificates import identity_from_certificate
 from hub.identity.directory import Directory
 from hub.identity.manifest import PkiError
+from hub.runtime.clock import Clock, system_clock
 from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import envelope_pb2
 
 
+class CertificateRefusal(RpcRefusal):
+    """A certificate that names ``caller`` but that the directory does not accept."""
+
+    def __init__(self, caller: Caller, reason: int, detail: str) -> None:
+        super().__init__(grpc.StatusCode.UNAUTHENTICATED, reason, detail)
+        self.caller = caller
+
+
 class Authenticator:
-    def __init__(self, directory: Directory) -> None:
+    def __init__(self, directory: Directory, clock: Clock = system_clock) -> None:
         self.directory = directory
-        self._by_certificate: dict[bytes, Caller] = {}
+        self.clock = clock
+        self._by_certificate: dict[bytes, tuple[Caller, str]] = {}
 
     def identify(self, context: Context) -> Caller:
         certificates = list(context.auth_context().get("x509_pem_cert") or [])
@@ -32,17 +49,35 @@ class Authenticator:
             )
         pem = certificates[0]
         cached = self._by_certificate.get(pem)
-        if cached is not None:
-            return cached
-        try:
-            role, identity = identity_from_certificate(pem)
-        except (PkiError, ValueError) as error:
-            raise RpcRefusal(
-                grpc.StatusCode.UNAUTHENTICATED, envelope_pb2.REASON_UNKNOWN_CALLER, str(error)
-            ) from error
-        caller = Caller(role, identity)
-        if len(self._by_certificate) < 10_000:
-            self._by_certificate[pem] = caller
+        if cached is None:
+            try:
+                role, identity = identity_from_certificate(pem)
+                der = x509.load_pem_x509_certificate(pem).public_bytes(serialization.Encoding.DER)
+            except (PkiError, ValueError) as error:
+                raise RpcRefusal(
+                    grpc.StatusCode.UNAUTHENTICATED, envelope_pb2.REASON_UNKNOWN_CALLER, str(error)
+                ) from error
+            cached = Caller(role, identity), hashlib.sha256(der).hexdigest()
+            if len(self._by_certificate) < 10_000:
+                self._by_certificate[pem] = cached
+        caller, fingerprint = cached
+        entry = self.directory.member(caller.id)
+        if entry is not None and entry.status == "revoked":
+            return caller  # ``authorize`` refuses it as MEMBER_REVOKED: the more precise reason
+        refusal = self.directory.certificate_refusal(caller.id, fingerprint, self.clock())
+        if refusal == "revoked":
+            raise CertificateRefusal(
+                caller,
+                envelope_pb2.REASON_CERTIFICATE_REVOKED,
+                f"the certificate of {caller} (SHA-256 {fingerprint[:16]}…) is on the directory's trust list",
+            )
+        if refusal == "unknown":
+            raise CertificateRefusal(
+                caller,
+                envelope_pb2.REASON_CERTIFICATE_UNKNOWN,
+                f"the certificate of {caller} (SHA-256 {fingerprint[:16]}…) is not one the directory names "
+                "for it (not admitted, or replaced by a renewal)",
+            )
         return caller
 
     def authorize(self, caller: Caller, roles: Collection[str]) -> Caller:

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 import grpc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from hub.core.envelope import EnvelopeError
+from hub.identity.caller import Caller
 from hub.identity.directory import KeyEntry, member_to_proto, sign_directory
 from hub.server.refusals import abort_audited
 from hub.server.rpc import ANY_ROLE, MEMBERS, OPERATORS, RpcEvent, RpcGuard
 from hub.services.directory_book import DirectoryBook
 from hub.transport.status import Context, RpcRefusal
 from pxhub.v1 import directory_pb2, directory_pb2_grpc, envelope_pb2
+
+_OperatorRequest = directory_pb2.AdmitMemberRequest | directory_pb2.RevokeCertificateRequest
 
 
 class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
@@ -103,3 +109,39 @@ class DirectoryServicer(directory_pb2_grpc.DirectoryServiceServicer):
         event.fields = {"directory_version": version}
         event.emit("ok")
         return directory_pb2.SetMemberStatusResponse(directory_version=version)
+
+    async def AdmitMember(
+        self, request: directory_pb2.AdmitMemberRequest, context: Context
+    ) -> directory_pb2.AdmitMemberResponse:
+        version = await self._operator_change("AdmitMember", request, context, self.book.admit_member)
+        return directory_pb2.AdmitMemberResponse(directory_version=version)
+
+    async def RevokeCertificate(
+        self, request: directory_pb2.RevokeCertificateRequest, context: Context
+    ) -> directory_pb2.RevokeCertificateResponse:
+        version = await self._operator_change(
+            "RevokeCertificate", request, context, self.book.revoke_certificate
+        )
+        return directory_pb2.RevokeCertificateResponse(directory_version=version)
+
+    async def _operator_change(
+        self,
+        method: str,
+        request: _OperatorRequest,
+        context: Context,
+        change: Callable[[Caller, Any, datetime], int],
+    ) -> int:
+        """Authenticate an operator, let the book check, store and apply; refusals audited."""
+        event = RpcEvent(method)
+        try:
+            caller = self.guard.authenticate(event, context, OPERATORS, request)
+        except RpcRefusal as refusal:
+            await self.guard.refuse(event, refusal, context)
+            raise
+        try:
+            version = await asyncio.to_thread(change, caller, request, self.guard.clock())
+        except EnvelopeError as error:
+            await abort_audited(event, error, context)
+        event.fields = {"directory_version": version}
+        event.emit("ok")
+        return version

@@ -18,7 +18,7 @@ import grpc
 from hub.identity.caller import Caller
 from hub.runtime.clock import Clock, edge_clock
 from hub.runtime.logs import get_logger
-from hub.server.auth import Authenticator
+from hub.server.auth import Authenticator, CertificateRefusal
 from hub.server.limits import MemberLimits
 from hub.server.refusal_tally import RateLimitTally, RefusalSummary
 from hub.server.registration import MalformedRequest
@@ -109,6 +109,8 @@ class RpcGuard:
         if event.caller is None:
             try:  # a known certificate refused for its role or status: name it in the log and the entry
                 event.caller = self.authenticator.identify(context)
+            except CertificateRefusal as refused:  # a revoked or replaced certificate names its holder
+                event.caller = refused.caller
             except RpcRefusal:
                 details["peer"] = context.peer() or "unknown"  # e.g. "ipv6:[::1]:5000": no actor id form
         event.emit("refused", refusal.reason_name)

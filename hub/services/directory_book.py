@@ -1,7 +1,8 @@
 """The hub's live directory: the federation manifest plus the signed changes stored since.
 
-``DirectoryBook`` checks a key announcement or a status change
-(:mod:`hub.identity.directory_changes`), stores it with its audit entry in one
+``DirectoryBook`` checks a key announcement, a status change, an admission (a join or a
+certificate renewal) or a certificate revocation (:mod:`hub.identity.directory_changes`),
+stores it with its audit entry in one
 transaction on top of the last change this hub applied, then applies it to
 the in-memory :class:`~hub.identity.directory.Directory` every other part of the hub
 reads. At start and every ``RECHECK_SECONDS`` it applies what other replicas
@@ -13,17 +14,26 @@ instead of being trusted.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from cryptography import x509
 
 from hub.core.envelope import EnvelopeError
 from hub.identity.caller import Caller
 from hub.identity.directory import Directory
 from hub.identity.directory_changes import (
+    Admission,
+    CertificateRevocation,
     KeyRotation,
     StatusChange,
+    apply_admission,
+    apply_certificate_revocation,
     apply_rotation,
     apply_status,
+    check_admission,
+    check_certificate_revocation,
     check_key_announcement,
     check_status_change,
 )
@@ -31,7 +41,9 @@ from hub.runtime.logs import get_logger
 from hub.services import audit_events
 from hub.store import HubStore
 from hub.store.directory_changes import (
+    CERTIFICATE_REVOCATION,
     KEY_ANNOUNCEMENT,
+    MEMBER_ADMISSION,
     STATUS_CHANGE,
     DirectoryChangeStore,
     StoredDirectoryChange,
@@ -67,10 +79,13 @@ def directory_store(store: HubStore) -> DirectoryChangeStore:
 
 
 class DirectoryBook:
-    def __init__(self, store: HubStore, directory: Directory) -> None:
+    def __init__(
+        self, store: HubStore, directory: Directory, ca_certificate: x509.Certificate | None = None
+    ) -> None:
         self.store = directory_store(store)
         self.audit = store
         self.directory = directory
+        self.ca_certificate = ca_certificate  # what issued certificates must chain to; None: no admissions
         self.applied = 0  # sequence number of the last stored change applied here
         self._lock = threading.Lock()
 
@@ -110,6 +125,18 @@ class DirectoryBook:
             signer = status_request.signature.signer
             apply_status(
                 self.directory, check_status_change(status_request, self.directory, signer, at, live=False)
+            )
+        elif stored.kind == MEMBER_ADMISSION:
+            admit = directory_pb2.AdmitMemberRequest.FromString(stored.request)
+            apply_admission(
+                self.directory,
+                check_admission(admit, self.directory, admit.signature.signer, at, self._ca(), live=False),
+            )
+        elif stored.kind == CERTIFICATE_REVOCATION:
+            revoke = directory_pb2.RevokeCertificateRequest.FromString(stored.request)
+            apply_certificate_revocation(
+                self.directory,
+                check_certificate_revocation(revoke, self.directory, revoke.signature.signer, at, live=False),
             )
         else:
             raise DirectoryReplayError(
@@ -178,6 +205,103 @@ class DirectoryBook:
                     [audit_events.simple(caller, now, "directory.change", "deny", reason=error.reason)]
                 )
                 raise
+
+    def admit_member(self, caller: Caller, request: directory_pb2.AdmitMemberRequest, now: datetime) -> int:
+        """Check, store (with a ``member.admit`` or ``certificate.renew`` entry) and apply a join or a
+        renewal; returns the directory version. Refusals are audited and raised; nothing is stored."""
+
+        def check() -> tuple[str, bytes, Callable[[], None]]:
+            admission = check_admission(request, self.directory, caller.id, now, self._ca())
+            entry = self._admission_entry(caller, admission, now)
+            return admission.member_id, entry, lambda: apply_admission(self.directory, admission)
+
+        return self._change(caller, MEMBER_ADMISSION, "member.admit", request.SerializeToString(), now, check)
+
+    def revoke_certificate(
+        self, caller: Caller, request: directory_pb2.RevokeCertificateRequest, now: datetime
+    ) -> int:
+        """Check, store (with a ``certificate.revoke`` entry) and apply; returns the directory version."""
+
+        def check() -> tuple[str, bytes, Callable[[], None]]:
+            revocation = check_certificate_revocation(request, self.directory, caller.id, now)
+            entry = self._revocation_entry(caller, revocation, now)
+            return (
+                revocation.member_id,
+                entry,
+                lambda: apply_certificate_revocation(self.directory, revocation),
+            )
+
+        return self._change(
+            caller, CERTIFICATE_REVOCATION, "certificate.revoke", request.SerializeToString(), now, check
+        )
+
+    def _change(
+        self,
+        caller: Caller,
+        kind: str,
+        action: str,
+        request: bytes,
+        now: datetime,
+        check: Callable[[], tuple[str, bytes, Callable[[], None]]],
+    ) -> int:
+        """Catch up, check, store on top of the last applied change, apply: or audit the refusal."""
+        with self._lock:
+            try:
+                for _ in range(_STORE_ATTEMPTS):
+                    self._catch_up()
+                    member_id, entry, apply = check()
+                    if self._store(kind, member_id, request, now, entry):
+                        apply()
+                        log.info(
+                            "directory_changed", kind=kind, member=member_id, version=self.directory.version
+                        )
+                        return self.directory.version
+                raise EnvelopeError(R.REASON_INTERNAL, _BUSY)
+            except EnvelopeError as error:
+                self.audit.append_audit(
+                    [audit_events.simple(caller, now, action, "deny", reason=error.reason)]
+                )
+                raise
+
+    def _ca(self) -> x509.Certificate:
+        if self.ca_certificate is None:
+            raise EnvelopeError(
+                R.REASON_INTERNAL, "this hub was started without the federation CA certificate"
+            )
+        return self.ca_certificate
+
+    @staticmethod
+    def _admission_entry(caller: Caller, admission: Admission, now: datetime) -> bytes:
+        view = admission.request
+        return audit_events.simple(
+            caller,
+            now,
+            "member.admit" if view.kind == "join" else "certificate.renew",
+            "ok",
+            object_ids=(f"member:{view.member_id}", f"certificate:{admission.certificate.sha256}"),
+            details={
+                "request": view.request_id,
+                "serial": admission.certificate.serial,
+                "not_after": admission.certificate.not_after.isoformat(),
+                "overlap_seconds": int(admission.overlap.total_seconds()),
+                "signed_with": admission.signer_key_id,
+            },
+        )
+
+    @staticmethod
+    def _revocation_entry(caller: Caller, revocation: CertificateRevocation, now: datetime) -> bytes:
+        return audit_events.simple(
+            caller,
+            now,
+            "certificate.revoke",
+            "ok",
+            object_ids=(f"member:{revocation.member_id}", f"certificate:{revocation.sha256}"),
+            details={
+                "note": revocation.reason,
+                "revoked_at": revocation.revoked_at.isoformat(),
+                "signed_with": revocation.signer_key_id,
+            },
+        )
 
     def _store(self, kind: str, member_id: str, request: bytes, now: datetime, entry: bytes) -> bool:
         stored = StoredDirectoryChange(0, kind, member_id, request, now)

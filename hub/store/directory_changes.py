@@ -15,6 +15,9 @@ from datetime import datetime
 
 KEY_ANNOUNCEMENT = "key_announcement"
 STATUS_CHANGE = "status_change"
+#: A join or a certificate renewal (AdmitMemberRequest).
+MEMBER_ADMISSION = "member_admission"
+CERTIFICATE_REVOCATION = "certificate_revocation"
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,9 @@ class StoredDirectoryChange:
     """The exact request bytes the hub accepted, as of ``recorded_at`` (hub clock)."""
 
     sequence: int  # 1, 2, ... in the order the changes apply; 0 before storing
-    kind: str  # KEY_ANNOUNCEMENT or STATUS_CHANGE
+    kind: str  # KEY_ANNOUNCEMENT, STATUS_CHANGE, MEMBER_ADMISSION or CERTIFICATE_REVOCATION
     member_id: str  # whose entry changes
-    request: bytes  # serialised AnnounceKeyRequest or SetMemberStatusRequest
+    request: bytes  # the serialised request (AnnounceKey..., SetMemberStatus..., AdmitMember..., Revoke...)
     recorded_at: datetime
 
 

@@ -34,12 +34,12 @@ import json
 import math
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from hub.core.audit_entry import refused_counts
-from hub.core.members import MEMBER_IDS, MEMBERS
+from hub.core.members import Institution
 from hub.core.words import counted
 from hub.sdk.audit.listing import instant_text
 from hub.sdk.audit.verify import entry_time_text
@@ -53,8 +53,6 @@ __all__ = [
     "render_report",
 ]
 
-_COUNTRY_NAMES = {m.country_iso2: m.country_name for m in MEMBERS}
-_COUNTRY_ORDER = [m.country_iso2 for m in MEMBERS]
 
 # Colour-blind-safe palette (Okabe-Ito) and a sequential blue ramp for the heatmap.
 _BLUE, _GREEN, _ORANGE, _PURPLE, _GREY = "#0072B2", "#009E73", "#D55E00", "#7B3294", "#8a8f98"
@@ -81,6 +79,9 @@ class ReportHeader:
     target: str = ""
     since: datetime | None = None  # the reported period (the whole log was verified)
     until: datetime | None = None
+    #: The network's members as the directory lists them: their order and country names label the
+    #: tables and the heatmap (members are data; any other actor seen in the log follows, sorted).
+    members: tuple[Institution, ...] = ()
 
 
 def _instant(text: object) -> datetime | None:
@@ -241,7 +242,7 @@ class ReportData:
             year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return out
 
-    def lookup_members(self) -> list[str]:
+    def lookup_members(self, known: Sequence[str] = ()) -> list[str]:
         """The network's members, then any other actor of a lookup or a publication."""
         seen = (
             set(self.lookups)
@@ -250,7 +251,7 @@ class ReportData:
             | set(self.tokens_added)
             | set(self.tokens_removed)
         )
-        return [*MEMBER_IDS, *sorted(seen - set(MEMBER_IDS))]
+        return [*known, *sorted(seen - set(known))]
 
     def request_pairs(self) -> list[RequestPairStats]:
         """Requests per (requester, responder) pair, as of the log's last entry."""
@@ -486,7 +487,9 @@ def _svg(width: int, height: int, body: str, label: str) -> str:
     )
 
 
-def heatmap(pairs: Counter[tuple[str, str]], countries: Sequence[str]) -> str:
+def heatmap(
+    pairs: Counter[tuple[str, str]], countries: Sequence[str], country_names: Mapping[str, str] | None = None
+) -> str:
     """Sender countries as rows, recipient countries as columns, count in each cell."""
     cell, left, top = 74, 200, 96
     n = len(countries)
@@ -501,14 +504,14 @@ def heatmap(pairs: Counter[tuple[str, str]], countries: Sequence[str]) -> str:
     for j, country in enumerate(countries):
         x = left + j * cell + cell / 2
         parts.append(f'<text x="{x}" y="{top - 44}" class="tick" text-anchor="middle">{_e(country)}</text>')
-        for k, word in enumerate(_COUNTRY_NAMES.get(country, "").split(" ")[:2]):
+        for k, word in enumerate((country_names or {}).get(country, "").split(" ")[:2]):
             parts.append(
                 f'<text x="{x}" y="{top - 28 + 12 * k}" class="tick small" text-anchor="middle">'
                 f"{_e(word[:12])}</text>"
             )
     for i, sender in enumerate(countries):
         y = top + i * cell
-        name = _COUNTRY_NAMES.get(sender, "")
+        name = (country_names or {}).get(sender, "")
         parts.append(
             f'<text x="{left - 10}" y="{y + cell / 2 + 5}" class="tick" text-anchor="end">'
             f"{_e(name)} ({_e(sender)})</text>"
@@ -813,9 +816,10 @@ def _kpi(number: int, label: str) -> str:
 def render_report(data: ReportData, header: ReportHeader) -> str:
     """The whole report as one HTML document (UTF-8, no scripts, no external assets)."""
     months = data.months()
-    countries = [c for c in _COUNTRY_ORDER] + sorted(
-        {c for pair in data.pairs for c in pair} - set(_COUNTRY_ORDER)
-    )
+    country_order = list(dict.fromkeys(m.country_iso2 for m in header.members))
+    country_names = {m.country_iso2: m.country_name for m in header.members}
+    known = [m.member_id for m in header.members]
+    countries = country_order + sorted({c for pair in data.pairs for c in pair} - set(country_order))
     exchanges = sum(data.pairs.values())
     acks = sum(data.acks_by_month.values())
     denials = sum(data.denials_by_reason.values())
@@ -827,8 +831,7 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
     period = f"{data.first_time[:10]} to {data.last_time[:10]}" if data.first_time else "no entries"
     status = f"Verified against the signed checkpoint: {counted(header.size, 'entry')}"
     seen = set(data.sent) | set(data.received) | set(data.acknowledged) | set(data.denied)
-    others = seen - set(MEMBER_IDS)
-    members = [*MEMBER_IDS, *sorted(others)]
+    members = [*known, *sorted(seen - set(known))]
     member_rows = [(m, data.sent[m], data.received[m], data.acknowledged[m], data.denied[m]) for m in members]
     action_names = sorted({a for a, _ in data.actions})
     outcomes = ["permit", "ok", "deny", "error"]
@@ -854,7 +857,7 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
             data.tokens_added[m],
             data.tokens_removed[m],
         )
-        for m in data.lookup_members()
+        for m in data.lookup_members(known)
     ]
     tokens_asked = sorted(((m, n) for m, n in data.lookup_tokens.items() if n), key=lambda x: (-x[1], x[0]))
     request_pairs = data.request_pairs()
@@ -915,7 +918,7 @@ def render_report(data: ReportData, header: ReportHeader) -> str:
         "<section><h2>Exchanges per country pair</h2>"
         '<p class="lede">Permitted submissions, one per recipient: rows are the sending country, '
         "columns the receiving country; totals on the right (sent) and below (received).</p>"
-        + heatmap(data.pairs, countries)
+        + heatmap(data.pairs, countries, country_names)
         + "</section>",
         "<section><h2>Exchanges per month</h2>"
         '<p class="lede">Exchanges permitted each month, and acknowledgements recipients signed.</p>'

@@ -22,6 +22,49 @@ else:
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
+class _JoinKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _JoinKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_JoinKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    JOIN_KIND_UNSPECIFIED: _JoinKind.ValueType  # 0
+    JOIN_KIND_JOIN: _JoinKind.ValueType  # 1
+    """A new institution joins the network with new keys."""
+    JOIN_KIND_RENEW: _JoinKind.ValueType  # 2
+    """A member asks for a new TLS certificate for the same identity and keys."""
+
+class JoinKind(_JoinKind, metaclass=_JoinKindEnumTypeWrapper):
+    """Why an institution asks for a certificate."""
+
+JOIN_KIND_UNSPECIFIED: JoinKind.ValueType  # 0
+JOIN_KIND_JOIN: JoinKind.ValueType  # 1
+"""A new institution joins the network with new keys."""
+JOIN_KIND_RENEW: JoinKind.ValueType  # 2
+"""A member asks for a new TLS certificate for the same identity and keys."""
+Global___JoinKind: _TypeAlias = JoinKind  # noqa: Y015
+
+class _CertificateStatus:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CertificateStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CertificateStatus.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CERTIFICATE_STATUS_UNSPECIFIED: _CertificateStatus.ValueType  # 0
+    CERTIFICATE_STATUS_CURRENT: _CertificateStatus.ValueType  # 1
+    """The member's certificate."""
+    CERTIFICATE_STATUS_PREVIOUS: _CertificateStatus.ValueType  # 2
+    """Replaced by a renewal; accepted until its not_after (the overlap's end)."""
+
+class CertificateStatus(_CertificateStatus, metaclass=_CertificateStatusEnumTypeWrapper): ...
+
+CERTIFICATE_STATUS_UNSPECIFIED: CertificateStatus.ValueType  # 0
+CERTIFICATE_STATUS_CURRENT: CertificateStatus.ValueType  # 1
+"""The member's certificate."""
+CERTIFICATE_STATUS_PREVIOUS: CertificateStatus.ValueType  # 2
+"""Replaced by a renewal; accepted until its not_after (the overlap's end)."""
+Global___CertificateStatus: _TypeAlias = CertificateStatus  # noqa: Y015
+
 class _MemberStatus:
     ValueType = _typing.NewType("ValueType", _builtins.int)
     V: _TypeAlias = ValueType  # noqa: Y015
@@ -165,6 +208,257 @@ KEY_STATUS_PREVIOUS: KeyStatus.ValueType  # 2
 KEY_STATUS_REVOKED: KeyStatus.ValueType  # 3
 """No longer valid for anything (its member was revoked)."""
 Global___KeyStatus: _TypeAlias = KeyStatus  # noqa: Y015
+
+@_typing.final
+class JoinRequest(_message.Message):
+    """What an institution signs, on its own machine, to join (or to renew its
+    certificate): `pxhub join request` / `pxhub join renew`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    INSTITUTION_NAME_FIELD_NUMBER: _builtins.int
+    ACRONYM_FIELD_NUMBER: _builtins.int
+    COUNTRY_ISO2_FIELD_NUMBER: _builtins.int
+    COUNTRY_NAME_FIELD_NUMBER: _builtins.int
+    CONTACT_FIELD_NUMBER: _builtins.int
+    CSR_DER_FIELD_NUMBER: _builtins.int
+    KEYS_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    kind: Global___JoinKind.ValueType
+    member_id: _builtins.str
+    """"ISO2-CODE", e.g. "BO-DGRP"."""
+    institution_name: _builtins.str
+    acronym: _builtins.str
+    country_iso2: _builtins.str
+    """ISO 3166-1 alpha-2."""
+    country_name: _builtins.str
+    contact: _builtins.str
+    """Who the operator contacts about the request (an office address, no person's data needed)."""
+    csr_der: _builtins.bytes
+    """PKCS#10 request (DER) for the TLS client certificate, signed by the TLS key."""
+    @_builtins.property
+    def keys(self) -> _containers.RepeatedCompositeFieldContainer[Global___PublicKey]:
+        """The institution's public application keys (signing, encryption, approver)."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def expires_at(self) -> _timestamp_pb2.Timestamp:
+        """After this the request is refused (JOIN_REQUEST_EXPIRED)."""
+
+    def __init__(
+        self,
+        *,
+        kind: Global___JoinKind.ValueType = ...,
+        member_id: _builtins.str = ...,
+        institution_name: _builtins.str = ...,
+        acronym: _builtins.str = ...,
+        country_iso2: _builtins.str = ...,
+        country_name: _builtins.str = ...,
+        contact: _builtins.str = ...,
+        csr_der: _builtins.bytes = ...,
+        keys: _abc.Iterable[Global___PublicKey] | None = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "expires_at", b"expires_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acronym", b"acronym", "contact", b"contact", "country_iso2", b"country_iso2", "country_name", b"country_name", "created_at", b"created_at", "csr_der", b"csr_der", "expires_at", b"expires_at", "institution_name", b"institution_name", "keys", b"keys", "kind", b"kind", "member_id", b"member_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___JoinRequest: _TypeAlias = JoinRequest  # noqa: Y015
+
+@_typing.final
+class SignedJoinRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    request: _builtins.bytes
+    """Serialised JoinRequest, the exact bytes signed."""
+    @_builtins.property
+    def signature(self) -> _envelope_pb2.Signature:
+        """The institution's signing key (for a join, the new one in keys; for a
+        renewal, its current one) over "pxhub/v1/join-request" || 0x00 || request.
+        """
+
+    def __init__(
+        self,
+        *,
+        request: _builtins.bytes = ...,
+        signature: _envelope_pb2.Signature | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["request", b"request", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___SignedJoinRequest: _TypeAlias = SignedJoinRequest  # noqa: Y015
+
+@_typing.final
+class MemberAdmission(_message.Message):
+    """What the operator signs to admit a member or renew its certificate."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    JOIN_REQUEST_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_DER_FIELD_NUMBER: _builtins.int
+    OVERLAP_FIELD_NUMBER: _builtins.int
+    ADMITTED_AT_FIELD_NUMBER: _builtins.int
+    certificate_der: _builtins.bytes
+    """The certificate the CA issued from the request's CSR (DER)."""
+    @_builtins.property
+    def join_request(self) -> Global___SignedJoinRequest: ...
+    @_builtins.property
+    def overlap(self) -> _duration_pb2.Duration:
+        """For a renewal: how long the replaced certificate stays accepted (0 to 90 days)."""
+
+    @_builtins.property
+    def admitted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        join_request: Global___SignedJoinRequest | None = ...,
+        certificate_der: _builtins.bytes = ...,
+        overlap: _duration_pb2.Duration | None = ...,
+        admitted_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "join_request", b"join_request", "overlap", b"overlap"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admitted_at", b"admitted_at", "certificate_der", b"certificate_der", "join_request", b"join_request", "overlap", b"overlap"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MemberAdmission: _TypeAlias = MemberAdmission  # noqa: Y015
+
+@_typing.final
+class AdmitMemberRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ADMISSION_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    admission: _builtins.bytes
+    """Serialised MemberAdmission, the exact bytes signed."""
+    @_builtins.property
+    def signature(self) -> _envelope_pb2.Signature:
+        """The operator's signing key over "pxhub/v1/member-admission" || 0x00 || admission."""
+
+    def __init__(
+        self,
+        *,
+        admission: _builtins.bytes = ...,
+        signature: _envelope_pb2.Signature | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["admission", b"admission", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdmitMemberRequest: _TypeAlias = AdmitMemberRequest  # noqa: Y015
+
+@_typing.final
+class AdmitMemberResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
+    directory_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        directory_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["directory_version", b"directory_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AdmitMemberResponse: _TypeAlias = AdmitMemberResponse  # noqa: Y015
+
+@_typing.final
+class CertificateRevocation(_message.Message):
+    """What the operator signs to revoke a certificate."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    CERTIFICATE_SHA256_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REVOKED_AT_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    certificate_sha256: _builtins.str
+    """Hex SHA-256 of the certificate's DER."""
+    reason: _builtins.str
+    """Why, in words (no personal data); goes to the audit log and the trust list."""
+    @_builtins.property
+    def revoked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        certificate_sha256: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        revoked_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["revoked_at", b"revoked_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["certificate_sha256", b"certificate_sha256", "member_id", b"member_id", "reason", b"reason", "revoked_at", b"revoked_at"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CertificateRevocation: _TypeAlias = CertificateRevocation  # noqa: Y015
+
+@_typing.final
+class RevokeCertificateRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REVOCATION_FIELD_NUMBER: _builtins.int
+    SIGNATURE_FIELD_NUMBER: _builtins.int
+    revocation: _builtins.bytes
+    """Serialised CertificateRevocation, the exact bytes signed."""
+    @_builtins.property
+    def signature(self) -> _envelope_pb2.Signature:
+        """The operator's signing key over "pxhub/v1/certificate-revocation" || 0x00 || revocation."""
+
+    def __init__(
+        self,
+        *,
+        revocation: _builtins.bytes = ...,
+        signature: _envelope_pb2.Signature | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["signature", b"signature"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["revocation", b"revocation", "signature", b"signature"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeCertificateRequest: _TypeAlias = RevokeCertificateRequest  # noqa: Y015
+
+@_typing.final
+class RevokeCertificateResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
+    directory_version: _builtins.int
+    def __init__(
+        self,
+        *,
+        directory_version: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["directory_version", b"directory_version"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokeCertificateResponse: _TypeAlias = RevokeCertificateResponse  # noqa: Y015
 
 @_typing.final
 class KeyAnnouncement(_message.Message):
@@ -477,6 +771,7 @@ class Directory(_message.Message):
     HUB_ORIGIN_FIELD_NUMBER: _builtins.int
     MEMBERS_FIELD_NUMBER: _builtins.int
     HUB_KEY_FIELD_NUMBER: _builtins.int
+    REVOKED_CERTIFICATES_FIELD_NUMBER: _builtins.int
     version: _builtins.int
     """Increases with every change."""
     hub_origin: _builtins.str
@@ -493,6 +788,12 @@ class Directory(_message.Message):
     def hub_key(self) -> Global___PublicKey:
         """The hub's own signing key (directory and checkpoints)."""
 
+    @_builtins.property
+    def revoked_certificates(self) -> _containers.RepeatedCompositeFieldContainer[Global___RevokedCertificate]:
+        """The trust list: every certificate revoked so far. Members refuse a
+        directory entry that presents one; the hub refuses it on every call.
+        """
+
     def __init__(
         self,
         *,
@@ -501,14 +802,88 @@ class Directory(_message.Message):
         hub_origin: _builtins.str = ...,
         members: _abc.Iterable[Global___Member] | None = ...,
         hub_key: Global___PublicKey | None = ...,
+        revoked_certificates: _abc.Iterable[Global___RevokedCertificate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["hub_key", b"hub_key", "issued_at", b"issued_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["hub_key", b"hub_key", "hub_origin", b"hub_origin", "issued_at", b"issued_at", "members", b"members", "version", b"version"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["hub_key", b"hub_key", "hub_origin", b"hub_origin", "issued_at", b"issued_at", "members", b"members", "revoked_certificates", b"revoked_certificates", "version", b"version"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Directory: _TypeAlias = Directory  # noqa: Y015
+
+@_typing.final
+class Certificate(_message.Message):
+    """A TLS client certificate a member may connect with."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SHA256_FIELD_NUMBER: _builtins.int
+    SERIAL_FIELD_NUMBER: _builtins.int
+    NOT_BEFORE_FIELD_NUMBER: _builtins.int
+    NOT_AFTER_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    sha256: _builtins.str
+    """Hex SHA-256 of the certificate's DER."""
+    serial: _builtins.str
+    """Hex serial number."""
+    status: Global___CertificateStatus.ValueType
+    @_builtins.property
+    def not_before(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def not_after(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        sha256: _builtins.str = ...,
+        serial: _builtins.str = ...,
+        not_before: _timestamp_pb2.Timestamp | None = ...,
+        not_after: _timestamp_pb2.Timestamp | None = ...,
+        status: Global___CertificateStatus.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after", "not_before", b"not_before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["not_after", b"not_after", "not_before", b"not_before", "serial", b"serial", "sha256", b"sha256", "status", b"status"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Certificate: _TypeAlias = Certificate  # noqa: Y015
+
+@_typing.final
+class RevokedCertificate(_message.Message):
+    """An entry of the trust list."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEMBER_ID_FIELD_NUMBER: _builtins.int
+    SHA256_FIELD_NUMBER: _builtins.int
+    SERIAL_FIELD_NUMBER: _builtins.int
+    REVOKED_AT_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    member_id: _builtins.str
+    sha256: _builtins.str
+    """Hex SHA-256 of the certificate's DER."""
+    serial: _builtins.str
+    """Hex serial number."""
+    reason: _builtins.str
+    @_builtins.property
+    def revoked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        member_id: _builtins.str = ...,
+        sha256: _builtins.str = ...,
+        serial: _builtins.str = ...,
+        revoked_at: _timestamp_pb2.Timestamp | None = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["revoked_at", b"revoked_at"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["member_id", b"member_id", "reason", b"reason", "revoked_at", b"revoked_at", "serial", b"serial", "sha256", b"sha256"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RevokedCertificate: _TypeAlias = RevokedCertificate  # noqa: Y015
 
 @_typing.final
 class Member(_message.Message):
@@ -525,6 +900,7 @@ class Member(_message.Message):
     KEYS_FIELD_NUMBER: _builtins.int
     ROLE_FIELD_NUMBER: _builtins.int
     CERTIFICATE_NOT_AFTER_FIELD_NUMBER: _builtins.int
+    CERTIFICATES_FIELD_NUMBER: _builtins.int
     member_id: _builtins.str
     """"ISO2-ACRONYM", e.g. "CO-INPEC"."""
     institution_name: _builtins.str
@@ -553,6 +929,12 @@ class Member(_message.Message):
     def certificate_not_after(self) -> _timestamp_pb2.Timestamp:
         """Expiry (UTC) of the party's mTLS client certificate."""
 
+    @_builtins.property
+    def certificates(self) -> _containers.RepeatedCompositeFieldContainer[Global___Certificate]:
+        """The certificates the member may connect with (current, and a previous one
+        during a renewal's overlap).
+        """
+
     def __init__(
         self,
         *,
@@ -565,10 +947,11 @@ class Member(_message.Message):
         keys: _abc.Iterable[Global___PublicKey] | None = ...,
         role: Global___MemberRole.ValueType = ...,
         certificate_not_after: _timestamp_pb2.Timestamp | None = ...,
+        certificates: _abc.Iterable[Global___Certificate] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["certificate_not_after", b"certificate_not_after"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["acronym", b"acronym", "certificate_not_after", b"certificate_not_after", "country_iso2", b"country_iso2", "country_name", b"country_name", "institution_name", b"institution_name", "keys", b"keys", "member_id", b"member_id", "role", b"role", "status", b"status"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["acronym", b"acronym", "certificate_not_after", b"certificate_not_after", "certificates", b"certificates", "country_iso2", b"country_iso2", "country_name", b"country_name", "institution_name", b"institution_name", "keys", b"keys", "member_id", b"member_id", "role", b"role", "status", b"status"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

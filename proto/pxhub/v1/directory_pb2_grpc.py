@@ -56,6 +56,16 @@ class DirectoryServiceStub:
                 request_serializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusRequest.SerializeToString,
                 response_deserializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusResponse.FromString,
                 _registered_method=True)
+        self.AdmitMember = channel.unary_unary(
+                '/pxhub.v1.DirectoryService/AdmitMember',
+                request_serializer=pxhub_dot_v1_dot_directory__pb2.AdmitMemberRequest.SerializeToString,
+                response_deserializer=pxhub_dot_v1_dot_directory__pb2.AdmitMemberResponse.FromString,
+                _registered_method=True)
+        self.RevokeCertificate = channel.unary_unary(
+                '/pxhub.v1.DirectoryService/RevokeCertificate',
+                request_serializer=pxhub_dot_v1_dot_directory__pb2.RevokeCertificateRequest.SerializeToString,
+                response_deserializer=pxhub_dot_v1_dot_directory__pb2.RevokeCertificateResponse.FromString,
+                _registered_method=True)
 
 
 class DirectoryServiceServicer:
@@ -100,6 +110,33 @@ class DirectoryServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def AdmitMember(self, request, context):
+        """The operator admits a new member or renews a member's certificate: it
+        carries the institution's own signed join request (or renewal request)
+        and the certificate the CA issued from its CSR. The hub checks both
+        signatures, that the certificate was issued by the federation CA for the
+        CSR's key and the request's identity, and, for a join, that the member id
+        is free and no key is already in use; for a renewal, that the member is
+        active and signed with its current signing key. Durable, audited
+        ("member.admit" or "certificate.renew"), replayed at start.
+        Refusals: ROLE_NOT_PERMITTED (not an operator), JOIN_REQUEST_INVALID,
+        SIGNATURE_INVALID, JOIN_REQUEST_EXPIRED, MEMBER_ID_TAKEN, KEY_REUSED,
+        CERTIFICATE_INVALID, MEMBER_REVOKED, CLOCK_SKEW.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeCertificate(self, request, context):
+        """The operator revokes one certificate: it joins the directory's trust list
+        (revoked_certificates), the hub refuses it on every call from then on
+        (CERTIFICATE_REVOKED) and members stop trusting a directory entry that
+        presents it. Durable, audited ("certificate.revoke"), replayed at start.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_DirectoryServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -122,6 +159,16 @@ def add_DirectoryServiceServicer_to_server(servicer, server):
                     servicer.SetMemberStatus,
                     request_deserializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusRequest.FromString,
                     response_serializer=pxhub_dot_v1_dot_directory__pb2.SetMemberStatusResponse.SerializeToString,
+            ),
+            'AdmitMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdmitMember,
+                    request_deserializer=pxhub_dot_v1_dot_directory__pb2.AdmitMemberRequest.FromString,
+                    response_serializer=pxhub_dot_v1_dot_directory__pb2.AdmitMemberResponse.SerializeToString,
+            ),
+            'RevokeCertificate': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeCertificate,
+                    request_deserializer=pxhub_dot_v1_dot_directory__pb2.RevokeCertificateRequest.FromString,
+                    response_serializer=pxhub_dot_v1_dot_directory__pb2.RevokeCertificateResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -234,6 +281,60 @@ class DirectoryService:
             '/pxhub.v1.DirectoryService/SetMemberStatus',
             pxhub_dot_v1_dot_directory__pb2.SetMemberStatusRequest.SerializeToString,
             pxhub_dot_v1_dot_directory__pb2.SetMemberStatusResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdmitMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pxhub.v1.DirectoryService/AdmitMember',
+            pxhub_dot_v1_dot_directory__pb2.AdmitMemberRequest.SerializeToString,
+            pxhub_dot_v1_dot_directory__pb2.AdmitMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeCertificate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/pxhub.v1.DirectoryService/RevokeCertificate',
+            pxhub_dot_v1_dot_directory__pb2.RevokeCertificateRequest.SerializeToString,
+            pxhub_dot_v1_dot_directory__pb2.RevokeCertificateResponse.FromString,
             options,
             channel_credentials,
             insecure,

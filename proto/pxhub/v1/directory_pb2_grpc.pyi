@@ -54,6 +54,25 @@ class DirectoryServiceStub:
     keys are revoked with it and every call it makes is refused
     (MEMBER_REVOKED). Durable, audited ("directory.change"), replayed at start.
     """
+    AdmitMember: _grpc.UnaryUnaryMultiCallable[_directory_pb2.AdmitMemberRequest, _directory_pb2.AdmitMemberResponse]
+    """The operator admits a new member or renews a member's certificate: it
+    carries the institution's own signed join request (or renewal request)
+    and the certificate the CA issued from its CSR. The hub checks both
+    signatures, that the certificate was issued by the federation CA for the
+    CSR's key and the request's identity, and, for a join, that the member id
+    is free and no key is already in use; for a renewal, that the member is
+    active and signed with its current signing key. Durable, audited
+    ("member.admit" or "certificate.renew"), replayed at start.
+    Refusals: ROLE_NOT_PERMITTED (not an operator), JOIN_REQUEST_INVALID,
+    SIGNATURE_INVALID, JOIN_REQUEST_EXPIRED, MEMBER_ID_TAKEN, KEY_REUSED,
+    CERTIFICATE_INVALID, MEMBER_REVOKED, CLOCK_SKEW.
+    """
+    RevokeCertificate: _grpc.UnaryUnaryMultiCallable[_directory_pb2.RevokeCertificateRequest, _directory_pb2.RevokeCertificateResponse]
+    """The operator revokes one certificate: it joins the directory's trust list
+    (revoked_certificates), the hub refuses it on every call from then on
+    (CERTIFICATE_REVOKED) and members stop trusting a directory entry that
+    presents it. Durable, audited ("certificate.revoke"), replayed at start.
+    """
 
 @_typing.type_check_only
 class DirectoryServiceAsyncStub(DirectoryServiceStub):
@@ -80,6 +99,25 @@ class DirectoryServiceAsyncStub(DirectoryServiceStub):
     """The operator suspends, reinstates or revokes a member. A revoked member's
     keys are revoked with it and every call it makes is refused
     (MEMBER_REVOKED). Durable, audited ("directory.change"), replayed at start.
+    """
+    AdmitMember: _aio.UnaryUnaryMultiCallable[_directory_pb2.AdmitMemberRequest, _directory_pb2.AdmitMemberResponse]  # type: ignore[assignment]
+    """The operator admits a new member or renews a member's certificate: it
+    carries the institution's own signed join request (or renewal request)
+    and the certificate the CA issued from its CSR. The hub checks both
+    signatures, that the certificate was issued by the federation CA for the
+    CSR's key and the request's identity, and, for a join, that the member id
+    is free and no key is already in use; for a renewal, that the member is
+    active and signed with its current signing key. Durable, audited
+    ("member.admit" or "certificate.renew"), replayed at start.
+    Refusals: ROLE_NOT_PERMITTED (not an operator), JOIN_REQUEST_INVALID,
+    SIGNATURE_INVALID, JOIN_REQUEST_EXPIRED, MEMBER_ID_TAKEN, KEY_REUSED,
+    CERTIFICATE_INVALID, MEMBER_REVOKED, CLOCK_SKEW.
+    """
+    RevokeCertificate: _aio.UnaryUnaryMultiCallable[_directory_pb2.RevokeCertificateRequest, _directory_pb2.RevokeCertificateResponse]  # type: ignore[assignment]
+    """The operator revokes one certificate: it joins the directory's trust list
+    (revoked_certificates), the hub refuses it on every call from then on
+    (CERTIFICATE_REVOKED) and members stop trusting a directory entry that
+    presents it. Durable, audited ("certificate.revoke"), replayed at start.
     """
 
 class DirectoryServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -128,6 +166,37 @@ class DirectoryServiceServicer(metaclass=_abc_1.ABCMeta):
         """The operator suspends, reinstates or revokes a member. A revoked member's
         keys are revoked with it and every call it makes is refused
         (MEMBER_REVOKED). Durable, audited ("directory.change"), replayed at start.
+        """
+
+    @_abc_1.abstractmethod
+    def AdmitMember(
+        self,
+        request: _directory_pb2.AdmitMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_directory_pb2.AdmitMemberResponse, _abc.Awaitable[_directory_pb2.AdmitMemberResponse]]:
+        """The operator admits a new member or renews a member's certificate: it
+        carries the institution's own signed join request (or renewal request)
+        and the certificate the CA issued from its CSR. The hub checks both
+        signatures, that the certificate was issued by the federation CA for the
+        CSR's key and the request's identity, and, for a join, that the member id
+        is free and no key is already in use; for a renewal, that the member is
+        active and signed with its current signing key. Durable, audited
+        ("member.admit" or "certificate.renew"), replayed at start.
+        Refusals: ROLE_NOT_PERMITTED (not an operator), JOIN_REQUEST_INVALID,
+        SIGNATURE_INVALID, JOIN_REQUEST_EXPIRED, MEMBER_ID_TAKEN, KEY_REUSED,
+        CERTIFICATE_INVALID, MEMBER_REVOKED, CLOCK_SKEW.
+        """
+
+    @_abc_1.abstractmethod
+    def RevokeCertificate(
+        self,
+        request: _directory_pb2.RevokeCertificateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_directory_pb2.RevokeCertificateResponse, _abc.Awaitable[_directory_pb2.RevokeCertificateResponse]]:
+        """The operator revokes one certificate: it joins the directory's trust list
+        (revoked_certificates), the hub refuses it on every call from then on
+        (CERTIFICATE_REVOKED) and members stop trusting a directory entry that
+        presents it. Durable, audited ("certificate.revoke"), replayed at start.
         """
 
 def add_DirectoryServiceServicer_to_server(servicer: DirectoryServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

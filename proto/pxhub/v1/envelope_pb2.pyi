@@ -651,6 +651,24 @@ class _ReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Reason.ValueTy
     """A new version whose state change is not in the lifecycle at all (e.g. out
     of a closed state, or back to reported); the receiver refuses it.
     """
+    REASON_CERTIFICATE_REVOKED: _Reason.ValueType  # 100
+    """Membership and certificates (100-109).
+    The caller's TLS certificate is on the directory's trust list.
+    """
+    REASON_CERTIFICATE_UNKNOWN: _Reason.ValueType  # 101
+    """The caller's TLS certificate is not one the directory names for it
+    (never admitted, or replaced by a renewal whose overlap ended).
+    """
+    REASON_CERTIFICATE_INVALID: _Reason.ValueType  # 102
+    """An issued certificate does not match its request or its CA."""
+    REASON_JOIN_REQUEST_INVALID: _Reason.ValueType  # 103
+    """A join or renewal request that is not well formed or not self-consistent."""
+    REASON_JOIN_REQUEST_EXPIRED: _Reason.ValueType  # 104
+    """A join or renewal request past its expiry."""
+    REASON_MEMBER_ID_TAKEN: _Reason.ValueType  # 105
+    """A join request for a member id the directory already has."""
+    REASON_KEY_REUSED: _Reason.ValueType  # 106
+    """A join request with a key (or TLS key) another directory entry already uses."""
 
 class Reason(_Reason, metaclass=_ReasonEnumTypeWrapper):
     """Why an item was refused. One enum for every refusal the hub gives, in
@@ -882,6 +900,24 @@ REASON_LIFECYCLE_INVALID: Reason.ValueType  # 93
 """A new version whose state change is not in the lifecycle at all (e.g. out
 of a closed state, or back to reported); the receiver refuses it.
 """
+REASON_CERTIFICATE_REVOKED: Reason.ValueType  # 100
+"""Membership and certificates (100-109).
+The caller's TLS certificate is on the directory's trust list.
+"""
+REASON_CERTIFICATE_UNKNOWN: Reason.ValueType  # 101
+"""The caller's TLS certificate is not one the directory names for it
+(never admitted, or replaced by a renewal whose overlap ended).
+"""
+REASON_CERTIFICATE_INVALID: Reason.ValueType  # 102
+"""An issued certificate does not match its request or its CA."""
+REASON_JOIN_REQUEST_INVALID: Reason.ValueType  # 103
+"""A join or renewal request that is not well formed or not self-consistent."""
+REASON_JOIN_REQUEST_EXPIRED: Reason.ValueType  # 104
+"""A join or renewal request past its expiry."""
+REASON_MEMBER_ID_TAKEN: Reason.ValueType  # 105
+"""A join request for a member id the directory already has."""
+REASON_KEY_REUSED: Reason.ValueType  # 106
+"""A join request with a key (or TLS key) another directory entry already uses."""
 Global___Reason: _TypeAlias = Reason  # noqa: Y015
 
 @_typing.final
