@@ -6,6 +6,7 @@ are made in its folder and never appear in the operator's.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -343,11 +344,27 @@ async def test_revoked_certificate_is_refused_at_the_hub_and_distrusted_by_membe
         bolivia = await MemberClient.connect(hub.target, member_dir, "BO-DGRP", PASSPHRASE)
         operator = await hub.client("OPERATOR-1")
         sha = bolivia.directory.members["BO-DGRP"].certificates[0].sha256
+
+        await give_agreements(operator, "BO")
+        peru = await hub.client("PE-INPE")
+        (sent,) = await peru.submit([peru.seal(practice("PE-INPE"), knowledge_metadata(), ["BO-DGRP"])])
+        assert sent.outcome == E.Receipt.OUTCOME_ACCEPTED, sent.detail
+        first = asyncio.Event()
+
+        async def follow() -> None:
+            async for _ in bolivia.fetch(follow=True):
+                first.set()
+
+        following = asyncio.create_task(follow())  # a stream open before the revocation
+        await first.wait()
         await operator.revoke_certificate("BO-DGRP", sha, "TLS key lost")
+        with pytest.raises(grpc.aio.AioRpcError) as cut:
+            await following  # ends at its next round, refused like a new call
+        assert reason_of(cut.value) == "CERTIFICATE_REVOKED"
         # The hub refuses it on the next call, whatever the RPC.
         assert await refused_reason(bolivia.refresh_directory()) == "CERTIFICATE_REVOKED"
         # Every member that loads the directory distrusts the entry presenting it.
-        peru = await hub.client("PE-INPE")
+        await peru.refresh_directory()
         assert peru.directory.members["BO-DGRP"].status == "revoked"
         assert sha in peru.directory.revoked
         with pytest.raises(ValueError, match="no current encryption key"):

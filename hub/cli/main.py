@@ -58,7 +58,8 @@ def pki_init(
         typer.Option("--hostname", help="Hub DNS name for its TLS certificate (repeatable)."),
     ] = None,
 ) -> None:
-    """Create a development federation: CA, hub, the seven members, an auditor and an operator.
+    """Create a development federation: CA, hub, the seven founding members (hub/dev/default_members.json),
+    an auditor and an operator. New institutions join by request (`pxhub join`, docs/operations.md).
 
     Private keys are encrypted with the passphrase from PXHUB_KEY_PASSPHRASE or the file named by
     PXHUB_KEY_PASSPHRASE_FILE, and written with mode 0600. The default exchange policy is signed by

@@ -206,19 +206,28 @@ class ExchangeServicer(exchange_pb2_grpc.ExchangeServiceServicer):
             await self.guard.refuse(event, refusal, context)
             return
         async for response in self.guard.in_stream_slot(
-            event, caller, context, self._fetch(request, caller, after, event)
+            event, caller, context, self._fetch(request, caller, after, event, context)
         ):
             yield response
 
     async def _fetch(
-        self, request: exchange_pb2.FetchRequest, caller: Caller, after: int, event: RpcEvent
+        self,
+        request: exchange_pb2.FetchRequest,
+        caller: Caller,
+        after: int,
+        event: RpcEvent,
+        context: Context,
     ) -> AsyncIterator[exchange_pb2.FetchResponse]:
         batch = min(request.batch_size or DEFAULT_BATCH, MAX_BATCH)
         remaining = request.limit or None
         signal = self.signals.event(caller.id)
         sent = 0
         notices_sent: set[str] = set()
+        first = True
         while True:
+            if not first:  # a following stream outlives revocations: check the caller again each round
+                self.guard.recheck(context, MEMBERS)
+            first = False
             signal.clear()
             want = batch if remaining is None else min(batch, remaining - sent)
             notices = await notice_response(self.exchange, caller, notices_sent, str(after), want)

@@ -144,8 +144,15 @@ class RpcGuard:
         try:
             async for response in responses:
                 yield response
+        except RpcRefusal as refusal:  # e.g. ``recheck`` found the caller revoked mid-stream
+            await self.refuse(event, refusal, context)
         finally:
             self.limits.release_stream(caller.id)
+
+    def recheck(self, context: Context, roles: Collection[str]) -> None:
+        """For a long stream: the caller's certificate and directory entry are still accepted (a
+        removal or a certificate on the trust list ends a following Fetch at its next batch)."""
+        self.authenticator.authorize(self.authenticator.identify(context), roles)
 
     def close_refusal_windows(self, *, all_windows: bool = False) -> int:
         """Audit the counts of rate-limit windows that closed (every window when the hub stops)."""
