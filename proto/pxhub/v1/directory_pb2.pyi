@@ -29,6 +29,7 @@ class _JoinKind:
 class _JoinKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_JoinKind.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     JOIN_KIND_UNSPECIFIED: _JoinKind.ValueType  # 0
+    """Not set: refused (JOIN_REQUEST_INVALID)."""
     JOIN_KIND_JOIN: _JoinKind.ValueType  # 1
     """A new institution joins the network with new keys."""
     JOIN_KIND_RENEW: _JoinKind.ValueType  # 2
@@ -38,6 +39,7 @@ class JoinKind(_JoinKind, metaclass=_JoinKindEnumTypeWrapper):
     """Why an institution asks for a certificate."""
 
 JOIN_KIND_UNSPECIFIED: JoinKind.ValueType  # 0
+"""Not set: refused (JOIN_REQUEST_INVALID)."""
 JOIN_KIND_JOIN: JoinKind.ValueType  # 1
 """A new institution joins the network with new keys."""
 JOIN_KIND_RENEW: JoinKind.ValueType  # 2
@@ -51,14 +53,17 @@ class _CertificateStatus:
 class _CertificateStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CertificateStatus.ValueType], _builtins.type):
     DESCRIPTOR: _descriptor.EnumDescriptor
     CERTIFICATE_STATUS_UNSPECIFIED: _CertificateStatus.ValueType  # 0
+    """Not set; never served by the hub."""
     CERTIFICATE_STATUS_CURRENT: _CertificateStatus.ValueType  # 1
     """The member's certificate."""
     CERTIFICATE_STATUS_PREVIOUS: _CertificateStatus.ValueType  # 2
     """Replaced by a renewal; accepted until its not_after (the overlap's end)."""
 
-class CertificateStatus(_CertificateStatus, metaclass=_CertificateStatusEnumTypeWrapper): ...
+class CertificateStatus(_CertificateStatus, metaclass=_CertificateStatusEnumTypeWrapper):
+    """Where a member's certificate stands in its renewals."""
 
 CERTIFICATE_STATUS_UNSPECIFIED: CertificateStatus.ValueType  # 0
+"""Not set; never served by the hub."""
 CERTIFICATE_STATUS_CURRENT: CertificateStatus.ValueType  # 1
 """The member's certificate."""
 CERTIFICATE_STATUS_PREVIOUS: CertificateStatus.ValueType  # 2
@@ -229,13 +234,17 @@ class JoinRequest(_message.Message):
     CREATED_AT_FIELD_NUMBER: _builtins.int
     EXPIRES_AT_FIELD_NUMBER: _builtins.int
     kind: Global___JoinKind.ValueType
+    """A join or a renewal; anything else is refused (JOIN_REQUEST_INVALID)."""
     member_id: _builtins.str
     """"ISO2-CODE", e.g. "BO-DGRP"."""
     institution_name: _builtins.str
+    """Full name of the institution, as the directory will list it."""
     acronym: _builtins.str
+    """Short name, the part of member_id after the country code."""
     country_iso2: _builtins.str
     """ISO 3166-1 alpha-2."""
     country_name: _builtins.str
+    """The country's name, as reports label it."""
     contact: _builtins.str
     """Who the operator contacts about the request (an office address, no person's data needed)."""
     csr_der: _builtins.bytes
@@ -245,7 +254,9 @@ class JoinRequest(_message.Message):
         """The institution's public application keys (signing, encryption, approver)."""
 
     @_builtins.property
-    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    def created_at(self) -> _timestamp_pb2.Timestamp:
+        """When the institution signed the request (UTC, institution's clock)."""
+
     @_builtins.property
     def expires_at(self) -> _timestamp_pb2.Timestamp:
         """After this the request is refused (JOIN_REQUEST_EXPIRED)."""
@@ -275,6 +286,10 @@ Global___JoinRequest: _TypeAlias = JoinRequest  # noqa: Y015
 
 @_typing.final
 class SignedJoinRequest(_message.Message):
+    """A join (or renewal) request with the institution's signature over it;
+    the file the institution hands to the operator.
+    """
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REQUEST_FIELD_NUMBER: _builtins.int
@@ -314,13 +329,17 @@ class MemberAdmission(_message.Message):
     certificate_der: _builtins.bytes
     """The certificate the CA issued from the request's CSR (DER)."""
     @_builtins.property
-    def join_request(self) -> Global___SignedJoinRequest: ...
+    def join_request(self) -> Global___SignedJoinRequest:
+        """The institution's own signed request, unchanged."""
+
     @_builtins.property
     def overlap(self) -> _duration_pb2.Duration:
         """For a renewal: how long the replaced certificate stays accepted (0 to 90 days)."""
 
     @_builtins.property
-    def admitted_at(self) -> _timestamp_pb2.Timestamp: ...
+    def admitted_at(self) -> _timestamp_pb2.Timestamp:
+        """When the operator signed (UTC); checked against the hub's clock (CLOCK_SKEW)."""
+
     def __init__(
         self,
         *,
@@ -339,6 +358,8 @@ Global___MemberAdmission: _TypeAlias = MemberAdmission  # noqa: Y015
 
 @_typing.final
 class AdmitMemberRequest(_message.Message):
+    """AdmitMember's request: a signed admission."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     ADMISSION_FIELD_NUMBER: _builtins.int
@@ -365,10 +386,13 @@ Global___AdmitMemberRequest: _TypeAlias = AdmitMemberRequest  # noqa: Y015
 
 @_typing.final
 class AdmitMemberResponse(_message.Message):
+    """AdmitMember's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
     directory_version: _builtins.int
+    """The directory version that first includes the admission or renewal."""
     def __init__(
         self,
         *,
@@ -393,12 +417,15 @@ class CertificateRevocation(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     REVOKED_AT_FIELD_NUMBER: _builtins.int
     member_id: _builtins.str
+    """The member whose certificate is revoked."""
     certificate_sha256: _builtins.str
     """Hex SHA-256 of the certificate's DER."""
     reason: _builtins.str
     """Why, in words (no personal data); goes to the audit log and the trust list."""
     @_builtins.property
-    def revoked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def revoked_at(self) -> _timestamp_pb2.Timestamp:
+        """When the operator signed (UTC); checked against the hub's clock (CLOCK_SKEW)."""
+
     def __init__(
         self,
         *,
@@ -417,6 +444,8 @@ Global___CertificateRevocation: _TypeAlias = CertificateRevocation  # noqa: Y015
 
 @_typing.final
 class RevokeCertificateRequest(_message.Message):
+    """RevokeCertificate's request: a signed revocation."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     REVOCATION_FIELD_NUMBER: _builtins.int
@@ -443,10 +472,13 @@ Global___RevokeCertificateRequest: _TypeAlias = RevokeCertificateRequest  # noqa
 
 @_typing.final
 class RevokeCertificateResponse(_message.Message):
+    """RevokeCertificate's answer."""
+
     DESCRIPTOR: _descriptor.Descriptor
 
     DIRECTORY_VERSION_FIELD_NUMBER: _builtins.int
     directory_version: _builtins.int
+    """The directory version whose trust list first names the certificate."""
     def __init__(
         self,
         *,
@@ -828,10 +860,15 @@ class Certificate(_message.Message):
     serial: _builtins.str
     """Hex serial number."""
     status: Global___CertificateStatus.ValueType
+    """Current, or previous (replaced by a renewal)."""
     @_builtins.property
-    def not_before(self) -> _timestamp_pb2.Timestamp: ...
+    def not_before(self) -> _timestamp_pb2.Timestamp:
+        """Start of the certificate's validity."""
+
     @_builtins.property
-    def not_after(self) -> _timestamp_pb2.Timestamp: ...
+    def not_after(self) -> _timestamp_pb2.Timestamp:
+        """End of the certificate's validity; `pxhub members` and the hub log warn before it."""
+
     def __init__(
         self,
         *,
@@ -861,13 +898,17 @@ class RevokedCertificate(_message.Message):
     REVOKED_AT_FIELD_NUMBER: _builtins.int
     REASON_FIELD_NUMBER: _builtins.int
     member_id: _builtins.str
+    """The member the certificate was issued to."""
     sha256: _builtins.str
     """Hex SHA-256 of the certificate's DER."""
     serial: _builtins.str
     """Hex serial number."""
     reason: _builtins.str
+    """Why, in the operator's words (no personal data)."""
     @_builtins.property
-    def revoked_at(self) -> _timestamp_pb2.Timestamp: ...
+    def revoked_at(self) -> _timestamp_pb2.Timestamp:
+        """When the operator revoked it (UTC)."""
+
     def __init__(
         self,
         *,
