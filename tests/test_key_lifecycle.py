@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -112,14 +113,15 @@ def test_expiry_warnings_in_logs(federation_dir: Path) -> None:
     soon = default_members()[2].member_id
     member = directory.member(soon)
     assert member is not None
-    member.certificate_not_after = now + timedelta(days=5)
+    (current,) = member.certificates
+    member.certificates = [replace(current, not_after=now + timedelta(days=5))]
     captured = io.StringIO()
     configure_logging("json", "info", stream=captured)
     try:
         warned = warn_expiring(directory, now)
     finally:
         configure_logging("console", "info")
-    assert warned == [f"{soon}:certificate:"]
+    assert warned == [f"{soon}:certificate:{current.serial}"]
     line = json.loads(captured.getvalue().splitlines()[0])
     assert line["event"] == "certificate_expiring" and line["member"] == soon and line["days"] == 5
     assert line["level"] == "warning"

@@ -8,16 +8,14 @@ command: 0 done, 1 the hub refused (the reason is printed), 2 a usage or connect
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from hub.cli.common import _fail, run_as
+from hub.cli.common import Column, JsonOption, _fail, err_console, print_json, print_rows, print_table, run_as
 
 if TYPE_CHECKING:
     from hub.identity.directory import Directory
@@ -41,7 +39,6 @@ FederationDir = Annotated[
 ]
 Target = Annotated[str, typer.Option("--target", help="Hub address, HOST:PORT.")]
 Operator = Annotated[str, typer.Option("--as", help="The operator that signs.")]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 WarnDays = Annotated[
     int,
     typer.Option(
@@ -56,9 +53,10 @@ DEFAULT_TARGET = "127.0.0.1:50051"
 
 
 def _now() -> datetime:
-    from hub.runtime.clock import system_clock
+    """The edges' clock (PXHUB_CLOCK when set): the hub checks requests and expiries by the same."""
+    from hub.runtime.clock import edge_clock
 
-    return system_clock()
+    return edge_clock()
 
 
 def _passphrase() -> bytes:
@@ -110,19 +108,44 @@ def members(
     print_directory(directory, _now(), timedelta(days=warn_days), as_json)
 
 
-def print_directory(directory: Directory, now: datetime, warn: timedelta, as_json: bool) -> None:
-    rows = []
+#: The directory table's columns (ids and key ids never cut). The rows (and ``--json``) also carry each
+#: member's certificates by SHA-256, what ``pxhub members revoke-certificate`` takes; the table leaves
+#: them out to stay readable at 80 columns and prints the trust list below it.
+DIRECTORY_COLUMNS = (
+    Column("id", ident=True),
+    Column("role"),
+    Column("institution"),
+    Column("country"),
+    Column("status"),
+    Column("keys", ident=True),
+    Column("certificate_expires", "certificate expires", ident=True),
+)
+TRUST_LIST_COLUMNS = (
+    Column("sha256", ident=True),
+    Column("member", ident=True),
+    Column("revoked", ident=True),
+    Column("reason"),
+)
+
+
+def directory_rows(directory: Directory, now: datetime, warn: timedelta) -> list[dict[str, object]]:
+    """One row per member (the same rows for the table and ``--json``): keys as ``use: key_id``,
+    certificates as ``sha256 (serial, status, until)``, each followed by its expiry when it is near."""
+    expiring = {(e.member_id, e.ident): e for e in directory.expiring(now, warn)}
+    revoked_by_member: dict[str, list[str]] = {}
+    for r in directory.revoked.values():
+        revoked_by_member.setdefault(r.member_id, []).append(r.sha256)
+
+    def flagged(member_id: str, ident: str, text: str) -> str:
+        expiry = expiring.get((member_id, ident))
+        if expiry is None:
+            return text
+        return f"{text} (expired)" if expiry.days < 0 else f"{text} (expires in {expiry.days} d)"
+
+    rows: list[dict[str, object]] = []
     for member in directory.members.values():
-        expiring = [
-            f"certificate {c.serial} expires {c.not_after.date().isoformat()}"
-            for c in member.certificates
-            if c.status == "current" and c.not_after - now < warn
-        ]
-        expiring += [
-            f"{k.use} key {k.key_id} expires {k.valid_until.date().isoformat()}"
-            for k in member.keys
-            if k.status == "current" and k.valid_until - now < warn
-        ]
+        current = next((c for c in member.certificates if c.status == "current"), None)
+        ends = current.not_after if current is not None else member.certificate_not_after
         rows.append(
             {
                 "id": member.member_id,
@@ -131,84 +154,47 @@ def print_directory(directory: Directory, now: datetime, warn: timedelta, as_jso
                 "country": member.country_iso2,
                 "status": member.status,
                 "keys": [
-                    {
-                        "key_id": k.key_id,
-                        "use": k.use,
-                        "status": k.status,
-                        "valid_until": k.valid_until.isoformat(),
-                    }
+                    flagged(member.member_id, k.key_id, f"{k.use}: {k.key_id}")
+                    + (
+                        ""
+                        if k.status == "current"
+                        else f" ({k.status} until {k.valid_until.date().isoformat()})"
+                    )
                     for k in member.keys
                 ],
                 "certificates": [
-                    {
-                        "sha256": c.sha256,
-                        "serial": c.serial,
-                        "status": c.status,
-                        "not_after": c.not_after.isoformat(),
-                    }
+                    f"{c.sha256} ({c.serial}, {c.status}, until {c.not_after.date().isoformat()})"
                     for c in member.certificates
                 ],
-                "warnings": expiring if member.status != "revoked" else [],
+                "certificate_expires": "-"
+                if ends is None
+                else flagged(member.member_id, current.serial if current else "", ends.date().isoformat()),
+                "revoked_certificates": revoked_by_member.get(member.member_id, []),
             }
         )
-    revoked = [
-        {
-            "member": r.member_id,
-            "sha256": r.sha256,
-            "serial": r.serial,
-            "revoked_at": r.revoked_at.isoformat(),
-            "reason": r.reason,
-        }
+    return rows
+
+
+def print_directory(directory: Directory, now: datetime, warn: timedelta, as_json: bool) -> None:
+    """The directory as a listing, then one coloured line per expiry within ``warn`` (to stderr)."""
+    rows = directory_rows(directory, now, warn)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(
+        rows, DIRECTORY_COLUMNS, title=f"Directory of {directory.hub_origin} (version {directory.version})"
+    )
+    trust_list = [
+        {"sha256": r.sha256, "member": r.member_id, "revoked": _stamp(r.revoked_at), "reason": r.reason}
         for r in directory.revoked.values()
     ]
-    if as_json:
-        console.print_json(json.dumps({"version": directory.version, "members": rows, "revoked": revoked}))
-        return
-    table = Table(title=f"Directory of {directory.hub_origin} (version {directory.version})")
-    table.add_column("id", no_wrap=True)
-    for column in ("role", "institution", "country", "status", "keys", "certificate"):
-        table.add_column(column, overflow="fold")
-    for row, member in zip(rows, directory.members.values(), strict=True):
-        keys = [
-            f"{k.use}:{k.key_id.rsplit('/', 1)[-1][:8]}"
-            + ("" if k.status == "current" else f" ({k.status} until {k.valid_until.date().isoformat()})")
-            for k in member.keys
-        ]
-        certificates = [
-            f"{c.serial[:12]} to {c.not_after.date().isoformat()}"
-            + ("" if c.status == "current" else f" ({c.status})")
-            for c in member.certificates
-        ] or (
-            [member.certificate_not_after.date().isoformat()]
-            if member.certificate_not_after is not None
-            else ["-"]
+    if trust_list:
+        print_table(trust_list, TRUST_LIST_COLUMNS, title="Trust list (revoked certificates)")
+    for expiry in directory.expiring(now, warn):
+        colour = "bold red" if expiry.days < 0 else "bold yellow"
+        err_console.print(
+            f"[{colour}]warning:[/{colour}] {expiry.member_id}: {expiry.text()}", highlight=False
         )
-        warnings = row["warnings"]
-        table.add_row(
-            member.member_id,
-            member.role,
-            member.institution_name,
-            member.country_iso2,
-            member.status,
-            "\n".join(keys),
-            "\n".join(certificates)
-            + (f"\n[bold yellow]{len(warnings)} expiring[/bold yellow]" if warnings else ""),
-        )
-    console.print(table)
-    for row in rows:
-        for warning in row["warnings"]:
-            console.print(
-                f"[bold yellow]warning:[/bold yellow] {row['id']}: {warning} (within {warn.days} days)"
-            )
-    if revoked:
-        trust = Table(title="Trust list (revoked certificates)")
-        trust.add_column("member", no_wrap=True)
-        trust.add_column("sha256", no_wrap=True)
-        for column in ("revoked", "reason"):
-            trust.add_column(column, overflow="fold")
-        for r in directory.revoked.values():
-            trust.add_row(r.member_id, r.sha256, _stamp(r.revoked_at), r.reason)
-        console.print(trust)
 
 
 # --------------------------------------------------------------------------- join requests (operator)
@@ -244,6 +230,18 @@ def _request_row(reviewed: ReviewedRequest) -> dict[str, str]:
     }
 
 
+#: A join request's columns: the request id is typed next (``pxhub members show|approve <request>``).
+REQUEST_COLUMNS = (
+    Column("request", ident=True),
+    Column("kind"),
+    Column("member", ident=True),
+    Column("institution"),
+    Column("expires", ident=True),
+    Column("check"),
+)
+SHOW_IDENTS = frozenset({"request", "member", "created", "expires", "keys"})
+
+
 @members_app.command("requests")
 def requests(
     federation_dir: FederationDir = DEFAULT_DIR,
@@ -260,18 +258,13 @@ def requests(
         _request_row(r)
         for r in review_requests(federation_dir, _now(), _live_directory(target, federation_dir, operator))
     ]
-    if as_json:
-        console.print_json(json.dumps(rows))
-        return
-    table = Table(title=f"Join requests in {federation_dir / 'join-requests'}")
-    table.add_column("request", no_wrap=True)  # typed next: `pxhub members show|approve <request>`
-    for column in ("kind", "member", "institution", "expires", "check"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(
-            row["request"], row["kind"], row["member"], row["institution"], row["expires"], row["check"]
-        )
-    console.print(table)
+    print_rows(
+        rows,
+        REQUEST_COLUMNS,
+        title=f"Join requests in {federation_dir / 'join-requests'}",
+        as_json=as_json,
+        empty=f"No join requests in {federation_dir / 'join-requests'}.",
+    )
 
 
 @members_app.command("show")
@@ -297,14 +290,10 @@ def show(
         row["acronym"] = reviewed.view.institution.acronym
         row["keys"] = [f"{k.use}: {k.key_id}" for k in reviewed.view.keys]
     if as_json:
-        console.print_json(json.dumps(row))
-        return
-    table = Table(title=f"Join request {reviewed.request_id}", show_header=False)
-    table.add_column("field")
-    table.add_column("value", overflow="fold")
-    for name, value in row.items():
-        table.add_row(name, "\n".join(value) if isinstance(value, list) else str(value))
-    console.print(table)
+        print_json(row)
+    else:
+        columns = [Column(name, ident=name in SHOW_IDENTS) for name in row]
+        print_table([row], columns, title=f"Join request {reviewed.request_id}")
     if reviewed.problem:
         raise typer.Exit(code=1)
 

@@ -133,6 +133,23 @@ class MemberEntry:
         return None
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """A certificate or key of an active or suspended member that ends within the warning window."""
+
+    member_id: str
+    what: str  # "certificate" or "<use> key"
+    ident: str  # the certificate's serial or the key id
+    ends: datetime
+    days: int  # whole days left; negative once it has ended
+
+    def text(self) -> str:
+        when = self.ends.date().isoformat()
+        if self.days < 0:
+            return f"{self.what} {self.ident} expired on {when}"
+        return f"{self.what} {self.ident} expires on {when} (in {self.days} d)"
+
+
 class Directory:
     """Members by id; implements the envelope ``KeyResolver`` protocol."""
 
@@ -187,6 +204,26 @@ class Directory:
 
     def member(self, member_id: str) -> MemberEntry | None:
         return self.members.get(member_id)
+
+    def expiring(self, now: datetime, within: timedelta = EXPIRY_WARNING) -> list[Expiry]:
+        """Every current certificate and current key that ends before ``now + within`` (or has
+        ended), of every member not revoked, in directory order: what ``pxhub members`` and the
+        hub's log warn of."""
+        out: list[Expiry] = []
+        for member in self.members.values():
+            if member.status == "revoked":
+                continue
+            ends: list[tuple[str, str, datetime]] = [
+                ("certificate", c.serial, c.not_after) for c in member.certificates if c.status == "current"
+            ]
+            if not member.certificates and member.certificate_not_after is not None:
+                ends.append(("certificate", "", member.certificate_not_after))
+            ends += [(f"{k.use} key", k.key_id, k.valid_until) for k in member.keys if k.status == "current"]
+            for what, ident, until in ends:
+                if until - now < within:
+                    days = (until - now) // timedelta(days=1)
+                    out.append(Expiry(member.member_id, what, ident, until, days))
+        return out
 
     def rotate_key(self, member_id: str, new_key: KeyEntry, now: datetime, overlap: timedelta) -> None:
         """Make ``new_key`` current; the current key of its use becomes previous until ``now + overlap``.

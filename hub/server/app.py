@@ -213,16 +213,17 @@ def warn_expiring(directory: Directory, now: datetime, within: timedelta = EXPIR
     """Log a warning for every certificate or key that expires ``within`` (setting
     ``expiry_warning_days``) or has expired."""
     warned = []
-    for member in directory.members.values():
-        if member.status == "revoked":
-            continue
-        ends = [("certificate", "", member.certificate_not_after)]
-        ends += [("key", k.key_id, k.valid_until) for k in member.keys if k.status != "revoked"]
-        for what, key_id, until in ends:
-            if until is not None and until - now < within:
-                days = (until - now).days
-                log.warning(f"{what}_expiring", member=member.member_id, key_id=key_id or None, days=days)
-                warned.append(f"{member.member_id}:{what}:{key_id}")
+    for expiry in directory.expiring(now, within):
+        event = "certificate_expiring" if expiry.what == "certificate" else "key_expiring"
+        log.warning(
+            event,
+            member=expiry.member_id,
+            key_id=None if expiry.what == "certificate" else expiry.ident,
+            serial=expiry.ident if expiry.what == "certificate" else None,
+            days=expiry.days,
+            ends=expiry.ends.isoformat(),
+        )
+        warned.append(f"{expiry.member_id}:{expiry.what}:{expiry.ident}")
     return warned
 
 
