@@ -7,9 +7,13 @@ in the member's outbox first so a re-run resends the same bytes (DUPLICATE) or n
 
 Comparing (the receiving side): the programme records the member holds (its own, those waiting in
 its mailbox, which are opened but not acknowledged, since inbound sync owns the acknowledgement,
-and those inbound sync already wrote to its sink) go through ``comparable_indicators``. For each
+and those inbound sync already wrote to its sink) go through ``compare_indicators``: like with like
+(one unit, one kind of figure, achieved values only; counts also per 1,000 persons deprived of
+liberty where the population is given), every indicator left out listed with its reason. For each
 indicator reported by at least two countries the flow publishes a table artifact and one markdown
-artifact, "regional comparison", holding per indicator a markdown table and a bar chart. The chart
+artifact, "regional comparison", holding per indicator a markdown table and a bar chart, then the
+regional integrity view (``adapters.integrity_view``) of the audits and ethics training in the
+member's sink: a table, a chart and the message ids behind each figure. The chart
 is an SVG embedded as a ``data:image/svg+xml;base64`` image, which Prefect's UI renders inside the
 markdown artifact with no file server; the same SVG is also written to ``output_dir`` for reports.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +31,8 @@ from typing import Final
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-from adapters.best_practice import ComparablePoint, comparable_indicators, format_citation
+from adapters.best_practice import PER_THOUSAND, ComparablePoint, compare_indicators, format_citation
+from adapters.integrity_view import HeldRecord, MemberIntegrity, integrity_view
 from flows.common import (
     DEFAULT_FEDERATION_DIR,
     DEFAULT_STATE_DIR,
@@ -40,10 +46,10 @@ from flows.common import (
 )
 from flows.publish import publish_batch, read_records
 from flows.retry import TRANSIENT_RETRY
-from flows.sink import other_records
+from flows.sink import held_versions, other_records
 from hub.core.envelope import EnvelopeError
 from hub.sdk import MemberClient
-from pxhub.v1 import best_practice_pb2, envelope_pb2, record_pb2
+from pxhub.v1 import best_practice_pb2, common_pb2, envelope_pb2, record_pb2
 
 E = envelope_pb2
 PURPOSE: Final = E.PURPOSE_PROGRAMME_KNOWLEDGE_SHARING
@@ -61,6 +67,10 @@ class BestPracticeResult:
     programmes: list[str] = field(default_factory=list)  # practice ids compared
     indicators: dict[str, list[tuple[str, str, float, str, str]]] = field(default_factory=dict)
     charts: dict[str, str] = field(default_factory=dict)  # indicator -> SVG file
+    flagged: list[tuple[str, str, str, str]] = field(
+        default_factory=list
+    )  # record, indicator, reason, detail
+    integrity: dict[str, dict[str, object]] = field(default_factory=dict)  # member -> figures
 
 
 @task(name="collect-programmes", **TRANSIENT_RETRY)
@@ -114,6 +124,80 @@ def bar_chart(title: str, points: Sequence[ComparablePoint]) -> str:
     return "\n".join(parts)
 
 
+POINT_COLUMNS: Final = ("country", "period", "value", "status", "kind", "record / indicator", "source")
+INTEGRITY_COLUMNS: Final = (
+    "member",
+    "findings",
+    "open",
+    "closed",
+    "median days to close",
+    "ethics coverage per 100 staff",
+    "by severity",
+    "by category",
+)
+
+
+def integrity_rows(view: dict[str, MemberIntegrity]) -> list[tuple[object, ...]]:
+    """One row per member of the regional integrity view."""
+
+    def counts(counter: Counter[str]) -> str:
+        return ", ".join(f"{k} {v}" for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0])))
+
+    return [
+        (
+            m.member,
+            m.open + m.closed,
+            m.open,
+            m.closed,
+            "-" if m.median_days_to_close is None else f"{m.median_days_to_close:g}",
+            "-" if m.coverage_per_100 is None else f"{m.coverage_per_100:g}",
+            counts(m.by_severity),
+            counts(m.by_category),
+        )
+        for m in view.values()
+    ]
+
+
+async def integrity_section(member: str, sink: str | None, out: Path, result: BestPracticeResult) -> str:
+    """The regional integrity view from the member's sink: a table, a chart, the records per figure."""
+    if not sink or not Path(sink).is_dir():
+        return "\n## Regional integrity view\n\nNo national sink given: nothing received to count.\n"
+    held = [HeldRecord(h.message_id, h.supersedes, h.record) for h in held_versions(sink).values()]
+    view = integrity_view(held)
+    result.integrity = {
+        m: dict(zip(INTEGRITY_COLUMNS, row, strict=True))
+        for m, row in zip(view, integrity_rows(view), strict=True)
+    }
+    points = [
+        ComparablePoint(m.member, label, float(value), "FINAL", common_pb2.SourceCitation())
+        for m in view.values()
+        for label, value in (("abiertos", m.open), ("cerrados", m.closed))
+    ]
+    svg = bar_chart("Hallazgos abiertos y cerrados por miembro", points)
+    chart = out / "integrity-findings.svg"
+    chart.write_text(svg, encoding="utf-8")
+    result.charts["integrity"] = str(chart)
+    rows = integrity_rows(view)
+    await acreate_table_artifact(
+        key=artifact_key("integrity-view", member),
+        table=[dict(zip(INTEGRITY_COLUMNS, row, strict=True)) for row in rows],
+        description=f"Regional integrity view from the records {member} received",
+    )
+    sources = [
+        (m.member, figure, ", ".join(ids)) for m in view.values() for figure, ids in sorted(m.sources.items())
+    ]
+    return (
+        f"\n## Regional integrity view (records received by {member})\n\n"
+        "The newest version of each audit counts; days to close run from a finding's report to its "
+        "verified closure; coverage is staff who completed ethics training per 100 staff in scope.\n\n"
+        + markdown_table(INTEGRITY_COLUMNS, rows)
+        + f"\n\n![integrity]({svg_data_uri(svg)})\n\nSVG: `{chart}`\n\n"
+        "### Records behind each figure (message ids in the sink)\n\n"
+        + markdown_table(("member", "figure", "message ids"), sources)
+        + "\n"
+    )
+
+
 def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
@@ -158,26 +242,45 @@ async def best_practice_exchange(
     result.programmes = [r.practice_id for r in held]
     out = Path(output_dir) / member
     out.mkdir(parents=True, exist_ok=True)
+    comparison = compare_indicators(held)
+    result.flagged = [(f.record_id, f.indicator_id, f.reason, f.detail) for f in comparison.flagged]
     sections = []
-    for name, points in comparable_indicators(held).items():
-        rows = [(p.member, p.period, p.value, p.status, format_citation(p.source)) for p in points]
-        result.indicators[name] = rows
-        svg = bar_chart(name, points)
+    for name, series in comparison.series.items():
+        rows = [
+            (
+                p.member,
+                p.period,
+                p.value,
+                p.status,
+                "sample" if p.sample else "published",
+                f"{p.record_id} / {p.indicator_id}",
+                format_citation(p.source),
+            )
+            for p in series.points
+        ]
+        result.indicators[name] = [(m, t, v, st, c) for m, t, v, st, _, _, c in rows]
+        title = f"{name} ({series.unit}; {series.kind}, {series.observation.lower()})"
+        svg = bar_chart(title, series.points)
         chart = out / f"{artifact_key(name)}.svg"
         chart.write_text(svg, encoding="utf-8")
         result.charts[name] = str(chart)
         await acreate_table_artifact(
             key=artifact_key("best-practice", member, name),
-            table=[
-                {"country": m, "period": t, "value": v, "status": s, "source": c} for m, t, v, s, c in rows
-            ],
-            description=f"Regional comparison: {name}",
+            table=[dict(zip(POINT_COLUMNS, row, strict=True)) for row in rows],
+            description=f"Regional comparison: {title}",
         )
         sections.append(
-            f"### {name}\n\n"
-            + markdown_table(("country", "period", "value", "status", "source"), rows)
+            f"### {title}\n\n"
+            + markdown_table(POINT_COLUMNS, rows)
             + f"\n\n![{name}]({svg_data_uri(svg)})\n\nSVG: `{chart}`\n"
         )
+    if comparison.flagged:
+        sections.append(
+            "### Indicators not compared\n\n"
+            + markdown_table(("record", "indicator", "reason", "detail"), result.flagged)
+            + "\n"
+        )
+    integrity = await integrity_section(member, sink, out, result)
     published = (
         f"Published {result.published} programme record(s): {result.accepted} accepted, "
         f"{result.duplicates} duplicate(s), {result.already_sent} already sent, "
@@ -186,9 +289,13 @@ async def best_practice_exchange(
     await acreate_markdown_artifact(
         key=artifact_key("best-practice", member, "regional-comparison"),
         markdown=f"## Regional comparison seen by {member}\n\n{published}"
-        f"Programmes compared: {', '.join(result.programmes) or 'none'}.\n\n"
-        + ("\n".join(sections) or "No indicator is reported by two countries yet.\n"),
-        description=f"Programme indicators across countries ({member})",
+        f"Programmes compared: {', '.join(result.programmes) or 'none'}. Only indicators of one unit "
+        "and one kind stand side by side, achieved values only (never a target beside an achievement); "
+        f"counts are also given {PER_THOUSAND} where the record names the population they refer to. "
+        "Sample programmes are labelled as such.\n\n"
+        + ("\n".join(sections) or "No indicator is reported by two countries yet.\n")
+        + integrity,
+        description=f"Programme indicators and integrity figures across countries ({member})",
     )
     logger.info(
         "best practice %s: %d published (%d accepted), %d programmes compared, %d comparable indicators",

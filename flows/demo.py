@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +35,8 @@ from hub.runtime.clock import CLOCK_ENV, Clock, MovableClock, edge_clock
 
 if TYPE_CHECKING:  # flows.consent imports prefect, which must come after use_local_prefect
     from flows.consent import ConsentTransfer
+    from flows.outbound import OutboundSyncResult
+    from flows.publish import PublishResult
 
 
 @dataclass
@@ -52,6 +54,11 @@ class DemoReport:
     lookups: list[tuple[str, str, str]] = field(default_factory=list)  # (person, member, answer)
     requests: list[tuple[str, str, str, str]] = field(default_factory=list)  # (request, from, to, state)
     witnessed: int = 0  # tree size the seven members last cosigned
+    # A finding's chain as its sender sees it in `pxhub track`: version, state, accepted, lasted, message.
+    finding: str = ""
+    finding_chain: list[tuple[str, str, str, str, str]] = field(default_factory=list)
+    comparison_members: dict[str, list[str]] = field(default_factory=dict)  # indicator -> members
+    integrity: list[tuple[object, ...]] = field(default_factory=list)  # the regional integrity view's rows
 
 
 class HubThread:
@@ -226,11 +233,12 @@ async def _run_flows(
         # Integrity audits, ethics training and programme records (JSON Lines of pxhub.v1.Record).
         progress.update(step, description=f"publish-records {member_id} (audits, training, programmes)")
         records = write_records(member_id, exports)
-        oversight = await publish_records(member_id, str(records), target, fed, state_dir=state_dir)
-        for outcome in (result, oversight):
-            for recipient, count in outcome.sent_to.items():
-                report.sent[(member_id, recipient)] += count
-            report.rejects.extend((member_id, m, r, d) for m, r, d in outcome.rejected)
+        outcomes: list[OutboundSyncResult | PublishResult] = [
+            result,
+            await publish_records(member_id, str(records), target, fed, state_dir=state_dir),
+        ]
+        outcomes.extend(await _finding_versions(member_id, target, fed, exports, state_dir, report))
+        _tally_sent(report, member_id, outcomes)
         progress.advance(step)
     transfer = await _transfer_under_consent(target, fed, exports, state_dir, progress, step, report)
     progress.update(step, description="bad submissions (expected rejections)")
@@ -269,6 +277,73 @@ async def _run_flows(
     report.lookups, report.requests = scenario.answers, scenario.requests
     progress.advance(step)
     return report
+
+
+FINDING_SENDER = "GT-DGSP"
+
+
+def _tally_sent(
+    report: DemoReport, member_id: str, outcomes: Sequence[OutboundSyncResult | PublishResult]
+) -> None:
+    for outcome in outcomes:
+        for recipient, count in outcome.sent_to.items():
+            report.sent[(member_id, recipient)] += count
+        report.rejects.extend((member_id, m, r, d) for m, r, d in outcome.rejected)
+
+
+async def _finding_versions(
+    member_id: str, target: str, fed: str, exports: Path, state_dir: str, report: DemoReport
+) -> list[PublishResult]:
+    """Guatemala's internal control reports a finding, management answers, control verifies it closed.
+
+    Each state is the same audit in the member's records file, changed; ``publish-records`` sends
+    each change as the next version, naming the one it supersedes. Nothing for the other members.
+    """
+    if member_id != FINDING_SENDER:
+        return []
+    from google.protobuf import json_format
+
+    from adapters.samples.integrity import finding_lifecycle
+    from flows.publish import publish_records
+    from pxhub.v1 import record_pb2
+
+    path = exports / f"{FINDING_SENDER.lower()}-finding.jsonl"
+    results = []
+    versions = finding_lifecycle(FINDING_SENDER, 2025)
+    report.finding = versions[0].audit_id
+    for version in versions:
+        line = json_format.MessageToJson(record_pb2.Record(integrity_audit=version), indent=None)
+        path.write_text(line + "\n", encoding="utf-8")
+        results.append(await publish_records(FINDING_SENDER, str(path), target, fed, state_dir=state_dir))
+    return results
+
+
+async def _finding_chain(target: str, federation_dir: str, report: DemoReport) -> None:
+    """The finding's chain as `pxhub track` shows it to its sender, read from the audit log."""
+    from hub.identity.credentials import passphrase_from_env
+    from hub.identity.manifest import load_manifest
+    from hub.sdk import MemberClient
+    from hub.sdk.audit.client import AuditClient
+    from hub.sdk.audit.report import build_report_data, duration_text
+
+    client = await MemberClient.connect(target, Path(federation_dir), FINDING_SENDER, passphrase_from_env())
+    try:
+        audit = AuditClient(client.channel, client.identity, load_manifest(Path(federation_dir)))
+        entries = [raw async for _, raw in audit.entries(actor_id=FINDING_SENDER, action="submit")]
+        chains = build_report_data(entries).chains()
+    finally:
+        await client.close()
+    for chain in chains[:1]:
+        report.finding_chain = [
+            (
+                str(v.version),
+                v.state,
+                v.accepted_at.strftime("%H:%M:%S") if v.accepted_at else "-",
+                duration_text(lasted) if lasted is not None else "current",
+                v.message_id,
+            )
+            for v, lasted in chain.state_hours()
+        ]
 
 
 async def _transfer_under_consent(
@@ -321,6 +396,11 @@ async def _compare_and_witness(
         state_dir=state_dir,
     )
     report.comparison = sorted(comparison.indicators)
+    report.comparison_members = {
+        name: sorted({row[0] for row in rows}) for name, rows in sorted(comparison.indicators.items())
+    }
+    report.integrity = [tuple(figures.values()) for figures in comparison.integrity.values()]
+    await _finding_chain(target, fed, report)
     progress.advance(step)
     for member_id in member_ids:
         progress.update(step, description=f"witness-checkpoints {member_id}")
@@ -478,11 +558,41 @@ def print_report(report: DemoReport, console: Console) -> None:
             lineage.add_row(*row)
         console.print(lineage)
     _print_lookups(report, console)
-    if report.comparison:
-        console.print(f"regional comparison (PE-INPE): {'; '.join(report.comparison)}")
+    _print_findings(report, console)
     if report.witnessed:
         console.print(f"audit log witnessed: each member checked and cosigned (size {report.witnessed})")
     console.print(f"audit log: {counted(report.audit_entries, 'entry')}; finished in {report.seconds:.1f} s")
+
+
+def _print_findings(report: DemoReport, console: Console) -> None:
+    """The finding's chain, the regional comparison and the regional integrity view."""
+    if report.finding_chain:
+        chain_table = Table(
+            title=f"A finding from reported to closed: {report.finding} (pxhub track, as {FINDING_SENDER})"
+        )
+        for column in ("version", "state", "accepted", "state lasted", "message id"):
+            chain_table.add_column(column, no_wrap=column == "message id")
+        for chain_row in report.finding_chain:
+            chain_table.add_row(*chain_row)
+        console.print(chain_table)
+    if report.comparison_members:
+        comparison = Table(title="Regional comparison seen by PE-INPE (like with like; samples labelled)")
+        for column in ("indicator", "members", "countries"):
+            comparison.add_column(column)
+        for name, members in report.comparison_members.items():
+            comparison.add_row(name, str(len(members)), ", ".join(members))
+        console.print(comparison)
+    if report.integrity:
+        from flows.best_practice import INTEGRITY_COLUMNS
+
+        integrity = Table(
+            title="Regional integrity view from PE-INPE's sink (records per figure in the artifact)"
+        )
+        for column in INTEGRITY_COLUMNS[:6]:
+            integrity.add_column(column, justify="left" if column == "member" else "right")
+        for figures in report.integrity:
+            integrity.add_row(*(str(v) for v in figures[:6]))
+        console.print(integrity)
 
 
 def _print_lookups(report: DemoReport, console: Console) -> None:

@@ -10,11 +10,11 @@ from google.protobuf import text_format
 from adapters.best_practice import (
     IND_FACILITIES,
     IND_PARTICIPANTS,
-    comparable_indicators,
+    compare_indicators,
     format_citation,
     period_label,
 )
-from adapters.samples.programmes import programme_records, records_for
+from adapters.samples.programmes import PE_POPULATION, programme_records, records_for, sample_programmes_for
 from hub.dev.federation import default_member_ids
 from pxhub.v1 import best_practice_pb2 as bp
 from pxhub.v1 import common_pb2, record_pb2
@@ -69,10 +69,11 @@ def test_programme_set_and_owners() -> None:
 def test_records_for_members() -> None:
     assert [r.practice_id for r in records_for("CO-INPEC")] == ["CO-INPEC-VIVIF", "CO-INPEC-TSC"]
     assert [r.practice_id for r in records_for("PE-INPE")] == ["PE-INPE-CREO", "PE-INPE-CARCELES-PRODUCTIVAS"]
-    # No grounded programme for the other members: nothing is invented for them.
+    # No grounded programme for the other members: only a labelled sample stands in.
     for member in ("GT-DGSP", "EC-SNAI", "UY-INR", "DO-DGSPC", "MX-OADPRS"):
         assert member in default_member_ids()
         assert records_for(member) == []
+        assert [r.sample for r in sample_programmes_for(member)] == [True]
     with pytest.raises(ValueError, match="unknown member id"):
         records_for("XX-NOPE")
 
@@ -318,27 +319,110 @@ def test_carceles_productivas_design_partners_law() -> None:
 
 
 def test_comparable_indicators_shared_across_members() -> None:
-    table = comparable_indicators(programme_records())
-    assert set(table) == {IND_PARTICIPANTS, IND_FACILITIES}
-    for points in table.values():
-        assert {p.member for p in points} == {"CO-INPEC", "PE-INPE"}
-        for p in points:
+    comparison = compare_indicators(programme_records())
+    per_thousand = f"{IND_PARTICIPANTS} (por 1.000 PPL)"
+    assert set(comparison.series) == {IND_PARTICIPANTS, IND_FACILITIES}  # Peru alone gives a population
+    assert comparison.flagged == ()
+    for series in comparison.series.values():
+        assert {p.member for p in series.points} == {"CO-INPEC", "PE-INPE"}
+        assert (series.kind, series.observation) == ("count", "ACTUAL")
+        for p in series.points:
             assert p.status in {"FINAL", "DISPUTED"}
-            assert p.source.title
-    participants = {(p.member, p.value, p.status) for p in table[IND_PARTICIPANTS]}
+            assert p.source.title and p.record_id and p.indicator_id
+    participants = {(p.member, p.value, p.status) for p in comparison.series[IND_PARTICIPANTS].points}
     assert ("PE-INPE", 27000, "DISPUTED") in participants
     assert ("PE-INPE", 25000, "DISPUTED") in participants
     assert ("CO-INPEC", 1400, "FINAL") in participants
-    facilities = {(p.member, p.period, p.value) for p in table[IND_FACILITIES]}
+    facilities = {(p.member, p.period, p.value) for p in comparison.series[IND_FACILITIES].points}
     assert ("CO-INPEC", "2022-03-04", 132) in facilities
-    # Targets (metas físicas) are not mixed with actual values by default.
-    values = {p.value for points in table.values() for p in points}
+    # Targets (metas físicas) are not mixed with actual values.
+    values = {p.value for series in comparison.series.values() for p in series.points}
     assert 1210 not in values
     # A single member's records have nothing to compare.
-    assert comparable_indicators(records_for("CO-INPEC")) == {}
-    member, period, value, status, source = table[IND_FACILITIES][0]
-    assert (member, period, value, status) == ("CO-INPEC", "2022-03-04", 132, "FINAL")
-    assert isinstance(source, common_pb2.SourceCitation)
+    assert compare_indicators(records_for("CO-INPEC")).series == {}
+    # With the labelled samples, all seven stand side by side, and counts also per 1,000 PPL.
+    everyone = [r for m in default_member_ids() for r in (*records_for(m), *sample_programmes_for(m))]
+    regional = compare_indicators(everyone)
+    assert regional.series[IND_PARTICIPANTS].members == sorted(default_member_ids())
+    normalised = regional.series[per_thousand]
+    assert (normalised.unit, normalised.kind) == ("por 1.000 PPL", "rate")
+    assert "CO-INPEC" not in normalised.members  # no population given: not normalised
+    peru = {p.value for p in normalised.points if p.member == "PE-INPE"}
+    assert round(27000 * 1000 / PE_POPULATION, 1) in peru
+
+
+def _one_indicator(owner: str, ind: bp.Indicator) -> bp.BestPracticeRecord:
+    return bp.BestPracticeRecord(
+        practice_id=f"{owner}-X", owner=owner, results_chain=[bp.ResultNode(node_id="n", indicators=[ind])]
+    )
+
+
+def _counted(
+    name: str, unit: str, measure: int, value: float, kind: int = bp.OBSERVATION_KIND_ACTUAL
+) -> bp.Indicator:
+    return bp.Indicator(
+        indicator_id=f"i-{value:g}",
+        name=name,
+        unit_of_measure=unit,
+        measure=measure,  # type: ignore[arg-type]
+        observations=[bp.Observation(kind=kind, value=value)],  # type: ignore[arg-type]
+    )
+
+
+def test_an_indicator_without_unit_or_kind_is_flagged_not_compared() -> None:
+    unit = bp.INDICATOR_MEASURE_UNIT
+    records = [
+        _one_indicator("GT-DGSP", _counted("Internos", "persona", unit, 10)),
+        _one_indicator("EC-SNAI", _counted("Internos", "", unit, 20)),
+        _one_indicator("UY-INR", _counted("Internos", "persona", bp.INDICATOR_MEASURE_UNSPECIFIED, 30)),
+    ]
+    comparison = compare_indicators(records, min_members=1)
+    assert [p.value for p in comparison.series["Internos"].points] == [10]
+    assert [(f.record_id, f.reason) for f in comparison.flagged] == [
+        ("EC-SNAI-X", "UNIT_MISSING"),
+        ("UY-INR-X", "KIND_MISSING"),
+    ]
+    assert "no unit" in comparison.flagged[0].detail
+
+
+def test_two_kinds_of_figure_never_stand_side_by_side() -> None:
+    records = [
+        _one_indicator("GT-DGSP", _counted("Cobertura", "%", bp.INDICATOR_MEASURE_PERCENTAGE, 40)),
+        _one_indicator("EC-SNAI", _counted("Cobertura", "%", bp.INDICATOR_MEASURE_UNIT, 900)),
+        _one_indicator(
+            "UY-INR",
+            _counted("Cobertura", "%", bp.INDICATOR_MEASURE_PERCENTAGE, 50, bp.OBSERVATION_KIND_TARGET),
+        ),
+    ]
+    comparison = compare_indicators(records, min_members=1)
+    assert comparison.series == {}
+    assert {(f.record_id, f.reason) for f in comparison.flagged} == {
+        ("GT-DGSP-X", "KIND_MISMATCH"),
+        ("EC-SNAI-X", "KIND_MISMATCH"),
+        ("UY-INR-X", "KIND_MISMATCH"),
+    }
+    # Same kind, one target and one achieved value: only the kind asked for is compared.
+    del records[1]
+    achieved = compare_indicators(records, min_members=1).series["Cobertura"]
+    targets = compare_indicators(records, min_members=1, observation=bp.OBSERVATION_KIND_TARGET)
+    assert [p.member for p in achieved.points] == ["GT-DGSP"]
+    assert [p.member for p in targets.series["Cobertura"].points] == ["UY-INR"]
+
+
+def test_every_member_publishes_a_programme_and_samples_say_so() -> None:
+    for member in default_member_ids():
+        grounded, samples = records_for(member), sample_programmes_for(member)
+        assert grounded or samples, member
+        assert not (grounded and samples), member
+        for record in grounded:
+            assert not record.sample
+        for record in samples:
+            assert record.sample and record.title.startswith("[Muestra]")
+            assert "MUESTRA" in record.summary.upper()
+            for ind, obs in _observations(record):
+                assert ind.unit_of_measure and ind.measure != bp.INDICATOR_MEASURE_UNSPECIFIED
+                assert obs.note.startswith("MUESTRA") and "muestra" in obs.source.publisher
+                assert obs.status == bp.OBSERVATION_STATUS_PROVISIONAL
 
 
 def test_period_label_and_citation() -> None:

@@ -50,7 +50,16 @@ def test_regional_exchange_through_flows(prefect_harness: None, tmp_path: Path) 
         assert list(sink.glob("*.manifest.json"))
         assert list(sink.glob(f"batch-*{get_adapter(member).file_extension}"))
     assert not list((tmp_path / "demo" / "sinks").rglob("*.part"))
+    # A finding from reported to closed across three versions, each naming the one before it.
+    assert [row[1] for row in report.finding_chain] == ["REPORTED", "MANAGEMENT_RESPONSE", "VERIFIED_CLOSED"]
+    assert [row[0] for row in report.finding_chain] == ["1", "2", "3"]
+    # The regional comparison shows all seven members; the integrity view counts the others' findings.
+    from adapters.best_practice import IND_PARTICIPANTS
+
+    assert report.comparison_members[IND_PARTICIPANTS] == sorted(member_ids)
+    assert {row[0] for row in report.integrity} == member_ids - {"PE-INPE"}
     output = (tmp_path / "out.txt").read_text()
+    assert "A finding from reported to closed" in output and "Regional integrity view" in output
     assert "Regional exchange" in output and "SENDER_MISMATCH" in output
     # Asking without disclosing: hits where the person is held, no hits elsewhere, and three requests.
     answers = {(person, member): answer for person, member, answer in report.lookups}

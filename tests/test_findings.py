@@ -318,3 +318,37 @@ async def test_a_finding_travels_as_three_versions_and_a_skip_is_refused(
         assert [(r.recipient, r.receipt_status) for r in lineage.recipients] == [("PE-INPE", refused)]
     finally:
         await guatemala.close()
+
+
+# -- the regional integrity view (pure) -----------------------------------------------------------
+
+
+def test_the_integrity_view_counts_the_newest_version_and_cites_its_records() -> None:
+    from adapters.integrity_view import HeldRecord, integrity_view
+    from adapters.samples.integrity import generate_ethics_training, generate_integrity_audits
+
+    v1, v2, v3 = versions()
+    ids = [str(uuid.uuid4()) for _ in range(5)]
+    training = generate_ethics_training("GT-DGSP", 2025)
+    other = next(generate_integrity_audits("EC-SNAI", 1, 2025))
+    held = [
+        HeldRecord(ids[0], "", record_pb2.Record(integrity_audit=v1)),
+        HeldRecord(ids[1], ids[0], record_pb2.Record(integrity_audit=v2)),
+        HeldRecord(ids[2], ids[1], record_pb2.Record(integrity_audit=v3)),
+        HeldRecord(ids[3], "", record_pb2.Record(ethics_training=training)),
+        HeldRecord(ids[4], "", record_pb2.Record(integrity_audit=other)),
+    ]
+    view = integrity_view(held)
+    assert list(view) == ["EC-SNAI", "GT-DGSP"]
+    guatemala = view["GT-DGSP"]
+    assert (guatemala.open, guatemala.closed) == (0, 1)  # the closed version counts, once
+    assert guatemala.days_to_close == [150] and guatemala.median_days_to_close == 150
+    assert guatemala.sources["days_to_close"] == ids[:3]  # every version of the chain dates it
+    assert guatemala.sources["closed"] == [ids[2]]
+    completed = sum(p.completed for p in training.participation)
+    assert guatemala.coverage_per_100 == round(100 * completed / training.staff_in_scope, 1)
+    assert guatemala.sources["coverage"] == [ids[3]]
+    assert sum(guatemala.by_severity.values()) == sum(guatemala.by_category.values()) == 1
+    ecuador = view["EC-SNAI"]
+    assert ecuador.open + ecuador.closed == len(other.findings)
+    assert ecuador.coverage_per_100 is None  # no training received: no figure, not zero

@@ -13,9 +13,13 @@ Status rule for observations:
   programme document, or flagged "unverified" by the reference). Conflicting figures are never
   merged: each is its own observation with its own source.
 
-Only Colombia (INPEC) and Peru (INPE) have grounded programmes. The seed and reference
-documents give no programme figures for GT-DGSP, EC-SNAI, UY-INR, DO-DGSPC or MX-OADPRS, so
-no record is produced for them rather than an invented one.
+Only Colombia (INPEC) and Peru (INPE) have grounded programmes (``records_for``). The seed and
+reference documents give no programme figures for GT-DGSP, EC-SNAI, UY-INR, DO-DGSPC or MX-OADPRS,
+so for them ``sample_programmes_for`` builds one **labelled sample** each, so that the regional
+comparison shows all seven: ``sample`` is set, the title starts with "[Muestra]", the summary and
+every observation's note say the figures are illustrative, and the source is the sample itself,
+never a publication of the institution. Their figures are of a realistic order (participants and
+facilities against a national prison population of the right size) but are not the members' own.
 """
 
 from __future__ import annotations
@@ -39,7 +43,7 @@ from adapters.samples.members import MEMBER_IDS
 from pxhub.v1 import best_practice_pb2 as bp
 from pxhub.v1 import common_pb2
 
-__all__ = ["programme_records", "records_for"]
+__all__ = ["PE_POPULATION", "programme_records", "records_for", "sample_programmes_for"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -97,9 +101,11 @@ def _obs(
     value_text: str = "",
     note: str = "",
     dims: Sequence[tuple[str, str]] = (),
+    population: int = 0,
 ) -> bp.Observation:
-    """One dated figure with its own source and status."""
+    """One dated figure with its own source and status (``population``: the PPL it refers to)."""
     return bp.Observation(
+        reference_population=population,
         period=period,
         kind=kind,
         value=value,
@@ -993,6 +999,10 @@ def _carceles_productivas() -> bp.BestPracticeRecord:
         "cifras, DISPUTED hasta que el INPE las confirme."
     )
     as_of_2024 = _as_of(2024, 4, 26)
+    population_note = (
+        f"Población de referencia: {PE_POPULATION:,} internos (cifra de gestion.pe, sin fecha, citada "
+        "en la misma nota); es una cifra nacional, no la población del programa."
+    ).replace(",", ".")
     working = _ind(
         f"{pid}/trabajan",
         IND_PARTICIPANTS,
@@ -1005,7 +1015,8 @@ def _carceles_productivas() -> bp.BestPracticeRecord:
                 status=DISPUTED,
                 source=seed_quote,
                 value_text="27 mil",
-                note=conflict,
+                note=f"{conflict} {population_note}",
+                population=PE_POPULATION,
             ),
             _obs(
                 25000,
@@ -1013,7 +1024,8 @@ def _carceles_productivas() -> bp.BestPracticeRecord:
                 status=DISPUTED,
                 source=other("declaraciones del presidente del INPE"),
                 value_text="~25 mil",
-                note=conflict,
+                note=f"{conflict} {population_note}",
+                population=PE_POPULATION,
             ),
         ],
     )
@@ -1221,6 +1233,176 @@ def _carceles_productivas() -> bp.BestPracticeRecord:
         language="es",
     )
     return _with_sources(record)
+
+
+# --------------------------------------------------------------------------------------------
+# Labelled samples for the members with no grounded programme
+# --------------------------------------------------------------------------------------------
+
+PE_POPULATION = 94_000
+"""Peru's prison population in the figure gestion.pe gives (domain reference §8)."""
+
+SAMPLE_NOTE = (
+    "MUESTRA: cifra ilustrativa para la comparación regional, no publicada por la institución; "
+    "reemplazar por la cifra oficial con su fuente."
+)
+
+
+@dataclass(frozen=True)
+class _Sample:
+    """One member's sample programme: what it is and figures of a realistic order."""
+
+    slug: str
+    title: str
+    summary: str
+    area: bp.ThematicArea.ValueType
+    participants: int
+    facilities: int
+    population: int  # persons deprived of liberty the figures refer to (illustrative)
+
+
+_SAMPLES: dict[str, _Sample] = {
+    "GT-DGSP": _Sample(
+        "FORMACION-LABORAL",
+        "Talleres de formación laboral en centros de detención",
+        "Talleres de carpintería, panadería y confección con certificación técnica, en convenio con el "
+        "instituto técnico de capacitación, para personas privadas de libertad condenadas.",
+        bp.THEMATIC_AREA_WORK_AND_VOCATIONAL_TRAINING,
+        participants=2_100,
+        facilities=14,
+        population=25_000,
+    ),
+    "EC-SNAI": _Sample(
+        "EDUCACION-BACHILLERATO",
+        "Educación básica y bachillerato en centros de privación de libertad",
+        "Oferta educativa formal (alfabetización, básica y bachillerato) en los centros de privación de "
+        "libertad, con el ministerio de educación.",
+        bp.THEMATIC_AREA_EDUCATION,
+        participants=4_800,
+        facilities=30,
+        population=31_000,
+    ),
+    "UY-INR": _Sample(
+        "TRABAJO-Y-ESTUDIO",
+        "Plan de trabajo y estudio para la redención de pena",
+        "Plazas de trabajo y cursos en las unidades de internación, con redención de pena por trabajo "
+        "y estudio y acompañamiento al egreso.",
+        bp.THEMATIC_AREA_WORK_AND_VOCATIONAL_TRAINING,
+        participants=3_900,
+        facilities=26,
+        population=16_000,
+    ),
+    "DO-DGSPC": _Sample(
+        "CCR-REEDUCACION",
+        "Programas de reeducación en los Centros de Corrección y Rehabilitación",
+        "Educación, formación técnica y trabajo productivo en los Centros de Corrección y "
+        "Rehabilitación del modelo de gestión penitenciaria.",
+        bp.THEMATIC_AREA_EDUCATION,
+        participants=6_500,
+        facilities=22,
+        population=26_000,
+    ),
+    "MX-OADPRS": _Sample(
+        "CAPACITACION-TRABAJO",
+        "Capacitación para el trabajo en centros federales de readaptación social",
+        "Cursos de capacitación para el trabajo con constancia oficial en los centros federales, como "
+        "eje de la reinserción social (art. 18 constitucional).",
+        bp.THEMATIC_AREA_WORK_AND_VOCATIONAL_TRAINING,
+        participants=3_200,
+        facilities=14,
+        population=18_000,
+    ),
+}
+
+
+def _sample_programme(member_id: str, sample: _Sample) -> bp.BestPracticeRecord:
+    pid = f"{member_id}-MUESTRA-{sample.slug}"
+    source = common_pb2.SourceCitation(
+        title=f"Registro de muestra: {sample.title}",
+        publisher="pxhub (muestra ilustrativa)",
+        published=_d(2025),
+        locator="cifras ilustrativas, no oficiales",
+    )
+    year = _year(2024)
+    output_id = f"{pid}/output"
+    chain = [
+        _node(
+            f"{pid}/outcome",
+            bp.RESULT_LEVEL_OUTCOME,
+            "Mejor reinserción social de las personas privadas de libertad que participan.",
+        ),
+        _node(
+            output_id,
+            bp.RESULT_LEVEL_OUTPUT,
+            f"Personas privadas de libertad atendidas por el programa ({sample.title.lower()}).",
+            contributes_to=[f"{pid}/outcome"],
+            indicators=[
+                _ind(
+                    f"{pid}/participantes",
+                    IND_PARTICIPANTS,
+                    REGIONAL_INDICATORS[IND_PARTICIPANTS],
+                    definition="Personas privadas de libertad que participaron en el año.",
+                    observations=[
+                        _obs(
+                            sample.participants,
+                            period=year,
+                            status=bp.OBSERVATION_STATUS_PROVISIONAL,
+                            source=source,
+                            note=SAMPLE_NOTE,
+                            population=sample.population,
+                        )
+                    ],
+                ),
+                _ind(
+                    f"{pid}/establecimientos",
+                    IND_FACILITIES,
+                    REGIONAL_INDICATORS[IND_FACILITIES],
+                    definition="Establecimientos en los que funcionó el programa al cierre del año.",
+                    observations=[
+                        _obs(
+                            sample.facilities,
+                            period=_as_of(2024, 12, 31),
+                            status=bp.OBSERVATION_STATUS_PROVISIONAL,
+                            source=source,
+                            note=SAMPLE_NOTE,
+                        )
+                    ],
+                ),
+            ],
+        ),
+    ]
+    record = bp.BestPracticeRecord(
+        practice_id=pid,
+        owner=member_id,
+        title=f"[Muestra] {sample.title}",
+        summary=f"{sample.summary} REGISTRO DE MUESTRA: las cifras son ilustrativas, no oficiales.",
+        areas=[sample.area],
+        status=bp.PRACTICE_STATUS_ONGOING,
+        target_population=bp.TargetPopulation(
+            description="Personas privadas de libertad (cifras de muestra).",
+            potential_population=sample.population,
+            attended_population=sample.participants,
+        ),
+        results_chain=chain,
+        facilities_covered=sample.facilities,
+        transferability_notes=(
+            "Registro de muestra: sirve para mostrar la comparación regional, no como evidencia."
+        ),
+        language="es",
+        sample=True,
+    )
+    return _with_sources(record)
+
+
+def sample_programmes_for(member_id: str) -> list[bp.BestPracticeRecord]:
+    """The labelled sample programme of a member with no grounded one (empty for CO-INPEC and PE-INPE).
+
+    Raises ``ValueError`` for an id that is not one of the seven members.
+    """
+    if member_id not in MEMBER_IDS:
+        raise ValueError(f"unknown member id {member_id!r}; expected one of {', '.join(MEMBER_IDS)}")
+    sample = _SAMPLES.get(member_id)
+    return [] if sample is None else [_sample_programme(member_id, sample)]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 """A member's sample non-personal records as JSON Lines: what the ``publish-records`` flow reads.
 
 Synthetic integrity audits and one ethics-training aggregate (:mod:`adapters.samples.integrity`),
-and the programme records the member published (:mod:`adapters.samples.programmes`), one
+and the programme records the member published, or its labelled sample programme
+(:mod:`adapters.samples.programmes`), one
 ``pxhub.v1.Record`` per line in protobuf's JSON mapping. Deterministic for (member, audits, seed).
 
     python -m adapters.samples.records CO-INPEC var/exports/co-inpec-records.jsonl --audits 2
@@ -17,19 +18,23 @@ from google.protobuf import json_format
 
 from adapters.samples.integrity import generate_ethics_training, generate_integrity_audits
 from adapters.samples.members import MEMBER_IDS
-from adapters.samples.programmes import records_for
+from adapters.samples.programmes import records_for, sample_programmes_for
 from pxhub.v1 import record_pb2
 
 __all__ = ["sample_records", "write_records"]
 
 
 def sample_records(member_id: str, audits: int = 1, seed: int = 2025) -> list[record_pb2.Record]:
-    """``audits`` integrity audits, the ethics training and the programmes of ``member_id``."""
+    """``audits`` integrity audits, the ethics training and the programmes of ``member_id``.
+
+    The programmes are the member's published ones, or its labelled sample when it has none.
+    """
     records = [
         record_pb2.Record(integrity_audit=a) for a in generate_integrity_audits(member_id, audits, seed)
     ]
     records.append(record_pb2.Record(ethics_training=generate_ethics_training(member_id, seed)))
-    records.extend(record_pb2.Record(best_practice=p) for p in records_for(member_id))
+    programmes = [*records_for(member_id), *sample_programmes_for(member_id)]
+    records.extend(record_pb2.Record(best_practice=p) for p in programmes)
     return records
 
 
