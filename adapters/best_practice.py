@@ -239,3 +239,22 @@ def compare_indicators(
 
 def _sorted(points: Iterable[ComparablePoint]) -> tuple[ComparablePoint, ...]:
     return tuple(sorted(points, key=lambda p: (p.member, p.period, p.value)))
+
+
+def newest_programmes(
+    own: Iterable[bp.BestPracticeRecord], received: Iterable[tuple[int, bp.BestPracticeRecord]]
+) -> list[bp.BestPracticeRecord]:
+    """One record per programme, sorted by practice id: the member's own, else the highest version.
+
+    ``received`` pairs each record with its envelope's ``record_version``; versions may arrive in
+    any order (a mailbox redelivery after the sink already holds a later one), and the comparison
+    must never show a superseded figure.
+    """
+    newest: dict[str, tuple[int, bp.BestPracticeRecord]] = {}
+    for version, record in received:
+        held = newest.get(record.practice_id)
+        if held is None or version > held[0]:
+            newest[record.practice_id] = (version, record)
+    chosen = {k: record for k, (_, record) in newest.items()}
+    chosen.update((record.practice_id, record) for record in own)
+    return [chosen[k] for k in sorted(chosen)]

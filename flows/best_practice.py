@@ -31,7 +31,13 @@ from typing import Final
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-from adapters.best_practice import PER_THOUSAND, ComparablePoint, compare_indicators, format_citation
+from adapters.best_practice import (
+    PER_THOUSAND,
+    ComparablePoint,
+    compare_indicators,
+    format_citation,
+    newest_programmes,
+)
 from adapters.integrity_view import HeldRecord, MemberIntegrity, integrity_view
 from flows.common import (
     DEFAULT_FEDERATION_DIR,
@@ -46,7 +52,7 @@ from flows.common import (
 )
 from flows.publish import publish_batch, read_records
 from flows.retry import TRANSIENT_RETRY
-from flows.sink import held_versions, other_records
+from flows.sink import held_versions
 from hub.core.envelope import EnvelopeError
 from hub.sdk import MemberClient
 from pxhub.v1 import best_practice_pb2, common_pb2, envelope_pb2, record_pb2
@@ -77,25 +83,32 @@ class BestPracticeResult:
 async def collect_programmes(
     client: MemberClient, own: Sequence[best_practice_pb2.BestPracticeRecord], sink: str | None
 ) -> list[best_practice_pb2.BestPracticeRecord]:
-    """Own records, those in the mailbox (opened, left unacknowledged) and those in the sink."""
-    found = {r.practice_id: r for r in own}
+    """Own records, those in the mailbox (opened, left unacknowledged) and those in the sink.
+
+    A programme sent in several versions counts once, as its highest ``record_version``
+    (whatever order the versions arrived in); own records are the newest by definition.
+    """
+    received: list[tuple[int, best_practice_pb2.BestPracticeRecord]] = []
     async for delivery in client.fetch():
         if not delivery.HasField("envelope"):
             continue
         header = E.EnvelopeHeader.FromString(delivery.envelope.header)
-        if E.RecordMetadata.FromString(header.metadata).purpose != PURPOSE:
+        metadata = E.RecordMetadata.FromString(header.metadata)
+        if metadata.purpose != PURPOSE:
             continue  # decided on the cleartext header: nothing else is decrypted here
         try:
             opened = client.open(delivery)
         except EnvelopeError:
             continue  # inbound sync reports and refuses it
         if opened.record.HasField("best_practice"):
-            found.setdefault(opened.record.best_practice.practice_id, opened.record.best_practice)
+            received.append((metadata.record_version, opened.record.best_practice))
     if sink and Path(sink).is_dir():
-        for record in other_records(sink):
-            if record.HasField("best_practice"):
-                found.setdefault(record.best_practice.practice_id, record.best_practice)
-    return [found[k] for k in sorted(found)]
+        received.extend(
+            (held.version, held.record.best_practice)
+            for held in held_versions(sink).values()
+            if held.record.HasField("best_practice")
+        )
+    return newest_programmes(own, received)
 
 
 def bar_chart(title: str, points: Sequence[ComparablePoint]) -> str:

@@ -12,6 +12,7 @@ from adapters.best_practice import (
     IND_PARTICIPANTS,
     compare_indicators,
     format_citation,
+    newest_programmes,
     period_label,
 )
 from adapters.samples.programmes import PE_POPULATION, programme_records, records_for, sample_programmes_for
@@ -455,3 +456,16 @@ def test_no_personal_names_in_records() -> None:
         text = text_format.MessageToString(record, as_utf8=True)
         words = set(re.findall(r"[^\W\d_]+", text))
         assert not (words & _GIVEN_NAMES), (record.practice_id, words & _GIVEN_NAMES)
+
+
+def test_the_comparison_takes_each_programme_at_its_newest_version() -> None:
+    """Versions in any order: the highest record_version stands; a member's own record wins."""
+    first, second = (bp.BestPracticeRecord(practice_id="GT-DGSP-X", title=t) for t in ("v1", "v2"))
+    other = bp.BestPracticeRecord(practice_id="EC-SNAI-Y", title="only")
+    orders = ([(1, first), (2, second)], [(2, second), (1, first)], [(2, second), (1, first), (2, second)])
+    for received in orders:
+        chosen = newest_programmes([], [*received, (1, other)])
+        assert [(r.practice_id, r.title) for r in chosen] == [("EC-SNAI-Y", "only"), ("GT-DGSP-X", "v2")]
+    own = bp.BestPracticeRecord(practice_id="GT-DGSP-X", title="own")
+    assert [r.title for r in newest_programmes([own], [(2, second)])] == ["own"]
+    assert newest_programmes([], []) == []
