@@ -266,7 +266,7 @@ async def start_hub(
         store=store,
         exchange=exchange,
         guard=RpcGuard(
-            Authenticator(directory, clock),
+            Authenticator(directory),
             store,
             member_limits(settings),
             clock,

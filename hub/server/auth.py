@@ -36,9 +36,15 @@ class CertificateRefusal(RpcRefusal):
 
 
 class Authenticator:
-    def __init__(self, directory: Directory, clock: Clock = system_clock) -> None:
+    """Who is calling, from the client certificate, checked against the directory's trust list.
+
+    ``tls_clock`` dates a certificate's window as TLS itself does, on the machine's clock: the
+    edges' clock (``PXHUB_CLOCK``, the demo's) moves policies and deadlines, never certificates.
+    """
+
+    def __init__(self, directory: Directory, tls_clock: Clock = system_clock) -> None:
         self.directory = directory
-        self.clock = clock
+        self.tls_clock = tls_clock
         self._by_certificate: dict[bytes, tuple[Caller, str]] = {}
 
     def identify(self, context: Context) -> Caller:
@@ -64,7 +70,7 @@ class Authenticator:
         entry = self.directory.member(caller.id)
         if entry is not None and entry.status == "revoked":
             return caller  # ``authorize`` refuses it as MEMBER_REVOKED: the more precise reason
-        refusal = self.directory.certificate_refusal(caller.id, fingerprint, self.clock())
+        refusal = self.directory.certificate_refusal(caller.id, fingerprint, self.tls_clock())
         if refusal == "revoked":
             raise CertificateRefusal(
                 caller,
