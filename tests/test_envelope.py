@@ -1168,7 +1168,11 @@ METADATA_TAMPERS: list[
     ("classification out of enum", lambda m: setattr(m.handling, "classification", 99), R.REASON_MALFORMED),
     ("purpose out of the enum", lambda m: setattr(m, "purpose", 77), R.REASON_MALFORMED),
     ("payload kind out of the enum", lambda m: setattr(m, "payload_kind", 77), R.REASON_MALFORMED),
-    ("handling code out of the enum", lambda m: m.handling.handling_codes.append(42), R.REASON_MALFORMED),
+    (
+        "handling code out of the enum",
+        lambda m: m.handling.handling_codes.append(envelope_pb2.HandlingCode.ValueType(42)),
+        R.REASON_MALFORMED,
+    ),
     ("schema version missing", lambda m: setattr(m, "schema_version", ""), R.REASON_MISSING_FIELD),
     (
         "schema version unknown",
