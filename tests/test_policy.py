@@ -311,6 +311,31 @@ def test_an_expired_agreement_stops_permitting_by_itself() -> None:
     assert f"starts on {(ISSUED - timedelta(days=1)).date().isoformat()}" in d.detail
 
 
+def test_cached_pair_rules_follow_the_policy_version_and_the_clock() -> None:
+    """The per-pair rules a version caches never carry over to a new version, and the time
+    check stays per decision: a cached permit still ends when its agreement does."""
+    first = default_policy(ISSUED)
+    toc = header("CO-INPEC", ["PE-INPE"], TOC, BA)
+    assert decide(toc, False, first, {}, NOW).permit
+    assert decide(toc, False, first, {}, NOW).permit  # from the cache
+    ended = ISSUED + timedelta(days=1096)
+    assert decide(toc, False, first, {}, ended).reason in (
+        E.REASON_NO_AGREEMENT,
+        E.REASON_POLICY_NOT_IN_FORCE,
+    )
+    # Version 2 drops the CO-PE agreements: the same key is denied at once, not answered from v1.
+    second = default_policy_message(ISSUED)
+    second.version = first.version + 1
+    kept = [g for g in second.agreements if not {"CO", "PE"} <= set(g.parties)]
+    del second.agreements[:]
+    second.agreements.extend(kept)
+    newer = ExchangePolicy(second, second.SerializeToString())
+    d = decide(toc, False, newer, {}, NOW)
+    assert (d.permit, d.reason) == (False, E.REASON_NO_AGREEMENT)
+    assert decide(toc, False, first, {}, NOW).permit  # the old version's answers are its own
+    assert newer.agreements_between("CO", "PE") == []
+
+
 @pytest.mark.parametrize("issued", [NOW, datetime(2031, 3, 1, tzinfo=UTC), datetime(2045, 6, 15, tzinfo=UTC)])
 def test_the_default_policy_permits_the_same_whenever_it_is_issued(issued: datetime) -> None:
     """No calendar cliff: the default policy's dates follow its issue, so its decisions do too."""

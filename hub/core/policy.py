@@ -127,6 +127,22 @@ class AllowedLayers:
         return self.full | frozenset(self.partial)
 
 
+#: Most (exporter, importer, purpose, basis, categories) keys one policy version caches.
+_PAIR_CACHE_LIMIT: Final = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class DatedAgreement:
+    """An agreement of the policy with its period as datetimes (converted once per version)."""
+
+    agreement: policy_pb2.Agreement
+    valid_from: datetime
+    valid_until: datetime
+
+    def in_force(self, now: datetime) -> bool:
+        return self.valid_from <= now <= self.valid_until
+
+
 @dataclass(frozen=True)
 class ExchangePolicy:
     """A verified policy: the exact signed bytes, the signature and the parsed, indexed message."""
@@ -136,8 +152,20 @@ class ExchangePolicy:
     signature: envelope_pb2.Signature = field(default_factory=envelope_pb2.Signature)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_purposes", {p.purpose: p for p in self.message.purposes})
-        object.__setattr__(self, "_rules", {r.country_iso2: r for r in self.message.transfer_rules})
+        # Indexes and the dates as datetimes, built once per version: the gate reads them per record.
+        # A new version is a new object, so nothing cached here outlives the policy it came from.
+        message = self.message
+        object.__setattr__(self, "_purposes", {p.purpose: p for p in message.purposes})
+        object.__setattr__(self, "_rules", {r.country_iso2: r for r in message.transfer_rules})
+        object.__setattr__(self, "_period", (_at(message.valid_from), _at(message.valid_until)))
+        object.__setattr__(
+            self,
+            "_dated",
+            [DatedAgreement(g, _at(g.valid_from), _at(g.valid_until)) for g in message.agreements],
+        )
+        object.__setattr__(self, "_pairs", {})
+        object.__setattr__(self, "_allowed", {})
+        object.__setattr__(self, "_pair_rules", {})
 
     @property
     def version(self) -> int:
@@ -156,15 +184,27 @@ class ExchangePolicy:
     def transfer_rule(self, country: str) -> policy_pb2.TransferRule | None:
         return self._rules.get(country)  # type: ignore[attr-defined, no-any-return]
 
+    @property
+    def period(self) -> tuple[datetime, datetime]:
+        """The policy document's own ``valid_from`` and ``valid_until``."""
+        return self._period  # type: ignore[attr-defined, no-any-return]
+
     def allowed_layers(self, purpose: int) -> AllowedLayers | None:
         """The layers ``purpose`` permits, or None for a purpose the policy does not define."""
+        cache: dict[int, AllowedLayers | None] = self._allowed  # type: ignore[attr-defined]
+        if purpose in cache:
+            return cache[purpose]
         rule = self.purpose(purpose)
-        if rule is None:
-            return None
-        return AllowedLayers(
-            full=frozenset(rule.layers),
-            partial={p.layer: tuple(p.fields) for p in rule.partial_layers},
+        allowed = (
+            None
+            if rule is None
+            else AllowedLayers(
+                full=frozenset(rule.layers),
+                partial={p.layer: tuple(p.fields) for p in rule.partial_layers},
+            )
         )
+        cache[purpose] = allowed
+        return allowed
 
     def requestable_layers(self, purpose: int) -> frozenset[int]:
         """What a REQUEST for ``purpose`` may ask: the layers sent, partly sent, and pull-only."""
@@ -186,7 +226,38 @@ class ExchangePolicy:
         )
 
     def agreements_between(self, a: str, b: str) -> list[policy_pb2.Agreement]:
-        return [g for g in self.message.agreements if a in g.parties and b in g.parties]
+        return [d.agreement for d in self.dated_between(a, b)]
+
+    def dated_between(self, a: str, b: str) -> tuple[DatedAgreement, ...]:
+        """The agreements both countries are parties to, in policy order, with their periods."""
+        pairs: dict[tuple[str, str], tuple[DatedAgreement, ...]] = self._pairs  # type: ignore[attr-defined]
+        found = pairs.get((a, b))
+        if found is None:
+            dated: list[DatedAgreement] = self._dated  # type: ignore[attr-defined]
+            found = tuple(d for d in dated if a in d.agreement.parties and b in d.agreement.parties)
+            pairs[(a, b)] = found
+        return found
+
+    def pair_rules(
+        self, exporter: str, importer: str, purpose: int, basis: int, categories: frozenset[int]
+    ) -> tuple[tuple[DatedAgreement, ...], tuple[DatedAgreement, ...]]:
+        """(agreements for ``purpose`` under ``basis``, those of them covering ``categories``),
+        cached per key for this version: only the check against ``now`` is left per record."""
+        key = (exporter, importer, purpose, basis, categories)
+        cache: dict[object, tuple[tuple[DatedAgreement, ...], tuple[DatedAgreement, ...]]]
+        cache = self._pair_rules  # type: ignore[attr-defined]
+        found = cache.get(key)
+        if found is None:
+            candidates = tuple(
+                d
+                for d in self.dated_between(exporter, importer)
+                if purpose in d.agreement.purposes and basis in d.agreement.legal_bases
+            )
+            covering = tuple(d for d in candidates if categories <= set(d.agreement.data_categories))
+            found = (candidates, covering)
+            if len(cache) < _PAIR_CACHE_LIMIT:  # keys come from signed headers: keep the cache bounded
+                cache[key] = found
+        return found
 
     def partners(
         self, member_id: str, purpose: int, basis: int, members: Iterable[str], now: datetime
@@ -201,12 +272,9 @@ class ExchangePolicy:
     def agreement_for(
         self, member_id: str, partner: str, purpose: int, basis: int, now: datetime
     ) -> policy_pb2.Agreement | None:
-        for agreement in self.agreements_between(country_of(member_id), country_of(partner)):
-            if (
-                purpose in agreement.purposes
-                and basis in agreement.legal_bases
-                and _at(agreement.valid_from) <= now <= _at(agreement.valid_until)
-            ):
+        for dated in self.dated_between(country_of(member_id), country_of(partner)):
+            agreement = dated.agreement
+            if purpose in agreement.purposes and basis in agreement.legal_bases and dated.in_force(now):
                 return agreement
         return None
 
@@ -400,7 +468,7 @@ def _deny(reason: int, detail: str) -> Decision:
 
 def policy_in_force(policy: ExchangePolicy, now: datetime) -> Decision:
     """Permit while ``now`` is within the policy document's own period; else POLICY_NOT_IN_FORCE."""
-    starts, ends = _at(policy.message.valid_from), _at(policy.message.valid_until)
+    starts, ends = policy.period
     if now < starts:
         return _deny(R.REASON_POLICY_NOT_IN_FORCE, f"policy v{policy.version} starts on {starts.isoformat()}")
     if now > ends:
@@ -484,25 +552,23 @@ def pair_agreement(
     """Permit (the agreement in force as its ground) or deny NO_AGREEMENT for one pair of members."""
     exporter = country_of(exporter_member)
     importer = country_of(importer_member)
-    candidates = [
-        g
-        for g in policy.agreements_between(exporter, importer)
-        if purpose in g.purposes and basis in g.legal_bases
-    ]
-    covering = [g for g in candidates if categories <= set(g.data_categories)]
-    in_force = [g for g in covering if _at(g.valid_from) <= now <= _at(g.valid_until)]
-    if in_force:
-        return Decision(True, 0, "", (in_force[0].agreement_id,))
+    candidates, covering = policy.pair_rules(exporter, importer, purpose, basis, categories)
+    for dated in covering:
+        if dated.in_force(now):
+            return Decision(True, 0, "", (dated.agreement.agreement_id,))
     pair = f"{exporter}-{importer}"
     what = f"{_purpose_name(purpose)} under {_basis_name(basis)}"
     if covering:
-        g = covering[0]
-        when = "expired on" if now > _at(g.valid_until) else "starts on"
-        edge = _at(g.valid_until) if now > _at(g.valid_until) else _at(g.valid_from)
-        detail = f"agreement {g.agreement_id} ({pair}) {when} {edge.date().isoformat()}"
+        first = covering[0]
+        expired = now > first.valid_until
+        when = "expired on" if expired else "starts on"
+        edge = first.valid_until if expired else first.valid_from
+        detail = f"agreement {first.agreement.agreement_id} ({pair}) {when} {edge.date().isoformat()}"
     elif candidates:
-        missing = categories - set(candidates[0].data_categories)
-        detail = f"agreement {candidates[0].agreement_id} ({pair}) does not cover {_layers(missing)}"
+        missing = categories - set(candidates[0].agreement.data_categories)
+        detail = (
+            f"agreement {candidates[0].agreement.agreement_id} ({pair}) does not cover {_layers(missing)}"
+        )
     else:
         detail = f"no agreement between {pair} covers {what}"
     return _deny(R.REASON_NO_AGREEMENT, detail)
