@@ -5,8 +5,9 @@ category (UNODC risk area) and by severity, open against closed, the median days
 took from its report to its closure, and ethics-training coverage per 100 staff. Every figure lists
 the message ids of the records it came from, so a reader can open each one in the sink.
 
-Only the newest version of each audit counts (the one no other held version supersedes); earlier
-versions date the chain. Pure: no I/O, no clock.
+Only the newest version of each audit (and of each training record) counts: the one with the highest
+record version held, whatever order the versions arrived in and even when a middle version is not
+held yet; earlier versions date the chain. Pure: no I/O, no clock.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ __all__ = ["HeldRecord", "MemberIntegrity", "integrity_view"]
 
 
 class HeldRecord(NamedTuple):
-    """One record as the sink holds it: its message id, the version it supersedes, the record."""
+    """One record as the sink holds it: its message id, record version, the id it supersedes, the record."""
 
     message_id: str
+    version: int
     supersedes: str
     record: record_pb2.Record
 
@@ -74,29 +76,30 @@ def _short(enum: object, value: int, prefix: str) -> str:
 
 def integrity_view(held: Iterable[HeldRecord]) -> dict[str, MemberIntegrity]:
     """Per audited member (sorted by id), the figures of the newest version of each audit held."""
-    records = list(held)
-    superseded = {h.supersedes for h in records if h.supersedes}
-    chains: dict[str, list[HeldRecord]] = {}
+    audits: dict[str, list[HeldRecord]] = {}
+    trainings: dict[str, list[HeldRecord]] = {}
     view: dict[str, MemberIntegrity] = {}
 
     def member(member_id: str) -> MemberIntegrity:
         return view.setdefault(member_id, MemberIntegrity(member_id))
 
-    for item in records:
+    for item in held:
         if item.record.HasField("integrity_audit"):
-            chains.setdefault(item.record.integrity_audit.audit_id, []).append(item)
-        elif item.record.HasField("ethics_training") and item.message_id not in superseded:
-            training = item.record.ethics_training
-            figures = member(training.member_id)
-            if training.staff_in_scope:
-                figures.staff_in_scope += training.staff_in_scope
-                figures.staff_completed += sum(p.completed for p in training.participation)
-                figures._cite("coverage", item.message_id)
-    for versions in chains.values():
-        newest = [v for v in versions if v.message_id not in superseded]
-        if not newest:
-            continue
-        latest = newest[0]
+            audits.setdefault(item.record.integrity_audit.audit_id, []).append(item)
+        elif item.record.HasField("ethics_training"):
+            training_key = item.record.ethics_training.training_id or item.message_id
+            trainings.setdefault(training_key, []).append(item)
+    for versions in trainings.values():
+        latest = _newest(versions)
+        training = latest.record.ethics_training
+        figures = member(training.member_id)
+        if training.staff_in_scope:
+            figures.staff_in_scope += training.staff_in_scope
+            figures.staff_completed += sum(p.completed for p in training.participation)
+            figures._cite("coverage", latest.message_id)
+    for versions in audits.values():
+        versions.sort(key=_order)  # chain order, so the records behind a figure read oldest first
+        latest = _newest(versions)
         audit = latest.record.integrity_audit
         figures = member(audit.audited_member)
         first_reported = _first_reported(versions)
@@ -121,6 +124,16 @@ def integrity_view(held: Iterable[HeldRecord]) -> dict[str, MemberIntegrity]:
                 figures.open += 1
                 figures._cite("open", latest.message_id)
     return dict(sorted(view.items()))
+
+
+def _order(item: HeldRecord) -> tuple[int, str]:
+    """Versions in chain order: by record version (the message id only breaks a tie deterministically)."""
+    return (item.version, item.message_id)
+
+
+def _newest(versions: list[HeldRecord]) -> HeldRecord:
+    """The version a chain counts as: its highest record version held, not the first to arrive."""
+    return max(versions, key=_order)
 
 
 def _first_reported(versions: Iterable[HeldRecord]) -> dict[str, date]:

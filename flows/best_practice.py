@@ -175,7 +175,7 @@ async def integrity_section(member: str, sink: str | None, out: Path, result: Be
     """The regional integrity view from the member's sink: a table, a chart, the records per figure."""
     if not sink or not Path(sink).is_dir():
         return "\n## Regional integrity view\n\nNo national sink given: nothing received to count.\n"
-    held = [HeldRecord(h.message_id, h.supersedes, h.record) for h in held_versions(sink).values()]
+    held = [HeldRecord(h.message_id, h.version, h.supersedes, h.record) for h in held_versions(sink).values()]
     view = integrity_view(held)
     result.integrity = {
         m: dict(zip(INTEGRITY_COLUMNS, row, strict=True))

@@ -332,11 +332,11 @@ def test_the_integrity_view_counts_the_newest_version_and_cites_its_records() ->
     training = generate_ethics_training("GT-DGSP", 2025)
     other = next(generate_integrity_audits("EC-SNAI", 1, 2025))
     held = [
-        HeldRecord(ids[0], "", record_pb2.Record(integrity_audit=v1)),
-        HeldRecord(ids[1], ids[0], record_pb2.Record(integrity_audit=v2)),
-        HeldRecord(ids[2], ids[1], record_pb2.Record(integrity_audit=v3)),
-        HeldRecord(ids[3], "", record_pb2.Record(ethics_training=training)),
-        HeldRecord(ids[4], "", record_pb2.Record(integrity_audit=other)),
+        HeldRecord(ids[0], 1, "", record_pb2.Record(integrity_audit=v1)),
+        HeldRecord(ids[1], 2, ids[0], record_pb2.Record(integrity_audit=v2)),
+        HeldRecord(ids[2], 3, ids[1], record_pb2.Record(integrity_audit=v3)),
+        HeldRecord(ids[3], 1, "", record_pb2.Record(ethics_training=training)),
+        HeldRecord(ids[4], 1, "", record_pb2.Record(integrity_audit=other)),
     ]
     view = integrity_view(held)
     assert list(view) == ["EC-SNAI", "GT-DGSP"]
@@ -352,3 +352,59 @@ def test_the_integrity_view_counts_the_newest_version_and_cites_its_records() ->
     ecuador = view["EC-SNAI"]
     assert ecuador.open + ecuador.closed == len(other.findings)
     assert ecuador.coverage_per_100 is None  # no training received: no figure, not zero
+
+
+@pytest.mark.parametrize(
+    "arrival",
+    [(2, 1, 0), (2, 0, 1), (1, 2, 0), (0, 2), (2, 0)],
+    ids=["reversed", "newest-first", "middle-first", "middle-missing", "newest-first-middle-missing"],
+)
+def test_the_integrity_view_counts_a_chain_as_its_highest_version_in_any_arrival_order(
+    arrival: tuple[int, ...],
+) -> None:
+    from adapters.integrity_view import HeldRecord, integrity_view
+
+    chain = versions()
+    ids = [str(uuid.uuid4()) for _ in chain]
+    held = [
+        HeldRecord(ids[i], i + 1, ids[i - 1] if i else "", record_pb2.Record(integrity_audit=chain[i]))
+        for i in arrival
+    ]
+    guatemala = integrity_view(held)["GT-DGSP"]
+    assert (guatemala.open, guatemala.closed) == (0, 1)  # version 3 (verified closed) counts, once
+    assert guatemala.sources["closed"] == [ids[2]]
+    assert guatemala.days_to_close == [150]
+    assert guatemala.sources["days_to_close"] == [ids[i] for i in sorted(arrival)]  # chain order
+
+
+def test_the_integrity_view_counts_a_chain_still_open_when_its_newest_version_held_is_open() -> None:
+    from adapters.integrity_view import HeldRecord, integrity_view
+
+    v1, v2, _ = versions()
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    held = [
+        HeldRecord(ids[1], 2, ids[0], record_pb2.Record(integrity_audit=v2)),
+        HeldRecord(ids[0], 1, "", record_pb2.Record(integrity_audit=v1)),
+    ]
+    guatemala = integrity_view(held)["GT-DGSP"]
+    assert (guatemala.open, guatemala.closed) == (1, 0)
+    assert guatemala.sources["open"] == [ids[1]] and guatemala.days_to_close == []
+
+
+def test_the_integrity_view_counts_the_newest_version_of_a_training_record() -> None:
+    from adapters.integrity_view import HeldRecord, integrity_view
+    from adapters.samples.integrity import generate_ethics_training
+
+    first = generate_ethics_training("GT-DGSP", 2025)
+    updated = record_pb2.Record(ethics_training=first).ethics_training
+    updated.participation[0].enrolled += 7  # seven more staff took the course since
+    updated.participation[0].completed += 7
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    held = [
+        HeldRecord(ids[1], 2, ids[0], record_pb2.Record(ethics_training=updated)),
+        HeldRecord(ids[0], 1, "", record_pb2.Record(ethics_training=first)),
+    ]
+    guatemala = integrity_view(held)["GT-DGSP"]
+    assert guatemala.staff_in_scope == updated.staff_in_scope  # counted once, not twice
+    assert guatemala.staff_completed == sum(p.completed for p in updated.participation)
+    assert guatemala.sources["coverage"] == [ids[1]]
